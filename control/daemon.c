@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include "http.h"
+#include "ponte-configs.h"
+#include "log.h"
+#include "signaling.h"
+#include "ponte_build.h"
+
+struct daemon {
+	GMainLoop *loop;
+	struct ponte_signal *sig;
+	struct ponte_http *http;
+	int nb_stops;
+};
+
+static gboolean quit_loop(gpointer loop)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_stop(gpointer user)
+{
+	struct daemon *d = user;
+
+	/* The first signal closes connections politely; a second one stops at once. */
+	if (d->nb_stops++ == 0) {
+		log_info("daemon", "shutting down");
+		ponte_signal_close_all(d->sig);
+		g_timeout_add(300, quit_loop, d->loop);
+	} else {
+		g_main_loop_quit(d->loop);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_tick(gpointer user)
+{
+	struct daemon *d = user;
+
+	ponte_signal_tick(d->sig);
+	return G_SOURCE_CONTINUE;
+}
+
+int ponte_daemon_run(const struct ponte_config *cfg)
+{
+	struct daemon d = {0};
+	char *why = NULL;
+	guint src[3];
+	int rc;
+
+	/* A peer closing mid-write must be an error return, not a dead process. */
+	signal(SIGPIPE, SIG_IGN);
+	d.loop = g_main_loop_new(NULL, FALSE);
+	rc = ponte_signal_create(cfg, &d.sig);
+	if (rc != 0)
+		goto out;
+	rc = ponte_http_create(cfg, d.sig, &d.http, &why);
+	if (rc != 0) {
+		log_error("daemon", "%s", why);
+		g_free(why);
+		goto out;
+	}
+	log_info("daemon", "ponte %s config=%s dataplane=%s", PONTE_VERSION, cfg->source,
+		 ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend));
+	log_info("daemon", "listening: open %s", ponte_http_url(d.http));
+	src[0] = g_unix_signal_add(SIGINT, on_stop, &d);
+	src[1] = g_unix_signal_add(SIGTERM, on_stop, &d);
+	src[2] = g_timeout_add_seconds(1, on_tick, &d);
+	g_main_loop_run(d.loop);
+	for (size_t i = 0; i < G_N_ELEMENTS(src); i++)
+		g_source_remove(src[i]);
+	log_info("daemon", "stopped");
+out:
+	ponte_http_destroy(d.http);
+	ponte_signal_destroy(d.sig);
+	g_main_loop_unref(d.loop);
+	return rc;
+}
+
+const char *ponte_daemon_default_config(size_t *len)
+{
+	/* Looked up through the resource's own getter, which also keeps its object file in the
+	 * link: a static library drops unreferenced members, constructors and all. */
+	GBytes *b = g_resource_lookup_data(ponte_configs_get_resource(), "/ponte/configs/ponte.yaml",
+					   G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+	gsize size;
+	const char *text;
+
+	/* The resource lives in the binary's data section: the bytes outlive the GBytes. */
+	g_assert(b != NULL);
+	text = g_bytes_get_data(b, &size);
+	g_bytes_unref(b);
+	*len = size;
+	return text;
+}
