@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit test of the configuration module: the schema table, defaults, the embedded default file,
+ * a good file, one bad file per kind of problem (every message compared in full), ${VAR}
+ * expansion and unreadable files. Run from tests/unit: messages name "configs/...".
+ * Output is TAP-like; the exit status is nonzero when any check failed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "config.h"
+#include "tap.h"
+
+#ifndef PONTE_SRC_DIR
+#error "PONTE_SRC_DIR must name the source tree (meson defines it)"
+#endif
+
+static void dump_errors(const GPtrArray *errors)
+{
+	guint i;
+
+	for (i = 0; i < errors->len; i++)
+		printf("#   got: %s\n", (const char *)g_ptr_array_index(errors, i));
+}
+
+/*
+ * The first field in which a and b differ, or NULL. Written out field by field rather than
+ * through the schema, so that a wrong offset in the schema shows up here.
+ */
+static const char *config_diff(const struct ponte_config *a, const struct ponte_config *b)
+{
+#define SAME_INT(f)                                                                                \
+	do {                                                                                       \
+		if (a->f != b->f)                                                                  \
+			return #f;                                                                 \
+	} while (0)
+#define SAME_STR(f)                                                                                \
+	do {                                                                                       \
+		if (!a->f || !b->f || strcmp(a->f, b->f) != 0)                                     \
+			return #f;                                                                 \
+	} while (0)
+	SAME_INT(log.level);
+	SAME_STR(log.file);
+	SAME_STR(http.listen);
+	SAME_INT(http.port);
+	SAME_STR(http.web_root);
+	SAME_INT(tls.enabled);
+	SAME_STR(tls.cert);
+	SAME_STR(tls.key);
+	SAME_STR(tls.self_signed_dir);
+	SAME_STR(signaling.path);
+	SAME_INT(signaling.max_connections);
+	SAME_INT(signaling.max_rooms);
+	SAME_INT(signaling.max_members);
+	SAME_INT(signaling.max_rooms_per_connection);
+	SAME_INT(signaling.max_frame_bytes);
+	SAME_INT(signaling.rate);
+	SAME_INT(signaling.burst);
+	SAME_INT(signaling.ping_interval);
+	SAME_INT(signaling.dead_peer_timeout);
+	SAME_INT(signaling.join_timeout);
+	SAME_INT(dataplane.backend);
+	return NULL;
+#undef SAME_INT
+#undef SAME_STR
+}
+
+/* The defaults as the task states them, independent of config_schema.c. */
+static const struct ponte_config want_defaults = {
+	.log = {.level = PONTE_LOG_INFO, .file = ""},
+	.http = {.listen = "127.0.0.1", .port = 8080, .web_root = ""},
+	.tls = {.enabled = false, .cert = "", .key = "", .self_signed_dir = "ponte-tls"},
+	.signaling =
+		{
+			.path = "/ws",
+			.max_connections = 10000,
+			.max_rooms = 1000,
+			.max_members = 16,
+			.max_rooms_per_connection = 4,
+			.max_frame_bytes = 65536,
+			.rate = 50,
+			.burst = 100,
+			.ping_interval = 15,
+			.dead_peer_timeout = 30,
+			.join_timeout = 60,
+		},
+	.dataplane = {.backend = PONTE_DP_SOCKET},
+};
+
+/* What configs/good.yaml sets: every key away from its default. */
+static const struct ponte_config want_good = {
+	.log = {.level = PONTE_LOG_DEBUG, .file = "/var/log/ponte.log"},
+	.http = {.listen = "::1", .port = 8443, .web_root = "/srv/ponte/web"},
+	.tls =
+		{
+			.enabled = true,
+			.cert = "/etc/ponte/cert.pem",
+			.key = "/etc/ponte/key.pem",
+			.self_signed_dir = "/var/lib/ponte/tls",
+		},
+	.signaling =
+		{
+			.path = "/signal",
+			.max_connections = 500,
+			.max_rooms = 200,
+			.max_members = 2,
+			.max_rooms_per_connection = 64,
+			.max_frame_bytes = 128,
+			.rate = 10,
+			.burst = 20,
+			.ping_interval = 5,
+			.dead_peer_timeout = 3600,
+			.join_timeout = 86400,
+		},
+	.dataplane = {.backend = PONTE_DP_DPDK},
+};
+
+/* Load file (or parse text under that name) and expect success with the configuration want. */
+static void expect_config(const char *name, const char *text, const struct ponte_config *want)
+{
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct ponte_config *cfg = NULL;
+	const char *diff = NULL;
+	int rc;
+
+	if (text)
+		rc = ponte_config_parse(name, text, strlen(text), errors, &cfg);
+	else
+		rc = ponte_config_load(name, errors, &cfg);
+	CHECK(rc == 0 && cfg && errors->len == 0, "%s: accepted", name);
+	if (errors->len)
+		dump_errors(errors);
+	if (cfg) {
+		diff = config_diff(cfg, want);
+		CHECK(!diff, "%s: every field as expected%s%s", name, diff ? "; differs: " : "",
+		      diff ? diff : "");
+		CHECK(strcmp(cfg->source, name) == 0, "%s: source names it", name);
+	}
+	ponte_config_free(cfg);
+	g_ptr_array_free(errors, TRUE);
+}
+
+/*
+ * Load file (or parse text under that name) and expect it refused with exactly the messages
+ * of want (NULL-terminated), in order. Each message is one check, named by the message.
+ */
+static void expect_errors(const char *name, const char *text, const char *const *want)
+{
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct ponte_config *cfg = NULL;
+	size_t nb_want = 0, i;
+	int rc;
+
+	while (want[nb_want])
+		nb_want++;
+	if (text)
+		rc = ponte_config_parse(name, text, strlen(text), errors, &cfg);
+	else
+		rc = ponte_config_load(name, errors, &cfg);
+	CHECK(rc == -EINVAL && !cfg, "%s: refused with -EINVAL and no configuration", name);
+	CHECK(errors->len == nb_want, "%s: %zu message(s)", name, nb_want);
+	if (errors->len != nb_want)
+		dump_errors(errors);
+	for (i = 0; i < nb_want; i++)
+		CHECK_STR(i < errors->len ? g_ptr_array_index(errors, i) : NULL, want[i], want[i]);
+	ponte_config_free(cfg);
+	g_ptr_array_free(errors, TRUE);
+}
+
+#define ERRORS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static size_t field_size(enum cfg_type type)
+{
+	switch (type) {
+	case CFG_INT:
+	case CFG_ENUM:
+		return sizeof(int);
+	case CFG_BOOL:
+		return sizeof(bool);
+	case CFG_STR:
+	case CFG_ADDR:
+		return sizeof(char *);
+	case CFG_SECTION:
+		break;
+	}
+	return 0;
+}
+
+/* Every row is well formed: the parser and the reference trust the table blindly. */
+static void test_schema(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		const struct cfg_key *k = &ponte_cfg_schema[i];
+		const char *dot = strrchr(k->path, '.');
+		bool is_ok = k->doc && *k->doc;
+
+		for (j = 0; j < i; j++)
+			is_ok = is_ok && strcmp(ponte_cfg_schema[j].path, k->path) != 0;
+		if (k->type == CFG_SECTION) {
+			is_ok = is_ok && !dot;
+		} else {
+			char *parent = dot ? g_strndup(k->path, (size_t)(dot - k->path)) : NULL;
+			bool has_parent = false;
+
+			/* The section row must come first: the reference lists keys under it. */
+			for (j = 0; parent && j < i; j++) {
+				const struct cfg_key *sec = &ponte_cfg_schema[j];
+
+				if (sec->type == CFG_SECTION && !strcmp(sec->path, parent))
+					has_parent = true;
+			}
+			g_free(parent);
+			is_ok = is_ok && has_parent && k->def && k->size == field_size(k->type) &&
+				k->offset + k->size <= sizeof(struct ponte_config);
+			if (k->type == CFG_INT)
+				is_ok = is_ok && k->min <= k->max;
+			if (k->type == CFG_ENUM)
+				is_ok = is_ok && k->names && k->names[0];
+		}
+		CHECK(is_ok, "schema row %s is well formed", k->path);
+	}
+}
+
+static void test_defaults(void)
+{
+	struct ponte_config *cfg = ponte_config_defaults();
+	const char *diff = config_diff(cfg, &want_defaults);
+
+	CHECK(!diff, "defaults are the documented ones%s%s", diff ? "; differs: " : "",
+	      diff ? diff : "");
+	ponte_config_free(cfg);
+	ponte_config_free(NULL);
+	CHECK(true, "ponte_config_free(NULL) is harmless");
+
+	CHECK(!strcmp(ponte_config_enum_name("log.level", PONTE_LOG_ERROR), "error") &&
+		      !strcmp(ponte_config_enum_name("log.level", PONTE_LOG_WARN), "warn") &&
+		      !strcmp(ponte_config_enum_name("log.level", PONTE_LOG_INFO), "info") &&
+		      !strcmp(ponte_config_enum_name("log.level", PONTE_LOG_DEBUG), "debug"),
+	      "enum names follow enum ponte_log_level");
+	CHECK(!strcmp(ponte_config_enum_name("dataplane.backend", PONTE_DP_SOCKET), "socket") &&
+		      !strcmp(ponte_config_enum_name("dataplane.backend", PONTE_DP_DPDK), "dpdk"),
+	      "enum names follow enum ponte_dp_backend");
+	CHECK(!ponte_config_enum_name("log.level", 4) && !ponte_config_enum_name("log.level", -1) &&
+		      !ponte_config_enum_name("http.port", 0) && !ponte_config_enum_name("nope", 0),
+	      "enum name of a bad value or key is NULL");
+}
+
+static const char *scalar_of(yaml_document_t *doc, int id)
+{
+	yaml_node_t *node = yaml_document_get_node(doc, id);
+
+	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value
+						      : "";
+}
+
+/* The key paths ("section.key") of a two-level YAML file, read with libyaml directly. */
+static GPtrArray *yaml_key_paths(const char *file)
+{
+	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *sec;
+	yaml_node_pair_t *p, *q;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return paths;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc))
+		goto cleanup;
+	root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE) {
+		for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+			sec = yaml_document_get_node(&doc, p->value);
+			if (sec->type != YAML_MAPPING_NODE)
+				continue;
+			for (q = sec->data.mapping.pairs.start; q < sec->data.mapping.pairs.top;
+			     q++)
+				g_ptr_array_add(paths, g_strdup_printf("%s.%s",
+								       scalar_of(&doc, p->key),
+								       scalar_of(&doc, q->key)));
+		}
+	}
+	yaml_document_delete(&doc);
+cleanup:
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return paths;
+}
+
+/* configs/ponte.yaml is what `ponte` runs without -c: it must be the defaults, all spelt out. */
+static void test_default_file(void)
+{
+	const char *file = PONTE_SRC_DIR "/configs/ponte.yaml";
+	GPtrArray *paths = yaml_key_paths(file);
+	size_t i;
+	guint j;
+
+	expect_config(file, NULL, &want_defaults);
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		const char *path = ponte_cfg_schema[i].path;
+		bool is_found = false;
+
+		if (ponte_cfg_schema[i].type == CFG_SECTION)
+			continue;
+		for (j = 0; j < paths->len; j++)
+			is_found = is_found || !strcmp(g_ptr_array_index(paths, j), path);
+		CHECK(is_found, "configs/ponte.yaml sets %s", path);
+	}
+	g_ptr_array_free(paths, TRUE);
+}
+
+/* docs/config.md is generated: it must be exactly what ponte_config_write_doc() writes now. */
+static void test_doc(void)
+{
+	char *have = NULL, *want = NULL;
+	size_t len = 0, i;
+	FILE *mem = open_memstream(&want, &len);
+	bool is_current;
+
+	ponte_config_write_doc(mem);
+	fclose(mem);
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		char *cell = g_strdup_printf(ponte_cfg_schema[i].type == CFG_SECTION ? "## `%s`"
+										     : "| `%s` |",
+					     ponte_cfg_schema[i].path);
+
+		CHECK(strstr(want, cell) != NULL, "reference documents %s",
+		      ponte_cfg_schema[i].path);
+		g_free(cell);
+	}
+	is_current = g_file_get_contents(PONTE_SRC_DIR "/docs/config.md", &have, NULL, NULL) &&
+		     !strcmp(have, want);
+	CHECK(is_current, "docs/config.md is current");
+	if (!is_current)
+		printf("#   regenerate it: build/ponte --config-doc > docs/config.md\n");
+	g_free(have);
+	free(want);
+}
+
+static void test_good(void)
+{
+	static const char *const empty[] = {"configs/empty.yaml", "configs/comments.yaml",
+					    "configs/empty-sections.yaml"};
+	struct ponte_config want_tls = want_defaults;
+	size_t i;
+
+	want_tls.tls.enabled = true;
+	expect_config("configs/good.yaml", NULL, &want_good);
+	for (i = 0; i < G_N_ELEMENTS(empty); i++)
+		expect_config(empty[i], NULL, &want_defaults);
+	expect_config("no-text", "", &want_defaults);
+	expect_config("document-marker", "---\n", &want_defaults);
+	expect_config("core-booleans", "tls:\n    enabled: TRUE\n", &want_tls);
+	expect_config("core-booleans-off", "tls: {enabled: False}\n", &want_defaults);
+	expect_config("signed-zero-padded", "http:\n    port: +08080\n", &want_defaults);
+	expect_config("quoted-strings", "http: {listen: '127.0.0.1'}\nlog: {level: \"info\"}\n",
+		      &want_defaults);
+	expect_config("quoted-key", "\"http\":\n    \"port\": 8080\n", &want_defaults);
+	expect_config("anchor-without-alias", "http:\n    port: &p 8080\n", &want_defaults);
+}
+
+/* configs/env.yaml with none of its variables set. */
+static const char *const want_env_unset[] = {
+	"configs/env.yaml:2:12: log.level: environment variable PONTE_TEST_LEVEL is not set",
+	"configs/env.yaml:3:11: log.file: environment variable PONTE_TEST_DIR is not set",
+	"configs/env.yaml:5:13: http.listen: environment variable PONTE_TEST_ADDR is not set",
+	"configs/env.yaml:6:15: http.web_root: environment variable PONTE_TEST_EMPTY is not set",
+	"configs/env.yaml:9:10: tls.key: environment variable PONTE_TEST_DIR is not set",
+	"configs/env.yaml:9:10: tls.key: environment variable PONTE_TEST_KEY is not set",
+	NULL,
+};
+
+static void test_env(void)
+{
+	struct ponte_config want = want_defaults;
+
+	setenv("PONTE_TEST_LEVEL", "warn", 1);
+	setenv("PONTE_TEST_DIR", "/tmp/ponte-test", 1);
+	setenv("PONTE_TEST_ADDR", "0.0.0.0", 1);
+	setenv("PONTE_TEST_EMPTY", "", 1);
+	setenv("PONTE_TEST_KEY", "key.pem", 1);
+	want.log.level = PONTE_LOG_WARN;
+	want.log.file = "/tmp/ponte-test/ponte.log";
+	want.http.listen = "0.0.0.0";
+	want.tls.cert = "$HOME/cert.pem$";
+	want.tls.key = "/tmp/ponte-test/key.pem";
+	want.tls.self_signed_dir = "a$b{c}$";
+	expect_config("configs/env.yaml", NULL, &want);
+
+	/* A value is taken as it is: no second round of expansion, no type change. */
+	setenv("PONTE_TEST_DIR", "${PONTE_TEST_KEY}", 1);
+	want.log.file = "${PONTE_TEST_KEY}/ponte.log";
+	want.tls.key = "${PONTE_TEST_KEY}/key.pem";
+	expect_config("configs/env.yaml", NULL, &want);
+	setenv("PONTE_TEST_ADDR", "localhost", 1);
+	expect_errors("env-bad-value", "http:\n    listen: ${PONTE_TEST_ADDR}\n",
+		      ERRORS("env-bad-value:2:13: http.listen: expected an IPv4 or IPv6 address, "
+			     "got \"localhost\""));
+
+	unsetenv("PONTE_TEST_LEVEL");
+	unsetenv("PONTE_TEST_DIR");
+	unsetenv("PONTE_TEST_ADDR");
+	unsetenv("PONTE_TEST_EMPTY");
+	unsetenv("PONTE_TEST_KEY");
+	expect_errors("configs/env.yaml", NULL, want_env_unset);
+}
+
+static const char *const want_bad_syntax[] = {
+	"configs/bad-syntax.yaml:3:4: syntax: did not find expected key (while parsing a block "
+	"mapping at 1:1)",
+	NULL,
+};
+
+static const char *const want_bad_toplevel[] = {
+	"configs/bad-toplevel.yaml:1:1: top level: expected a mapping, got a sequence",
+	NULL,
+};
+
+static const char *const want_bad_range[] = {
+	"configs/bad-range.yaml:2:11: http.port: 70000 is out of range (1..65535)",
+	"configs/bad-range.yaml:4:18: signaling.max_members: 1 is out of range (2..1000)",
+	"configs/bad-range.yaml:5:22: signaling.max_frame_bytes: 99999999999999999999 is out of "
+	"range (128..1048576)",
+	"configs/bad-range.yaml:6:19: signaling.join_timeout: -5 is out of range (1..86400)",
+	"configs/bad-range.yaml:7:31: signaling.max_rooms_per_connection: 65 is out of range "
+	"(1..64)",
+	NULL,
+};
+
+static const char *const want_bad_int[] = {
+	"configs/bad-int.yaml:2:11: http.port: expected an integer, got \"abc\"",
+	"configs/bad-int.yaml:4:11: signaling.rate: expected an integer, got \"1.5\"",
+	"configs/bad-int.yaml:5:12: signaling.burst: expected an integer, got \"0x10\"",
+	"configs/bad-int.yaml:6:16: signaling.max_rooms: expected an integer, got a quoted string "
+	"\"100\"",
+	"configs/bad-int.yaml:7:20: signaling.ping_interval: expected an integer, got \"1_000\"",
+	"configs/bad-int.yaml:8:22: signaling.max_connections: expected an integer, got \"1e3\"",
+	"configs/bad-int.yaml:9:18: signaling.max_members: expected an integer, got \"16 members\"",
+	NULL,
+};
+
+static const char *const want_bad_bool[] = {
+	"configs/bad-bool.yaml:2:14: tls.enabled: expected true or false, got \"yes\"",
+	NULL,
+};
+
+static const char *const want_bad_enum[] = {
+	"configs/bad-enum.yaml:2:12: log.level: expected one of: error, warn, info, debug (got "
+	"\"verbose\")",
+	"configs/bad-enum.yaml:4:14: dataplane.backend: expected one of: socket, dpdk (got "
+	"\"DPDK\")",
+	NULL,
+};
+
+static const char *const want_bad_address[] = {
+	"configs/bad-address.yaml:2:13: http.listen: expected an IPv4 or IPv6 address, got "
+	"\"localhost\"",
+	NULL,
+};
+
+static const char *const want_bad_path[] = {
+	"configs/bad-path.yaml:2:11: signaling.path: expected a URL path: \"/\" then no spaces, "
+	"\"?\" or \"#\" (got \"ws\")",
+	NULL,
+};
+
+static const char *const want_bad_unknown[] = {
+	"configs/bad-unknown.yaml:2:5: signaling.max_romes: unknown key (did you mean max_rooms?)",
+	"configs/bad-unknown.yaml:3:5: signaling.maxmembers: unknown key (did you mean "
+	"max_members?)",
+	"configs/bad-unknown.yaml:4:1: htpp: unknown key (did you mean http?)",
+	"configs/bad-unknown.yaml:6:1: port: unknown key (did you mean http.port?)",
+	"configs/bad-unknown.yaml:7:1: http.listen: unknown key (dotted keys are not supported: "
+	"write listen inside http)",
+	"configs/bad-unknown.yaml:9:5: tls.certificate: unknown key",
+	"configs/bad-unknown.yaml:10:1: extra: unknown key",
+	NULL,
+};
+
+static const char *const want_bad_duplicate[] = {
+	"configs/bad-duplicate.yaml:3:5: http.port: duplicate key (first set at 2:5)",
+	"configs/bad-duplicate.yaml:6:1: log: duplicate key (first set at 4:1)",
+	NULL,
+};
+
+static const char *const want_bad_type[] = {
+	"configs/bad-type.yaml:1:7: http: expected a mapping, got \"8080\"",
+	"configs/bad-type.yaml:3:12: log.level: expected one of: error, warn, info, debug (got a "
+	"mapping)",
+	"configs/bad-type.yaml:4:11: log.file: expected a string, got a sequence",
+	"configs/bad-type.yaml:7:9: signaling.rate: expected an integer, got a sequence",
+	"configs/bad-type.yaml:9:5: signaling: expected a key name, got a sequence",
+	"configs/bad-type.yaml:10:12: dataplane: expected a mapping, got \"socket\"",
+	NULL,
+};
+
+static const char *const want_bad_null[] = {
+	"configs/bad-null.yaml:2:12: log.level: missing value",
+	"configs/bad-null.yaml:5:10: http.port: missing value",
+	"configs/bad-null.yaml:8:14: tls.enabled: missing value",
+	NULL,
+};
+
+static const char *const want_bad_alias[] = {
+	"configs/bad-alias.yaml:3:12: signaling.burst: aliases are not supported",
+	"configs/bad-alias.yaml:4:7: http: tags are not supported",
+	"configs/bad-alias.yaml:7:12: log.level: tags are not supported",
+	NULL,
+};
+
+static const char *const want_bad_multidoc[] = {
+	"configs/bad-multidoc.yaml:3:1: top level: only one YAML document is allowed",
+	NULL,
+};
+
+static const char *const want_bad_env[] = {
+	"configs/bad-env.yaml:2:15: http.web_root: environment variable PONTE_TEST_UNSET is not "
+	"set",
+	"configs/bad-env.yaml:4:10: tls.key: environment variable PONTE_TEST_UNSET_KEY is not set",
+	"configs/bad-env.yaml:5:11: tls.cert: malformed variable reference (expected ${NAME}, "
+	"NAME matching [A-Za-z_][A-Za-z0-9_]*)",
+	"configs/bad-env.yaml:6:22: tls.self_signed_dir: environment variable PONTE_TEST_UNSET_A "
+	"is not set",
+	"configs/bad-env.yaml:6:22: tls.self_signed_dir: environment variable PONTE_TEST_UNSET_B "
+	"is not set",
+	"configs/bad-env.yaml:8:11: log.file: malformed variable reference (expected ${NAME}, "
+	"NAME matching [A-Za-z_][A-Za-z0-9_]*)",
+	NULL,
+};
+
+static const char *const want_bad_many[] = {
+	"configs/bad-many.yaml:3:12: log.level: expected one of: error, warn, info, debug (got "
+	"\"loud\")",
+	"configs/bad-many.yaml:5:11: http.port: 0 is out of range (1..65535)",
+	"configs/bad-many.yaml:6:13: http.listen: expected an IPv4 or IPv6 address, got "
+	"\"10.0.0.256\"",
+	"configs/bad-many.yaml:8:14: tls.enabled: expected true or false, got \"maybe\"",
+	"configs/bad-many.yaml:9:5: tls.enabled: duplicate key (first set at 8:5)",
+	"configs/bad-many.yaml:11:5: signaling.max_romes: unknown key (did you mean max_rooms?)",
+	"configs/bad-many.yaml:12:11: signaling.path: expected a URL path: \"/\" then no spaces, "
+	"\"?\" or \"#\" (got \"/ws?x=1\")",
+	"configs/bad-many.yaml:15:1: unknown: unknown key",
+	"configs/bad-many.yaml:16:1: http: duplicate key (first set at 4:1)",
+	"configs/bad-many.yaml:17:1: syntax: did not find expected ',' or ']' (while parsing a "
+	"flow sequence at 16:7)",
+	NULL,
+};
+
+/* One file per kind of problem (bad-many.yaml: several), with all its messages in order. */
+static const struct {
+	const char *file;
+	const char *const *want;
+} bad_files[] = {
+	{"configs/bad-syntax.yaml", want_bad_syntax},
+	{"configs/bad-toplevel.yaml", want_bad_toplevel},
+	{"configs/bad-range.yaml", want_bad_range},
+	{"configs/bad-int.yaml", want_bad_int},
+	{"configs/bad-bool.yaml", want_bad_bool},
+	{"configs/bad-enum.yaml", want_bad_enum},
+	{"configs/bad-address.yaml", want_bad_address},
+	{"configs/bad-path.yaml", want_bad_path},
+	{"configs/bad-unknown.yaml", want_bad_unknown},
+	{"configs/bad-duplicate.yaml", want_bad_duplicate},
+	{"configs/bad-type.yaml", want_bad_type},
+	{"configs/bad-null.yaml", want_bad_null},
+	{"configs/bad-alias.yaml", want_bad_alias},
+	{"configs/bad-multidoc.yaml", want_bad_multidoc},
+	{"configs/bad-env.yaml", want_bad_env},
+	{"configs/bad-many.yaml", want_bad_many},
+};
+
+/* Every bad file gives exactly its messages; a secret's value is in none of them. */
+static void test_bad_files(void)
+{
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct ponte_config *cfg;
+	bool has_secret = false;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(bad_files); i++)
+		expect_errors(bad_files[i].file, NULL, bad_files[i].want);
+
+	ponte_config_load("configs/bad-env.yaml", errors, &cfg);
+	for (i = 0; i < errors->len; i++)
+		has_secret = has_secret || strstr(g_ptr_array_index(errors, i), "hunter2");
+	CHECK(!has_secret && !cfg, "no message shows a secret's value");
+	g_ptr_array_free(errors, TRUE);
+}
+
+/* Problems that need no file of their own: name, text, messages. */
+static const struct {
+	const char *name, *text;
+	const char *want[3];
+} bad_texts[] = {
+	{"scalar", "hello\n", {"scalar:1:1: top level: expected a mapping, got \"hello\""}},
+	{"quoted-bool",
+	 "tls:\n    enabled: \"true\"\n",
+	 {"quoted-bool:2:14: tls.enabled: expected true or false, got a quoted string \"true\""}},
+	{"yaml11-bool",
+	 "tls:\n    enabled: on\n",
+	 {"yaml11-bool:2:14: tls.enabled: expected true or false, got \"on\""}},
+	{"bracketed-v6",
+	 "http:\n    listen: \"[::1]\"\n",
+	 {"bracketed-v6:2:13: http.listen: expected an IPv4 or IPv6 address, got \"[::1]\""}},
+	{"space-in-path",
+	 "signaling: {path: \"/w s\"}\n",
+	 {"space-in-path:1:19: signaling.path: expected a URL path: \"/\" then no spaces, \"?\" "
+	  "or \"#\" (got \"/w s\")"}},
+	/* Control characters and quotes in a value are escaped: a message stays one line. */
+	{"escaped",
+	 "log:\n    level: \"in\\tfo\\n\\\"x\\\"\"\n",
+	 {"escaped:2:12: log.level: expected one of: error, warn, info, debug "
+	  "(got \"in\\tfo\\n\\\"x\\\"\")"}},
+	/* A "\0" escape would cut the string where C code reads it. */
+	{"nul", "log:\n    file: \"a\\0b\"\n", {"nul:2:11: log.file: contains a NUL character"}},
+	{"bad-utf8",
+	 "log:\n    file: \"\xc3\xa9\xff\"\n",
+	 {"bad-utf8:2:13: syntax: invalid leading UTF-8 octet"}},
+	{"alias-key",
+	 "a: &k x\nhttp:\n    *k : 1\n",
+	 {"alias-key:1:1: a: unknown key", "alias-key:3:5: http: aliases are not supported"}},
+};
+
+static void test_bad_texts(void)
+{
+	char *long_value = g_strdup_printf("log:\n    level: %0100d\n", 7);
+	char *long_error = g_strdup_printf("long-value:2:12: log.level: expected one of: error, "
+					   "warn, info, debug (got \"%060d...\")",
+					   0);
+	struct ponte_config *cfg = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < G_N_ELEMENTS(bad_texts); i++)
+		expect_errors(bad_texts[i].name, bad_texts[i].text, bad_texts[i].want);
+	/* A long value is cut in messages. */
+	expect_errors("long-value", long_value, ERRORS(long_error));
+
+	/* Without an error array the result is the same; the problems are only not listed. */
+	rc = ponte_config_parse("x", "http: {port: 0}\n", 16, NULL, &cfg);
+	CHECK(rc == -EINVAL && !cfg, "a NULL error array is allowed");
+	/* Only len bytes are parsed: the text need not end with a NUL. */
+	rc = ponte_config_parse("x", "http: {port: 81}junk", 16, NULL, &cfg);
+	CHECK(rc == 0 && cfg && cfg->http.port == 81, "only len bytes are parsed");
+	ponte_config_free(cfg);
+	g_free(long_error);
+	g_free(long_value);
+}
+
+static void test_unreadable(void)
+{
+	static const char *const enoent =
+		"configs/does-not-exist.yaml: cannot read: No such file or directory";
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct ponte_config *cfg = NULL;
+	int rc;
+
+	rc = ponte_config_load("configs/does-not-exist.yaml", errors, &cfg);
+	CHECK(rc == -ENOENT && !cfg && errors->len == 1, "missing file: -ENOENT, one message");
+	CHECK_STR(errors->len ? g_ptr_array_index(errors, 0) : NULL, enoent, enoent);
+
+	g_ptr_array_set_size(errors, 0);
+	rc = ponte_config_load("configs", errors, &cfg);
+	CHECK(rc == -EISDIR && !cfg && errors->len == 1, "directory: -EISDIR, one message");
+	CHECK_STR(errors->len ? g_ptr_array_index(errors, 0) : NULL,
+		  "configs: cannot read: Is a directory", "configs: cannot read: Is a directory");
+	g_ptr_array_free(errors, TRUE);
+}
+
+int main(void)
+{
+	test_schema();
+	test_defaults();
+	test_default_file();
+	test_doc();
+	test_good();
+	test_env();
+	test_bad_files();
+	test_bad_texts();
+	test_unreadable();
+	return tap_done();
+}
