@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+#include "rtp.h"
+
+enum {
+	RTCP_SR = 200,
+	RTCP_RR = 201,
+	RTCP_SDES = 202,
+	RTCP_BYE = 203,
+	RTCP_APP = 204,
+	RTCP_RTPFB = 205,
+	RTCP_PSFB = 206,
+	RTCP_XR = 207,
+};
+
+#define PSFB_FIR 4
+#define PSFB_AFB 15 /* application layer feedback: REMB */
+
+bool dp_rtp_is_valid(const uint8_t *pkt, size_t len)
+{
+	size_t hdr;
+
+	if (len < DP_RTP_MIN_LEN || pkt[0] >> 6 != 2)
+		return false;
+	/* RFC 3550 §5.1: 12 bytes, then CC CSRCs, then the extension if X is set. */
+	hdr = DP_RTP_MIN_LEN + 4u * (pkt[0] & 0x0f);
+	if (pkt[0] & 0x10) {
+		if (hdr + 4 > len)
+			return false;
+		hdr += 4 + 4u * ((size_t)pkt[hdr + 2] << 8 | pkt[hdr + 3]);
+	}
+	if (hdr > len)
+		return false;
+	/* RFC 3550 §5.1: the last padding octet counts the padding, itself included. */
+	if ((pkt[0] & 0x20) && (pkt[len - 1] == 0 || pkt[len - 1] > len - hdr))
+		return false;
+	return true;
+}
+
+bool dp_rtcp_is_valid(const uint8_t *pkt, size_t len)
+{
+	size_t off = 0;
+
+	if (len < DP_RTCP_MIN_LEN)
+		return false;
+	/* RFC 3550 §6.1: a compound packet is a run of packets, each length words + 1 long. */
+	while (off < len) {
+		size_t plen;
+
+		if (len - off < 4 || pkt[off] >> 6 != 2)
+			return false;
+		plen = 4 * ((size_t)(pkt[off + 2] << 8 | pkt[off + 3]) + 1);
+		if (plen > len - off)
+			return false;
+		off += plen;
+	}
+	return true;
+}
+
+static const struct ponte_ssrc_map *find_map(const struct ponte_flow_output *out, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < out->nb_ssrc_maps; i++)
+		if (out->ssrc_maps[i].from == ssrc)
+			return &out->ssrc_maps[i];
+	return NULL;
+}
+
+bool dp_rtp_rewrite(uint8_t *pkt, const struct ponte_flow_output *out)
+{
+	uint8_t pt = pkt[1] & 0x7f;
+	uint8_t to = out->pt_map[pt];
+	const struct ponte_ssrc_map *m;
+
+	if (to == PONTE_PT_DROP)
+		return false;
+	if (to != PONTE_PT_KEEP)
+		pkt[1] = (uint8_t)((pkt[1] & 0x80) | (to & 0x7f));
+	m = out->nb_ssrc_maps ? find_map(out, dp_rd32(pkt + 8)) : NULL;
+	if (m != NULL) {
+		uint16_t seq = (uint16_t)((pkt[2] << 8 | pkt[3]) + m->seq_delta);
+
+		pkt[2] = (uint8_t)(seq >> 8);
+		pkt[3] = (uint8_t)seq;
+		dp_wr32(pkt + 4, dp_rd32(pkt + 4) + m->ts_delta);
+		dp_wr32(pkt + 8, m->to);
+	}
+	return true;
+}
+
+static void map_at(uint8_t *p, const struct ponte_flow_output *out)
+{
+	const struct ponte_ssrc_map *m = find_map(out, dp_rd32(p));
+
+	if (m != NULL)
+		dp_wr32(p, m->to);
+}
+
+/* One RTCP packet of plen bytes (already bounds-checked as a whole). */
+static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output *out)
+{
+	unsigned count = p[0] & 0x1f;
+	size_t off;
+
+	switch (p[1]) {
+	case RTCP_SR:
+	case RTCP_RR:
+		/* RFC 3550 §6.4: sender SSRC, [20-byte sender info], report blocks of 24. */
+		map_at(p + 4, out);
+		off = p[1] == RTCP_SR ? 28 : 8;
+		for (unsigned i = 0; i < count && off + 24 <= plen; i++, off += 24)
+			map_at(p + off, out);
+		break;
+	case RTCP_SDES:
+		/* RFC 3550 §6.5: chunks of SSRC + items, each chunk padded to 32 bits. */
+		off = 4;
+		for (unsigned i = 0; i < count && off + 4 <= plen; i++) {
+			map_at(p + off, out);
+			off += 4;
+			while (off < plen && p[off] != 0) {
+				if (off + 2 > plen)
+					return;
+				off += 2 + p[off + 1];
+			}
+			off = (off + 4) & ~(size_t)3;
+		}
+		break;
+	case RTCP_BYE:
+		for (unsigned i = 0; i < count && 4 + 4 * (i + 1) <= plen; i++)
+			map_at(p + 4 + 4 * i, out);
+		break;
+	case RTCP_APP:
+	case RTCP_XR:
+		if (plen >= 8)
+			map_at(p + 4, out);
+		break;
+	case RTCP_RTPFB:
+	case RTCP_PSFB:
+		/* RFC 4585 §6.1: packet sender and media source, then the FCI. */
+		if (plen < 12)
+			return;
+		map_at(p + 4, out);
+		map_at(p + 8, out);
+		if (p[1] == RTCP_PSFB && count == PSFB_FIR) {
+			/* RFC 5104 §4.3.1: FCI entries of SSRC + seq nr + reserved. */
+			for (off = 12; off + 8 <= plen; off += 8)
+				map_at(p + off, out);
+		} else if (p[1] == RTCP_PSFB && count == PSFB_AFB && plen >= 20 &&
+			   dp_rd32(p + 12) == 0x52454d42 /* "REMB" */) {
+			unsigned nb = p[16];
+
+			for (unsigned i = 0; i < nb && 20 + 4 * (i + 1) <= plen; i++)
+				map_at(p + 20 + 4 * i, out);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void dp_rtcp_rewrite(uint8_t *pkt, size_t len, const struct ponte_flow_output *out)
+{
+	size_t off = 0;
+
+	if (out->nb_ssrc_maps == 0)
+		return;
+	while (off + 4 <= len) {
+		size_t plen = 4 * ((size_t)(pkt[off + 2] << 8 | pkt[off + 3]) + 1);
+
+		if (plen > len - off)
+			return;
+		rewrite_one(pkt + off, plen, out);
+		off += plen;
+	}
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dataplane's SRTP engine interface (RFC 3711 SRTP/SRTCP, RFC 7714 AEAD).
+ *
+ * An engine is a const ops table. The libsrtp2 engine is the reference; a faster engine
+ * (intel-ipsec-mb, batched per burst) will sit beside it and is chosen by name from the
+ * configuration. Every engine must produce byte-identical packets and the same return codes
+ * for the same input, so the rules that are not cryptography (which packets are malformed,
+ * how much room protect needs, the replay window size) are defined here, once.
+ *
+ * Ownership: create() copies what it needs from the key, which stays the caller's (the caller
+ * wipes its own copy). The context it returns belongs to the caller until destroy(), which
+ * wipes the session keys the engine derived. destroy(NULL) does nothing.
+ *
+ * Threading: init() is called once, from one thread, before any other call. create() and
+ * destroy() allocate and free, so they belong on a control or set-up thread, never in the
+ * per-packet path. One context is used by one thread at a time; distinct contexts may be used
+ * by distinct threads at once. rtp() and rtcp() do not allocate, with one exception the
+ * libsrtp2 engine documents in its file (the first packet of a new SSRC).
+ */
+#ifndef PONTE_DP_SRTP_H
+#define PONTE_DP_SRTP_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ponte/srtp.h>
+
+/* RFC 3711 §3.3.2: "a minimum window size of 64 MUST be supported"; every engine uses exactly
+ * this, so an engine swap never changes which late packets are accepted. */
+#define DP_SRTP_REPLAY_WINDOW 64
+
+/* RFC 3550 §5.1 fixed header; RFC 3550 §6.4.1 header up to the sender's SSRC. */
+#define DP_SRTP_RTP_HEADER_LEN 12
+#define DP_SRTP_RTCP_HEADER_LEN 8
+/* RFC 3711 §3.4: the E flag and the 31-bit SRTCP index. */
+#define DP_SRTP_SRTCP_INDEX_LEN 4
+/* The most protect() ever appends: an AEAD tag of 16 and the SRTCP index. */
+#define DP_SRTP_MAX_OVERHEAD 20
+
+enum dp_srtp_dir {
+	DP_SRTP_PROTECT = 1, /* RTP/RTCP in, SRTP/SRTCP out: a sending context */
+	DP_SRTP_UNPROTECT = 2, /* SRTP/SRTCP in, RTP/RTCP out: a receiving context */
+};
+
+/*
+ * The part of a context every engine shares; an engine's own context embeds it as its first
+ * member, so the dp_srtp_rtp() / dp_srtp_rtcp() helpers below can dispatch on any context.
+ */
+struct dp_srtp {
+	const struct dp_srtp_engine *engine;
+	uint16_t profile; /* enum ponte_srtp_profile */
+	uint8_t dir; /* enum dp_srtp_dir */
+};
+
+/*
+ * One SRTP implementation. Return codes of rtp() and rtcp(), both for protect and unprotect:
+ *   0            done; *len is the new length (protect: grown by dp_srtp_overhead(); unprotect:
+ *                shrunk by it)
+ *   -EINVAL      malformed: shorter than a header plus the tag, not version 2, CSRC list or
+ *                header extension overrunning the packet (dp_srtp_rtp_check()), *len > cap
+ *   -ENOSPC      protect: cap - *len is smaller than dp_srtp_overhead()
+ *   -EBADMSG     unprotect: authentication failed (forged or corrupted); nothing changed state
+ *   -EALREADY    replayed, or older than the replay window (RFC 3711 §3.3.2). On protect this
+ *                means the index was already used: sending it again would reuse keystream
+ *                (RFC 3711 §9.1), so the packet must be dropped.
+ *   -ENOMEM      the first packet of a new SSRC could not get its per-SSRC state
+ *   -EKEYEXPIRED the master key reached its packet limit (RFC 3711 §9.2); rekey
+ *   -EIO         any other engine failure
+ * On an error the packet bytes are unspecified (the caller drops the packet) and *len is
+ * unchanged.
+ */
+struct dp_srtp_engine {
+	const char *name;
+	/* Once, before any create(); 0 or a negative errno. Calling it again is harmless. */
+	int (*init)(void);
+	/* A context for one direction of one SRTP session, accepting any SSRC and keeping replay
+	 * and rollover state per SSRC. -EINVAL on a key whose lengths do not match its profile,
+	 * -ENOTSUP on PONTE_SRTP_NULL (plain RTP needs no context) or a profile the engine lacks,
+	 * -ENOMEM. */
+	int (*create)(const struct ponte_srtp_key *key, enum dp_srtp_dir dir,
+		      struct dp_srtp **out);
+	void (*destroy)(struct dp_srtp *ctx);
+	/* In place on pkt[0 .. *len), which may grow up to cap bytes. */
+	int (*rtp)(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap);
+	int (*rtcp)(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap);
+};
+
+extern const struct dp_srtp_engine dp_srtp_engine_libsrtp;
+
+/* The engine called name ("libsrtp2"), or NULL. */
+const struct dp_srtp_engine *dp_srtp_engine_find(const char *name);
+/* The engine used when the configuration names none. */
+const struct dp_srtp_engine *dp_srtp_engine_default(void);
+
+/* What protect appends and unprotect removes: for RTP the tag; for RTCP the SRTCP index and
+ * the tag. SRTP_AES128_CM_SHA1_32 keeps an 80-bit tag on SRTCP (RFC 5764 §4.1.2). 0 for
+ * PONTE_SRTP_NULL and for unknown profiles. */
+size_t dp_srtp_overhead(uint16_t profile, bool is_rtcp);
+/* The tag alone (RTP: as ponte_srtp_profile_sizes(); RTCP: 10 for both AES-CM profiles). */
+size_t dp_srtp_tag_len(uint16_t profile, bool is_rtcp);
+
+/*
+ * The length of an RTP header with its CSRC list and header extension (RFC 3550 §5.1, §5.3.1),
+ * or -EINVAL when the packet is not version 2 or the header overruns the first len bytes.
+ */
+static inline int dp_srtp_rtp_header_len(const uint8_t *pkt, size_t len)
+{
+	size_t hlen;
+
+	if (len < DP_SRTP_RTP_HEADER_LEN || (pkt[0] >> 6) != 2)
+		return -EINVAL;
+	hlen = DP_SRTP_RTP_HEADER_LEN + 4u * (pkt[0] & 0x0fu);
+	if (pkt[0] & 0x10u) {
+		if (len < hlen + 4)
+			return -EINVAL;
+		hlen += 4 + 4u * ((size_t)pkt[hlen + 2] << 8 | pkt[hlen + 3]);
+	}
+	return hlen <= len ? (int)hlen : -EINVAL;
+}
+
+/*
+ * Whether an RTP (is_rtcp false) or RTCP packet of len bytes is well-formed enough to go
+ * through a context: 0 or -EINVAL. trailer is what must follow the header: 0 for protect,
+ * dp_srtp_overhead() for unprotect, because the CSRCs and the header extension are
+ * authenticated data and can never overlap the tag (engines cache it per context).
+ */
+static inline int dp_srtp_check(const uint8_t *pkt, size_t len, bool is_rtcp, size_t trailer)
+{
+	int hlen;
+
+	if (is_rtcp) {
+		if (len < DP_SRTP_RTCP_HEADER_LEN || (pkt[0] >> 6) != 2)
+			return -EINVAL;
+		return len - DP_SRTP_RTCP_HEADER_LEN >= trailer ? 0 : -EINVAL;
+	}
+	hlen = dp_srtp_rtp_header_len(pkt, len);
+	if (hlen < 0)
+		return hlen;
+	return len - (size_t)hlen >= trailer ? 0 : -EINVAL;
+}
+
+static inline int dp_srtp_rtp(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap)
+{
+	return ctx->engine->rtp(ctx, pkt, len, cap);
+}
+
+static inline int dp_srtp_rtcp(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap)
+{
+	return ctx->engine->rtcp(ctx, pkt, len, cap);
+}
+
+static inline void dp_srtp_destroy(struct dp_srtp *ctx)
+{
+	if (ctx != NULL)
+		ctx->engine->destroy(ctx);
+}
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file flow.h
+ * The flow interface: how the control plane installs forwarding state in a dataplane.
+ *
+ * A flow says what to do with the media packets that arrive on one dataplane port from one
+ * remote address: unprotect them with given SRTP keys, then send a copy through each output,
+ * rewritten (SSRC, payload type, sequence and timestamp) and protected with that output's own
+ * keys. Specs are plain data (no pointers), copied on every call; keys travel as values and
+ * are wiped by whoever drops a copy. A flow is live only once its add has completed: packets
+ * never see a half-built entry.
+ *
+ * Threading: every function of this interface is called from one control thread.
+ */
+#ifndef PONTE_FLOW_H
+#define PONTE_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ponte/srtp.h>
+
+/** An IPv4 or IPv6 address and UDP port, plain data. */
+struct ponte_addr {
+	uint16_t family; /**< AF_INET, AF_INET6, or 0 for "none / any" */
+	uint16_t port; /**< host byte order */
+	uint8_t ip[16]; /**< network byte order; IPv4 uses the first 4 bytes */
+};
+
+#define PONTE_FLOW_MAX_OUTPUTS 8
+#define PONTE_FLOW_MAX_SSRC_MAPS 8
+#define PONTE_PT_KEEP 0xff /**< pt_map value: leave this payload type as it is */
+#define PONTE_PT_DROP 0xfe /**< pt_map value: do not send packets of this payload type */
+
+/**
+ * One SSRC translation. It applies to every SSRC field of the packets sent through an output:
+ * the RTP header's SSRC, and in RTCP the sender and media-source SSRCs and report blocks, so
+ * that feedback (PLI, NACK, RR) names the stream the receiver knows.
+ */
+struct ponte_ssrc_map {
+	uint32_t from;
+	uint32_t to;
+	uint16_t seq_delta; /**< added to the RTP sequence number (mod 2^16) */
+	uint32_t ts_delta; /**< added to the RTP timestamp (mod 2^32) */
+};
+
+/** What an output receives from its flow. */
+enum ponte_flow_out_kind {
+	PONTE_OUT_RTP = 1 << 0,
+	PONTE_OUT_RTCP = 1 << 1,
+};
+
+/** One destination of a flow's packets. */
+struct ponte_flow_output {
+	uint32_t port_id; /**< dataplane port to send from (its local address and socket) */
+	struct ponte_addr dst; /**< where to send */
+	struct ponte_srtp_key srtp; /**< protect with these keys; PONTE_SRTP_NULL: plain */
+	uint8_t kinds; /**< enum ponte_flow_out_kind bits */
+	uint8_t nb_ssrc_maps;
+	struct ponte_ssrc_map ssrc_maps[PONTE_FLOW_MAX_SSRC_MAPS];
+	/** Payload type rewrite, indexed by the incoming type (0..127): the outgoing type,
+	 * PONTE_PT_KEEP or PONTE_PT_DROP. */
+	uint8_t pt_map[128];
+};
+
+/** What happens to RTCP arriving on a flow. */
+enum ponte_flow_rtcp {
+	PONTE_RTCP_FORWARD = 0, /**< to the outputs that take PONTE_OUT_RTCP */
+	PONTE_RTCP_DROP,
+};
+
+/** A flow, as installed. id is chosen by the control plane and unique per dataplane. */
+struct ponte_flow_spec {
+	uint64_t id;
+	uint32_t port_id; /**< dataplane port the packets arrive on */
+	/** The remote address packets must come from. family 0 matches any source on this port
+	 * (a port-wide flow); with is_latching, the first source seen is then kept (symmetric
+	 * RTP for phones behind NAT). */
+	struct ponte_addr src;
+	bool is_latching;
+	uint8_t rtcp; /**< enum ponte_flow_rtcp */
+	struct ponte_srtp_key srtp; /**< unprotect with these keys; PONTE_SRTP_NULL: plain */
+	uint8_t nb_outputs;
+	struct ponte_flow_output outputs[PONTE_FLOW_MAX_OUTPUTS];
+};
+
+/** Why packets were dropped; indexes ponte_flow_stats.drops. */
+enum ponte_drop_reason {
+	PONTE_DROP_MALFORMED, /**< not RTP/RTCP, or a header that overruns the packet */
+	PONTE_DROP_AUTH, /**< SRTP/SRTCP authentication failed */
+	PONTE_DROP_REPLAY, /**< SRTP replay or too old for the window */
+	PONTE_DROP_PT, /**< payload type mapped to PONTE_PT_DROP */
+	PONTE_DROP_TX, /**< could not be sent (socket error, full queue) */
+	PONTE_DROP_SOURCE, /**< came from another address than the flow expects */
+	PONTE_DROP_NB
+};
+
+/** Counters of one flow; each is written by one dataplane thread and read atomically. */
+struct ponte_flow_stats {
+	uint64_t rtp_in, rtcp_in, bytes_in;
+	uint64_t pkts_out, bytes_out;
+	uint64_t drops[PONTE_DROP_NB];
+	uint64_t last_in_ns; /**< CLOCK_MONOTONIC time of the last accepted packet, 0: none */
+};
+
+/** Fill a ponte_addr from a textual IP and a port; 0 or -EINVAL. */
+int ponte_addr_parse(struct ponte_addr *a, const char *ip, uint16_t port);
+/** "1.2.3.4:5" or "[::1]:5" into buf (at least 56 bytes). Returns buf. */
+const char *ponte_addr_str(const struct ponte_addr *a, char *buf, unsigned long size);
+bool ponte_addr_equal(const struct ponte_addr *a, const struct ponte_addr *b);
+
+/** Initialise spec: no outputs, plain RTP, pt_map all KEEP. */
+void ponte_flow_spec_init(struct ponte_flow_spec *spec, uint64_t id, uint32_t port_id);
+/** Append an output with pt_map all KEEP, RTP and RTCP; returns it or NULL when full. */
+struct ponte_flow_output *ponte_flow_add_output(struct ponte_flow_spec *spec, uint32_t port_id,
+						const struct ponte_addr *dst);
+
+#endif
