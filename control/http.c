@@ -124,6 +124,20 @@ static void on_request(SoupServer *server, SoupServerMessage *msg, const char *p
 	} else {
 		body = load_file(http, path);
 	}
+	if (body == NULL && strrchr(path, '.') <= strrchr(path, '/')) {
+		/* "/seed" names a directory of the client: send the browser to "/seed/" so its
+		 * relative links resolve. */
+		g_autofree char *index = g_strconcat(path, "/index.html", NULL);
+		GBytes *dir = load_file(http, index);
+
+		if (dir != NULL) {
+			g_autofree char *to = g_strconcat(path, "/", NULL);
+
+			g_bytes_unref(dir);
+			soup_server_message_set_redirect(msg, SOUP_STATUS_MOVED_PERMANENTLY, to);
+			return;
+		}
+	}
 	if (body == NULL) {
 		soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
 		soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC,

@@ -89,6 +89,8 @@ def http_serving(binary):
               "GET /js/app.js: JavaScript from the embedded client")
         code, _, _ = get(d.url + "/seed/")
         check(code == 200, "GET /seed/: the ported seed client")
+        code, _, body = get(d.url + "/seed")
+        check(code == 200 and b"<html" in body.lower(), "GET /seed redirects to /seed/")
         code, _, _ = get(d.url + "/nothing-here.js")
         check(code == 404, "unknown file: 404")
         code, _, _ = get(d.url + "/../../etc/passwd")

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Browser end-to-end test: starts the ponte daemon and two headless Chromium browsers in a
+# private network namespace (nothing leaves it: only lo exists there), then runs p2p.mjs.
+#
+#   run.sh [PONTE]      PONTE: the built daemon (default: $PONTE)
+#
+# Environment: PONTE_WEB_ROOT=DIR serves the client from DIR instead of the one built into the
+# daemon (to try client changes without rebuilding); E2E_OUT=DIR is where the screenshots of
+# the pages, their console and signaling logs and the daemon's log go (default
+# /tmp/ponte-e2e-browser-out, emptied at each run; a given E2E_OUT is never emptied).
+# Needs root (ip netns), /usr/bin/chromium and `npm ci --prefix tests/e2e/browser`.
+# Exit status: the test's.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ponte=${1:-${PONTE:-}}
+
+fail() {
+	echo "run.sh: $*" >&2
+	exit 1
+}
+
+[[ -n $ponte ]] || fail "usage: run.sh PATH-TO-PONTE (or set PONTE)"
+[[ -x $ponte ]] || fail "$ponte is not an executable"
+ponte=$(realpath "$ponte")
+[[ $(id -u) -eq 0 ]] || fail "needs root for 'ip netns'"
+command -v node >/dev/null || fail "node is not installed (apt-get install -y nodejs npm)"
+[[ -x /usr/bin/chromium ]] || fail "/usr/bin/chromium is missing (apt-get install -y chromium)"
+[[ -d $here/node_modules/playwright-core ]] ||
+	fail "playwright-core is missing: run 'npm ci --prefix tests/e2e/browser'"
+
+ns="ponte-e2e-$$-$RANDOM"
+tmp=$(mktemp -d /tmp/ponte-e2e-browser.XXXXXX)
+out=${E2E_OUT:-}
+if [[ -z $out ]]; then
+	out=/tmp/ponte-e2e-browser-out
+	rm -rf "$out"
+fi
+mkdir -p "$out"
+ponte_pid=
+test_pid=
+status=1
+
+cleanup() {
+	trap - EXIT INT TERM
+	if [[ -n $test_pid ]]; then
+		kill "$test_pid" 2>/dev/null || true
+		wait "$test_pid" 2>/dev/null || true
+	fi
+	if [[ -n $ponte_pid ]] && kill -0 "$ponte_pid" 2>/dev/null; then
+		kill "$ponte_pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$ponte_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$ponte_pid" 2>/dev/null || true
+	fi
+	# Whatever the test started and left behind (a browser of a killed node) is still in
+	# the namespace: end those processes, by PID, before the namespace goes.
+	if ip netns list | grep -qw "^$ns"; then
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null || true
+		done
+		ip netns delete "$ns" 2>/dev/null || true
+	fi
+	if [[ $status -ne 0 ]]; then
+		echo "run.sh: daemon log ($out/ponte.log):" >&2
+		tail -n 40 "$out/ponte.log" >&2 || true
+	fi
+	echo "run.sh: screenshots and logs in $out" >&2
+	rm -rf "$tmp"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'status=130; exit' INT
+trap 'status=143; exit' TERM
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+
+# The namespace is new, so any port is free in it; ask the kernel for one all the same.
+port=$(ip netns exec "$ns" node -e '
+	const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+		console.log(s.address().port);
+		s.close();
+	});')
+
+cat >"$tmp/ponte.yaml" <<EOF
+log:
+  level: debug
+http:
+  listen: 127.0.0.1
+  port: $port
+  web_root: "${PONTE_WEB_ROOT:+$(realpath "$PONTE_WEB_ROOT")}"
+EOF
+
+ip netns exec "$ns" "$ponte" -c "$tmp/ponte.yaml" >"$out/ponte.log" 2>&1 &
+ponte_pid=$!
+
+url="http://127.0.0.1:$port"
+is_up() {
+	ip netns exec "$ns" node -e '
+		fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));
+	' "$url/"
+}
+for _ in $(seq 50); do
+	is_up && break
+	kill -0 "$ponte_pid" 2>/dev/null || fail "ponte exited at start"
+	sleep 0.2
+done
+is_up || fail "ponte does not answer on $url"
+
+# p2p.mjs stops itself after 120 s; timeout(1) is the last resort should node itself hang.
+# In the background, so that a signal runs the cleanup at once (bash runs traps only between
+# foreground commands, but interrupts `wait`).
+ip netns exec "$ns" timeout -k 5 170 node "$here/p2p.mjs" --url "$url" --out "$out" &
+test_pid=$!
+set +e
+wait "$test_pid"
+status=$?
+set -e
+test_pid=
