@@ -15,8 +15,11 @@
  * Threading: init() is called once, from one thread, before any other call. create() and
  * destroy() allocate and free, so they belong on a control or set-up thread, never in the
  * per-packet path. One context is used by one thread at a time; distinct contexts may be used
- * by distinct threads at once. rtp() and rtcp() do not allocate, with one exception the
- * libsrtp2 engine documents in its file (the first packet of a new SSRC).
+ * by distinct threads at once. rtp() and rtcp() must not allocate, except once for the first
+ * packet of each new SSRC (its replay and rollover state); the libsrtp2 engine cannot keep
+ * even that, because of the crypto backend Debian builds libsrtp2 with (see its file).
+ * Per-SSRC state lives until destroy(): a context meets only the SSRCs of one authenticated
+ * peer, and a forged packet never creates any.
  */
 #ifndef PONTE_DP_SRTP_H
 #define PONTE_DP_SRTP_H
@@ -41,7 +44,7 @@
 #define DP_SRTP_MAX_OVERHEAD 20
 
 enum dp_srtp_dir {
-	DP_SRTP_PROTECT = 1, /* RTP/RTCP in, SRTP/SRTCP out: a sending context */
+	DP_SRTP_PROTECT = 1,   /* RTP/RTCP in, SRTP/SRTCP out: a sending context */
 	DP_SRTP_UNPROTECT = 2, /* SRTP/SRTCP in, RTP/RTCP out: a receiving context */
 };
 
@@ -52,7 +55,7 @@ enum dp_srtp_dir {
 struct dp_srtp {
 	const struct dp_srtp_engine *engine;
 	uint16_t profile; /* enum ponte_srtp_profile */
-	uint8_t dir; /* enum dp_srtp_dir */
+	uint8_t dir;	  /* enum dp_srtp_dir */
 };
 
 /*
@@ -60,9 +63,12 @@ struct dp_srtp {
  *   0            done; *len is the new length (protect: grown by dp_srtp_overhead(); unprotect:
  *                shrunk by it)
  *   -EINVAL      malformed: shorter than a header plus the tag, not version 2, CSRC list or
- *                header extension overrunning the packet (dp_srtp_rtp_check()), *len > cap
+ *                header extension overrunning the packet (dp_srtp_check()), *len > cap
  *   -ENOSPC      protect: cap - *len is smaller than dp_srtp_overhead()
- *   -EBADMSG     unprotect: authentication failed (forged or corrupted); nothing changed state
+ *   -EBADMSG     unprotect: authentication failed (forged or corrupted), or an SRTCP packet
+ *                whose E flag says "unencrypted": Ponte never negotiates unencrypted SRTCP
+ *                (RFC 4568 §6.3.2 UNENCRYPTED_SRTCP; DTLS-SRTP has no such option), so such a
+ *                packet breaks the session's policy. Nothing changed state.
  *   -EALREADY    replayed, or older than the replay window (RFC 3711 §3.3.2). On protect this
  *                means the index was already used: sending it again would reuse keystream
  *                (RFC 3711 §9.1), so the packet must be dropped.
@@ -71,6 +77,13 @@ struct dp_srtp {
  *   -EIO         any other engine failure
  * On an error the packet bytes are unspecified (the caller drops the packet) and *len is
  * unchanged.
+ *
+ * What makes output byte-identical across engines, beyond the RFCs:
+ *   - a new SSRC starts with rollover counter 0 whatever its first sequence number, and
+ *     protect estimates the ROC from the sequence number exactly as unprotect does
+ *     (RFC 3711 §3.3.1), so a sender may jump (after a hold) by less than 2^15;
+ *   - the first SRTCP packet of an SSRC carries index 1, then 2, 3, ...; the E flag is set;
+ *   - no MKI, key derivation rate 0, no encrypted header extensions (RFC 6904).
  */
 struct dp_srtp_engine {
 	const char *name;
@@ -80,8 +93,7 @@ struct dp_srtp_engine {
 	 * and rollover state per SSRC. -EINVAL on a key whose lengths do not match its profile,
 	 * -ENOTSUP on PONTE_SRTP_NULL (plain RTP needs no context) or a profile the engine lacks,
 	 * -ENOMEM. */
-	int (*create)(const struct ponte_srtp_key *key, enum dp_srtp_dir dir,
-		      struct dp_srtp **out);
+	int (*create)(const struct ponte_srtp_key *key, enum dp_srtp_dir dir, struct dp_srtp **out);
 	void (*destroy)(struct dp_srtp *ctx);
 	/* In place on pkt[0 .. *len), which may grow up to cap bytes. */
 	int (*rtp)(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap);
@@ -101,6 +113,9 @@ const struct dp_srtp_engine *dp_srtp_engine_default(void);
 size_t dp_srtp_overhead(uint16_t profile, bool is_rtcp);
 /* The tag alone (RTP: as ponte_srtp_profile_sizes(); RTCP: 10 for both AES-CM profiles). */
 size_t dp_srtp_tag_len(uint16_t profile, bool is_rtcp);
+/* Where the SRTCP E flag and index word start, counted back from the end of an SRTCP packet:
+ * RFC 3711 §3.4 puts the tag after the index, RFC 7714 §17 puts the index last. */
+size_t dp_srtp_srtcp_e_from_end(uint16_t profile);
 
 /*
  * The length of an RTP header with its CSRC list and header extension (RFC 3550 §5.1, §5.3.1),

@@ -6,12 +6,13 @@
  * ssrc_any_outbound (protect) or ssrc_any_inbound (unprotect). libsrtp clones that template
  * into a stream the first time it sees an SSRC and keeps the rollover counter and replay
  * window per stream, which is what a bundled WebRTC transport needs: every SSRC of the
- * transport shares the keys (RFC 8843 §9) while each has its own packet index.
+ * transport (RFC 8843) shares the DTLS-SRTP keys while each has its own packet index.
  *
- * Allocation: a new SSRC costs libsrtp one stream clone (a malloc) on its first accepted
- * packet; nothing else here allocates per packet. Debian builds libsrtp2 against NSS, whose
- * AES-CM and AES-GCM wrappers do create an NSS context per packet inside libsrtp; that cost
- * is libsrtp's and is visible in tests/bench/srtp_bench. The fast engine removes both.
+ * Allocation: a new SSRC costs libsrtp one stream clone on its first authenticated packet;
+ * nothing in this file allocates per packet. But Debian builds libsrtp2 against NSS, whose
+ * AES-CM and AES-GCM wrappers create an NSS context for every packet inside libsrtp: about 14
+ * heap allocations per AES-CM/HMAC-SHA1 packet and 5 per AES-GCM packet (valgrind), likely
+ * most of the distance to the crypto bound in docs/performance.md. The fast engine removes both.
  */
 #include <assert.h>
 #include <errno.h>
@@ -29,6 +30,8 @@ struct lsrtp {
 	srtp_t session;
 	/* dp_srtp_overhead() for RTP [0] and RTCP [1], cached off the packet path. */
 	size_t overhead[2];
+	/* Where the SRTCP E flag sits, counted back from the end of the packet. */
+	size_t rtcp_e_from_end;
 };
 
 static bool is_initialized;
@@ -36,7 +39,8 @@ static bool is_initialized;
 static int lsrtp_init(void)
 {
 	/* srtp_init() registers the cipher and hash types in a global table; it is not
-	 * thread-safe, hence "once, from one thread" in the interface. */
+	 * thread-safe, hence "once, from one thread" in the interface. A second srtp_init()
+	 * fails in libsrtp 2.5, so this engine must be the process's only caller of it. */
 	if (is_initialized)
 		return 0;
 	if (srtp_init() != srtp_err_status_ok)
@@ -139,6 +143,7 @@ static int lsrtp_create(const struct ponte_srtp_key *key, enum dp_srtp_dir dir,
 	c->base.dir = (uint8_t)dir;
 	c->overhead[0] = dp_srtp_overhead(key->profile, false);
 	c->overhead[1] = dp_srtp_overhead(key->profile, true);
+	c->rtcp_e_from_end = dp_srtp_srtcp_e_from_end(key->profile);
 	*out = &c->base;
 	c = NULL;
 	rc = 0;
@@ -179,6 +184,10 @@ static int process(struct dp_srtp *base, uint8_t *pkt, size_t *len, size_t cap, 
 	/* srtp_protect() has no capacity argument: it writes the trailer after *len. */
 	if (is_protect && cap - *len < overhead)
 		return -ENOSPC;
+	/* libsrtp itself refuses E=0 under AES-CM but takes it under AEAD; the interface
+	 * refuses it under every profile, before any state is touched. */
+	if (!is_protect && is_rtcp && (pkt[*len - c->rtcp_e_from_end] & 0x80) == 0)
+		return -EBADMSG;
 
 	n = (int)*len;
 	if (is_protect)
@@ -204,10 +213,10 @@ static int lsrtp_rtcp(struct dp_srtp *base, uint8_t *pkt, size_t *len, size_t ca
 }
 
 const struct dp_srtp_engine dp_srtp_engine_libsrtp = {
-	.name = "libsrtp2",
-	.init = lsrtp_init,
-	.create = lsrtp_create,
-	.destroy = lsrtp_destroy,
-	.rtp = lsrtp_rtp,
-	.rtcp = lsrtp_rtcp,
+    .name = "libsrtp2",
+    .init = lsrtp_init,
+    .create = lsrtp_create,
+    .destroy = lsrtp_destroy,
+    .rtp = lsrtp_rtp,
+    .rtcp = lsrtp_rtcp,
 };

@@ -17,13 +17,13 @@ static const struct {
 	uint8_t rtcp_tag_len;
 	const char *name;
 } profiles[] = {
-	{ PONTE_SRTP_NULL, 0, 0, 0, 0, "NULL" },
-	/* RFC 5764 §4.1.2: the _32 profile shortens only the SRTP tag; SRTCP keeps 80 bits. */
-	{ PONTE_SRTP_AES128_CM_SHA1_80, 16, 14, 10, 10, "SRTP_AES128_CM_SHA1_80" },
-	{ PONTE_SRTP_AES128_CM_SHA1_32, 16, 14, 4, 10, "SRTP_AES128_CM_SHA1_32" },
-	/* RFC 7714 §14.2: 96-bit salt, 16-octet tag on both SRTP and SRTCP. */
-	{ PONTE_SRTP_AEAD_AES_128_GCM, 16, 12, 16, 16, "SRTP_AEAD_AES_128_GCM" },
-	{ PONTE_SRTP_AEAD_AES_256_GCM, 32, 12, 16, 16, "SRTP_AEAD_AES_256_GCM" },
+    {PONTE_SRTP_NULL, 0, 0, 0, 0, "NULL"},
+    /* RFC 5764 §4.1.2: the _32 profile shortens only the SRTP tag; SRTCP keeps 80 bits. */
+    {PONTE_SRTP_AES128_CM_SHA1_80, 16, 14, 10, 10, "SRTP_AES128_CM_SHA1_80"},
+    {PONTE_SRTP_AES128_CM_SHA1_32, 16, 14, 4, 10, "SRTP_AES128_CM_SHA1_32"},
+    /* RFC 7714 §14.2: 96-bit salt, 16-octet tag on both SRTP and SRTCP. */
+    {PONTE_SRTP_AEAD_AES_128_GCM, 16, 12, 16, 16, "SRTP_AEAD_AES_128_GCM"},
+    {PONTE_SRTP_AEAD_AES_256_GCM, 32, 12, 16, 16, "SRTP_AEAD_AES_256_GCM"},
 };
 
 static int find(uint16_t profile)
@@ -66,6 +66,13 @@ size_t dp_srtp_tag_len(uint16_t profile, bool is_rtcp)
 	return is_rtcp ? profiles[i].rtcp_tag_len : profiles[i].rtp_tag_len;
 }
 
+size_t dp_srtp_srtcp_e_from_end(uint16_t profile)
+{
+	if (profile == PONTE_SRTP_AEAD_AES_128_GCM || profile == PONTE_SRTP_AEAD_AES_256_GCM)
+		return DP_SRTP_SRTCP_INDEX_LEN;
+	return DP_SRTP_SRTCP_INDEX_LEN + dp_srtp_tag_len(profile, true);
+}
+
 size_t dp_srtp_overhead(uint16_t profile, bool is_rtcp)
 {
 	size_t tag = dp_srtp_tag_len(profile, is_rtcp);
@@ -76,7 +83,7 @@ size_t dp_srtp_overhead(uint16_t profile, bool is_rtcp)
 }
 
 static const struct dp_srtp_engine *const engines[] = {
-	&dp_srtp_engine_libsrtp,
+    &dp_srtp_engine_libsrtp,
 };
 
 const struct dp_srtp_engine *dp_srtp_engine_find(const char *name)

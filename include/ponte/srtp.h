@@ -32,7 +32,8 @@ struct ponte_srtp_key {
 	uint8_t salt[PONTE_SRTP_MAX_SALT_LEN];
 };
 
-/** Sizes of a profile's master key and salt, and the tag it appends; 0 on an unknown one. */
+/** Sizes of a profile's master key and salt, and the RTP tag it appends: 0, or -EINVAL (all
+ * sizes 0) for an unknown profile. */
 int ponte_srtp_profile_sizes(uint16_t profile, uint8_t *key_len, uint8_t *salt_len,
 			     uint8_t *tag_len);
 
