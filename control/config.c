@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * YAML configuration: parsing, defaults and the generated reference, all driven by
- * ponte_cfg_schema[] (config_schema.c). Nothing here knows a key by name.
+ * YAML configuration: parsing and defaults, driven by ponte_cfg_schema[] (config_schema.c);
+ * config_doc.c writes the reference from the same table. Nothing here knows a key by name.
  *
  * The parser walks libyaml's event stream rather than a loaded document: events carry the
  * position of every node, and they show an alias as an alias, where the document API would
@@ -120,8 +120,7 @@ static const char *leaf_of(const char *path)
 	return dot ? dot + 1 : path;
 }
 
-/* Whether row k is a direct child of the section named parent ("" for the top level). */
-static bool is_child(const struct cfg_key *k, const char *parent)
+bool cfg_is_child(const struct cfg_key *k, const char *parent)
 {
 	size_t n = strlen(parent);
 
@@ -185,7 +184,7 @@ static void report_unknown(struct cfg_parser *p, struct cfg_pos pos, const char 
 		const struct cfg_key *k = &ponte_cfg_schema[i];
 		size_t dist;
 
-		if (!is_child(k, parent)) {
+		if (!cfg_is_child(k, parent)) {
 			if (!moved && k->type != CFG_SECTION && strcmp(leaf_of(k->path), name) == 0)
 				moved = k;
 			continue;
@@ -259,29 +258,119 @@ static bool is_url_path(const char *s)
 	return true;
 }
 
+/* An IPv4 or IPv6 literal as bytes, so that "::1" and "0::1" compare equal. */
+struct cfg_addr {
+	int family;
+	unsigned char bytes[sizeof(struct in6_addr)];
+};
+
+static bool parse_addr(const char *text, struct cfg_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = AF_INET;
+	if (inet_pton(AF_INET, text, out->bytes) == 1)
+		return true;
+	out->family = AF_INET6;
+	return inet_pton(AF_INET6, text, out->bytes) == 1;
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+static bool is_host_name(const char *s, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if (g_ascii_isalnum(s[i]) || (s[i] == '-' && label > 0)) {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "HOST:PORT": HOST a name or an IPv4 literal, or an IPv6 literal in brackets; PORT 1..65535. */
+static bool is_host_port(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	struct cfg_addr addr;
+	long long port;
+	char *v6;
+	bool is_ok;
+
+	if (!colon || !g_ascii_isdigit(colon[1]) || parse_int(colon + 1, &port) < 0 || port < 1 ||
+	    port > 65535)
+		return false;
+	if (s[0] != '[')
+		return is_host_name(s, (size_t)(colon - s));
+	if (colon - s < 3 || colon[-1] != ']')
+		return false;
+	v6 = g_strndup(s + 1, (size_t)(colon - s - 2));
+	is_ok = inet_pton(AF_INET6, v6, addr.bytes) == 1;
+	g_free(v6);
+	return is_ok;
+}
+
+/* The index of text in the names of enum row k, or -1. */
+static int enum_index(const struct cfg_key *k, const char *text)
+{
+	int i;
+
+	for (i = 0; k->names[i]; i++)
+		if (strcmp(k->names[i], text) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether text is a value of row k, of a type stored as a string (CFG_STR, CFG_ADDR, CFG_ENUM). */
+static bool is_valid_text(const struct cfg_key *k, const char *text)
+{
+	struct cfg_addr addr;
+
+	if (!*text && (k->flags & CFG_F_EMPTY_OK))
+		return true;
+	switch (k->type) {
+	case CFG_STR:
+		if ((k->flags & CFG_F_URL_PATH) && !is_url_path(text))
+			return false;
+		return !(k->flags & CFG_F_HOST_PORT) || is_host_port(text);
+	case CFG_ADDR:
+		return parse_addr(text, &addr);
+	case CFG_ENUM:
+		return enum_index(k, text) >= 0;
+	default:
+		return false;
+	}
+}
+
+static int set_list_text(struct ponte_config *cfg, const struct cfg_key *k, const char *text);
+
 /*
- * Store text, the scalar as written (after ${VAR} expansion), into the field of row k.
- * Returns 0, -EINVAL when text is not of the row's type or -ERANGE when it is outside the
- * row's range. The same function applies the defaults, so a default is checked like a value.
+ * Store text, the scalar as written (after ${VAR} expansion), into the field of row k; for a
+ * list, text is a YAML flow sequence, as defaults are written. Returns 0, -EINVAL when text
+ * is not of the row's type or -ERANGE when it is outside the row's range. The same function
+ * applies the defaults, so a default is checked like a value.
  */
 static int cfg_set(struct ponte_config *cfg, const struct cfg_key *k, const char *text)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
 	long long v;
-	size_t i;
 	int rc;
 
 	switch (k->type) {
 	case CFG_STR:
-		if ((k->flags & CFG_F_URL_PATH) && !is_url_path(text))
-			return -EINVAL;
-		set_string(cfg, k, text);
-		return 0;
 	case CFG_ADDR:
-		if (inet_pton(AF_INET, text, addr) != 1 && inet_pton(AF_INET6, text, addr) != 1)
+		if (!is_valid_text(k, text))
 			return -EINVAL;
 		set_string(cfg, k, text);
 		return 0;
+	case CFG_STRLIST:
+		return set_list_text(cfg, k, text);
 	case CFG_INT:
 		rc = parse_int(text, &v);
 		if (rc < 0)
@@ -300,13 +389,11 @@ static int cfg_set(struct ponte_config *cfg, const struct cfg_key *k, const char
 			return -EINVAL;
 		return 0;
 	case CFG_ENUM:
-		for (i = 0; k->names[i]; i++) {
-			if (strcmp(k->names[i], text) == 0) {
-				*(int *)field_of(cfg, k) = (int)i;
-				return 0;
-			}
-		}
-		return -EINVAL;
+		rc = enum_index(k, text);
+		if (rc < 0)
+			return -EINVAL;
+		*(int *)field_of(cfg, k) = rc;
+		return 0;
 	case CFG_SECTION:
 		break;
 	}
@@ -316,22 +403,30 @@ static int cfg_set(struct ponte_config *cfg, const struct cfg_key *k, const char
 /* What a row expects, as it follows "expected" in messages and in the reference. */
 static char *expected_of(const struct cfg_key *k)
 {
+	const char *or_empty = k->flags & CFG_F_EMPTY_OK ? " or \"\"" : "";
 	GString *s;
 	size_t i;
 
 	switch (k->type) {
 	case CFG_SECTION:
 		return g_strdup("a mapping");
+	case CFG_STRLIST:
+		return g_strdup("a list");
 	case CFG_STR:
 		if (k->flags & CFG_F_URL_PATH)
-			return g_strdup("a URL path: \"/\" then no spaces, \"?\" or \"#\"");
+			return g_strdup_printf("a URL path: \"/\" then no spaces, \"?\" or \"#\"%s",
+					       or_empty);
+		if (k->flags & CFG_F_HOST_PORT)
+			return g_strdup_printf("HOST:PORT (as in stun.example.org:3478 or "
+					       "[2001:db8::1]:3478)%s",
+					       or_empty);
 		return g_strdup("a string");
 	case CFG_INT:
 		return g_strdup("an integer");
 	case CFG_BOOL:
 		return g_strdup("true or false");
 	case CFG_ADDR:
-		return g_strdup("an IPv4 or IPv6 address");
+		return g_strdup_printf("an IPv4 or IPv6 address%s", or_empty);
 	case CFG_ENUM:
 		s = g_string_new("one of: ");
 		for (i = 0; k->names[i]; i++)
@@ -366,9 +461,10 @@ static void type_error(struct cfg_parser *p, const struct cfg_key *k, const yaml
 			got = g_strdup(q);
 		g_free(q);
 	}
+	/* After a list of names ("one of: a, b"), a comma would blur where the list ends. */
 	if (!got)
 		add_error(p, pos_of(ev->start_mark), k->path, "expected %s", expected);
-	else if (strchr(expected, ',')) /* a list: one more comma would blur where it ends */
+	else if (k->type == CFG_ENUM || strchr(expected, ','))
 		add_error(p, pos_of(ev->start_mark), k->path, "expected %s (got %s)", expected,
 			  got);
 	else
@@ -434,36 +530,47 @@ static bool is_null(const yaml_event_t *ev)
 		!strcmp(v, "NULL"));
 }
 
-static void set_scalar(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev)
+/*
+ * The text of the scalar ev as a value of row k: ${VAR} expanded except in integers and
+ * booleans; a null is "" where k takes the empty string. Returns it (g_free it), or NULL
+ * after reporting why there is none.
+ */
+static char *scalar_text(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev)
 {
 	const char *raw = (const char *)ev->data.scalar.value;
 	struct cfg_pos pos = pos_of(ev->start_mark);
-	char *text;
-	int rc;
 
 	if (is_null(ev)) {
-		if (k->type == CFG_STR)
-			set_string(p->cfg, k, "");
-		else
-			add_error(p, pos, k->path, "missing value");
-		return;
+		/* An empty string that the row refuses ("path:") is then reported as such. */
+		if (k->type == CFG_STR || (k->flags & CFG_F_EMPTY_OK))
+			return g_strdup("");
+		add_error(p, pos, k->path, "missing value");
+		return NULL;
 	}
 	/* A "\0" escape would silently cut the C string that the rest of Ponte sees. */
 	if (strlen(raw) != ev->data.scalar.length) {
 		add_error(p, pos, k->path, "contains a NUL character");
-		return;
+		return NULL;
 	}
 	if (k->type == CFG_INT || k->type == CFG_BOOL) {
 		if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 			type_error(p, k, ev, raw);
-			return;
+			return NULL;
 		}
-		text = g_strdup(raw);
-	} else {
-		text = expand_env(p, k, pos, raw);
-		if (!text)
-			return;
+		return g_strdup(raw);
 	}
+	return expand_env(p, k, pos, raw);
+}
+
+static void set_scalar(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev)
+{
+	struct cfg_pos pos = pos_of(ev->start_mark);
+	char *text;
+	int rc;
+
+	text = scalar_text(p, k, ev);
+	if (!text)
+		return;
 	rc = cfg_set(p->cfg, k, text);
 	if (rc == -ERANGE) {
 		GString *shown = g_string_new(NULL);
@@ -548,6 +655,129 @@ static bool has_tag(const yaml_event_t *ev)
 	default:
 		return false;
 	}
+}
+
+/* Whether a and b, values of elements of list row k, are the same. */
+static bool is_same_element(const struct cfg_key *k, const char *a, const char *b)
+{
+	struct cfg_addr x, y;
+
+	if (k->elem == CFG_ADDR && parse_addr(a, &x) && parse_addr(b, &y))
+		return memcmp(&x, &y, sizeof(x)) == 0;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * The elements of the sequence that start began, as the value of list row k, up to and
+ * including its end event. Each element is checked as a row of type k->elem would be, under
+ * the path "k.path[INDEX]", INDEX counted from 0. The field is set only when all are good.
+ */
+static int parse_list(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *start)
+{
+	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
+	GArray *where = g_array_new(FALSE, FALSE, sizeof(struct cfg_pos));
+	size_t nb_errors = p->nb_errors, nb = 0, i;
+	struct cfg_key elem = *k;
+	yaml_event_t ev;
+	int rc = 0;
+
+	elem.type = k->elem;
+	for (;;) {
+		struct cfg_pos pos;
+		char *path, *text = NULL;
+
+		if (next_event(p, &ev) < 0) {
+			rc = -EINVAL;
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		pos = pos_of(ev.start_mark);
+		path = g_strdup_printf("%s[%zu]", k->path, nb);
+		elem.path = path;
+		if (nb++ == (size_t)k->max)
+			add_error(p, pos, path, "too many elements (at most %lld)", k->max);
+		if (ev.type == YAML_ALIAS_EVENT) {
+			add_error(p, pos, path, "aliases are not supported");
+		} else if (has_tag(&ev)) {
+			add_error(p, pos, path, "tags are not supported");
+			rc = skip_node(p, &ev);
+		} else if (ev.type != YAML_SCALAR_EVENT) {
+			type_error(p, &elem, &ev, NULL);
+			rc = skip_node(p, &ev);
+		} else {
+			text = scalar_text(p, &elem, &ev);
+		}
+		if (text && !is_valid_text(&elem, text)) {
+			type_error(p, &elem, &ev, text);
+			g_clear_pointer(&text, g_free);
+		}
+		for (i = 0; text && (k->flags & CFG_F_UNIQUE) && i < values->len; i++) {
+			if (is_same_element(k, g_ptr_array_index(values, i), text)) {
+				struct cfg_pos first = g_array_index(where, struct cfg_pos, i);
+
+				add_error(p, pos, path, "duplicate element (first set at %d:%d)",
+					  first.line, first.col);
+				g_clear_pointer(&text, g_free);
+			}
+		}
+		if (text) {
+			g_ptr_array_add(values, text);
+			g_array_append_val(where, pos);
+		}
+		g_free(path);
+		yaml_event_delete(&ev);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && nb < (size_t)k->min)
+		add_error(p, pos_of(start->start_mark), k->path, "too few elements (at least %lld)",
+			  k->min);
+	if (rc == 0 && p->nb_errors == nb_errors) {
+		char ***field = field_of(p->cfg, k);
+
+		g_strfreev(*field);
+		g_ptr_array_add(values, NULL);
+		*field = (char **)g_ptr_array_free(values, FALSE);
+		values = NULL;
+	}
+	if (values)
+		g_ptr_array_free(values, TRUE);
+	g_array_free(where, TRUE);
+	return rc;
+}
+
+/*
+ * Set list row k from text, a YAML sequence as a default is written ("[a, b]"), with the
+ * code that parses one in a file. Returns 0 or -EINVAL; problems are not described.
+ */
+static int set_list_text(struct ponte_config *cfg, const struct cfg_key *k, const char *text)
+{
+	struct cfg_parser p = {.name = k->path, .text = text, .len = strlen(text), .cfg = cfg};
+	yaml_event_t ev;
+	size_t nb_lists = 0;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&p.yp))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p.yp, (const unsigned char *)text, p.len);
+	while (rc == 0 && next_event(&p, &ev) == 0) {
+		yaml_event_type_t type = ev.type;
+
+		/* The stream must hold one node, a sequence: nothing else may begin. */
+		if (type == YAML_SEQUENCE_START_EVENT && nb_lists++ == 0)
+			rc = parse_list(&p, k, &ev);
+		else if (type != YAML_STREAM_START_EVENT && type != YAML_DOCUMENT_START_EVENT &&
+			 type != YAML_DOCUMENT_END_EVENT && type != YAML_STREAM_END_EVENT)
+			p.nb_errors++;
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p.yp);
+	return p.nb_errors || nb_lists != 1 ? -EINVAL : 0;
 }
 
 static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev);
@@ -645,6 +875,23 @@ static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml
 		/* "tls:" with every key commented out is an empty section, not an error. */
 		if (is_null(ev))
 			return 0;
+		type_error(p, k, ev,
+			   ev->type == YAML_SCALAR_EVENT ? (const char *)ev->data.scalar.value
+							 : NULL);
+		return skip_node(p, ev);
+	}
+	if (k->type == CFG_STRLIST) {
+		if (ev->type == YAML_SEQUENCE_START_EVENT)
+			return parse_list(p, k, ev);
+		/*
+		 * "addresses:" with its elements commented out could mean the default as well
+		 * as none, so unlike a section it is refused: an empty list is written [].
+		 */
+		if (is_null(ev)) {
+			add_error(p, pos_of(ev->start_mark), k->path, "missing value%s",
+				  k->min == 0 ? " (write [] for an empty list)" : "");
+			return 0;
+		}
 		type_error(p, k, ev,
 			   ev->type == YAML_SCALAR_EVENT ? (const char *)ev->data.scalar.value
 							 : NULL);
@@ -820,6 +1067,8 @@ void ponte_config_free(struct ponte_config *cfg)
 
 		if (k->type == CFG_STR || k->type == CFG_ADDR)
 			g_free(*(char **)field_of(cfg, k));
+		else if (k->type == CFG_STRLIST)
+			g_strfreev(*(char ***)field_of(cfg, k));
 	}
 	g_free(cfg->source);
 	g_free(cfg);
@@ -836,152 +1085,4 @@ const char *ponte_config_enum_name(const char *path, int value)
 		if (i == value)
 			return k->names[i];
 	return NULL;
-}
-
-/* A table cell: the only character Markdown tables cannot hold as is is the pipe. */
-static void write_cell(FILE *out, const char *s)
-{
-	fputs(" ", out);
-	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", out);
-		else
-			fputc(*s, out);
-	}
-	fputs(" |", out);
-}
-
-static void write_row(FILE *out, const struct cfg_key *k)
-{
-	GString *s = g_string_new(NULL);
-	size_t i;
-
-	fputs("|", out);
-	g_string_printf(s, "`%s`", k->path);
-	write_cell(out, s->str);
-
-	switch (k->type) {
-	case CFG_STR:
-		g_string_assign(s, k->flags & CFG_F_PATH ? "path" : "string");
-		break;
-	case CFG_INT:
-		g_string_assign(s, "integer");
-		break;
-	case CFG_BOOL:
-		g_string_assign(s, "boolean");
-		break;
-	case CFG_ENUM:
-		g_string_assign(s, "enum");
-		break;
-	case CFG_ADDR:
-		g_string_assign(s, "address");
-		break;
-	case CFG_SECTION:
-		g_string_assign(s, "section");
-		break;
-	}
-	if (k->flags & CFG_F_SECRET)
-		g_string_append(s, ", secret");
-	write_cell(out, s->str);
-
-	g_string_printf(s, *k->def ? "`%s`" : "`\"\"`", k->def);
-	write_cell(out, s->str);
-
-	g_string_truncate(s, 0);
-	if (k->type == CFG_INT) {
-		g_string_printf(s, "%lld..%lld", k->min, k->max);
-	} else if (k->type == CFG_ENUM) {
-		for (i = 0; k->names[i]; i++)
-			g_string_append_printf(s, "%s`%s`", i ? ", " : "", k->names[i]);
-	} else if (k->type == CFG_BOOL) {
-		g_string_assign(s, "`true`, `false`");
-	} else if (k->type == CFG_ADDR) {
-		g_string_assign(s, "IPv4 or IPv6 literal");
-	} else if (k->flags & CFG_F_URL_PATH) {
-		g_string_assign(s, "starts with `/`; no spaces, `?` or `#`");
-	}
-	write_cell(out, s->str);
-
-	g_string_assign(s, k->doc);
-	if (k->flags & CFG_F_SECRET)
-		g_string_append(s, " Secret: its value never appears in messages; write it as "
-				   "`${VAR}` to keep it out of the file.");
-	write_cell(out, s->str);
-	fputs("\n", out);
-	g_string_free(s, TRUE);
-}
-
-/* One C line per output line, so the Markdown can be read (and rewrapped) here. */
-static const char doc_intro[] =
-	"# Configuration reference\n"
-	"\n"
-	"<!-- Generated by `ponte --config-doc` from control/config_schema.c. Do not edit. -->\n"
-	"\n"
-	"Ponte reads its configuration from one YAML file, given with `ponte -c FILE`.\n"
-	"Without `-c` it runs the default configuration built into the binary,\n"
-	"[`configs/ponte.yaml`](../configs/ponte.yaml), which sets every key to its default\n"
-	"and says what it is for: copy it and change what you need. A key or a whole section\n"
-	"left out keeps its default, so an empty file is a valid configuration.\n"
-	"\n"
-	"## File format\n"
-	"\n"
-	"- One YAML document whose top level is a mapping of the sections below, each a\n"
-	"  mapping of keys. Anchors may be written, but aliases (`*name`) and tags (`!!str`)\n"
-	"  are refused.\n"
-	"- Values follow the YAML 1.2 core schema. Integers are decimal and unquoted: `8080`,\n"
-	"  not `\"8080\"`, `0x1f90`, `8_080` or `8080.0`. Booleans are `true` and `false` (or\n"
-	"  `True`, `TRUE`, `False`, `FALSE`); YAML 1.1's `yes`, `no`, `on` and `off` are\n"
-	"  refused rather than read as booleans.\n"
-	"- Strings may be quoted or not. A string key with no value (`file:` or `file: ~`) is\n"
-	"  the empty string; any other key with no value is an error. A section with no value\n"
-	"  (`tls:` with all its keys commented out) keeps its defaults.\n"
-	"- Unknown keys are errors, so a misspelt key is never silently ignored.\n"
-	"\n"
-	"## Environment variables\n"
-	"\n"
-	"`${NAME}` inside a string, path, address or enum value is replaced by the\n"
-	"environment variable NAME (letters, digits and `_`, not starting with a digit). An\n"
-	"unset variable is an error; a variable set to the empty string gives the empty\n"
-	"string. A `$` not followed by `{` stays as it is. Use it to keep secrets (marked\n"
-	"*secret* below) and per-host values out of the file:\n"
-	"\n"
-	"```yaml\n"
-	"tls:\n"
-	"    enabled: true\n"
-	"    cert: /etc/ponte/cert.pem\n"
-	"    key: ${PONTE_TLS_KEY}\n"
-	"```\n"
-	"\n"
-	"## Errors\n"
-	"\n"
-	"Ponte reports every problem in the file, not just the first, and does not start.\n"
-	"Each problem is one line, `FILE:LINE:COLUMN: key.path: what is wrong`, with lines\n"
-	"and columns counted from 1 and pointing at the offending key or value:\n"
-	"\n"
-	"```\n"
-	"ponte.yaml:4:11: http.port: 70000 is out of range (1..65535)\n"
-	"ponte.yaml:11:5: signaling.max_romes: unknown key (did you mean max_rooms?)\n"
-	"ponte.yaml:14:14: tls.enabled: expected true or false, got \"yes\"\n"
-	"```\n"
-	"\n"
-	"To check a file before deploying it, run `ponte --check-config FILE`: it prints the\n"
-	"same lines and exits with status 2 if there are any, 0 if the file is valid.\n";
-
-void ponte_config_write_doc(FILE *out)
-{
-	size_t i, j;
-
-	fputs(doc_intro, out);
-	for (i = 0; i < ponte_cfg_schema_len; i++) {
-		const struct cfg_key *sec = &ponte_cfg_schema[i];
-
-		if (sec->type != CFG_SECTION)
-			continue;
-		fprintf(out, "\n## `%s`\n\n%s\n\n", sec->path, sec->doc);
-		fputs("| key | type | default | range / values | description |\n", out);
-		fputs("| --- | --- | --- | --- | --- |\n", out);
-		for (j = 0; j < ponte_cfg_schema_len; j++)
-			if (is_child(&ponte_cfg_schema[j], sec->path))
-				write_row(out, &ponte_cfg_schema[j]);
-	}
 }

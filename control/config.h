@@ -24,7 +24,27 @@ enum ponte_dp_backend {
 	PONTE_DP_DPDK,
 };
 
-/* The whole configuration. Strings are owned by the struct (g_free'd by ponte_config_free). */
+/* Our a=setup when answering an a=setup:actpass offer (RFC 8842 §5). */
+enum ponte_dtls_setup {
+	PONTE_DTLS_SETUP_PASSIVE,
+	PONTE_DTLS_SETUP_ACTIVE,
+};
+
+/* The SRTP implementation of the dataplane; the name is what dp_srtp_engine_find() takes. */
+enum ponte_srtp_engine {
+	PONTE_SRTP_ENGINE_LIBSRTP2,
+};
+
+/* How the members of a room exchange media. */
+enum ponte_room_media {
+	PONTE_ROOM_MEDIA_P2P, /* browser to browser; Ponte only relays signaling */
+	PONTE_ROOM_MEDIA_RELAY, /* each member sends to Ponte, which forwards to the others */
+};
+
+/*
+ * The whole configuration. Strings and string lists are owned by the struct (freed by
+ * ponte_config_free); a list is a NULL-terminated array, never NULL itself, empty or not.
+ */
 struct ponte_config {
 	char *source; /* file name the config came from, or "<embedded>" */
 	struct {
@@ -56,8 +76,28 @@ struct ponte_config {
 		int join_timeout; /* seconds a connection may stay without any room */
 	} signaling;
 	struct {
+		char **addresses; /* IPv4 or IPv6 literals ICE gathers on; empty: every interface */
+		char *public_address; /* 1:1 NAT address announced instead; empty: none */
+		bool announce_private; /* with public_address, announce the private one too */
+		int port_min, port_max; /* local UDP port range; 0 and 0: any port */
+		char *stun_server; /* "HOST:PORT" ("[IPv6]:PORT"), or empty: none */
+		int consent_timeout; /* seconds without consent or media before teardown */
+		char **srtp_profiles; /* profile names, most preferred first, no duplicates */
+		int dtls_setup; /* enum ponte_dtls_setup */
+		char *dtls_cert; /* PEM certificate; empty: generate one at start */
+		char *dtls_key; /* PEM private key; empty with dtls_cert: in dtls_cert's file */
+		int max_sessions;
+	} webrtc;
+	struct {
 		int backend; /* enum ponte_dp_backend */
+		int srtp_engine; /* enum ponte_srtp_engine */
+		int max_flows;
+		int input_queue; /* packets queued from the media I/O thread to the dataplane */
 	} dataplane;
+	struct {
+		int media; /* enum ponte_room_media: unless a member's join asks otherwise */
+		int relay_max_members;
+	} rooms;
 };
 
 enum cfg_type {
@@ -67,28 +107,42 @@ enum cfg_type {
 	CFG_BOOL,
 	CFG_ENUM,
 	CFG_ADDR, /* a string that must be an IPv4 or IPv6 literal */
+	/*
+	 * A YAML sequence of scalars, each checked as a row of type elem (CFG_STR, CFG_ADDR or
+	 * CFG_ENUM, with the row's flags and names) would be; stored as a NULL-terminated
+	 * char ** (g_strfreev) of the values as written, after ${VAR} expansion. min and max
+	 * bound the number of elements.
+	 */
+	CFG_STRLIST,
 };
 
 /* Flags of a schema entry. */
 #define CFG_F_PATH 0x1 /* a file system path (documented as such) */
 #define CFG_F_SECRET 0x2 /* never logged; documented as taking ${ENV} */
 #define CFG_F_URL_PATH 0x4 /* CFG_STR: an HTTP path, "/" then no whitespace, '?' or '#' */
+#define CFG_F_HOST_PORT 0x8 /* CFG_STR: "HOST:PORT", HOST a name, IPv4 or [IPv6] literal */
+#define CFG_F_EMPTY_OK 0x10 /* CFG_ADDR, or CFG_STR with a format flag: "" means "not set" */
+#define CFG_F_UNIQUE 0x20 /* CFG_STRLIST: no element twice (addresses compared as binary) */
 
 /* One row of the schema: nginx-style directive table. */
 struct cfg_key {
 	const char *path; /* dotted key path, e.g. "http.port" */
 	enum cfg_type type;
 	size_t offset; /* offsetof(struct ponte_config, ...); unused for sections */
-	long long min, max; /* CFG_INT range, inclusive */
-	const char *const *names; /* CFG_ENUM: NULL-terminated names; value is the index */
-	const char *def; /* default, written as the YAML scalar would be */
+	long long min, max; /* CFG_INT range, CFG_STRLIST number of elements; inclusive */
+	const char *const *names; /* CFG_ENUM (also as elem): NULL-terminated; value: index */
+	const char *def; /* default, written as the YAML scalar (a flow sequence: "[a, b]") */
 	unsigned flags;
 	const char *doc; /* one or two sentences for docs/config.md */
 	size_t size; /* sizeof the field at offset, so a test can check it against the type */
+	enum cfg_type elem; /* CFG_STRLIST: the type each element is checked as */
 };
 
 extern const struct cfg_key ponte_cfg_schema[];
 extern const size_t ponte_cfg_schema_len;
+
+/* Whether row k is a direct child of section parent ("" for the top level); for config_doc.c. */
+bool cfg_is_child(const struct cfg_key *k, const char *parent);
 
 /*
  * Parse YAML text into a new configuration. Every problem found is appended to errors

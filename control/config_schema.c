@@ -19,6 +19,18 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 /* Indexed by enum ponte_dp_backend. */
 static const char *const dp_backends[] = {"socket", "dpdk", NULL};
 
+/* Indexed by enum ponte_dtls_setup. */
+static const char *const dtls_setups[] = {"passive", "active", NULL};
+
+/* Indexed by enum ponte_srtp_engine. */
+static const char *const srtp_engines[] = {"libsrtp2", NULL};
+
+/* Indexed by enum ponte_room_media. */
+static const char *const room_media[] = {"p2p", "relay", NULL};
+
+/* Elements of webrtc.srtp_profiles: DTLS-SRTP protection profiles (RFC 5764, RFC 7714). */
+static const char *const srtp_profiles[] = {"AEAD_AES_128_GCM", "AES128_CM_SHA1_80", NULL};
+
 const struct cfg_key ponte_cfg_schema[] = {
 	{
 		.path = "log",
@@ -238,6 +250,137 @@ const struct cfg_key ponte_cfg_schema[] = {
 		       "closed with code 1008, so idle sockets do not pile up.",
 	},
 	{
+		.path = "webrtc",
+		.type = CFG_SECTION,
+		.doc = "The WebRTC side of a call: ICE (RFC 8445), DTLS-SRTP (RFC 5764) and the "
+		       "limits on sessions.",
+	},
+	{
+		.path = "webrtc.addresses",
+		.type = CFG_STRLIST,
+		.elem = CFG_ADDR,
+		FIELD(webrtc.addresses),
+		.min = 0,
+		.max = 64,
+		.def = "[127.0.0.1]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "Local addresses ICE gathers host candidates on; each must be assigned "
+		       "to an interface of this host. Empty gathers on every interface. The "
+		       "default reaches browsers on this host only.",
+	},
+	{
+		.path = "webrtc.public_address",
+		.type = CFG_ADDR,
+		FIELD(webrtc.public_address),
+		.def = "",
+		.flags = CFG_F_EMPTY_OK,
+		.doc = "Behind a 1:1 NAT (a cloud instance's public IP, say), the public address "
+		       "announced in candidates instead of the private one it maps to. Empty "
+		       "announces the addresses of `webrtc.addresses` as they are.",
+	},
+	{
+		.path = "webrtc.announce_private",
+		.type = CFG_BOOL,
+		FIELD(webrtc.announce_private),
+		.def = "false",
+		.doc = "With `webrtc.public_address`, announce the private address as well, for "
+		       "browsers on the same private network. No effect without it.",
+	},
+	{
+		.path = "webrtc.port_min",
+		.type = CFG_INT,
+		FIELD(webrtc.port_min),
+		.min = 0,
+		.max = 65535,
+		.def = "20000",
+		.doc = "Lowest local UDP port ICE binds. Open the range up to `webrtc.port_max` "
+		       "in the firewall. `port_min` and `port_max` both 0 let the system choose "
+		       "any port.",
+	},
+	{
+		.path = "webrtc.port_max",
+		.type = CFG_INT,
+		FIELD(webrtc.port_max),
+		.min = 0,
+		.max = 65535,
+		.def = "40000",
+		.doc = "Highest local UDP port ICE binds. Each session takes a port on each of "
+		       "`webrtc.addresses`, so the range bounds the sessions that can run at once.",
+	},
+	{
+		.path = "webrtc.stun_server",
+		.type = CFG_STR,
+		FIELD(webrtc.stun_server),
+		.def = "",
+		.flags = CFG_F_HOST_PORT | CFG_F_EMPTY_OK,
+		.doc = "STUN server, as `HOST:PORT`, asked for a server-reflexive candidate: the "
+		       "address the NAT maps Ponte to. Empty asks none; set "
+		       "`webrtc.public_address` instead when the NAT is 1:1 and its address known.",
+	},
+	{
+		.path = "webrtc.consent_timeout",
+		.type = CFG_INT,
+		FIELD(webrtc.consent_timeout),
+		.min = 5,
+		.max = 300,
+		.def = "30",
+		.doc = "Seconds a session may go without the peer answering consent checks (RFC "
+		       "7675) or without receiving media before it is torn down, so a vanished "
+		       "browser does not hold a session and its call.",
+	},
+	{
+		.path = "webrtc.srtp_profiles",
+		.type = CFG_STRLIST,
+		.elem = CFG_ENUM,
+		FIELD(webrtc.srtp_profiles),
+		.names = srtp_profiles,
+		.min = 1,
+		.max = 2,
+		.def = "[AEAD_AES_128_GCM, AES128_CM_SHA1_80]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "SRTP protection profiles offered in the DTLS handshake, most preferred "
+		       "first: AES-GCM (RFC 7714) or AES-CM with an 80-bit HMAC-SHA1 tag (RFC "
+		       "5764). A browser that supports none of them cannot connect.",
+	},
+	{
+		.path = "webrtc.dtls_setup",
+		.type = CFG_ENUM,
+		FIELD(webrtc.dtls_setup),
+		.names = dtls_setups,
+		.def = "passive",
+		.doc = "Our `a=setup` when answering an offer with `a=setup:actpass` (RFC 8842): "
+		       "`passive` waits for the browser's DTLS handshake, `active` starts it.",
+	},
+	{
+		.path = "webrtc.dtls_cert",
+		.type = CFG_STR,
+		FIELD(webrtc.dtls_cert),
+		.def = "",
+		.flags = CFG_F_PATH,
+		.doc = "PEM file whose first certificate is used for DTLS. Browsers check only its "
+		       "fingerprint, signaled in SDP, so it may be self-signed. Empty generates an "
+		       "ECDSA P-256 certificate at start.",
+	},
+	{
+		.path = "webrtc.dtls_key",
+		.type = CFG_STR,
+		FIELD(webrtc.dtls_key),
+		.def = "",
+		.flags = CFG_F_PATH | CFG_F_SECRET,
+		.doc = "PEM file holding the private key of `webrtc.dtls_cert`. Empty reads it "
+		       "from the `webrtc.dtls_cert` file.",
+	},
+	{
+		.path = "webrtc.max_sessions",
+		.type = CFG_INT,
+		FIELD(webrtc.max_sessions),
+		.min = 1,
+		.max = 100000,
+		.def = "1000",
+		.doc = "WebRTC sessions (one per browser peer connection) that may exist at once; "
+		       "one beyond it is refused.",
+	},
+	{
 		.path = "dataplane",
 		.type = CFG_SECTION,
 		.doc = "The packet path that carries the media.",
@@ -250,6 +393,62 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "socket",
 		.doc = "`socket` uses kernel UDP sockets and runs anywhere. `dpdk` uses the DPDK "
 		       "fast path, which needs hugepages and a NIC bound to a DPDK driver.",
+	},
+	{
+		.path = "dataplane.srtp_engine",
+		.type = CFG_ENUM,
+		FIELD(dataplane.srtp_engine),
+		.names = srtp_engines,
+		.def = "libsrtp2",
+		.doc = "Implementation that protects and unprotects SRTP and SRTCP packets.",
+	},
+	{
+		.path = "dataplane.max_flows",
+		.type = CFG_INT,
+		FIELD(dataplane.max_flows),
+		.min = 16,
+		.max = 4000000,
+		.def = "65536",
+		.doc = "Flows the dataplane may hold at once. A flow says what to do with the "
+		       "packets arriving on one local port from one remote address; adding one "
+		       "beyond the limit fails.",
+	},
+	{
+		.path = "dataplane.input_queue",
+		.type = CFG_INT,
+		FIELD(dataplane.input_queue),
+		.min = 64,
+		.max = 1048576,
+		.def = "4096",
+		.doc = "Packets that may wait between the media I/O thread and the dataplane; one "
+		       "arriving when the queue is full is dropped. A longer queue absorbs longer "
+		       "bursts at the cost of latency and memory.",
+	},
+	{
+		.path = "rooms",
+		.type = CFG_SECTION,
+		.doc = "How the members of a room exchange media.",
+	},
+	{
+		.path = "rooms.media",
+		.type = CFG_ENUM,
+		FIELD(rooms.media),
+		.names = room_media,
+		.def = "p2p",
+		.doc = "`p2p`: browsers send media to each other and Ponte carries only "
+		       "signaling. `relay`: each member sends its media to Ponte, which forwards "
+		       "it to the others, for members that cannot reach each other. A member's "
+		       "join may ask for the other mode.",
+	},
+	{
+		.path = "rooms.relay_max_members",
+		.type = CFG_INT,
+		FIELD(rooms.relay_max_members),
+		.min = 2,
+		.max = 64,
+		.def = "8",
+		.doc = "Members a room relayed by Ponte may hold. Each member's media is forwarded "
+		       "to every other, so the work grows with the square of it.",
 	},
 };
 

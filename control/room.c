@@ -8,6 +8,7 @@
 
 struct room {
 	char *name;
+	int media;
 	GPtrArray *members; /* struct room_member *, owned, in join order */
 };
 
@@ -128,6 +129,16 @@ struct room_member *room_member_at(const struct room *room, unsigned i)
 unsigned room_hub_nb_rooms(const struct room_hub *hub)
 {
 	return g_hash_table_size(hub->rooms);
+}
+
+int room_media(const struct room *room)
+{
+	return room->media;
+}
+
+void room_set_media(struct room *room, int media)
+{
+	room->media = media;
 }
 
 bool room_name_is_valid(const char *name, size_t len)

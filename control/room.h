@@ -44,6 +44,9 @@ unsigned room_nb_members(const struct room *room);
 /* Members in join order; index < room_nb_members(). */
 struct room_member *room_member_at(const struct room *room, unsigned i);
 unsigned room_hub_nb_rooms(const struct room_hub *hub);
+/* A room's media mode (enum ponte_room_media), set by whoever creates it. */
+int room_media(const struct room *room);
+void room_set_media(struct room *room, int media);
 
 /* Room names: 1..ROOM_NAME_MAX bytes, no ':' (the seed m: separator), no control characters. */
 bool room_name_is_valid(const char *name, size_t len);

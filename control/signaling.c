@@ -26,6 +26,8 @@ struct ponte_signal {
 	GHashTable *conns; /* struct ponte_signal_conn * set, owned */
 	int64_t (*now_us)(void);
 	uint64_t next_id;
+	const struct ponte_signal_services *svc;
+	void *svc_ctx;
 	struct ponte_signal_stats st;
 };
 
@@ -436,6 +438,7 @@ static const char *room_param(const struct req *r)
 static const struct param join_params[] = {
 	{"room", JSON_STRING, true},
 	{"peer", JSON_STRING, false},
+	{"media", JSON_STRING, false},
 	P_END,
 };
 
@@ -443,11 +446,22 @@ static void req_join(const struct req *r)
 {
 	const char *room = room_param(r);
 	const char *peer = str_param(r, "peer");
+	const char *media = str_param(r, "media");
 	struct room_member *m;
 	json_t *peers;
+	int mode = -1;
 
 	if (room == NULL)
 		return;
+	if (media != NULL) {
+		mode = strcmp(media, "relay") == 0 ? PONTE_ROOM_MEDIA_RELAY
+		       : strcmp(media, "p2p") == 0 ? PONTE_ROOM_MEDIA_P2P
+						     : -2;
+		if (mode == -2) {
+			reply_error(r, "bad_request", "media: expected \"p2p\" or \"relay\"");
+			return;
+		}
+	}
 	if (peer != NULL && !room_peer_is_valid(peer)) {
 		reply_error(r, "bad_peer", "peer id must be 1-%d characters of A-Z a-z 0-9 _ -",
 			    ROOM_PEER_MAX);
@@ -457,9 +471,14 @@ static void req_join(const struct req *r)
 		reply_error(r, "already_joined", "already in room '%s'", room);
 		return;
 	}
+	bool is_new = room_find(r->conn->sig->rooms, room) == NULL;
+
 	m = join(r, room, peer, false);
 	if (m == NULL)
 		return;
+	/* The first member decides the room's media mode; later ones follow it. */
+	if (is_new)
+		room_set_media(m->room, mode >= 0 ? mode : r->conn->sig->cfg->rooms.media);
 	peers = json_array();
 	for (unsigned i = 0; i < room_nb_members(m->room); i++) {
 		struct room_member *o = room_member_at(m->room, i);
@@ -467,8 +486,9 @@ static void req_join(const struct req *r)
 		if (o != m)
 			json_array_append_new(peers, json_string(o->peer));
 	}
-	reply(r, json_pack("{s:s, s:s, s:s, s:o}", "type", "joined", "room", room, "peer",
-			   m->peer, "peers", peers));
+	reply(r, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type", "joined", "room", room, "peer",
+			   m->peer, "peers", peers, "media",
+			   room_media(m->room) == PONTE_ROOM_MEDIA_RELAY ? "relay" : "p2p"));
 	announce(m->room, m, "peer-joined", m->peer, NULL);
 }
 
@@ -597,6 +617,9 @@ static void handle_json(struct req *r, const char *data, size_t len)
 			goto out;
 		}
 	}
+	if (r->conn->sig->svc != NULL &&
+	    r->conn->sig->svc->request(r->conn->sig->svc_ctx, r->conn, type, msg, r->tx))
+		goto out;
 	reply_error(r, "unknown_type", "unknown type '%.64s'", type);
 out:
 	json_decref(msg);
@@ -681,6 +704,8 @@ void ponte_signal_conn_gone(struct ponte_signal_conn *conn, enum ponte_signal_go
 {
 	const char *reason = why == PONTE_SIGNAL_DEAD ? "dead" : "closed";
 
+	if (conn->sig->svc != NULL)
+		conn->sig->svc->conn_gone(conn->sig->svc_ctx, conn);
 	while (conn->members->len > 0)
 		leave(conn, g_ptr_array_index(conn->members, conn->members->len - 1), reason);
 	log_info("signal", "conn=%" PRIu64 " remote=%s gone (%s)", conn->id, conn->remote,
@@ -730,4 +755,45 @@ void ponte_signal_get_stats(const struct ponte_signal *sig, struct ponte_signal_
 	*st = sig->st;
 	st->nb_conns = g_hash_table_size(sig->conns);
 	st->nb_rooms = room_hub_nb_rooms(sig->rooms);
+}
+
+void ponte_signal_set_services(struct ponte_signal *sig, const struct ponte_signal_services *svc,
+			       void *ctx)
+{
+	sig->svc = svc;
+	sig->svc_ctx = ctx;
+}
+
+void ponte_signal_send(struct ponte_signal_conn *conn, json_t *obj, json_t *tx)
+{
+	struct req r = {.conn = conn, .tx = tx};
+
+	reply(&r, obj);
+}
+
+void ponte_signal_error(struct ponte_signal_conn *conn, json_t *tx, const char *code,
+			const char *fmt, ...)
+{
+	struct req r = {.conn = conn, .tx = tx};
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	reply_error(&r, code, "%s", text);
+}
+
+int ponte_signal_room_media(struct ponte_signal_conn *conn, const char *room)
+{
+	struct room_member *m = conn_membership(conn, room);
+
+	return m != NULL ? room_media(m->room) : -ENOENT;
+}
+
+const char *ponte_signal_peer_id(struct ponte_signal_conn *conn, const char *room)
+{
+	struct room_member *m = conn_membership(conn, room);
+
+	return m != NULL ? m->peer : NULL;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "config.h"
 
 struct ponte_signal;
@@ -75,5 +77,32 @@ void ponte_signal_tick(struct ponte_signal *sig);
 void ponte_signal_close_all(struct ponte_signal *sig);
 
 void ponte_signal_get_stats(const struct ponte_signal *sig, struct ponte_signal_stats *st);
+
+/*
+ * Services beyond rooms (gateway sessions): JSON requests of types the rooms core does not
+ * know go to request(), which returns false when it does not know them either (the client
+ * then gets unknown_type). msg and tx are borrowed. conn_gone() runs before a connection is
+ * freed. Both on the main loop.
+ */
+struct ponte_signal_services {
+	bool (*request)(void *ctx, struct ponte_signal_conn *conn, const char *type, json_t *msg,
+			json_t *tx);
+	void (*conn_gone)(void *ctx, struct ponte_signal_conn *conn);
+};
+
+void ponte_signal_set_services(struct ponte_signal *sig, const struct ponte_signal_services *svc,
+			       void *ctx);
+
+/* Send obj (stolen) to conn, with "tx" set when tx is not NULL. */
+void ponte_signal_send(struct ponte_signal_conn *conn, json_t *obj, json_t *tx);
+/* Send an error frame {"type":"error","code":code,"text":...}. */
+void ponte_signal_error(struct ponte_signal_conn *conn, json_t *tx, const char *code,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Whether conn is a member of room, and the room's media mode (enum ponte_room_media
+ * of config.h; -ENOENT if not a member). */
+int ponte_signal_room_media(struct ponte_signal_conn *conn, const char *room);
+/* The peer id conn has in room, or NULL. */
+const char *ponte_signal_peer_id(struct ponte_signal_conn *conn, const char *room);
 
 #endif

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit test of the configuration module: the schema table, defaults, the embedded default file,
- * a good file, one bad file per kind of problem (every message compared in full), ${VAR}
- * expansion and unreadable files. Run from tests/unit: messages name "configs/...".
- * Output is TAP-like; the exit status is nonzero when any check failed.
+ * a good file, lists in every YAML style, one bad file per kind of problem (every message
+ * compared in full), ${VAR} expansion and unreadable files. Run from tests/unit: messages name
+ * "configs/...". Output is TAP-like; the exit status is nonzero when any check failed.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -44,6 +44,12 @@ static const char *config_diff(const struct ponte_config *a, const struct ponte_
 		if (!a->f || !b->f || strcmp(a->f, b->f) != 0)                                     \
 			return #f;                                                                 \
 	} while (0)
+#define SAME_LIST(f)                                                                               \
+	do {                                                                                       \
+		if (!a->f || !b->f ||                                                              \
+		    !g_strv_equal((const char *const *)a->f, (const char *const *)b->f))           \
+			return #f;                                                                 \
+	} while (0)
 	SAME_INT(log.level);
 	SAME_STR(log.file);
 	SAME_STR(http.listen);
@@ -64,11 +70,33 @@ static const char *config_diff(const struct ponte_config *a, const struct ponte_
 	SAME_INT(signaling.ping_interval);
 	SAME_INT(signaling.dead_peer_timeout);
 	SAME_INT(signaling.join_timeout);
+	SAME_LIST(webrtc.addresses);
+	SAME_STR(webrtc.public_address);
+	SAME_INT(webrtc.announce_private);
+	SAME_INT(webrtc.port_min);
+	SAME_INT(webrtc.port_max);
+	SAME_STR(webrtc.stun_server);
+	SAME_INT(webrtc.consent_timeout);
+	SAME_LIST(webrtc.srtp_profiles);
+	SAME_INT(webrtc.dtls_setup);
+	SAME_STR(webrtc.dtls_cert);
+	SAME_STR(webrtc.dtls_key);
+	SAME_INT(webrtc.max_sessions);
 	SAME_INT(dataplane.backend);
+	SAME_INT(dataplane.srtp_engine);
+	SAME_INT(dataplane.max_flows);
+	SAME_INT(dataplane.input_queue);
+	SAME_INT(rooms.media);
+	SAME_INT(rooms.relay_max_members);
 	return NULL;
 #undef SAME_INT
 #undef SAME_STR
+#undef SAME_LIST
 }
+
+/* Lists for the expected configurations (NULL-terminated, as the parser stores them). */
+#define LIST(...) ((char *[]){__VA_ARGS__, NULL})
+#define EMPTY_LIST ((char *[]){NULL})
 
 /* The defaults as the task states them, independent of config_schema.c. */
 static const struct ponte_config want_defaults = {
@@ -89,7 +117,29 @@ static const struct ponte_config want_defaults = {
 			.dead_peer_timeout = 30,
 			.join_timeout = 60,
 		},
-	.dataplane = {.backend = PONTE_DP_SOCKET},
+	.webrtc =
+		{
+			.addresses = LIST("127.0.0.1"),
+			.public_address = "",
+			.announce_private = false,
+			.port_min = 20000,
+			.port_max = 40000,
+			.stun_server = "",
+			.consent_timeout = 30,
+			.srtp_profiles = LIST("AEAD_AES_128_GCM", "AES128_CM_SHA1_80"),
+			.dtls_setup = PONTE_DTLS_SETUP_PASSIVE,
+			.dtls_cert = "",
+			.dtls_key = "",
+			.max_sessions = 1000,
+		},
+	.dataplane =
+		{
+			.backend = PONTE_DP_SOCKET,
+			.srtp_engine = PONTE_SRTP_ENGINE_LIBSRTP2,
+			.max_flows = 65536,
+			.input_queue = 4096,
+		},
+	.rooms = {.media = PONTE_ROOM_MEDIA_P2P, .relay_max_members = 8},
 };
 
 /* What configs/good.yaml sets: every key away from its default. */
@@ -117,7 +167,31 @@ static const struct ponte_config want_good = {
 			.dead_peer_timeout = 3600,
 			.join_timeout = 86400,
 		},
-	.dataplane = {.backend = PONTE_DP_DPDK},
+	.webrtc =
+		{
+			/* Written as in the file: "::1" is not rewritten to a canonical form. */
+			.addresses = LIST("10.0.0.5", "::1", "2001:db8::5"),
+			.public_address = "203.0.113.7",
+			.announce_private = true,
+			.port_min = 0,
+			.port_max = 0,
+			.stun_server = "stun.example.org:3478",
+			.consent_timeout = 300,
+			.srtp_profiles = LIST("AES128_CM_SHA1_80", "AEAD_AES_128_GCM"),
+			.dtls_setup = PONTE_DTLS_SETUP_ACTIVE,
+			.dtls_cert = "/etc/ponte/dtls.pem",
+			.dtls_key = "/etc/ponte/dtls.key",
+			.max_sessions = 100000,
+		},
+	/* libsrtp2 is the only engine yet: the one key left at its default. */
+	.dataplane =
+		{
+			.backend = PONTE_DP_DPDK,
+			.srtp_engine = PONTE_SRTP_ENGINE_LIBSRTP2,
+			.max_flows = 4000000,
+			.input_queue = 64,
+		},
+	.rooms = {.media = PONTE_ROOM_MEDIA_RELAY, .relay_max_members = 2},
 };
 
 /* Load file (or parse text under that name) and expect success with the configuration want. */
@@ -185,6 +259,8 @@ static size_t field_size(enum cfg_type type)
 	case CFG_STR:
 	case CFG_ADDR:
 		return sizeof(char *);
+	case CFG_STRLIST:
+		return sizeof(char **);
 	case CFG_SECTION:
 		break;
 	}
@@ -221,8 +297,19 @@ static void test_schema(void)
 				k->offset + k->size <= sizeof(struct ponte_config);
 			if (k->type == CFG_INT)
 				is_ok = is_ok && k->min <= k->max;
-			if (k->type == CFG_ENUM)
+			if (k->type == CFG_ENUM || (k->type == CFG_STRLIST && k->elem == CFG_ENUM))
 				is_ok = is_ok && k->names && k->names[0];
+			/* A list holds strings; its count is never negative. */
+			if (k->type == CFG_STRLIST)
+				is_ok = is_ok && 0 <= k->min && k->min <= k->max &&
+					(k->elem == CFG_STR || k->elem == CFG_ADDR ||
+					 k->elem == CFG_ENUM);
+			if (k->flags & CFG_F_UNIQUE)
+				is_ok = is_ok && k->type == CFG_STRLIST;
+			/* "" means "not set" only where it is otherwise refused. */
+			if ((k->flags & CFG_F_EMPTY_OK) && k->type != CFG_ADDR)
+				is_ok = is_ok && k->type == CFG_STR &&
+					(k->flags & (CFG_F_URL_PATH | CFG_F_HOST_PORT));
 		}
 		CHECK(is_ok, "schema row %s is well formed", k->path);
 	}
@@ -247,6 +334,20 @@ static void test_defaults(void)
 	CHECK(!strcmp(ponte_config_enum_name("dataplane.backend", PONTE_DP_SOCKET), "socket") &&
 		      !strcmp(ponte_config_enum_name("dataplane.backend", PONTE_DP_DPDK), "dpdk"),
 	      "enum names follow enum ponte_dp_backend");
+	CHECK(!strcmp(ponte_config_enum_name("webrtc.dtls_setup", PONTE_DTLS_SETUP_PASSIVE),
+		      "passive") &&
+		      !strcmp(ponte_config_enum_name("webrtc.dtls_setup", PONTE_DTLS_SETUP_ACTIVE),
+			      "active"),
+	      "enum names follow enum ponte_dtls_setup");
+	CHECK(!strcmp(ponte_config_enum_name("dataplane.srtp_engine", PONTE_SRTP_ENGINE_LIBSRTP2),
+		      "libsrtp2"),
+	      "enum names follow enum ponte_srtp_engine");
+	CHECK(!strcmp(ponte_config_enum_name("rooms.media", PONTE_ROOM_MEDIA_P2P), "p2p") &&
+		      !strcmp(ponte_config_enum_name("rooms.media", PONTE_ROOM_MEDIA_RELAY),
+			      "relay"),
+	      "enum names follow enum ponte_room_media");
+	/* A list of names stores the names: it is no enum with an index. */
+	CHECK(!ponte_config_enum_name("webrtc.srtp_profiles", 0), "a list has no enum name");
 	CHECK(!ponte_config_enum_name("log.level", 4) && !ponte_config_enum_name("log.level", -1) &&
 		      !ponte_config_enum_name("http.port", 0) && !ponte_config_enum_name("nope", 0),
 	      "enum name of a bad value or key is NULL");
@@ -350,7 +451,7 @@ static void test_good(void)
 {
 	static const char *const empty[] = {"configs/empty.yaml", "configs/comments.yaml",
 					    "configs/empty-sections.yaml"};
-	struct ponte_config want_tls = want_defaults;
+	struct ponte_config want_tls = want_defaults, want_stun = want_defaults;
 	size_t i;
 
 	want_tls.tls.enabled = true;
@@ -366,6 +467,34 @@ static void test_good(void)
 		      &want_defaults);
 	expect_config("quoted-key", "\"http\":\n    \"port\": 8080\n", &want_defaults);
 	expect_config("anchor-without-alias", "http:\n    port: &p 8080\n", &want_defaults);
+	/* An address key that takes "" takes no value as "" too, like a string key. */
+	expect_config("empty-address", "webrtc:\n    public_address:\n", &want_defaults);
+	expect_config("default-lists",
+		      "webrtc:\n    addresses: ['127.0.0.1']\n    srtp_profiles:\n"
+		      "      - AEAD_AES_128_GCM\n      - AES128_CM_SHA1_80\n",
+		      &want_defaults);
+	/* HOST:PORT with an IPv6 host and with an IPv4 one (good.yaml has a name). */
+	want_stun.webrtc.stun_server = "[2001:db8::1]:3478";
+	expect_config("stun-v6", "webrtc:\n    stun_server: \"[2001:db8::1]:3478\"\n",
+		      &want_stun);
+	want_stun.webrtc.stun_server = "192.0.2.1:65535";
+	expect_config("stun-v4", "webrtc:\n    stun_server: 192.0.2.1:65535\n", &want_stun);
+}
+
+/* Lists in each style: empty, one line (over several lines too), one element per line. */
+static void test_lists(void)
+{
+	struct ponte_config want = want_defaults;
+
+	want.webrtc.addresses = EMPTY_LIST;
+	want.webrtc.srtp_profiles = LIST("AES128_CM_SHA1_80");
+	expect_config("configs/lists.yaml", NULL, &want);
+	expect_config("empty-in-flow-mapping",
+		      "webrtc: {addresses: [], srtp_profiles: [AES128_CM_SHA1_80]}\n", &want);
+
+	want.webrtc.addresses = LIST("10.0.0.1", "::1", "fe80::1");
+	want.webrtc.srtp_profiles = LIST("AEAD_AES_128_GCM");
+	expect_config("configs/lists-flow.yaml", NULL, &want);
 }
 
 /* configs/env.yaml with none of its variables set. */
@@ -376,6 +505,12 @@ static const char *const want_env_unset[] = {
 	"configs/env.yaml:6:15: http.web_root: environment variable PONTE_TEST_EMPTY is not set",
 	"configs/env.yaml:9:10: tls.key: environment variable PONTE_TEST_DIR is not set",
 	"configs/env.yaml:9:10: tls.key: environment variable PONTE_TEST_KEY is not set",
+	"configs/env.yaml:13:11: webrtc.addresses[0]: environment variable PONTE_TEST_ADDR is not "
+	"set",
+	"configs/env.yaml:15:21: webrtc.srtp_profiles[0]: environment variable PONTE_TEST_PROFILE "
+	"is not set",
+	"configs/env.yaml:16:21: webrtc.public_address: environment variable PONTE_TEST_EMPTY is "
+	"not set",
 	NULL,
 };
 
@@ -388,12 +523,15 @@ static void test_env(void)
 	setenv("PONTE_TEST_ADDR", "0.0.0.0", 1);
 	setenv("PONTE_TEST_EMPTY", "", 1);
 	setenv("PONTE_TEST_KEY", "key.pem", 1);
+	setenv("PONTE_TEST_PROFILE", "AES128_CM_SHA1_80", 1);
 	want.log.level = PONTE_LOG_WARN;
 	want.log.file = "/tmp/ponte-test/ponte.log";
 	want.http.listen = "0.0.0.0";
 	want.tls.cert = "$HOME/cert.pem$";
 	want.tls.key = "/tmp/ponte-test/key.pem";
 	want.tls.self_signed_dir = "a$b{c}$";
+	want.webrtc.addresses = LIST("0.0.0.0", "::1");
+	want.webrtc.srtp_profiles = LIST("AES128_CM_SHA1_80");
 	expect_config("configs/env.yaml", NULL, &want);
 
 	/* A value is taken as it is: no second round of expansion, no type change. */
@@ -405,12 +543,18 @@ static void test_env(void)
 	expect_errors("env-bad-value", "http:\n    listen: ${PONTE_TEST_ADDR}\n",
 		      ERRORS("env-bad-value:2:13: http.listen: expected an IPv4 or IPv6 address, "
 			     "got \"localhost\""));
+	/* An element is checked after expansion, and named by its index. */
+	expect_errors("env-bad-element",
+		      "webrtc:\n    addresses: [10.0.0.1, \"${PONTE_TEST_ADDR}\"]\n",
+		      ERRORS("env-bad-element:2:27: webrtc.addresses[1]: expected an IPv4 or IPv6 "
+			     "address, got \"localhost\""));
 
 	unsetenv("PONTE_TEST_LEVEL");
 	unsetenv("PONTE_TEST_DIR");
 	unsetenv("PONTE_TEST_ADDR");
 	unsetenv("PONTE_TEST_EMPTY");
 	unsetenv("PONTE_TEST_KEY");
+	unsetenv("PONTE_TEST_PROFILE");
 	expect_errors("configs/env.yaml", NULL, want_env_unset);
 }
 
@@ -433,6 +577,13 @@ static const char *const want_bad_range[] = {
 	"configs/bad-range.yaml:6:19: signaling.join_timeout: -5 is out of range (1..86400)",
 	"configs/bad-range.yaml:7:31: signaling.max_rooms_per_connection: 65 is out of range "
 	"(1..64)",
+	"configs/bad-range.yaml:9:15: webrtc.port_max: 65536 is out of range (0..65535)",
+	"configs/bad-range.yaml:10:22: webrtc.consent_timeout: 4 is out of range (5..300)",
+	"configs/bad-range.yaml:11:19: webrtc.max_sessions: 100001 is out of range (1..100000)",
+	"configs/bad-range.yaml:13:16: dataplane.max_flows: 15 is out of range (16..4000000)",
+	"configs/bad-range.yaml:14:18: dataplane.input_queue: 1048577 is out of range "
+	"(64..1048576)",
+	"configs/bad-range.yaml:16:24: rooms.relay_max_members: 65 is out of range (2..64)",
 	NULL,
 };
 
@@ -458,12 +609,54 @@ static const char *const want_bad_enum[] = {
 	"\"verbose\")",
 	"configs/bad-enum.yaml:4:14: dataplane.backend: expected one of: socket, dpdk (got "
 	"\"DPDK\")",
+	"configs/bad-enum.yaml:5:18: dataplane.srtp_engine: expected one of: libsrtp2 (got "
+	"\"openssl\")",
+	"configs/bad-enum.yaml:7:17: webrtc.dtls_setup: expected one of: passive, active (got "
+	"\"actpass\")",
+	"configs/bad-enum.yaml:9:12: rooms.media: expected one of: p2p, relay (got \"sfu\")",
 	NULL,
 };
 
 static const char *const want_bad_address[] = {
 	"configs/bad-address.yaml:2:13: http.listen: expected an IPv4 or IPv6 address, got "
 	"\"localhost\"",
+	"configs/bad-address.yaml:4:21: webrtc.public_address: expected an IPv4 or IPv6 address "
+	"or \"\", got \"nat.example.org\"",
+	NULL,
+};
+
+static const char *const want_bad_host_port[] = {
+	"configs/bad-host-port.yaml:2:18: webrtc.stun_server: expected HOST:PORT (as in "
+	"stun.example.org:3478 or [2001:db8::1]:3478) or \"\", got \"stun.example.org\"",
+	NULL,
+};
+
+static const char *const want_bad_list[] = {
+	"configs/bad-list.yaml:5:11: webrtc.addresses[1]: expected an IPv4 or IPv6 address, got "
+	"\"1.2.3.x\"",
+	"configs/bad-list.yaml:6:11: webrtc.addresses[2]: expected an IPv4 or IPv6 address, got a "
+	"mapping",
+	"configs/bad-list.yaml:7:11: webrtc.addresses[3]: expected an IPv4 or IPv6 address, got a "
+	"sequence",
+	"configs/bad-list.yaml:8:10: webrtc.addresses[4]: missing value",
+	/* Addresses are compared as addresses, not as they are written. */
+	"configs/bad-list.yaml:10:11: webrtc.addresses[6]: duplicate element (first set at 9:11)",
+	"configs/bad-list.yaml:11:11: webrtc.addresses[7]: aliases are not supported",
+	"configs/bad-list.yaml:12:11: webrtc.addresses[8]: tags are not supported",
+	"configs/bad-list.yaml:13:11: webrtc.addresses[9]: duplicate element (first set at 4:11)",
+	"configs/bad-list.yaml:14:58: webrtc.srtp_profiles[2]: too many elements (at most 2)",
+	"configs/bad-list.yaml:14:58: webrtc.srtp_profiles[2]: duplicate element (first set at "
+	"14:21)",
+	"configs/bad-list.yaml:14:77: webrtc.srtp_profiles[3]: expected one of: AEAD_AES_128_GCM, "
+	"AES128_CM_SHA1_80 (got \"AES256_CM_SHA1_80\")",
+	NULL,
+};
+
+static const char *const want_bad_list_type[] = {
+	"configs/bad-list-type.yaml:3:16: webrtc.addresses: expected a list, got \"10.0.0.1\"",
+	"configs/bad-list-type.yaml:4:20: webrtc.srtp_profiles: too few elements (at least 1)",
+	"configs/bad-list-type.yaml:6:12: rooms.media: expected one of: p2p, relay (got a "
+	"sequence)",
 	NULL,
 };
 
@@ -507,6 +700,10 @@ static const char *const want_bad_null[] = {
 	"configs/bad-null.yaml:2:12: log.level: missing value",
 	"configs/bad-null.yaml:5:10: http.port: missing value",
 	"configs/bad-null.yaml:8:14: tls.enabled: missing value",
+	"configs/bad-null.yaml:11:15: webrtc.addresses: missing value (write [] for an empty "
+	"list)",
+	"configs/bad-null.yaml:12:20: webrtc.srtp_profiles: missing value",
+	"configs/bad-null.yaml:13:14: webrtc.port_min: missing value",
 	NULL,
 };
 
@@ -567,6 +764,9 @@ static const struct {
 	{"configs/bad-bool.yaml", want_bad_bool},
 	{"configs/bad-enum.yaml", want_bad_enum},
 	{"configs/bad-address.yaml", want_bad_address},
+	{"configs/bad-host-port.yaml", want_bad_host_port},
+	{"configs/bad-list.yaml", want_bad_list},
+	{"configs/bad-list-type.yaml", want_bad_list_type},
 	{"configs/bad-path.yaml", want_bad_path},
 	{"configs/bad-unknown.yaml", want_bad_unknown},
 	{"configs/bad-duplicate.yaml", want_bad_duplicate},
@@ -628,6 +828,45 @@ static const struct {
 	{"alias-key",
 	 "a: &k x\nhttp:\n    *k : 1\n",
 	 {"alias-key:1:1: a: unknown key", "alias-key:3:5: http: aliases are not supported"}},
+	/* A string key with a format takes no value as "", which the format refuses. */
+	{"empty-url-path",
+	 "signaling:\n    path:\n",
+	 {"empty-url-path:2:10: signaling.path: expected a URL path: \"/\" then no spaces, \"?\" "
+	  "or \"#\" (got \"\")"}},
+	{"list-as-mapping",
+	 "webrtc:\n    addresses: {a: 1}\n",
+	 {"list-as-mapping:2:16: webrtc.addresses: expected a list, got a mapping"}},
+	{"list-alias",
+	 "webrtc:\n    addresses: &a [10.0.0.1]\n    srtp_profiles: *a\n",
+	 {"list-alias:3:20: webrtc.srtp_profiles: aliases are not supported"}},
+	{"list-tag",
+	 "webrtc:\n    addresses: !!seq [10.0.0.1]\n",
+	 {"list-tag:2:16: webrtc.addresses: tags are not supported"}},
+	{"null-element",
+	 "webrtc:\n    srtp_profiles: [AES128_CM_SHA1_80, ~]\n",
+	 {"null-element:2:40: webrtc.srtp_profiles[1]: missing value"}},
+	/* The ':' that starts "::1" ends a key in a one-line list: YAML needs it quoted. */
+	{"unquoted-v6",
+	 "webrtc:\n    addresses: [::1]\n",
+	 {"unquoted-v6:2:17: syntax: did not find expected node content (while parsing a flow "
+	  "node at 2:17)"}},
+	{"stun-no-port",
+	 "webrtc:\n    stun_server: \"[::1]\"\n",
+	 {"stun-no-port:2:18: webrtc.stun_server: expected HOST:PORT (as in "
+	  "stun.example.org:3478 or [2001:db8::1]:3478) or \"\", got \"[::1]\""}},
+	{"stun-bare-v6",
+	 "webrtc:\n    stun_server: \"::1:3478\"\n",
+	 {"stun-bare-v6:2:18: webrtc.stun_server: expected HOST:PORT (as in "
+	  "stun.example.org:3478 or [2001:db8::1]:3478) or \"\", got \"::1:3478\""}},
+	{"stun-port-0",
+	 "webrtc:\n    stun_server: stun.example.org:0\n",
+	 {"stun-port-0:2:18: webrtc.stun_server: expected HOST:PORT (as in "
+	  "stun.example.org:3478 or [2001:db8::1]:3478) or \"\", got \"stun.example.org:0\""}},
+	{"stun-bad-name",
+	 "webrtc:\n    stun_server: stun-.example.org:3478\n",
+	 {"stun-bad-name:2:18: webrtc.stun_server: expected HOST:PORT (as in "
+	  "stun.example.org:3478 or [2001:db8::1]:3478) or \"\", got "
+	  "\"stun-.example.org:3478\""}},
 };
 
 static void test_bad_texts(void)
@@ -645,9 +884,24 @@ static void test_bad_texts(void)
 	/* A long value is cut in messages. */
 	expect_errors("long-value", long_value, ERRORS(long_error));
 
+	/* One element more than a list takes is reported once, at that element. */
+	{
+		GString *many = g_string_new("webrtc:\n    addresses:\n");
+		int j;
+
+		for (j = 0; j < 66; j++)
+			g_string_append_printf(many, "        - 10.0.%d.%d\n", j / 256, j % 256);
+		expect_errors("too-many", many->str,
+			      ERRORS("too-many:67:11: webrtc.addresses[64]: too many elements (at "
+				     "most 64)"));
+		g_string_free(many, TRUE);
+	}
+
 	/* Without an error array the result is the same; the problems are only not listed. */
 	rc = ponte_config_parse("x", "http: {port: 0}\n", 16, NULL, &cfg);
 	CHECK(rc == -EINVAL && !cfg, "a NULL error array is allowed");
+	rc = ponte_config_parse("x", "webrtc: {addresses: [x]}\n", 25, NULL, &cfg);
+	CHECK(rc == -EINVAL && !cfg, "a NULL error array is allowed with a bad element");
 	/* Only len bytes are parsed: the text need not end with a NUL. */
 	rc = ponte_config_parse("x", "http: {port: 81}junk", 16, NULL, &cfg);
 	CHECK(rc == 0 && cfg && cfg->http.port == 81, "only len bytes are parsed");
@@ -683,6 +937,7 @@ int main(void)
 	test_default_file();
 	test_doc();
 	test_good();
+	test_lists();
 	test_env();
 	test_bad_files();
 	test_bad_texts();
