@@ -938,16 +938,15 @@ int ponte_dtls_start(struct ponte_dtls *d)
 {
 	int rc, err;
 
-	if (d->is_start_called)
+	if (d->is_start_called || d->state == DTLS_DONE)
 		return -EALREADY;
 	d->is_start_called = true;
 	/* A server that an early ClientHello started already is where the caller wants it. */
-	if (d->role == PONTE_DTLS_SERVER) {
-		if (d->state == DTLS_NEW)
-			handshake_begin(d);
-		return d->state == DTLS_DONE ? -EALREADY : 0;
-	}
+	if (d->state != DTLS_NEW)
+		return 0;
 	handshake_begin(d);
+	if (d->role == PONTE_DTLS_SERVER)
+		return 0;
 	dtls_hold(d);
 	ERR_clear_error();
 	rc = SSL_do_handshake(d->ssl);

@@ -114,7 +114,8 @@ struct ponte_dtls_ops {
 	void (*failed)(void *ctx, int err, const char *why);
 	/* Application data (SCTP, later) received after the handshake. May be NULL. */
 	void (*app_data)(void *ctx, const uint8_t *data, size_t len);
-	/* The peer sent close_notify; ours was sent in answer. No op runs after this one. */
+	/* The peer sent close_notify; ours was sent in answer. No op runs after this one.
+	 * May be NULL. */
 	void (*closed)(void *ctx);
 };
 
@@ -132,8 +133,8 @@ int ponte_dtls_create(const struct ponte_dtls_cert *cert, const struct ponte_dtl
  * Start the handshake and its deadline: a client sends its ClientHello (the send op runs
  * before this returns), a server waits for one. A server also starts on its own when a
  * datagram arrives first; start then returns 0 and changes nothing. Returns 0, -EALREADY
- * when called twice (or on a server already failed), or -EPROTO when OpenSSL refuses to
- * begin (then no op runs for this failure and the session is dead).
+ * when called twice or after the session ended (failed, closed), or -EPROTO when OpenSSL
+ * refuses to begin (then no op runs for this failure and the session is dead).
  */
 int ponte_dtls_start(struct ponte_dtls *dtls);
 

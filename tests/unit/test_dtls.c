@@ -942,8 +942,10 @@ static void test_destroy_in_ops(void)
 	      "destroy mid-handshake: no op, no retransmission; the peer keeps retransmitting");
 	pair_teardown();
 
-	/* Never started. */
+	/* Never started; closed before start. */
 	pair_setup(&c, &s);
+	ponte_dtls_close(A.d);
+	CHECK(ponte_dtls_start(A.d) == -EALREADY, "start after close: -EALREADY");
 	pair_teardown();
 	CHECK(A.nb_sent + B.nb_sent == 0, "destroy without start: nothing sent");
 }
