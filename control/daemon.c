@@ -7,7 +7,10 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 
+#include "dtls.h"
+#include "gateway.h"
 #include "http.h"
+#include "mediaio.h"
 #include "ponte-configs.h"
 #include "log.h"
 #include "signaling.h"
@@ -17,8 +20,57 @@ struct daemon {
 	GMainLoop *loop;
 	struct ponte_signal *sig;
 	struct ponte_http *http;
+	struct ponte_dp *dp;
+	struct ponte_dtls_cert *cert;
+	struct ponte_gateway *gw;
 	int nb_stops;
 };
+
+/* The media side: dataplane, media I/O thread, DTLS certificate, gateway services. */
+static int start_media(struct daemon *d, const struct ponte_config *cfg)
+{
+	struct ponte_dp_config dc = {
+		.backend = ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend),
+		.srtp_engine = ponte_config_enum_name("dataplane.srtp_engine",
+						      cfg->dataplane.srtp_engine),
+		.max_flows = (uint32_t)cfg->dataplane.max_flows,
+		.input_queue = (uint32_t)cfg->dataplane.input_queue,
+	};
+	struct ponte_session_env env;
+	int rc;
+
+	if (cfg->dataplane.backend != PONTE_DP_SOCKET) {
+		log_error("daemon", "dataplane.backend: %s is not built in this version",
+			  dc.backend);
+		return -ENOTSUP;
+	}
+	rc = ponte_dp_create(&dc, &d->dp);
+	if (rc != 0) {
+		log_error("daemon", "dataplane: %s", g_strerror(-rc));
+		return rc;
+	}
+	rc = ponte_mediaio_start();
+	if (rc != 0)
+		return rc;
+	if (cfg->webrtc.dtls_cert[0] != '\0') {
+		char *why = NULL;
+
+		rc = ponte_dtls_cert_load(cfg->webrtc.dtls_cert,
+					  cfg->webrtc.dtls_key[0] ? cfg->webrtc.dtls_key : NULL,
+					  &d->cert, &why);
+		if (rc != 0)
+			log_error("daemon", "webrtc.dtls_cert: %s", why ? why : g_strerror(-rc));
+		g_free(why);
+	} else {
+		rc = ponte_dtls_cert_generate(&d->cert);
+		if (rc != 0)
+			log_error("daemon", "DTLS certificate: %s", g_strerror(-rc));
+	}
+	if (rc != 0)
+		return rc;
+	env = (struct ponte_session_env){.cfg = cfg, .dp = d->dp, .cert = d->cert};
+	return ponte_gateway_create(&env, d->sig, &d->gw);
+}
 
 static gboolean quit_loop(gpointer loop)
 {
@@ -62,6 +114,9 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 	rc = ponte_signal_create(cfg, &d.sig);
 	if (rc != 0)
 		goto out;
+	rc = start_media(&d, cfg);
+	if (rc != 0)
+		goto out;
 	rc = ponte_http_create(cfg, d.sig, &d.http, &why);
 	if (rc != 0) {
 		log_error("daemon", "%s", why);
@@ -80,7 +135,12 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 	log_info("daemon", "stopped");
 out:
 	ponte_http_destroy(d.http);
+	ponte_gateway_destroy(d.gw);
 	ponte_signal_destroy(d.sig);
+	ponte_mediaio_stop();
+	ponte_dp_destroy(d.dp);
+	if (d.cert != NULL)
+		ponte_dtls_cert_unref(d.cert);
 	g_main_loop_unref(d.loop);
 	return rc;
 }

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Gateway services over signaling: WebRTC sessions with the gateway (attach, offer,
+ * candidate, hangup of docs/signaling.md) and what their media does: echo, or relay in a
+ * room. Sessions belong to the connection that attached them and end with it.
+ */
+#include "gateway.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "offload.h"
+#include "room.h"
+#include "session.h"
+
+enum service {
+	SVC_ECHO,
+	SVC_RELAY,
+};
+
+struct gw_session {
+	struct ponte_gateway *gw;
+	struct ponte_signal_conn *conn;
+	struct ponte_session *s;
+	char id[24];
+	enum service service;
+	char room[ROOM_NAME_MAX + 1];
+	uint64_t flow_id;
+	bool has_flow;
+	bool is_media_ready;
+	int dc_stream; /* first data channel the browser opened, -1: none */
+	bool is_dead; /* ended: waiting for the idle that frees it */
+	guint free_idle;
+};
+
+struct ponte_gateway {
+	struct ponte_session_env env;
+	struct ponte_signal *sig;
+	GHashTable *sessions; /* id -> struct gw_session *, owned */
+	guint watchdog;
+	uint64_t nb_ended;
+};
+
+static void send_to(struct gw_session *g, json_t *obj)
+{
+	if (g->conn != NULL)
+		ponte_signal_send(g->conn, obj, NULL);
+	else
+		json_decref(obj);
+}
+
+/* ---- flows ---- */
+
+/* Legs of the room's relay sessions that have media, g's first when present. */
+static unsigned room_legs(struct ponte_gateway *gw, const char *room, struct gw_session **out,
+			  unsigned max)
+{
+	GHashTableIter it;
+	gpointer v;
+	unsigned n = 0;
+
+	g_hash_table_iter_init(&it, gw->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &v) && n < max) {
+		struct gw_session *o = v;
+
+		if (o->service == SVC_RELAY && o->is_media_ready && !o->is_dead &&
+		    strcmp(o->room, room) == 0)
+			out[n++] = o;
+	}
+	return n;
+}
+
+static void install(struct gw_session *g, const struct ponte_media_leg *const *to, unsigned nb_to)
+{
+	int rc;
+
+	if (!g->has_flow)
+		g->flow_id = ponte_offload_new_id();
+	rc = ponte_offload_forward(g->gw->env.dp, g->flow_id, ponte_session_leg(g->s), to, nb_to,
+				   g->has_flow);
+	if (rc != 0) {
+		log_warn("gateway", "session=%s flow: %s", g->id, g_strerror(-rc));
+		return;
+	}
+	g->has_flow = true;
+}
+
+/* Relay: every member's flow forwards to every other member with media. */
+static void relay_update(struct ponte_gateway *gw, const char *room)
+{
+	struct gw_session *members[PONTE_FLOW_MAX_OUTPUTS + 1];
+	unsigned n = room_legs(gw, room, members, G_N_ELEMENTS(members));
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct ponte_media_leg *to[PONTE_FLOW_MAX_OUTPUTS];
+		unsigned nb_to = 0;
+
+		for (unsigned j = 0; j < n; j++)
+			if (j != i)
+				to[nb_to++] = ponte_session_leg(members[j]->s);
+		install(members[i], to, nb_to);
+	}
+}
+
+static void media_ready(void *ctx, const struct ponte_media_leg *leg)
+{
+	struct gw_session *g = ctx;
+
+	g->is_media_ready = true;
+	if (g->service == SVC_ECHO) {
+		const struct ponte_media_leg *self = leg;
+
+		install(g, &self, 1);
+	} else {
+		relay_update(g->gw, g->room);
+	}
+}
+
+/* ---- session callbacks ---- */
+
+static void on_candidate(void *ctx, const char *candidate)
+{
+	struct gw_session *g = ctx;
+
+	send_to(g, json_pack("{s:s, s:s, s:s, s:s}", "type", "candidate", "session", g->id,
+			     "candidate", candidate != NULL ? candidate : "", "mid", "0"));
+}
+
+static gboolean free_later(gpointer data)
+{
+	struct gw_session *g = data;
+
+	g->free_idle = 0;
+	g_hash_table_remove(g->gw->sessions, g->id);
+	return G_SOURCE_REMOVE;
+}
+
+/* End a session: tell its client, stop its media, free it once the current callback chain
+ * has unwound (it may be inside one of the session's own callbacks). */
+static void finish(struct gw_session *g, const char *reason)
+{
+	if (g->is_dead)
+		return;
+	g->is_dead = true;
+	g->gw->nb_ended++;
+	if (g->has_flow) {
+		ponte_offload_remove(g->gw->env.dp, g->flow_id);
+		g->has_flow = false;
+	}
+	send_to(g, json_pack("{s:s, s:s, s:s}", "type", "hungup", "session", g->id, "reason",
+			     reason));
+	log_info("gateway", "session=%s hung up: %s", g->id, reason);
+	if (g->service == SVC_RELAY)
+		relay_update(g->gw, g->room);
+	g->free_idle = g_idle_add(free_later, g);
+}
+
+static void on_ended(void *ctx, const char *reason)
+{
+	finish(ctx, reason);
+}
+
+static void on_dc_message(void *ctx, uint16_t stream, bool is_binary, const uint8_t *data,
+			  size_t len)
+{
+	struct gw_session *g = ctx;
+
+	if (g->dc_stream < 0)
+		g->dc_stream = stream;
+	if (g->service == SVC_ECHO) {
+		ponte_session_dc_send(g->s, stream, is_binary, data, len);
+		return;
+	}
+	struct gw_session *members[PONTE_FLOW_MAX_OUTPUTS + 1];
+	unsigned n = room_legs(g->gw, g->room, members, G_N_ELEMENTS(members));
+
+	for (unsigned i = 0; i < n; i++)
+		if (members[i] != g && members[i]->dc_stream >= 0)
+			ponte_session_dc_send(members[i]->s, (uint16_t)members[i]->dc_stream,
+					      is_binary, data, len);
+}
+
+static const struct ponte_session_ops session_ops = {
+	.candidate = on_candidate,
+	.media_ready = media_ready,
+	.ended = on_ended,
+	.dc_message = on_dc_message,
+};
+
+static void gw_session_free(gpointer data)
+{
+	struct gw_session *g = data;
+
+	if (g->free_idle != 0)
+		g_source_remove(g->free_idle);
+	if (g->has_flow)
+		ponte_offload_remove(g->gw->env.dp, g->flow_id);
+	ponte_session_destroy(g->s);
+	g_free(g);
+}
+
+/* ---- requests ---- */
+
+static struct gw_session *find(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
+			       json_t *msg, json_t *tx)
+{
+	const char *id = json_string_value(json_object_get(msg, "session"));
+	struct gw_session *g = id != NULL ? g_hash_table_lookup(gw->sessions, id) : NULL;
+
+	if (g == NULL || g->conn != conn || g->is_dead) {
+		ponte_signal_error(conn, tx, "no_such_session", "no session '%.32s' here",
+				   id != NULL ? id : "(missing)");
+		return NULL;
+	}
+	return g;
+}
+
+static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
+		       json_t *tx)
+{
+	const char *service = json_string_value(json_object_get(msg, "service"));
+	const char *room = json_string_value(json_object_get(msg, "room"));
+	struct gw_session *g;
+	enum service svc;
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	int rc;
+
+	if (service == NULL || (strcmp(service, "echo") != 0 && strcmp(service, "relay") != 0)) {
+		ponte_signal_error(conn, tx, "unknown_service", "service must be echo or relay");
+		return;
+	}
+	svc = strcmp(service, "echo") == 0 ? SVC_ECHO : SVC_RELAY;
+	if (svc == SVC_RELAY &&
+	    (room == NULL || ponte_signal_room_media(conn, room) != PONTE_ROOM_MEDIA_RELAY)) {
+		ponte_signal_error(conn, tx, "not_relay_room",
+				   "join a room in relay mode first (\"media\": \"relay\")");
+		return;
+	}
+	if ((int)g_hash_table_size(gw->sessions) >= gw->env.cfg->webrtc.max_sessions) {
+		ponte_signal_error(conn, tx, "too_many_sessions", "the gateway has %d sessions",
+				   gw->env.cfg->webrtc.max_sessions);
+		return;
+	}
+	g = g_new0(struct gw_session, 1);
+	g->gw = gw;
+	g->conn = conn;
+	g->service = svc;
+	g->dc_stream = -1;
+	if (room != NULL)
+		g_strlcpy(g->room, room, sizeof(g->room));
+	g->id[0] = 'g';
+	g->id[1] = '-';
+	for (int i = 2; i < 14; i++)
+		g->id[i] = alphabet[g_random_int_range(0, sizeof(alphabet) - 1)];
+	rc = ponte_session_create(&gw->env, g->id, &session_ops, g, &g->s);
+	if (rc != 0) {
+		ponte_signal_error(conn, tx, "internal", "session: %s", g_strerror(-rc));
+		g_free(g);
+		return;
+	}
+	g_hash_table_insert(gw->sessions, g->id, g);
+	log_info("gateway", "session=%s attached service=%s", g->id, service);
+	ponte_signal_send(conn, json_pack("{s:s, s:s, s:s}", "type", "attached", "session", g->id,
+					  "service", service),
+			  tx);
+}
+
+static void req_offer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
+		      json_t *tx)
+{
+	struct gw_session *g = find(gw, conn, msg, tx);
+	const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+	char err[256] = "";
+	char *answer = NULL;
+	int rc;
+
+	if (g == NULL)
+		return;
+	if (sdp == NULL) {
+		ponte_signal_error(conn, tx, "bad_request", "sdp: missing");
+		return;
+	}
+	rc = ponte_session_offer(g->s, sdp, &answer, err, sizeof(err));
+	if (rc != 0) {
+		log_info("gateway", "session=%s offer refused: %s", g->id, err);
+		ponte_signal_error(conn, tx, "bad_sdp", "%s", err[0] ? err : g_strerror(-rc));
+		return;
+	}
+	ponte_signal_send(conn, json_pack("{s:s, s:s, s:s}", "type", "answer", "session", g->id,
+					  "sdp", answer),
+			  tx);
+	g_free(answer);
+}
+
+static void req_candidate(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
+			  json_t *tx)
+{
+	struct gw_session *g = find(gw, conn, msg, tx);
+	json_t *c = json_object_get(msg, "candidate");
+	int rc;
+
+	if (g == NULL)
+		return;
+	if (c != NULL && !json_is_null(c) && !json_is_string(c)) {
+		ponte_signal_error(conn, tx, "bad_request", "candidate: expected a string");
+		return;
+	}
+	rc = ponte_session_candidate(g->s, json_string_value(c));
+	/* mDNS names are expected (-ENOTSUP): the browser's checks reveal the address. */
+	if (rc == -EINVAL)
+		ponte_signal_error(conn, tx, "bad_request", "candidate: cannot parse it");
+}
+
+static void req_hangup(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
+		       json_t *tx)
+{
+	struct gw_session *g = find(gw, conn, msg, tx);
+
+	if (g != NULL)
+		finish(g, "hangup");
+}
+
+static const struct {
+	const char *type;
+	void (*fn)(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
+		   json_t *tx);
+} requests[] = {
+	{"attach", req_attach},
+	{"offer", req_offer},
+	{"candidate", req_candidate},
+	{"hangup", req_hangup},
+};
+
+static bool on_request(void *ctx, struct ponte_signal_conn *conn, const char *type, json_t *msg,
+		       json_t *tx)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(requests); i++) {
+		if (strcmp(requests[i].type, type) == 0) {
+			requests[i].fn(ctx, conn, msg, tx);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void on_conn_gone(void *ctx, struct ponte_signal_conn *conn)
+{
+	struct ponte_gateway *gw = ctx;
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, gw->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct gw_session *g = v;
+
+		if (g->conn == conn) {
+			g->conn = NULL;
+			finish(g, "closed");
+		}
+	}
+}
+
+static const struct ponte_signal_services services = {
+	.request = on_request,
+	.conn_gone = on_conn_gone,
+};
+
+/* Media timeout: a session whose flow saw nothing for webrtc.consent_timeout seconds (the
+ * browser vanished, or stopped sending while consent still holds) is ended. */
+static gboolean watchdog(gpointer data)
+{
+	struct ponte_gateway *gw = data;
+	uint64_t limit = (uint64_t)gw->env.cfg->webrtc.consent_timeout * 1000000000ull;
+	uint64_t now = (uint64_t)g_get_monotonic_time() * 1000ull;
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, gw->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct gw_session *g = v;
+		struct ponte_flow_stats st;
+
+		if (g->is_dead || !g->has_flow ||
+		    ponte_offload_stats(gw->env.dp, g->flow_id, &st) != 0 || st.last_in_ns == 0)
+			continue;
+		if (now > st.last_in_ns && now - st.last_in_ns > limit)
+			finish(g, "media-timeout");
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+int ponte_gateway_create(const struct ponte_session_env *env, struct ponte_signal *sig,
+			 struct ponte_gateway **out)
+{
+	struct ponte_gateway *gw = g_new0(struct ponte_gateway, 1);
+
+	gw->env = *env;
+	gw->sig = sig;
+	gw->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_session_free);
+	gw->watchdog = g_timeout_add_seconds(1, watchdog, gw);
+	ponte_signal_set_services(sig, &services, gw);
+	*out = gw;
+	return 0;
+}
+
+void ponte_gateway_destroy(struct ponte_gateway *gw)
+{
+	if (gw == NULL)
+		return;
+	ponte_signal_set_services(gw->sig, NULL, NULL);
+	g_source_remove(gw->watchdog);
+	g_hash_table_destroy(gw->sessions);
+	g_free(gw);
+}
+
+unsigned ponte_gateway_nb_sessions(const struct ponte_gateway *gw)
+{
+	return g_hash_table_size(gw->sessions);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place in the control plane that installs forwarding state in the dataplane: it turns
+ * sessions (echo, relayed rooms, later SIP bridges) into flow specs (include/ponte/flow.h).
+ * Keys are copied into the specs and wiped here after each call.
+ */
+#ifndef PONTE_CONTROL_OFFLOAD_H
+#define PONTE_CONTROL_OFFLOAD_H
+
+#include <stdbool.h>
+
+#include <ponte/dataplane.h>
+
+/* The streams a leg sends, by slot: what the peer announced and what the gateway announced
+ * to it for the same slot (the gateway's own sending SSRCs). 0: no such stream. */
+enum ponte_leg_slot {
+	PONTE_SLOT_AUDIO,
+	PONTE_SLOT_VIDEO,
+	PONTE_SLOT_VIDEO_RTX,
+	PONTE_LEG_NB_SLOTS
+};
+
+/* A WebRTC transport once ICE and DTLS are done: where its media arrives and leaves. */
+struct ponte_media_leg {
+	uint32_t port_id; /* dataplane port of the selected ICE socket */
+	struct ponte_addr remote; /* the selected remote candidate */
+	struct ponte_srtp_key rx; /* what the peer protects with */
+	struct ponte_srtp_key tx; /* what we protect with */
+	struct {
+		uint32_t peer;
+		uint32_t gw;
+	} ssrcs[PONTE_LEG_NB_SLOTS];
+};
+
+/* A fresh flow id (never 0). */
+uint64_t ponte_offload_new_id(void);
+
+/*
+ * Forward what leg `from` sends to each leg of `to` (echo: to = {from}), each copy protected
+ * with the receiver's keys. The sender's stream in slot i reaches a receiver under the SSRC the
+ * gateway announced to that receiver for slot i; the receiver's feedback about that SSRC goes
+ * back under the sender's own. Adds flow id, or modifies it when is_update.
+ */
+int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *from,
+			  const struct ponte_media_leg *const *to, unsigned nb_to, bool is_update);
+
+int ponte_offload_remove(struct ponte_dp *dp, uint64_t id);
+int ponte_offload_stats(struct ponte_dp *dp, uint64_t id, struct ponte_flow_stats *st);
+
+#endif
