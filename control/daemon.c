@@ -93,6 +93,24 @@ static gboolean on_stop(gpointer user)
 	return G_SOURCE_CONTINUE;
 }
 
+static void media_status(void *ctx, json_t *obj)
+{
+	struct daemon *d = ctx;
+	struct ponte_dp_stats st;
+
+	ponte_dp_get_stats(d->dp, &st);
+	json_object_set_new(obj, "dataplane",
+			    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "backend",
+				      ponte_dp_backend_name(d->dp), "rx_pkts", (json_int_t)st.rx_pkts,
+				      "tx_pkts", (json_int_t)st.tx_pkts, "tx_errors",
+				      (json_int_t)st.tx_errors, "no_flow", (json_int_t)st.no_flow,
+				      "punted", (json_int_t)st.punted, "punt_drops",
+				      (json_int_t)st.punt_drops, "input_drops",
+				      (json_int_t)st.input_drops, "flows", (int)st.nb_flows, "ports",
+				      (int)st.nb_ports));
+	ponte_gateway_status(d->gw, obj);
+}
+
 static gboolean on_tick(gpointer user)
 {
 	struct daemon *d = user;
@@ -123,6 +141,7 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 		g_free(why);
 		goto out;
 	}
+	ponte_http_add_status(d.http, media_status, &d);
 	log_info("daemon", "ponte %s config=%s dataplane=%s", PONTE_VERSION, cfg->source,
 		 ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend));
 	log_info("daemon", "listening: open %s", ponte_http_url(d.http));

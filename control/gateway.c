@@ -418,3 +418,36 @@ unsigned ponte_gateway_nb_sessions(const struct ponte_gateway *gw)
 {
 	return g_hash_table_size(gw->sessions);
 }
+
+void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
+{
+	json_t *list = json_array();
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, gw->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct gw_session *g = v;
+		struct ponte_flow_stats st;
+		json_t *e = json_pack("{s:s, s:s, s:b}", "session", g->id, "service",
+				      g->service == SVC_ECHO ? "echo" : "relay", "media",
+				      g->is_media_ready);
+
+		if (g->has_flow && ponte_offload_stats(gw->env.dp, g->flow_id, &st) == 0)
+			json_object_set_new(
+				e, "flow",
+				json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rtp_in",
+					  (json_int_t)st.rtp_in, "rtcp_in", (json_int_t)st.rtcp_in,
+					  "pkts_out", (json_int_t)st.pkts_out, "drop_auth",
+					  (json_int_t)st.drops[PONTE_DROP_AUTH], "drop_replay",
+					  (json_int_t)st.drops[PONTE_DROP_REPLAY], "drop_malformed",
+					  (json_int_t)st.drops[PONTE_DROP_MALFORMED], "drop_pt",
+					  (json_int_t)st.drops[PONTE_DROP_PT], "drop_tx",
+					  (json_int_t)st.drops[PONTE_DROP_TX]));
+		json_array_append_new(list, e);
+	}
+	json_object_set_new(obj, "gateway",
+			    json_pack("{s:i, s:I, s:o}", "sessions",
+				      (int)g_hash_table_size(gw->sessions), "ended",
+				      (json_int_t)gw->nb_ended, "list", list));
+}

@@ -14,5 +14,7 @@ int ponte_gateway_create(const struct ponte_session_env *env, struct ponte_signa
 			 struct ponte_gateway **out);
 void ponte_gateway_destroy(struct ponte_gateway *gw);
 unsigned ponte_gateway_nb_sessions(const struct ponte_gateway *gw);
+/* Add "gateway": {sessions, ended, by service, and each session's flow counters}. */
+void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj);
 
 #endif

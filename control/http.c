@@ -21,6 +21,11 @@ struct ponte_http {
 	SoupServer *server;
 	char *url;
 	int64_t started_us;
+	struct {
+		ponte_http_status_fn fn;
+		void *ctx;
+	} status[4];
+	unsigned nb_status;
 };
 
 static const struct {
@@ -90,6 +95,8 @@ static void send_status(struct ponte_http *http, SoupServerMessage *msg)
 			"signaling", "connections", (json_int_t)st.nb_conns, "rooms",
 			(json_int_t)st.nb_rooms, "frames_in", (json_int_t)st.frames_in, "frames_out",
 			(json_int_t)st.frames_out, "errors_out", (json_int_t)st.errors_out);
+	for (unsigned i = 0; i < http->nb_status; i++)
+		http->status[i].fn(http->status[i].ctx, obj);
 	text = json_dumps(obj, JSON_INDENT(2));
 	json_decref(obj);
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
@@ -213,6 +220,13 @@ void ponte_http_destroy(struct ponte_http *http)
 	}
 	g_free(http->url);
 	g_free(http);
+}
+
+void ponte_http_add_status(struct ponte_http *http, ponte_http_status_fn fn, void *ctx)
+{
+	g_assert(http->nb_status < G_N_ELEMENTS(http->status));
+	http->status[http->nb_status].fn = fn;
+	http->status[http->nb_status++].ctx = ctx;
 }
 
 const char *ponte_http_url(const struct ponte_http *http)

@@ -3,6 +3,8 @@
 #ifndef PONTE_CONTROL_HTTP_H
 #define PONTE_CONTROL_HTTP_H
 
+#include <jansson.h>
+
 #include "config.h"
 #include "signaling.h"
 
@@ -15,6 +17,10 @@ struct ponte_http;
 int ponte_http_create(const struct ponte_config *cfg, struct ponte_signal *sig,
 		      struct ponte_http **out, char **why);
 void ponte_http_destroy(struct ponte_http *http);
+
+/* Something that adds its counters to GET /status: obj is the reply object (borrowed). */
+typedef void (*ponte_http_status_fn)(void *ctx, json_t *obj);
+void ponte_http_add_status(struct ponte_http *http, ponte_http_status_fn fn, void *ctx);
 
 /* The URL a browser should open, e.g. "http://127.0.0.1:8080/"; owned by http. */
 const char *ponte_http_url(const struct ponte_http *http);
