@@ -28,9 +28,10 @@ const struct sdp_codec ponte_webrtc_codecs[] = {
 };
 const unsigned ponte_webrtc_nb_codecs = sizeof(ponte_webrtc_codecs) / sizeof(ponte_webrtc_codecs[0]);
 
-/* Extensions forwarded untouched between legs; the mid one lets receivers demux by m-line. */
+/* Extensions forwarded untouched between legs. Not sdes:mid: a forwarded packet would carry the
+ * sender's mid into a receiver whose sections differ; receivers demux by the SSRCs the gateway
+ * announces instead (RFC 8843 §9.2). */
 const struct sdp_local_extmap ponte_webrtc_extmaps[] = {
-	{"urn:ietf:params:rtp-hdrext:sdes:mid", 4, SDP_KIND_AUDIO | SDP_KIND_VIDEO},
 	{"urn:ietf:params:rtp-hdrext:ssrc-audio-level", 1, SDP_KIND_AUDIO},
 	{"http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", 2,
 	 SDP_KIND_AUDIO | SDP_KIND_VIDEO},

@@ -12,7 +12,10 @@
 #include "log.h"
 #include "offload.h"
 #include "room.h"
+#include "sdp_reoffer.h"
 #include "session.h"
+
+#define MAX_FWDS 16
 
 enum service {
 	SVC_ECHO,
@@ -32,6 +35,18 @@ struct gw_session {
 	int dc_stream; /* first data channel the browser opened, -1: none */
 	bool is_dead; /* ended: waiting for the idle that frees it */
 	guint free_idle;
+	/* Relay: the other members' streams announced to this one, in section order. */
+	struct fwd {
+		struct gw_session *sender; /* NULL: the member left, its sections are disabled */
+		char peer[ROOM_PEER_MAX + 1];
+		uint32_t ssrc[PONTE_LEG_NB_SLOTS]; /* as announced to this member */
+		char mid[2][24]; /* audio, video */
+		bool is_offered; /* in the offer waiting for an answer */
+		bool is_negotiated; /* the member answered an offer with it */
+	} fwds[MAX_FWDS];
+	unsigned nb_fwds;
+	bool is_offer_pending;
+	bool needs_reoffer;
 };
 
 struct ponte_gateway {
@@ -71,13 +86,13 @@ static unsigned room_legs(struct ponte_gateway *gw, const char *room, struct gw_
 	return n;
 }
 
-static void install(struct gw_session *g, const struct ponte_media_leg *const *to, unsigned nb_to)
+static void install(struct gw_session *g, const struct ponte_offload_out *outs, unsigned nb)
 {
 	int rc;
 
 	if (!g->has_flow)
 		g->flow_id = ponte_offload_new_id();
-	rc = ponte_offload_forward(g->gw->env.dp, g->flow_id, ponte_session_leg(g->s), to, nb_to,
+	rc = ponte_offload_forward(g->gw->env.dp, g->flow_id, ponte_session_leg(g->s), outs, nb,
 				   g->has_flow);
 	if (rc != 0) {
 		log_warn("gateway", "session=%s flow: %s", g->id, g_strerror(-rc));
@@ -86,20 +101,149 @@ static void install(struct gw_session *g, const struct ponte_media_leg *const *t
 	g->has_flow = true;
 }
 
-/* Relay: every member's flow forwards to every other member with media. */
+static struct fwd *fwd_of(struct gw_session *receiver, const struct gw_session *sender)
+{
+	for (unsigned i = 0; i < receiver->nb_fwds; i++)
+		if (receiver->fwds[i].sender == sender)
+			return &receiver->fwds[i];
+	return NULL;
+}
+
+static uint32_t new_ssrc(void)
+{
+	uint32_t v;
+
+	do
+		v = g_random_int();
+	while (v == 0);
+	return v;
+}
+
+/* Announce sender's streams to receiver; false when the table is full. */
+static bool fwd_add(struct gw_session *receiver, struct gw_session *sender)
+{
+	struct fwd *f;
+
+	if (receiver->nb_fwds == MAX_FWDS)
+		return false;
+	f = &receiver->fwds[receiver->nb_fwds];
+	memset(f, 0, sizeof(*f));
+	f->sender = sender;
+	g_strlcpy(f->peer, sender->conn != NULL ? ponte_signal_peer_id(sender->conn, sender->room)
+							: sender->id,
+		  sizeof(f->peer));
+	for (unsigned k = 0; k < PONTE_LEG_NB_SLOTS; k++)
+		f->ssrc[k] = new_ssrc();
+	snprintf(f->mid[0], sizeof(f->mid[0]), "a%u", receiver->nb_fwds);
+	snprintf(f->mid[1], sizeof(f->mid[1]), "v%u", receiver->nb_fwds);
+	receiver->nb_fwds++;
+	return true;
+}
+
+/* Offer the receiver its current set of forwarded sections, unless an offer is out. */
+static void maybe_reoffer(struct gw_session *r)
+{
+	struct sdp_extra_stream extra[2 * MAX_FWDS];
+	char err[SDP_ERR_LEN] = "";
+	char *offer = NULL;
+	unsigned n = 0;
+	int rc;
+
+	if (!r->needs_reoffer || r->is_offer_pending || r->is_dead)
+		return;
+	for (unsigned i = 0; i < r->nb_fwds; i++) {
+		struct fwd *f = &r->fwds[i];
+		bool is_active = f->sender != NULL;
+
+		extra[n++] = (struct sdp_extra_stream){
+			.kind = SDP_KIND_AUDIO,
+			.mid = f->mid[0],
+			.stream = {SDP_KIND_AUDIO, f->peer, "audio", f->ssrc[PONTE_SLOT_AUDIO], 0},
+			.is_active = is_active,
+		};
+		extra[n++] = (struct sdp_extra_stream){
+			.kind = SDP_KIND_VIDEO,
+			.mid = f->mid[1],
+			.stream = {SDP_KIND_VIDEO, f->peer, "video", f->ssrc[PONTE_SLOT_VIDEO],
+				   f->ssrc[PONTE_SLOT_VIDEO_RTX]},
+			.is_active = is_active,
+		};
+	}
+	rc = ponte_session_reoffer(r->s, extra, n, &offer, err, sizeof(err));
+	if (rc != 0) {
+		log_warn("gateway", "session=%s re-offer: %s", r->id, err[0] ? err : g_strerror(-rc));
+		return;
+	}
+	for (unsigned i = 0; i < r->nb_fwds; i++)
+		r->fwds[i].is_offered = r->fwds[i].sender != NULL;
+	r->is_offer_pending = true;
+	r->needs_reoffer = false;
+	log_info("gateway", "session=%s offering %u forwarded streams", r->id, r->nb_fwds);
+	send_to(r, json_pack("{s:s, s:s, s:s}", "type", "offer", "session", r->id, "sdp", offer));
+	g_free(offer);
+}
+
+/* The flow of a relay member: to every member whose session negotiated its streams. */
+static void relay_flow(struct gw_session *sender, struct gw_session **members, unsigned n)
+{
+	struct ponte_offload_out outs[PONTE_FLOW_MAX_OUTPUTS];
+	const struct ponte_media_leg *from = ponte_session_leg(sender->s);
+	unsigned nb = 0;
+
+	for (unsigned i = 0; i < n && nb < PONTE_FLOW_MAX_OUTPUTS; i++) {
+		struct gw_session *r = members[i];
+		struct fwd *to_r = fwd_of(r, sender); /* sender's streams as r knows them */
+		struct fwd *from_r = fwd_of(sender, r); /* r's streams as sender knows them */
+		const struct ponte_media_leg *leg = ponte_session_leg(r->s);
+		struct ponte_offload_out *o;
+
+		if (r == sender || to_r == NULL || !to_r->is_negotiated)
+			continue;
+		o = &outs[nb++];
+		memset(o, 0, sizeof(*o));
+		o->to = leg;
+		for (unsigned k = 0; k < PONTE_LEG_NB_SLOTS; k++) {
+			if (from->ssrcs[k].peer != 0)
+				o->maps[o->nb_maps++] = (struct ponte_ssrc_map){
+					.from = from->ssrcs[k].peer, .to = to_r->ssrc[k]};
+			/* The sender's feedback about r's stream goes to r under r's own SSRC. */
+			if (from_r != NULL && leg->ssrcs[k].peer != 0)
+				o->maps[o->nb_maps++] = (struct ponte_ssrc_map){
+					.from = from_r->ssrc[k], .to = leg->ssrcs[k].peer};
+		}
+	}
+	install(sender, outs, nb);
+}
+
+/* Relay: bring every member's announced streams and flows up to date with who has media. */
 static void relay_update(struct ponte_gateway *gw, const char *room)
 {
 	struct gw_session *members[PONTE_FLOW_MAX_OUTPUTS + 1];
 	unsigned n = room_legs(gw, room, members, G_N_ELEMENTS(members));
 
 	for (unsigned i = 0; i < n; i++) {
-		const struct ponte_media_leg *to[PONTE_FLOW_MAX_OUTPUTS];
-		unsigned nb_to = 0;
+		struct gw_session *r = members[i];
 
-		for (unsigned j = 0; j < n; j++)
-			if (j != i)
-				to[nb_to++] = ponte_session_leg(members[j]->s);
-		install(members[i], to, nb_to);
+		/* Members gone: their sections stay, disabled. */
+		for (unsigned f = 0; f < r->nb_fwds; f++) {
+			bool is_here = false;
+
+			for (unsigned j = 0; j < n; j++)
+				is_here |= r->fwds[f].sender == members[j];
+			if (!is_here && r->fwds[f].sender != NULL) {
+				r->fwds[f].sender = NULL;
+				r->fwds[f].is_negotiated = false;
+				r->needs_reoffer = true;
+			}
+		}
+		for (unsigned j = 0; j < n; j++) {
+			if (j != i && fwd_of(r, members[j]) == NULL && fwd_add(r, members[j]))
+				r->needs_reoffer = true;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		relay_flow(members[i], members, n);
+		maybe_reoffer(members[i]);
 	}
 }
 
@@ -109,9 +253,10 @@ static void media_ready(void *ctx, const struct ponte_media_leg *leg)
 
 	g->is_media_ready = true;
 	if (g->service == SVC_ECHO) {
-		const struct ponte_media_leg *self = leg;
-
-		install(g, &self, 1);
+		if (!g->has_flow)
+			g->flow_id = ponte_offload_new_id();
+		if (ponte_offload_echo(g->gw->env.dp, g->flow_id, leg, g->has_flow) == 0)
+			g->has_flow = true;
 	} else {
 		relay_update(g->gw, g->room);
 	}
@@ -253,7 +398,7 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	g->id[1] = '-';
 	for (int i = 2; i < 14; i++)
 		g->id[i] = alphabet[g_random_int_range(0, sizeof(alphabet) - 1)];
-	rc = ponte_session_create(&gw->env, g->id, &session_ops, g, &g->s);
+	rc = ponte_session_create(&gw->env, g->id, svc == SVC_RELAY, &session_ops, g, &g->s);
 	if (rc != 0) {
 		ponte_signal_error(conn, tx, "internal", "session: %s", g_strerror(-rc));
 		g_free(g);
@@ -293,6 +438,34 @@ static void req_offer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, 
 	g_free(answer);
 }
 
+static void req_answer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
+		       json_t *tx)
+{
+	struct gw_session *g = find(gw, conn, msg, tx);
+	const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+	char err[256] = "";
+
+	if (g == NULL)
+		return;
+	if (sdp == NULL) {
+		ponte_signal_error(conn, tx, "bad_request", "sdp: missing");
+		return;
+	}
+	if (ponte_session_answer(g->s, sdp, err, sizeof(err)) != 0) {
+		ponte_signal_error(conn, tx, "bad_sdp", "%s", err);
+		return;
+	}
+	g->is_offer_pending = false;
+	for (unsigned i = 0; i < g->nb_fwds; i++) {
+		if (g->fwds[i].is_offered)
+			g->fwds[i].is_negotiated = true;
+		g->fwds[i].is_offered = false;
+	}
+	/* Now its new sections can carry media; and what changed meanwhile gets offered. */
+	if (g->service == SVC_RELAY)
+		relay_update(gw, g->room);
+}
+
 static void req_candidate(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
 			  json_t *tx)
 {
@@ -328,6 +501,7 @@ static const struct {
 } requests[] = {
 	{"attach", req_attach},
 	{"offer", req_offer},
+	{"answer", req_answer},
 	{"candidate", req_candidate},
 	{"hangup", req_hangup},
 };

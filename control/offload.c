@@ -23,34 +23,42 @@ static int install(struct ponte_dp *dp, struct ponte_flow_spec *spec, bool is_up
 }
 
 int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *from,
-			  const struct ponte_media_leg *const *to, unsigned nb_to, bool is_update)
+			  const struct ponte_offload_out *outs, unsigned nb_outs, bool is_update)
 {
 	struct ponte_flow_spec spec;
 
-	if (nb_to > PONTE_FLOW_MAX_OUTPUTS)
+	if (nb_outs > PONTE_FLOW_MAX_OUTPUTS)
 		return -E2BIG;
 	/* Everything arriving on the port: a WebRTC port serves one transport, and its remote
 	 * may change with the selected pair, so the flow does not pin the source. */
 	ponte_flow_spec_init(&spec, id, from->port_id);
 	spec.srtp = from->rx;
-	for (unsigned i = 0; i < nb_to; i++) {
-		struct ponte_flow_output *o = ponte_flow_add_output(&spec, to[i]->port_id,
-								    &to[i]->remote);
+	for (unsigned i = 0; i < nb_outs; i++) {
+		struct ponte_flow_output *o = ponte_flow_add_output(&spec, outs[i].to->port_id,
+								    &outs[i].to->remote);
 
-		o->srtp = to[i]->tx;
-		for (unsigned k = 0; k < PONTE_LEG_NB_SLOTS; k++) {
-			/* Media: the sender's SSRC becomes the one the receiver was told of. */
-			if (from->ssrcs[k].peer != 0 && to[i]->ssrcs[k].gw != 0)
-				o->ssrc_maps[o->nb_ssrc_maps++] = (struct ponte_ssrc_map){
-					.from = from->ssrcs[k].peer, .to = to[i]->ssrcs[k].gw};
-			/* Feedback: what this leg says about the SSRC it was told of concerns
-			 * the stream of the receiving leg. */
-			if (from->ssrcs[k].gw != 0 && to[i]->ssrcs[k].peer != 0)
-				o->ssrc_maps[o->nb_ssrc_maps++] = (struct ponte_ssrc_map){
-					.from = from->ssrcs[k].gw, .to = to[i]->ssrcs[k].peer};
-		}
+		o->srtp = outs[i].to->tx;
+		o->nb_ssrc_maps = outs[i].nb_maps;
+		memcpy(o->ssrc_maps, outs[i].maps, outs[i].nb_maps * sizeof(o->ssrc_maps[0]));
 	}
 	return install(dp, &spec, is_update);
+}
+
+int ponte_offload_echo(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *leg,
+		       bool is_update)
+{
+	struct ponte_offload_out out = {.to = leg};
+
+	for (unsigned k = 0; k < PONTE_LEG_NB_SLOTS; k++) {
+		if (leg->ssrcs[k].peer == 0)
+			continue;
+		/* Media under our SSRC; the feedback it sends about ours concerns its own. */
+		out.maps[out.nb_maps++] =
+			(struct ponte_ssrc_map){.from = leg->ssrcs[k].peer, .to = leg->ssrcs[k].gw};
+		out.maps[out.nb_maps++] =
+			(struct ponte_ssrc_map){.from = leg->ssrcs[k].gw, .to = leg->ssrcs[k].peer};
+	}
+	return ponte_offload_forward(dp, id, leg, &out, 1, is_update);
 }
 
 int ponte_offload_remove(struct ponte_dp *dp, uint64_t id)

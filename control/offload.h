@@ -35,14 +35,26 @@ struct ponte_media_leg {
 /* A fresh flow id (never 0). */
 uint64_t ponte_offload_new_id(void);
 
+/* One destination of a leg's media: the receiving leg and the SSRC translations on the way. */
+struct ponte_offload_out {
+	const struct ponte_media_leg *to;
+	uint8_t nb_maps;
+	struct ponte_ssrc_map maps[PONTE_FLOW_MAX_SSRC_MAPS];
+};
+
 /*
- * Forward what leg `from` sends to each leg of `to` (echo: to = {from}), each copy protected
- * with the receiver's keys. The sender's stream in slot i reaches a receiver under the SSRC the
- * gateway announced to that receiver for slot i; the receiver's feedback about that SSRC goes
- * back under the sender's own. Adds flow id, or modifies it when is_update.
+ * Forward what leg `from` sends to each output, each copy protected with its receiver's keys
+ * and its SSRCs translated by the output's maps. Adds flow id, or modifies it when is_update.
  */
 int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *from,
-			  const struct ponte_media_leg *const *to, unsigned nb_to, bool is_update);
+			  const struct ponte_offload_out *outs, unsigned nb_outs, bool is_update);
+
+/*
+ * Echo: the leg's streams come back under the SSRCs the gateway announced to it, and its
+ * feedback about those goes back under its own. Adds or modifies flow id.
+ */
+int ponte_offload_echo(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *leg,
+		       bool is_update);
 
 int ponte_offload_remove(struct ponte_dp *dp, uint64_t id);
 int ponte_offload_stats(struct ponte_dp *dp, uint64_t id, struct ponte_flow_stats *st);

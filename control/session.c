@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -17,6 +18,7 @@
 #include "sctp.h"
 #include "sdp.h"
 #include "sdp_negotiate.h"
+#include "sdp_reoffer.h"
 
 struct ponte_session {
 	const struct ponte_session_env *env;
@@ -35,6 +37,9 @@ struct ponte_session {
 	bool is_gathered;
 	bool has_keys;
 	bool is_ended;
+	bool is_relay;
+	unsigned nb_offered; /* sections in our last offer, waiting for the answer; 0: none */
+	struct sdp *base; /* our last answer: what subsequent offers are built on */
 	GPtrArray *local_candidates; /* char *, for answers made after gathering */
 	uint64_t sdp_version;
 	uint64_t sdp_session_id;
@@ -401,10 +406,10 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 		.extmaps = ponte_webrtc_extmaps,
 		.nb_extmaps = ponte_webrtc_nb_extmaps,
 		.has_datachannel = true,
-		.audio_dir = SDP_DIR_SENDRECV,
-		.video_dir = SDP_DIR_SENDRECV,
+		.audio_dir = s->is_relay ? SDP_DIR_RECVONLY : SDP_DIR_SENDRECV,
+		.video_dir = s->is_relay ? SDP_DIR_RECVONLY : SDP_DIR_SENDRECV,
 		.streams = streams,
-		.nb_streams = 2,
+		.nb_streams = s->is_relay ? 0 : 2,
 		.cname = s->id,
 	};
 	rc = sdp_answer_create(offer, &local, &answer, err, errlen);
@@ -447,12 +452,64 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 		ponte_ice_gather(s->ice);
 	}
 	*answer_text = g_strdup(printed);
+	sdp_free(s->base);
+	s->base = answer;
+	answer = NULL;
 	rc = 0;
 out:
 	free(printed);
 	g_free(cands);
 	sdp_free(answer);
 	sdp_free(offer);
+	return rc;
+}
+
+int ponte_session_reoffer(struct ponte_session *s, const struct sdp_extra_stream *extra,
+			  unsigned nb_extra, char **offer_text, char *err, size_t errlen)
+{
+	struct sdp *offer = NULL;
+	char *printed = NULL;
+	int rc;
+
+	if (s->base == NULL)
+		return -EINPROGRESS;
+	rc = sdp_reoffer_create(s->base, ++s->sdp_version, extra, nb_extra, s->id, &offer, err,
+				errlen);
+	if (rc == 0)
+		rc = sdp_print(offer, 0, &printed, NULL);
+	if (rc == 0) {
+		s->nb_offered = offer->nb_media;
+		*offer_text = g_strdup(printed);
+	}
+	free(printed);
+	sdp_free(offer);
+	return rc;
+}
+
+int ponte_session_answer(struct ponte_session *s, const char *text, char *err, size_t errlen)
+{
+	struct sdp *answer = NULL;
+	const struct sdp_attr *fp;
+	int rc = sdp_parse(text, strlen(text), &answer, err, errlen);
+
+	if (rc != 0)
+		return -EINVAL;
+	rc = -EINVAL;
+	if (s->nb_offered == 0) {
+		snprintf(err, errlen, "there is no offer of ours to answer");
+	} else if (answer->nb_media != s->nb_offered) {
+		snprintf(err, errlen, "the answer has %u media sections, the offer had %u",
+			 answer->nb_media, s->nb_offered);
+	} else if ((fp = sdp_media_attr(answer, &answer->media[0], SDP_ATTR_FINGERPRINT)) ==
+			   NULL ||
+		   s->fp == NULL || strcasecmp(fp->u.fingerprint.value, s->fp) != 0) {
+		/* RFC 8842 §5.5: a changed fingerprint would need a new DTLS association. */
+		snprintf(err, errlen, "the answer's fingerprint differs from the session's");
+	} else {
+		s->nb_offered = 0;
+		rc = 0;
+	}
+	sdp_free(answer);
 	return rc;
 }
 
@@ -477,7 +534,7 @@ static uint32_t random_ssrc(void)
 	return v;
 }
 
-int ponte_session_create(const struct ponte_session_env *env, const char *id,
+int ponte_session_create(const struct ponte_session_env *env, const char *id, bool is_relay,
 			 const struct ponte_session_ops *ops, void *ctx, struct ponte_session **out)
 {
 	struct ponte_session *s = g_new0(struct ponte_session, 1);
@@ -492,6 +549,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id,
 	int rc;
 
 	s->env = env;
+	s->is_relay = is_relay;
 	s->ops = ops;
 	s->ctx = ctx;
 	g_strlcpy(s->id, id, sizeof(s->id));
@@ -537,6 +595,7 @@ void ponte_session_destroy(struct ponte_session *s)
 		ponte_dp_port_close(s->env->dp, s->leg.port_id);
 	explicit_bzero(&s->leg, sizeof(s->leg));
 	g_ptr_array_free(s->local_candidates, TRUE);
+	sdp_free(s->base);
 	g_free(s->remote_ufrag);
 	g_free(s->fp_alg);
 	g_free(s->fp);

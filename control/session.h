@@ -39,8 +39,10 @@ struct ponte_session_ops {
 			   size_t len);
 };
 
-/* id names the session in logs and signaling ("g-..."); copied. */
-int ponte_session_create(const struct ponte_session_env *env, const char *id,
+/* id names the session in logs and signaling ("g-..."); copied. A relay session answers its
+ * browser's media sections receive-only: what it receives comes in sections the gateway adds
+ * with ponte_session_reoffer(). */
+int ponte_session_create(const struct ponte_session_env *env, const char *id, bool is_relay,
 			 const struct ponte_session_ops *ops, void *ctx, struct ponte_session **out);
 void ponte_session_destroy(struct ponte_session *s);
 
@@ -53,6 +55,18 @@ const char *ponte_session_id(const struct ponte_session *s);
  */
 int ponte_session_offer(struct ponte_session *s, const char *sdp, char **answer, char *err,
 			size_t errlen);
+
+/*
+ * A new offer from the gateway: the negotiated sections followed by EXTRA (the complete list
+ * of sections the gateway adds, in a stable order). *offer is the SDP text (g_free it).
+ * -EINPROGRESS when no answer has been made yet.
+ */
+struct sdp_extra_stream;
+int ponte_session_reoffer(struct ponte_session *s, const struct sdp_extra_stream *extra,
+			  unsigned nb_extra, char **offer, char *err, size_t errlen);
+
+/* The browser's answer to our last offer; -EINVAL (with err) when it does not fit it. */
+int ponte_session_answer(struct ponte_session *s, const char *sdp, char *err, size_t errlen);
 
 /* A trickled remote candidate; NULL or "" for end of candidates. */
 int ponte_session_candidate(struct ponte_session *s, const char *candidate);
