@@ -2,17 +2,17 @@
 /*
  * WebRTC data channels: usrsctp over AF_CONN (RFC 8261), DCEP (RFC 8832), RFC 8831 messages.
  *
- * Threading. usrsctp is initialised with usrsctp_init_nothreads() and its timers are driven by
- * a GLib timeout on the default main context (usrsctp_handle_timers). usrsctp_init() would
- * start a timer thread, and also - when the process may open raw sockets, as Ponte running as
- * root can - two receive threads on raw IPPROTO_SCTP sockets that feed every SCTP packet
- * reaching the host into the stack; AF_CONN needs none of that. usrsctp still runs its
- * "iterator" thread, so the two entry points it calls back (conn_output and the socket upcall)
- * are written for any thread anyway: they find the association by an id, never by a pointer
- * that could be stale, under registry_lock, queue what they have and schedule an idle source
- * on the default main context. Everything else - reading the socket, DCEP, the ops - happens
- * in that idle source, outside usrsctp's locks. Switching to usrsctp_init() would only need
- * the timer source removed.
+ * Threading. usrsctp is initialised once, with usrsctp_init_nothreads(), and its timers are
+ * driven by a GLib timeout on the default main context (usrsctp_handle_timers).
+ * usrsctp_init() would start a timer thread, and also - when the process may open raw
+ * sockets, as Ponte running as root can - two receive threads on raw IPPROTO_SCTP sockets that
+ * feed every SCTP packet reaching the host into the stack (and answer them); AF_CONN needs
+ * none of that. usrsctp still runs its "iterator" thread, so the two entry points it calls
+ * back (conn_output and the socket upcall) are written for any thread anyway: they find the
+ * association by an id, never by a pointer that could be stale, under registry_lock, queue
+ * what they have and schedule an idle source on the default main context. Everything else -
+ * reading the socket, DCEP, the ops - happens in that idle source, outside usrsctp's locks.
+ * Switching to usrsctp_init() would only need the timer source removed.
  *
  * The ops are never called from inside usrsctp (conn_output runs with usrsctp's socket locks
  * held; an op that sent or destroyed from there would deadlock) nor from inside a
@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -63,6 +62,7 @@ enum {
 #define DCEP_DEFAULT_PRIORITY 256
 
 #define TICK_MS 10
+#define IDLE_TICK_US (2 * G_USEC_PER_SEC)
 /* Socket buffers. The send buffer bounds the largest message we send (a message goes into it
  * whole); the receive buffer is the window we advertise. usrsctp allocates as data comes. */
 #define SEND_BUFFER (1024 * 1024)
@@ -83,9 +83,9 @@ enum assoc_state {
 struct sctp_channel {
 	uint16_t stream;
 	enum ponte_sctp_channel_state state;
-	bool is_ours; /* we sent the DATA_CHANNEL_OPEN */
+	bool is_ours;	  /* we sent the DATA_CHANNEL_OPEN */
 	bool is_rejected; /* a bad OPEN we are refusing: never reported to the owner */
-	bool needs_ack; /* DATA_CHANNEL_ACK still to send (the send buffer was full) */
+	bool needs_ack;	  /* DATA_CHANNEL_ACK still to send (the send buffer was full) */
 	bool is_unordered;
 	uint16_t pr_policy;
 	uint32_t pr_value;
@@ -115,7 +115,7 @@ struct ponte_sctp {
 	struct socket *sock;
 	uint16_t nb_out_streams, nb_in_streams;
 	GHashTable *channels; /* stream → struct sctp_channel */
-	bool wants_writable; /* a send returned -EAGAIN, or an ACK is waiting */
+	bool wants_writable;  /* a send returned -EAGAIN, or an ACK is waiting */
 	bool is_oversize_logged;
 	bool needs_sweep; /* channels may be closed in both directions without a report yet */
 	/* The message being reassembled from partial deliveries. */
@@ -142,10 +142,13 @@ static GHashTable *registry; /* id → struct ponte_sctp */
 
 /* The library state below is touched only on the main thread. */
 static uintptr_t next_id = 1;
-static bool is_usrsctp_up;
+/* usrsctp is started once and never again after ponte_sctp_shutdown(): 0.9.5 does not
+ * restart its iterator thread on a second usrsctp_init. */
+static bool is_usrsctp_up, is_usrsctp_finished;
 static unsigned int nb_associations;
 static guint tick_source;
 static gint64 tick_last_us;
+static gint64 idle_since_us; /* when the last association went, while the tick still runs */
 /* Reads land here before being copied into an association's reassembly buffer; never
  * referenced across an op call. */
 static uint8_t rx_scratch[65536] __attribute__((aligned(16)));
@@ -216,7 +219,7 @@ static void debug_printf(const char *fmt, ...)
 		log_debug("sctp", "usrsctp: %s", line);
 }
 
-static gboolean tick_cb(gpointer unused)
+static void run_timers(void)
 {
 	gint64 now = g_get_monotonic_time();
 	gint64 ms = (now - tick_last_us) / 1000;
@@ -225,19 +228,30 @@ static gboolean tick_cb(gpointer unused)
 		tick_last_us += ms * 1000;
 		usrsctp_handle_timers(ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
 	}
-	/* Once the last association is gone and usrsctp has freed its endpoints (their kill
-	 * timers need a few ticks), shut the stack down: no wake-ups while idle, and nothing of
-	 * usrsctp's left behind. The next create starts it again. */
-	if (nb_associations == 0 && usrsctp_finish() == 0) {
-		is_usrsctp_up = false;
+}
+
+static gboolean tick_cb(gpointer unused)
+{
+	run_timers();
+	/* With no association left, tick a little longer so usrsctp can free the aborted ones
+	 * (their kill timers), then stop: an idle gateway has no reason to wake up 100 times a
+	 * second. A timer still pending runs, late, once the next association starts the tick. */
+	if (nb_associations > 0) {
+		idle_since_us = 0;
+	} else if (idle_since_us == 0) {
+		idle_since_us = tick_last_us;
+	} else if (tick_last_us - idle_since_us >= IDLE_TICK_US) {
 		tick_source = 0;
 		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
 }
 
-static void lib_ref(void)
+/* Start usrsctp (once per process) and the timer tick. */
+static int lib_ref(void)
 {
+	if (is_usrsctp_finished)
+		return -ESHUTDOWN;
 	if (!is_usrsctp_up) {
 		usrsctp_init_nothreads(0, conn_output, debug_printf);
 		/* The sysctls are reset by init, so they follow it. ECN needs IP-level marks that
@@ -249,15 +263,46 @@ static void lib_ref(void)
 		usrsctp_sysctl_set_sctp_auto_asconf(0);
 		usrsctp_sysctl_set_sctp_pr_enable(1);
 		usrsctp_sysctl_set_sctp_reconfig_enable(1);
-		/* RFC 9260 suggests 3 s; the first INIT often meets a peer whose DTLS is not
-		 * ready yet, and browsers retransmit after 1 s as well. */
+		/* RFC 9260 §16 suggests 3 s. The first INIT often reaches a peer whose DTLS is
+		 * not up yet and is lost; that should not hold the data channels back 3 s. */
 		usrsctp_sysctl_set_sctp_rto_initial_default(1000);
 		is_usrsctp_up = true;
 		tick_last_us = g_get_monotonic_time();
 	}
 	if (tick_source == 0)
 		tick_source = g_timeout_add(TICK_MS, tick_cb, NULL);
+	idle_since_us = 0;
 	nb_associations++;
+	return 0;
+}
+
+int ponte_sctp_shutdown(void)
+{
+	int i;
+
+	if (nb_associations > 0)
+		return -EBUSY;
+	if (!is_usrsctp_up)
+		return 0;
+	/* usrsctp_finish refuses while endpoints linger; their kill timers free them. */
+	for (i = 0; i < 200; i++) {
+		run_timers();
+		if (usrsctp_finish() == 0)
+			break;
+		g_usleep(10000);
+	}
+	if (i == 200)
+		return -EBUSY;
+	is_usrsctp_up = false;
+	is_usrsctp_finished = true;
+	if (tick_source != 0) {
+		g_source_remove(tick_source);
+		tick_source = 0;
+	}
+	g_mutex_lock(&registry_lock);
+	g_clear_pointer(&registry, g_hash_table_destroy);
+	g_mutex_unlock(&registry_lock);
+	return 0;
 }
 
 static void channel_free(gpointer p)
@@ -329,8 +374,8 @@ static int send_raw(struct ponte_sctp *s, uint16_t stream, uint32_t ppid, const 
 		spa.sendv_prinfo.pr_policy = pr_policy;
 		spa.sendv_prinfo.pr_value = pr_value;
 	}
-	n = usrsctp_sendv(s->sock, data, len, NULL, 0, &spa, (socklen_t)sizeof(spa),
-			  SCTP_SENDV_SPA, 0);
+	n = usrsctp_sendv(s->sock, data, len, NULL, 0, &spa, (socklen_t)sizeof(spa), SCTP_SENDV_SPA,
+			  0);
 	if (n >= 0 && (size_t)n == len)
 		return 0;
 	if (n >= 0) {
@@ -401,8 +446,8 @@ static void request_resets(struct ponte_sctp *s)
 	} else {
 		err = errno;
 		if (err != EAGAIN && err != EALREADY && err != EBUSY && err != EINPROGRESS) {
-			/* The peer cannot reset streams (no RECONFIG): the channel is closed as far as
-			 * we can tell, and its stream stays unusable. */
+			/* Streams cannot be reset (the peer lacks RE-CONFIG, say): report the
+			 * channels closed all the same rather than leave them closing for ever. */
 			log_warn("sctp", "%s stream reset refused: %s", s->log_name,
 				 g_strerror(err));
 			for (i = 0; i < todo->len; i++) {
@@ -677,8 +722,8 @@ static void handle_data_piece(struct ponte_sctp *s, uint16_t stream, uint32_t pp
 	if (s->is_rx_too_big) {
 		s->stats.nb_rx_too_big++;
 		if (log_allowed(s))
-			log_info("sctp", "%s stream=%u: message over %zu bytes dropped", s->log_name,
-				 stream, limit);
+			log_info("sctp", "%s stream=%u: message over %zu bytes dropped",
+				 s->log_name, stream, limit);
 		return;
 	}
 	/* Take the buffer while the op runs, so nothing that op does can change it. */
@@ -693,14 +738,32 @@ static void handle_data_piece(struct ponte_sctp *s, uint16_t stream, uint32_t pp
 	}
 }
 
+/* usrsctp leaves the 12-byte common header out of an AF_CONN path's MTU (measured with
+ * 0.9.5: packets came out 12 bytes over), so ask for that much less. */
+static uint32_t path_mtu(const struct ponte_sctp *s)
+{
+	return s->mtu - (uint32_t)sizeof(struct sctp_common_header);
+}
+
+static void sconn_init(struct sockaddr_conn *sc, const struct ponte_sctp *s, uint16_t port)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->sconn_family = AF_CONN;
+	sc->sconn_port = htons(port);
+	sc->sconn_addr = (void *)s->id;
+}
+
 static void set_path_mtu(struct ponte_sctp *s, sctp_assoc_t assoc)
 {
 	struct sctp_paddrparams pp;
+	struct sockaddr_conn sc;
 
 	memset(&pp, 0, sizeof(pp));
+	sconn_init(&sc, s, s->remote_port);
+	memcpy(&pp.spp_address, &sc, sizeof(sc));
 	pp.spp_assoc_id = assoc;
 	pp.spp_flags = SPP_PMTUD_DISABLE;
-	pp.spp_pathmtu = s->mtu;
+	pp.spp_pathmtu = path_mtu(s);
 	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
 			       (socklen_t)sizeof(pp)) != 0)
 		log_warn("sctp", "%s cannot set the path MTU: %s", s->log_name, g_strerror(errno));
@@ -715,8 +778,8 @@ static void handle_stream_reset(struct ponte_sctp *s, const struct sctp_stream_r
 	size_t i;
 	bool is_in = (ev->strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) != 0;
 	bool is_out = (ev->strreset_flags & SCTP_STREAM_RESET_OUTGOING_SSN) != 0;
-	bool is_failed = (ev->strreset_flags &
-			  (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)) != 0;
+	bool is_failed =
+	    (ev->strreset_flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)) != 0;
 
 	if (nb == 0) {
 		/* An empty list means every stream. */
@@ -751,7 +814,8 @@ static void handle_stream_reset(struct ponte_sctp *s, const struct sctp_stream_r
 			if (is_out && ch->is_out_reset_requested && !ch->is_out_reset_done) {
 				ch->is_out_reset_requested = false;
 				if (++ch->nb_reset_retries > MAX_RESET_RETRIES) {
-					log_warn("sctp", "%s stream=%u: peer keeps refusing the reset",
+					log_warn("sctp",
+						 "%s stream=%u: peer keeps refusing the reset",
 						 s->log_name, ch->stream);
 					ch->is_out_reset_requested = true;
 					ch->is_out_reset_done = true;
@@ -798,7 +862,8 @@ static void handle_notification(struct ponte_sctp *s, const uint8_t *buf, size_t
 			s->nb_out_streams = ac->sac_outbound_streams;
 			s->nb_in_streams = ac->sac_inbound_streams;
 			if (s->state == ASSOC_UP) {
-				log_warn("sctp", "%s association restarted by the peer", s->log_name);
+				log_warn("sctp", "%s association restarted by the peer",
+					 s->log_name);
 				return;
 			}
 			if (s->state == ASSOC_CLOSED)
@@ -978,7 +1043,8 @@ static gboolean dispatch_cb(gpointer data)
 		if (!s->is_destroyed) {
 			if (len > s->mtu && !s->is_oversize_logged) {
 				s->is_oversize_logged = true;
-				log_warn("sctp", "%s usrsctp produced a %zu-byte packet over the %u MTU",
+				log_warn("sctp",
+					 "%s usrsctp produced a %zu-byte packet over the %u MTU",
 					 s->log_name, (size_t)len, s->mtu);
 			}
 			s->stats.nb_tx_packets++;
@@ -1008,17 +1074,19 @@ static int set_opt(struct ponte_sctp *s, int level, int name, const void *val, s
 static int configure_socket(struct ponte_sctp *s)
 {
 	static const uint16_t events[] = {
-		SCTP_ASSOC_CHANGE,	     SCTP_STREAM_RESET_EVENT, SCTP_SEND_FAILED_EVENT,
-		SCTP_PARTIAL_DELIVERY_EVENT,
+	    SCTP_ASSOC_CHANGE,
+	    SCTP_STREAM_RESET_EVENT,
+	    SCTP_SEND_FAILED_EVENT,
+	    SCTP_PARTIAL_DELIVERY_EVENT,
 	};
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	struct sctp_assoc_value av = {
-		.assoc_id = SCTP_FUTURE_ASSOC,
-		.assoc_value = SCTP_ENABLE_RESET_STREAM_REQ | SCTP_ENABLE_CHANGE_ASSOC_REQ,
+	    .assoc_id = SCTP_FUTURE_ASSOC,
+	    .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ | SCTP_ENABLE_CHANGE_ASSOC_REQ,
 	};
 	struct sctp_initmsg init = {
-		.sinit_num_ostreams = PONTE_SCTP_NB_STREAMS,
-		.sinit_max_instreams = PONTE_SCTP_NB_STREAMS,
+	    .sinit_num_ostreams = PONTE_SCTP_NB_STREAMS,
+	    .sinit_max_instreams = PONTE_SCTP_NB_STREAMS,
 	};
 	struct sctp_paddrparams pp;
 	int one = 1, sndbuf = SEND_BUFFER, rcvbuf = RECV_BUFFER;
@@ -1041,9 +1109,9 @@ static int configure_socket(struct ponte_sctp *s)
 		return -EIO;
 	for (i = 0; i < G_N_ELEMENTS(events); i++) {
 		struct sctp_event ev = {
-			.se_assoc_id = SCTP_FUTURE_ASSOC,
-			.se_type = events[i],
-			.se_on = 1,
+		    .se_assoc_id = SCTP_FUTURE_ASSOC,
+		    .se_type = events[i],
+		    .se_on = 1,
 		};
 
 		if (set_opt(s, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof(ev), "SCTP_EVENT"))
@@ -1055,17 +1123,9 @@ static int configure_socket(struct ponte_sctp *s)
 	memset(&pp, 0, sizeof(pp));
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE;
-	pp.spp_pathmtu = s->mtu;
+	pp.spp_pathmtu = path_mtu(s);
 	return set_opt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp),
 		       "SCTP_PEER_ADDR_PARAMS");
-}
-
-static void sconn_init(struct sockaddr_conn *sc, const struct ponte_sctp *s, uint16_t port)
-{
-	memset(sc, 0, sizeof(*sc));
-	sc->sconn_family = AF_CONN;
-	sc->sconn_port = htons(port);
-	sc->sconn_addr = (void *)s->id;
 }
 
 int ponte_sctp_create(const struct ponte_sctp_params *p, const struct ponte_sctp_ops *ops,
@@ -1090,11 +1150,11 @@ int ponte_sctp_create(const struct ponte_sctp_params *p, const struct ponte_sctp
 	s->local_port = p->local_port != 0 ? p->local_port : PONTE_SCTP_DEFAULT_PORT;
 	s->remote_port = p->remote_port != 0 ? p->remote_port : PONTE_SCTP_DEFAULT_PORT;
 	s->is_dtls_client = p->is_dtls_client;
-	s->max_message = p->max_message_size != 0 ? p->max_message_size :
-						    PONTE_SCTP_DEFAULT_MAX_MESSAGE;
-	s->remote_max_message = p->remote_max_message_size != 0 ?
-					p->remote_max_message_size :
-					PONTE_SCTP_DEFAULT_REMOTE_MAX_MESSAGE;
+	s->max_message =
+	    p->max_message_size != 0 ? p->max_message_size : PONTE_SCTP_DEFAULT_MAX_MESSAGE;
+	s->remote_max_message = p->remote_max_message_size != 0
+				    ? p->remote_max_message_size
+				    : PONTE_SCTP_DEFAULT_REMOTE_MAX_MESSAGE;
 	if (s->remote_max_message > SEND_BUFFER)
 		s->remote_max_message = SEND_BUFFER;
 	s->mtu = p->mtu != 0 ? p->mtu : PONTE_SCTP_DEFAULT_MTU;
@@ -1102,7 +1162,11 @@ int ponte_sctp_create(const struct ponte_sctp_params *p, const struct ponte_sctp
 	g_queue_init(&s->out_pkts);
 	ratelimit_init(&s->log_rl, 1, 5, g_get_monotonic_time());
 
-	lib_ref();
+	err = lib_ref();
+	if (err) {
+		sctp_unref(s);
+		return err;
+	}
 	s->id = next_id++;
 	g_mutex_lock(&registry_lock);
 	if (registry == NULL)
@@ -1250,9 +1314,9 @@ int ponte_sctp_open_channel(struct ponte_sctp *s, const char *label, const char 
 	ch->state = PONTE_SCTP_CHANNEL_OPENING;
 	ch->is_ours = true;
 	ch->is_unordered = cp->is_unordered;
-	ch->pr_policy = cp->reliability == PONTE_SCTP_MAX_RETRANSMITS ? SCTP_PR_SCTP_RTX :
-			cp->reliability == PONTE_SCTP_MAX_LIFETIME    ? SCTP_PR_SCTP_TTL :
-									SCTP_PR_SCTP_NONE;
+	ch->pr_policy = cp->reliability == PONTE_SCTP_MAX_RETRANSMITS ? SCTP_PR_SCTP_RTX
+			: cp->reliability == PONTE_SCTP_MAX_LIFETIME  ? SCTP_PR_SCTP_TTL
+								      : SCTP_PR_SCTP_NONE;
 	ch->pr_value = cp->reliability_value;
 	*stream = (uint16_t)id;
 	log_info("sctp", "%s stream=%u channel opened by us", s->log_name, id);
@@ -1311,8 +1375,7 @@ int ponte_sctp_close_channel(struct ponte_sctp *s, uint16_t stream)
 	return 0;
 }
 
-enum ponte_sctp_channel_state ponte_sctp_channel_state(const struct ponte_sctp *s,
-							uint16_t stream)
+enum ponte_sctp_channel_state ponte_sctp_channel_state(const struct ponte_sctp *s, uint16_t stream)
 {
 	const struct sctp_channel *ch = channel_get(s, stream);
 

@@ -34,7 +34,7 @@
 #define PONTE_SCTP_NB_STREAMS 1024
 
 struct ponte_sctp_params {
-	uint16_t local_port; /* our a=sctp-port; 0: PONTE_SCTP_DEFAULT_PORT */
+	uint16_t local_port;  /* our a=sctp-port; 0: PONTE_SCTP_DEFAULT_PORT */
 	uint16_t remote_port; /* the peer's a=sctp-port; 0: PONTE_SCTP_DEFAULT_PORT */
 	/* We are the DTLS client (a=setup:active, RFC 8842 §5): channels we open get even stream
 	 * ids, the peer's odd ones; the other way round when false (RFC 8832 §6). */
@@ -47,7 +47,7 @@ struct ponte_sctp_params {
 	 * announced 0 ("no limit", RFC 8841 §6); our send buffer bounds it either way. */
 	size_t remote_max_message_size;
 	/* Largest SCTP packet to produce, i.e. what one DTLS record may carry
-	 * (ponte_dtls_max_app); 576..16384, 0: PONTE_SCTP_DEFAULT_MTU. */
+	 * (ponte_dtls_max_app); 512..16384, 0: PONTE_SCTP_DEFAULT_MTU. */
 	unsigned int mtu;
 	const char *log_name; /* names the association in logs, e.g. "session=12"; copied */
 };
@@ -56,7 +56,7 @@ struct ponte_sctp_params {
 enum ponte_sctp_reliability {
 	PONTE_SCTP_RELIABLE,
 	PONTE_SCTP_MAX_RETRANSMITS, /* value: retransmissions before a message is abandoned */
-	PONTE_SCTP_MAX_LIFETIME, /* value: milliseconds before a message is abandoned */
+	PONTE_SCTP_MAX_LIFETIME,    /* value: milliseconds before a message is abandoned */
 };
 
 struct ponte_sctp_channel_params {
@@ -67,7 +67,7 @@ struct ponte_sctp_channel_params {
 };
 
 enum ponte_sctp_channel_state {
-	PONTE_SCTP_CHANNEL_NONE, /* no channel on this stream */
+	PONTE_SCTP_CHANNEL_NONE,    /* no channel on this stream */
 	PONTE_SCTP_CHANNEL_OPENING, /* we sent DATA_CHANNEL_OPEN, no DATA_CHANNEL_ACK yet */
 	PONTE_SCTP_CHANNEL_OPEN,
 	PONTE_SCTP_CHANNEL_CLOSING, /* streams being reset (RFC 8831 §6.7) */
@@ -107,8 +107,9 @@ struct ponte_sctp;
 
 /*
  * A new association. ops must outlive it; ctx is passed to each op. Nothing is sent before
- * ponte_sctp_connect() or the first ponte_sctp_input(). Initialises usrsctp on first use.
- * Returns 0 and the association in *out, or -EINVAL (bad parameters), -ENOMEM, -EIO.
+ * ponte_sctp_connect() or the first ponte_sctp_input(). The first one starts usrsctp.
+ * Returns 0 and the association in *out, or -EINVAL (bad parameters), -ENOMEM, -EIO,
+ * -ESHUTDOWN after ponte_sctp_shutdown().
  */
 int ponte_sctp_create(const struct ponte_sctp_params *p, const struct ponte_sctp_ops *ops,
 		      void *ctx, struct ponte_sctp **out);
@@ -156,25 +157,24 @@ int ponte_sctp_send(struct ponte_sctp *s, uint16_t stream, bool is_binary, const
  */
 int ponte_sctp_close_channel(struct ponte_sctp *s, uint16_t stream);
 
-enum ponte_sctp_channel_state ponte_sctp_channel_state(const struct ponte_sctp *s,
-							uint16_t stream);
+enum ponte_sctp_channel_state ponte_sctp_channel_state(const struct ponte_sctp *s, uint16_t stream);
 
 struct ponte_sctp_stats {
-	uint64_t nb_rx_packets; /* fed to ponte_sctp_input */
+	uint64_t nb_rx_packets;		/* fed to ponte_sctp_input */
 	uint64_t nb_rx_packets_dropped; /* of those, dropped before usrsctp: empty, > 64 KiB, or
 					   after the association ended */
-	uint64_t nb_tx_packets; /* handed to the send op */
-	uint64_t nb_rx_messages; /* delivered through the message op */
+	uint64_t nb_tx_packets;		/* handed to the send op */
+	uint64_t nb_rx_messages;	/* delivered through the message op */
 	uint64_t nb_rx_bytes;
 	uint64_t nb_tx_messages; /* accepted by ponte_sctp_send */
 	uint64_t nb_tx_bytes;
-	uint64_t nb_rx_too_big; /* messages over max_message_size, dropped */
-	uint64_t nb_rx_dropped; /* messages on a stream without an open channel, unknown PPIDs,
-				   partial deliveries the peer aborted */
+	uint64_t nb_rx_too_big;	    /* messages over max_message_size, dropped */
+	uint64_t nb_rx_dropped;	    /* messages on a stream without an open channel, unknown PPIDs,
+				       partial deliveries the peer aborted */
 	uint64_t nb_dcep_malformed; /* DCEP messages ignored: short, lengths overrunning the
 				       message, unknown type or channel type, wrong stream parity,
 				       OPEN on a used stream, ACK without an OPEN */
-	uint64_t nb_tx_abandoned; /* messages usrsctp gave up on (partial reliability) */
+	uint64_t nb_tx_abandoned;   /* messages usrsctp gave up on (partial reliability) */
 };
 
 void ponte_sctp_get_stats(const struct ponte_sctp *s, struct ponte_sctp_stats *out);
@@ -185,5 +185,13 @@ void ponte_sctp_get_stats(const struct ponte_sctp *s, struct ponte_sctp_stats *o
  * any op (the memory goes when the op returns). NULL is ignored.
  */
 void ponte_sctp_destroy(struct ponte_sctp *s);
+
+/*
+ * At process exit, once every association is destroyed: stop usrsctp (usrsctp_finish) so
+ * that nothing of it is left, for leak checkers. Waits up to 2 s for usrsctp to free the
+ * endpoints it still holds. usrsctp cannot be started again afterwards. Returns 0, or -EBUSY
+ * while associations exist or when usrsctp would not stop.
+ */
+int ponte_sctp_shutdown(void);
 
 #endif

@@ -32,7 +32,7 @@
 #define SDP_MAX_LINES 16 /* each of e=, p=, b=, t=, r= per t=, c= per media section */
 
 /* Enough for any error message of this module, line number included. */
-#define SDP_ERR_LEN 160
+#define SDP_ERR_LEN 256
 
 enum sdp_setup {
 	SDP_SETUP_NONE = 0, /* no a=setup */

@@ -125,6 +125,17 @@ static int parse_mid(struct sdp_parse_ctx *ctx, char *value, struct sdp_attr *a)
 	 * only on the wire, so the text form is checked as a token alone. */
 	if (!sdp_is_token(value))
 		return sdp_attr_err(ctx, -EINVAL, "identification tag is not a token");
+	/* RFC 5888 §4: unique within the description. The section being parsed is the last. */
+	for (unsigned i = 0; i + 1 < ctx->sdp->nb_media; i++) {
+		const char *mid = sdp_media_mid(&ctx->sdp->media[i]);
+
+		if (mid != NULL && strcmp(mid, value) == 0)
+			return sdp_attr_err(
+			    ctx, -EINVAL,
+			    "'%.32s' is already the mid of the m= section at line %u "
+			    "(RFC 5888 §4)",
+			    value, ctx->sdp->media[i].line);
+	}
 	a->u.str = value;
 	return 0;
 }
@@ -146,10 +157,23 @@ static int parse_group(struct sdp_parse_ctx *ctx, char *value, struct sdp_attr *
 	struct sdp_group *g = &a->u.group;
 	char *cur = value;
 
+	int rc;
+
 	g->semantics = sdp_next_field(&cur);
 	if (!sdp_is_token(g->semantics))
 		return sdp_attr_err(ctx, -EINVAL, "semantics is not a token");
-	return parse_token_list(ctx, cur, &g->ids, &g->nb_ids, "identification tag");
+	if ((rc = parse_token_list(ctx, cur, &g->ids, &g->nb_ids, "identification tag")) != 0)
+		return rc;
+	/* RFC 5888 §5: a group lists each media section once. */
+	for (unsigned i = 1; i < g->nb_ids; i++) {
+		for (unsigned j = 0; j < i; j++) {
+			if (strcmp(g->ids[i], g->ids[j]) == 0)
+				return sdp_attr_err(ctx, -EINVAL,
+						    "identification tag '%.32s' listed twice",
+						    g->ids[i]);
+		}
+	}
+	return 0;
 }
 
 static void print_group(struct sdp_buf *b, const struct sdp_attr *a, unsigned flags)
@@ -336,6 +360,65 @@ static bool is_field(const char *s)
 	return s != NULL && *s != '\0';
 }
 
+/*
+ * The pairs after "typ" that have a field of their own: rel-addr and rel-port of RFC 8839
+ * §5.1, tcptype of RFC 6544 §4.5, and generation and ufrag that browsers send. Each setter
+ * returns NULL, or why the value is refused.
+ */
+static const char *set_raddr(struct sdp_candidate *c, char *val)
+{
+	if (c->raddr != NULL)
+		return "raddr given twice";
+	c->raddr = val;
+	return NULL;
+}
+
+static const char *set_rport(struct sdp_candidate *c, char *val)
+{
+	uint64_t n;
+
+	if (c->rport >= 0 || !sdp_parse_uint(val, 65535, &n))
+		return "rport twice or not in 0-65535";
+	c->rport = (int32_t)n;
+	return NULL;
+}
+
+static const char *set_tcptype(struct sdp_candidate *c, char *val)
+{
+	if (c->tcptype != NULL)
+		return "tcptype given twice";
+	if (strcmp(val, "active") != 0 && strcmp(val, "passive") != 0 && strcmp(val, "so") != 0)
+		return "tcptype is not active, passive or so";
+	c->tcptype = val;
+	return NULL;
+}
+
+static const char *set_generation(struct sdp_candidate *c, char *val)
+{
+	uint64_t n;
+
+	if (c->generation >= 0 || !sdp_parse_uint(val, UINT32_MAX, &n))
+		return "generation twice or not in 0-4294967295";
+	c->generation = (int64_t)n;
+	return NULL;
+}
+
+static const char *set_ufrag(struct sdp_candidate *c, char *val)
+{
+	if (c->ufrag != NULL)
+		return "ufrag given twice";
+	c->ufrag = val;
+	return NULL;
+}
+
+static const struct cand_field {
+	const char *name;
+	const char *(*set)(struct sdp_candidate *c, char *val);
+} cand_fields[] = {
+    {"raddr", set_raddr},	    {"rport", set_rport}, {"tcptype", set_tcptype},
+    {"generation", set_generation}, {"ufrag", set_ufrag},
+};
+
 static int parse_candidate(struct sdp_parse_ctx *ctx, char *value, struct sdp_attr *a)
 {
 	struct sdp_candidate *c = &a->u.candidate;
@@ -383,45 +466,29 @@ static int parse_candidate(struct sdp_parse_ctx *ctx, char *value, struct sdp_at
 		if (!is_field(name) || !is_field(val))
 			return sdp_attr_err(ctx, -EINVAL, "extension %.32s without a value",
 					    is_field(name) ? name : "(empty)");
-		if (strcmp(name, "raddr") == 0) {
-			if (c->raddr != NULL)
-				return sdp_attr_err(ctx, -EINVAL, "raddr given twice");
-			c->raddr = val;
-		} else if (strcmp(name, "rport") == 0) {
-			if (c->rport >= 0 || !sdp_parse_uint(val, 65535, &n))
-				return sdp_attr_err(ctx, -EINVAL, "rport twice or not in 0-65535");
-			c->rport = (int32_t)n;
-		} else if (strcmp(name, "tcptype") == 0) {
-			if (c->tcptype != NULL)
-				return sdp_attr_err(ctx, -EINVAL, "tcptype given twice");
-			if (strcmp(val, "active") != 0 && strcmp(val, "passive") != 0 &&
-			    strcmp(val, "so") != 0)
-				return sdp_attr_err(ctx, -EINVAL,
-						    "tcptype is not active, passive or so");
-			c->tcptype = val;
-		} else if (strcmp(name, "generation") == 0) {
-			if (c->generation >= 0 || !sdp_parse_uint(val, UINT32_MAX, &n))
-				return sdp_attr_err(ctx, -EINVAL,
-						    "generation twice or not in 0-4294967295");
-			c->generation = (int64_t)n;
-		} else if (strcmp(name, "ufrag") == 0) {
-			if (c->ufrag != NULL)
-				return sdp_attr_err(ctx, -EINVAL, "ufrag given twice");
-			c->ufrag = val;
-		} else {
-			struct sdp_kv *exts =
-			    sdp_grow(ctx->sdp, c->exts, c->nb_exts, sizeof(*exts));
+		const struct cand_field *field = NULL;
 
-			if (c->nb_exts == SDP_MAX_LIST)
-				return sdp_attr_err(ctx, -E2BIG, "more than %d extensions",
-						    SDP_MAX_LIST);
-			if (exts == NULL)
-				return -ENOMEM;
-			exts[c->nb_exts].name = name;
-			exts[c->nb_exts].value = val;
-			c->exts = exts;
-			c->nb_exts++;
+		for (size_t i = 0; i < sizeof(cand_fields) / sizeof(cand_fields[0]); i++) {
+			if (strcmp(name, cand_fields[i].name) == 0)
+				field = &cand_fields[i];
 		}
+		if (field != NULL) {
+			const char *why = field->set(c, val);
+
+			if (why != NULL)
+				return sdp_attr_err(ctx, -EINVAL, "%s", why);
+			continue;
+		}
+		struct sdp_kv *exts = sdp_grow(ctx->sdp, c->exts, c->nb_exts, sizeof(*exts));
+
+		if (c->nb_exts == SDP_MAX_LIST)
+			return sdp_attr_err(ctx, -E2BIG, "more than %d extensions", SDP_MAX_LIST);
+		if (exts == NULL)
+			return -ENOMEM;
+		exts[c->nb_exts].name = name;
+		exts[c->nb_exts].value = val;
+		c->exts = exts;
+		c->nb_exts++;
 	}
 	if ((c->raddr == NULL) != (c->rport < 0))
 		return sdp_attr_err(ctx, -EINVAL, "raddr and rport go together");

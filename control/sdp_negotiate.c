@@ -36,12 +36,14 @@ struct section {
 	const char *mid;
 	enum sdp_kind kind; /* 0: the data channel section */
 	bool is_accepted;
+	bool is_listed;	    /* in the answer's BUNDLE group already */
 	const char *reason; /* why not accepted */
 	struct kept kept[MAX_PT];
 	unsigned nb_kept;
 	enum sdp_direction dir;
 	const struct sdp_local_stream *stream; /* the gateway's stream sent here, if any */
 };
+
 static unsigned fb_bit(const struct sdp_rtcp_fb *fb)
 {
 	for (unsigned i = 0; i < sdp_nb_fb_defs; i++) {
@@ -95,9 +97,6 @@ static bool offer_has_trickle(const struct sdp *offer)
 	}
 	return false;
 }
-
-/* The candidate that goes on the m= and c= lines: the first UDP one of component 1. */
-/* --- Answer --- */
 
 static bool is_in_group(const struct sdp_group *g, const char *mid)
 {
@@ -181,6 +180,11 @@ static int negotiate_codecs(struct section *s, const struct sdp_local *local, st
 	return 0;
 }
 
+static const struct {
+	const char *type;
+	enum sdp_kind kind;
+} rtp_kinds[] = {{"audio", SDP_KIND_AUDIO}, {"video", SDP_KIND_VIDEO}};
+
 static const char *const rtp_protos[] = {"UDP/TLS/RTP/SAVPF", "TCP/DTLS/RTP/SAVPF"};
 static const char *const data_protos[] = {"UDP/DTLS/SCTP", "TCP/DTLS/SCTP"};
 
@@ -202,10 +206,10 @@ static int classify(struct section *s, const struct sdp *offer, const struct sdp
 	bool is_bundle_only = sdp_attr_find(om->attrs, om->nb_attrs, SDP_ATTR_BUNDLE_ONLY) != NULL;
 
 	s->mid = sdp_media_mid(om);
-	if (strcmp(om->type, "audio") == 0)
-		s->kind = SDP_KIND_AUDIO;
-	else if (strcmp(om->type, "video") == 0)
-		s->kind = SDP_KIND_VIDEO;
+	for (size_t i = 0; i < sizeof(rtp_kinds) / sizeof(rtp_kinds[0]); i++) {
+		if (strcmp(om->type, rtp_kinds[i].type) == 0)
+			s->kind = rtp_kinds[i].kind;
+	}
 	if (om->port == 0 && !is_bundle_only) {
 		s->reason = "disabled by the offerer (port 0)";
 		return 0;
@@ -249,7 +253,7 @@ static int classify(struct section *s, const struct sdp *offer, const struct sdp
 }
 
 /*
- * The DTLS role (RFC 8842 §5.2, RFC 5763 §5): actpass leaves it to the answerer, active and
+ * The DTLS role (RFC 8842 §5.2, §5.3; RFC 5763 §5): actpass leaves it to the answerer, active and
  * passive get the other one; holdconn or no a=setup at all is refused.
  */
 static int answer_setup(const struct sdp *offer, const struct section *tag,
@@ -316,14 +320,18 @@ static int check_transport(const struct sdp *offer, const struct section *tag, c
 	return 0;
 }
 
-/* Offered extensions (media level, then session level) the gateway accepts, with the
- * offer's ids (RFC 8285 §7) and the direction seen from this side. */
+/*
+ * Offered extensions (media level, then session level) the gateway accepts, each URI once,
+ * with the offer's id (RFC 8285 §7) and the direction seen from this side. Ids past 255 are
+ * the offerer's invitation to pick one (RFC 8285 §7); the gateway does not, it leaves them.
+ */
 static int answer_extmaps(struct sdp *ans, struct sdp_media *m, const struct sdp *offer,
 			  const struct section *s, const struct sdp_local *local)
 {
 	const struct sdp_attr *lists[2] = {s->om->attrs, offer->attrs};
 	unsigned nbs[2] = {s->om->nb_attrs, offer->nb_attrs};
-	uint8_t used[4352 / 8] = {0};
+	uint8_t id_used[256 / 8] = {0};
+	uint64_t uri_used = 0;
 	static const enum sdp_direction reverse[] = {
 	    [SDP_DIR_SENDRECV] = SDP_DIR_SENDRECV,
 	    [SDP_DIR_SENDONLY] = SDP_DIR_RECVONLY,
@@ -337,15 +345,18 @@ static int answer_extmaps(struct sdp *ans, struct sdp_media *m, const struct sdp
 
 		while ((a = sdp_attr_next(lists[l], nbs[l], &pos, SDP_ATTR_EXTMAP)) != NULL) {
 			const struct sdp_extmap *e = &a->u.extmap;
-			bool is_accepted = false;
+			unsigned i;
 
-			for (unsigned i = 0; i < local->nb_extmaps; i++) {
-				is_accepted |= (local->extmaps[i].kinds & s->kind) &&
-					       strcmp(local->extmaps[i].uri, e->uri) == 0;
+			for (i = 0; i < local->nb_extmaps && i < 64; i++) {
+				if ((local->extmaps[i].kinds & s->kind) &&
+				    strcmp(local->extmaps[i].uri, e->uri) == 0)
+					break;
 			}
-			if (!is_accepted || (used[e->id / 8] & (1u << (e->id % 8))))
+			if (i == local->nb_extmaps || i == 64 || (uri_used & (1ull << i)) ||
+			    e->id > 255 || (id_used[e->id / 8] & (1u << (e->id % 8))))
 				continue;
-			used[e->id / 8] |= (uint8_t)(1u << (e->id % 8));
+			uri_used |= 1ull << i;
+			id_used[e->id / 8] |= (uint8_t)(1u << (e->id % 8));
 			if (sdp_add_extmap(ans, m, e->id, e->has_dir, reverse[e->dir], e->uri) != 0)
 				return -ENOMEM;
 		}
@@ -401,7 +412,11 @@ static int answer_rtp_section(struct sdp *ans, const struct sdp *offer, const st
 		return -ENOMEM;
 	if (s->stream != NULL && sdp_add_msid(ans, m, s->stream) != 0)
 		return -ENOMEM;
+	/* RFC 8843 §9.3.1.2: rtcp-mux, and rtcp-mux-only when the offer insists on it. */
 	if (sdp_add_flag(ans, m, SDP_ATTR_RTCP_MUX) != 0)
+		return -ENOMEM;
+	if (sdp_attr_find(om->attrs, om->nb_attrs, SDP_ATTR_RTCP_MUX_ONLY) != NULL &&
+	    sdp_add_flag(ans, m, SDP_ATTR_RTCP_MUX_ONLY) != 0)
 		return -ENOMEM;
 	if (sdp_attr_find(om->attrs, om->nb_attrs, SDP_ATTR_RTCP_RSIZE) != NULL &&
 	    sdp_add_flag(ans, m, SDP_ATTR_RTCP_RSIZE) != 0)
@@ -571,13 +586,17 @@ int sdp_answer_create(const struct sdp *offer, const struct sdp_local *local, st
 	if (local->has_trickle && offer_has_trickle(offer) &&
 	    sdp_add_str(ans, NULL, SDP_ATTR_ICE_OPTIONS, "trickle") != 0)
 		goto nomem;
-	/* RFC 8843 §7.3: accepted mids in the offer's group order, the tagged one first. */
+	/* RFC 8843 §7.3: accepted mids in the offer's group order, the tagged one first; each
+	 * section once, whatever the offer's group repeats. */
 	mids[nb_mids++] = tag->mid;
+	tag->is_listed = true;
 	for (unsigned g = 0; g < bundle_attr->u.group.nb_ids; g++) {
 		for (unsigned i = 0; i < offer->nb_media; i++) {
-			if (secs[i].is_accepted && &secs[i] != tag &&
-			    strcmp(secs[i].mid, bundle_attr->u.group.ids[g]) == 0)
+			if (secs[i].is_accepted && !secs[i].is_listed &&
+			    strcmp(secs[i].mid, bundle_attr->u.group.ids[g]) == 0) {
+				secs[i].is_listed = true;
 				mids[nb_mids++] = secs[i].mid;
+			}
 		}
 	}
 	if (sdp_add_bundle(ans, mids, nb_mids) != 0)

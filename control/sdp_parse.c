@@ -106,20 +106,19 @@ static int parse_o(struct parser *p, char *value)
 	struct sdp_origin *o = &p->ctx.sdp->origin;
 	char *cur = value;
 	char *f[6];
-	uint64_t n;
 
 	for (unsigned i = 0; i < 6; i++)
 		f[i] = cur != NULL ? sdp_next_field(&cur) : NULL;
-	if (!is_word(f[0]) || f[5] == NULL || !is_word(f[5]))
+	if (!is_word(f[0]) || f[5] == NULL || !is_word(f[5]) || cur != NULL)
 		return perr(p, -EINVAL,
 			    "o=: expected '<username> <sess-id> <sess-version> <nettype> "
 			    "<addrtype> <address>'");
-	/* The ids are numeric strings of any length (RFC 8866 §5.2): checked, kept as text. */
-	if (strlen(f[1]) > 64 || !sdp_parse_uint(f[1], UINT64_MAX, &n) ||
-	    strspn(f[1], "0123456789") != strlen(f[1]))
-		goto bad_id;
-	if (strlen(f[2]) > 64 || strspn(f[2], "0123456789") != strlen(f[2]) || *f[2] == '\0')
-		goto bad_id;
+	/* The ids are numeric strings (RFC 8866 §5.2), kept as text: any number of digits. */
+	for (unsigned i = 1; i <= 2; i++) {
+		if (*f[i] == '\0' || strlen(f[i]) > 64 ||
+		    strspn(f[i], "0123456789") != strlen(f[i]))
+			return perr(p, -EINVAL, "o=: sess-id and sess-version must be 1-64 digits");
+	}
 	if (!sdp_is_token(f[3]) || !sdp_is_token(f[4]))
 		return perr(p, -EINVAL, "o=: nettype and addrtype must be tokens");
 	o->username = f[0];
@@ -129,8 +128,6 @@ static int parse_o(struct parser *p, char *value)
 	o->addrtype = f[4];
 	o->address = f[5];
 	return 0;
-bad_id:
-	return perr(p, -EINVAL, "o=: sess-id and sess-version must be numbers");
 }
 
 static int parse_s(struct parser *p, char *value)
@@ -508,6 +505,16 @@ static int parse_line(struct parser *p, char type, char *value)
 	return def->parse(p, value);
 }
 
+/* Whether the N bytes at S are only line ends (S is not NUL-terminated). */
+static bool is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\r' && s[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
 int sdp_parse(const char *text, size_t len, struct sdp **out, char *err, size_t errlen)
 {
 	struct parser *p = NULL;
@@ -544,7 +551,7 @@ int sdp_parse(const char *text, size_t len, struct sdp **out, char *err, size_t 
 			n--;
 		if (n == 0) {
 			/* Blank lines are tolerated only at the very end. */
-			if (strspn(text + pos, "\r\n") >= len - pos)
+			if (is_blank(text + pos, len - pos))
 				break;
 			rc = perr(p, -EINVAL, "empty line");
 			goto fail;
@@ -567,7 +574,9 @@ int sdp_parse(const char *text, size_t len, struct sdp **out, char *err, size_t 
 			goto fail;
 	}
 	if (p->rank < 0) {
-		rc = perr(p, -EINVAL, "empty description");
+		rc = -EINVAL;
+		if (err != NULL)
+			snprintf(err, errlen, "empty description");
 		goto fail;
 	}
 	if (sdp->nb_times == 0) {

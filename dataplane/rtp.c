@@ -100,6 +100,11 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 	unsigned count = p[0] & 0x1f;
 	size_t off;
 
+	/* Every packet type below starts with a sender or source SSRC: a packet too short for
+	 * one (length 0, a bare header) has nothing to translate, and writing would spill into
+	 * the next packet of the compound. */
+	if (plen < 8)
+		return;
 	switch (p[1]) {
 	case RTCP_SR:
 	case RTCP_RR:
@@ -129,8 +134,7 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 		break;
 	case RTCP_APP:
 	case RTCP_XR:
-		if (plen >= 8)
-			map_at(p + 4, out);
+		map_at(p + 4, out);
 		break;
 	case RTCP_RTPFB:
 	case RTCP_PSFB:
