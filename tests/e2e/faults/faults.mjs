@@ -65,6 +65,7 @@ async function startEcho(page, mutateOffer) {
     const gw = { events: [] };
     window.gw = gw;
     const ws = new WebSocket(`ws://${location.host}/ws`);
+    gw.ws = ws;
     await new Promise((r) => { ws.onopen = r; });
     const waiters = [];
     ws.onmessage = (e) => {
@@ -179,6 +180,46 @@ async function garbageOnMediaPort(browser) {
   await page.close();
 }
 
+// ICE restart (RFC 8445 §9): a new offer with new credentials; media goes on over the new
+// ICE generation.
+async function iceRestart(browser) {
+  const page = await browser.newPage();
+  await page.goto(base + '/status'); // no CSP there: the test evaluates code
+  await startEcho(page);
+  check(await waitFor(async () => (await framesDecoded(page)) > 5, 10000),
+    'ICE restart: echo session up');
+  const ok = await page.evaluate(async () => {
+    const gw = window.gw;
+    const ufrag = (s) => /a=ice-ufrag:(\S+)/.exec(s)[1];
+    const before = ufrag(gw.pc.remoteDescription.sdp);
+    gw.pc.restartIce();
+    await gw.pc.setLocalDescription(await gw.pc.createOffer());
+    return { before, offer: gw.pc.localDescription.sdp };
+  });
+  const ans = await page.evaluate(async (offer) => {
+    const gw = window.gw;
+    const sock = gw.ws;
+    return new Promise((resolve) => {
+      const seen = gw.events.length;
+      const t = setInterval(async () => {
+        const m = gw.events.slice(seen).find((x) => x.type === 'answer' || x.type === 'error');
+        if (!m) return;
+        clearInterval(t);
+        if (m.type === 'answer') await gw.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+        resolve({ type: m.type, sdp: m.sdp || '', text: m.text || '' });
+      }, 50);
+      sock.send(JSON.stringify({ type: 'offer', session: gw.session, sdp: offer }));
+    });
+  }, ok.offer);
+  const after = (/a=ice-ufrag:(\S+)/.exec(ans.sdp) || [])[1];
+  check(ans.type === 'answer' && after && after !== ok.before,
+    `ICE restart: the gateway answers with new credentials (${ok.before} -> ${after})`, ans.text);
+  const f0 = await framesDecoded(page);
+  check(await waitFor(async () => (await framesDecoded(page)) > f0 + 20, 10000),
+    'ICE restart: video keeps decoding after the restart');
+  await page.close();
+}
+
 async function badSdp(browser) {
   const page = await browser.newPage();
   await page.goto(base + '/status'); // no CSP there: the test evaluates code
@@ -269,6 +310,7 @@ try {
     args: ARGS });
   await wrongFingerprint(browser);
   await garbageOnMediaPort(browser);
+  await iceRestart(browser);
   await badSdp(browser);
   await browser.close();
   await browserKilled();
