@@ -11,6 +11,7 @@
 #include "gateway.h"
 #include "http.h"
 #include "mediaio.h"
+#include "sctp.h"
 #include "ponte-configs.h"
 #include "log.h"
 #include "signaling.h"
@@ -155,6 +156,8 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 out:
 	ponte_http_destroy(d.http);
 	ponte_gateway_destroy(d.gw);
+	/* usrsctp cannot start again once stopped: only at the very end. */
+	ponte_sctp_shutdown();
 	ponte_signal_destroy(d.sig);
 	ponte_mediaio_stop();
 	ponte_dp_destroy(d.dp);

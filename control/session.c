@@ -33,6 +33,7 @@ struct ponte_session {
 	char *fp_alg, *fp; /* the offer's a=fingerprint */
 	enum ponte_dtls_role role;
 	uint16_t sctp_port; /* the peer's a=sctp-port; 0: no data channel */
+	size_t sctp_remote_max; /* the peer's a=max-message-size; 0: absent */
 	bool is_gathering;
 	bool is_gathered;
 	bool has_keys;
@@ -127,12 +128,17 @@ static void dtls_connected(void *ctx, const struct ponte_srtp_key *tx,
 			.local_port = 5000,
 			.remote_port = s->sctp_port,
 			.is_dtls_client = s->role == PONTE_DTLS_CLIENT,
+			.remote_max_message_size = s->sctp_remote_max,
 			.mtu = (unsigned)ponte_dtls_max_app(s->dtls),
 			.log_name = s->log_name,
 		};
+		int rc = ponte_sctp_create(&sp, &sctp_ops, s, &s->sctp);
 
-		if (ponte_sctp_create(&sp, &sctp_ops, s, &s->sctp) == 0)
-			ponte_sctp_connect(s->sctp);
+		if (rc == 0)
+			rc = ponte_sctp_connect(s->sctp);
+		if (rc != 0)
+			log_warn("session", "%s no data channels: SCTP: %s", s->log_name,
+				 g_strerror(-rc));
 	}
 	if (s->leg.port_id != 0)
 		s->ops->media_ready(s->ctx, &s->leg);
@@ -320,9 +326,15 @@ static int read_offer(struct ponte_session *s, const struct sdp *offer, char *er
 
 		if (strcmp(offer->media[i].type, "application") != 0 || offer->media[i].port == 0)
 			continue;
+		const struct sdp_attr *max;
+
 		port = sdp_attr_find(offer->media[i].attrs, offer->media[i].nb_attrs,
 				     SDP_ATTR_SCTP_PORT);
+		max = sdp_attr_find(offer->media[i].attrs, offer->media[i].nb_attrs,
+				    SDP_ATTR_MAX_MESSAGE_SIZE);
 		s->sctp_port = port != NULL ? (uint16_t)port->u.num : 5000;
+		/* RFC 8841 §6: 0 means "no limit". */
+		s->sctp_remote_max = max == NULL ? 0 : max->u.num == 0 ? SIZE_MAX : (size_t)max->u.num;
 	}
 	return 0;
 }
