@@ -23,6 +23,7 @@ struct ponte_ice {
 	void *ctx;
 	char *log_name;
 	char *public_ip;
+	bool announce_private;
 	char *ufrag, *pwd;
 	bool is_closed; /* main loop: destroy() was called */
 	bool is_connected;
@@ -139,13 +140,17 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
 
 		if (nice_address_set_from_string(&pub->addr, ice->public_ip)) {
 			nice_address_set_port(&pub->addr, port);
+			/* A host candidate has no related address: with base = addr libnice writes
+			 * no raddr, which would give the private address away. */
+			pub->base_addr = pub->addr;
 			line = candidate_line(ice, pub);
 			if (line != NULL)
 				ice->ops->candidate(ice->ctx, line);
 			g_free(line);
 		}
 		nice_candidate_free(pub);
-		return;
+		if (!ice->announce_private)
+			return;
 	}
 	line = candidate_line(ice, c);
 	if (line != NULL) {
@@ -239,6 +244,7 @@ int ponte_ice_create(const struct ponte_ice_params *p, const struct ponte_ice_op
 	ice->ctx = ctx;
 	ice->log_name = g_strdup(p->log_name ? p->log_name : "ice");
 	ice->public_ip = p->public_ip && p->public_ip[0] ? g_strdup(p->public_ip) : NULL;
+	ice->announce_private = p->announce_private;
 	g_mutex_init(&ice->sink_lock);
 	/* RFC 8445 full ICE with trickle (RFC 8838) and consent freshness (RFC 7675). Regular
 	 * nomination when we control (RFC 8445 §8.1.1); as controlled we follow the peer. */

@@ -26,6 +26,7 @@ struct ponte_ice_params {
 	bool is_controlling;
 	const char *const *addresses; /* local IPs to gather on, NULL-terminated */
 	const char *public_ip; /* 1:1 NAT: announced in candidates instead of the local IP */
+	bool announce_private; /* with public_ip: announce the local IP too (beside it) */
 	uint16_t port_min, port_max; /* 0, 0: any port */
 	const char *stun_server; /* NULL: none */
 	uint16_t stun_port;

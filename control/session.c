@@ -555,6 +555,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 		.is_controlling = false,
 		.addresses = (const char *const *)cfg->webrtc.addresses,
 		.public_ip = cfg->webrtc.public_address,
+		.announce_private = cfg->webrtc.announce_private,
 		.port_min = (uint16_t)cfg->webrtc.port_min,
 		.port_max = (uint16_t)cfg->webrtc.port_max,
 	};

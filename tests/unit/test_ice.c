@@ -63,6 +63,36 @@ static void on_dtls(void *ctx, const uint8_t *pkt, size_t len)
 
 static const struct ponte_ice_ops ops = {on_candidate, on_state, on_dtls};
 
+/* An agent whose candidates are only collected. */
+struct capture {
+	GPtrArray *lines;
+	bool is_done;
+};
+
+static void cap_candidate(void *ctx, const char *candidate)
+{
+	struct capture *c = ctx;
+
+	if (candidate == NULL)
+		c->is_done = true;
+	else
+		g_ptr_array_add(c->lines, g_strdup(candidate));
+}
+
+static void cap_state(void *ctx, enum ponte_ice_state st)
+{
+}
+
+static const struct ponte_ice_ops capture_ops = {cap_candidate, cap_state, NULL};
+
+static void run_until_gathered(struct capture *c, int ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (!c->is_done && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, FALSE);
+}
+
 static gboolean timeout(gpointer data)
 {
 	*(bool *)data = true;
@@ -181,6 +211,29 @@ int main(void)
 	ponte_ice_get_stats(b.ice, &st);
 	CHECK(st.media >= 1 && st.dtls == 1, "b's counters: %lu media, %lu dtls",
 	      (unsigned long)st.media, (unsigned long)st.dtls);
+
+	/* 1:1 NAT: the public address is announced instead of, or beside, the local one. */
+	for (int beside = 0; beside < 2; beside++) {
+		struct ponte_ice_params pn = {.addresses = addrs, .public_ip = "203.0.113.7",
+					      .announce_private = beside, .log_name = "nat"};
+		struct capture cap = {.lines = g_ptr_array_new_with_free_func(g_free)};
+		struct ponte_ice *nat;
+		bool has_public = false, has_private = false;
+
+		ponte_ice_create(&pn, &capture_ops, &cap, &nat);
+		ponte_ice_gather(nat);
+		run_until_gathered(&cap, 5000);
+		for (guint i = 0; i < cap.lines->len; i++) {
+			const char *l = g_ptr_array_index(cap.lines, i);
+
+			has_public |= strstr(l, " 203.0.113.7 ") != NULL;
+			has_private |= strstr(l, " 127.0.0.1 ") != NULL;
+		}
+		CHECK(has_public && has_private == beside,
+		      "public_address announced %s the private one", beside ? "beside" : "instead of");
+		ponte_ice_destroy(nat);
+		g_ptr_array_free(cap.lines, TRUE);
+	}
 
 	ponte_ice_set_media_sink(b.ice, NULL, 0);
 	ponte_ice_destroy(a.ice);
