@@ -98,6 +98,19 @@ struct ponte_config {
 		int media; /* enum ponte_room_media: unless a member's join asks otherwise */
 		int relay_max_members;
 	} rooms;
+	struct {
+		bool enabled;
+		char *listen; /* address the SIP stack binds */
+		int port;
+		char **transports; /* "udp", "tcp" */
+		char *public_address; /* put in Contact/Via/SDP behind 1:1 NAT; empty: none */
+		char *rtp_address; /* local address of SIP-side RTP */
+		int rtp_port_min, rtp_port_max;
+		char **codecs; /* audio codec names, preference order */
+		int ring_timeout; /* seconds an outgoing call may ring before CANCEL */
+		int media_timeout; /* seconds without RTP from the phone before BYE */
+		char *user_agent;
+	} sip;
 };
 
 enum cfg_type {

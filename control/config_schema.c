@@ -28,6 +28,12 @@ static const char *const srtp_engines[] = {"libsrtp2", NULL};
 /* Indexed by enum ponte_room_media. */
 static const char *const room_media[] = {"p2p", "relay", NULL};
 
+/* Elements of sip.transports. */
+static const char *const sip_transports[] = {"udp", "tcp", NULL};
+
+/* Elements of sip.codecs: what the SIP side may negotiate, all passed through unchanged. */
+static const char *const sip_codecs[] = {"PCMU", "PCMA", "G722", "opus", NULL};
+
 /* Elements of webrtc.srtp_profiles: DTLS-SRTP protection profiles (RFC 5764, RFC 7714). */
 static const char *const srtp_profiles[] = {"AEAD_AES_128_GCM", "AES128_CM_SHA1_80", NULL};
 
@@ -449,6 +455,125 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "8",
 		.doc = "Members a room relayed by Ponte may hold. Each member's media is forwarded "
 		       "to every other, so the work grows with the square of it.",
+	},
+	{
+		.path = "sip",
+		.type = CFG_SECTION,
+		.doc = "The SIP side: one SIP stack for the whole gateway, through which browsers "
+		       "call SIP phones (docs/sip.md).",
+	},
+	{
+		.path = "sip.enabled",
+		.type = CFG_BOOL,
+		FIELD(sip.enabled),
+		.def = "true",
+		.doc = "Run the SIP stack. Without it the gateway serves browsers only.",
+	},
+	{
+		.path = "sip.listen",
+		.type = CFG_ADDR,
+		FIELD(sip.listen),
+		.def = "127.0.0.1",
+		.doc = "Address the SIP stack listens on and sends from. 0.0.0.0 or :: for every "
+		       "interface.",
+	},
+	{
+		.path = "sip.port",
+		.type = CFG_INT,
+		FIELD(sip.port),
+		.min = 1,
+		.max = 65535,
+		.def = "5060",
+		.doc = "SIP port (RFC 3261 §18), for every transport.",
+	},
+	{
+		.path = "sip.transports",
+		.type = CFG_STRLIST,
+		.elem = CFG_ENUM,
+		.names = sip_transports,
+		FIELD(sip.transports),
+		.min = 1,
+		.max = 2,
+		.def = "[udp, tcp]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "Transports the SIP stack listens on.",
+	},
+	{
+		.path = "sip.public_address",
+		.type = CFG_ADDR,
+		FIELD(sip.public_address),
+		.def = "",
+		.flags = CFG_F_EMPTY_OK,
+		.doc = "Behind a 1:1 NAT, the public address written in Via, Contact and the "
+		       "SIP-side SDP instead of the local one. Separate from "
+		       "`webrtc.public_address`: the two sides may face different networks.",
+	},
+	{
+		.path = "sip.rtp_address",
+		.type = CFG_ADDR,
+		FIELD(sip.rtp_address),
+		.def = "127.0.0.1",
+		.doc = "Local address of the RTP ports of SIP calls (the phone side).",
+	},
+	{
+		.path = "sip.rtp_port_min",
+		.type = CFG_INT,
+		FIELD(sip.rtp_port_min),
+		.min = 1024,
+		.max = 65534,
+		.def = "40000",
+		.doc = "Lowest RTP port of SIP calls; each call takes an even port for RTP and the "
+		       "next one for RTCP (RFC 3550 §11).",
+	},
+	{
+		.path = "sip.rtp_port_max",
+		.type = CFG_INT,
+		FIELD(sip.rtp_port_max),
+		.min = 1025,
+		.max = 65535,
+		.def = "49999",
+		.doc = "Highest RTP port of SIP calls.",
+	},
+	{
+		.path = "sip.codecs",
+		.type = CFG_STRLIST,
+		.elem = CFG_ENUM,
+		.names = sip_codecs,
+		FIELD(sip.codecs),
+		.min = 1,
+		.max = 4,
+		.def = "[PCMU, PCMA, G722, opus]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "Audio codecs offered to phones, most preferred first. Media is passed "
+		       "through, not transcoded, so a call uses a codec both the browser and the "
+		       "phone have; telephone-event is always added for DTMF (RFC 4733).",
+	},
+	{
+		.path = "sip.ring_timeout",
+		.type = CFG_INT,
+		FIELD(sip.ring_timeout),
+		.min = 5,
+		.max = 600,
+		.def = "60",
+		.doc = "Seconds an outgoing call may go unanswered before it is cancelled "
+		       "(the browser is told 408).",
+	},
+	{
+		.path = "sip.media_timeout",
+		.type = CFG_INT,
+		FIELD(sip.media_timeout),
+		.min = 5,
+		.max = 3600,
+		.def = "60",
+		.doc = "Seconds without RTP from the phone after which an answered call is ended "
+		       "with BYE: a phone that vanished frees its ports.",
+	},
+	{
+		.path = "sip.user_agent",
+		.type = CFG_STR,
+		FIELD(sip.user_agent),
+		.def = "Ponte",
+		.doc = "User-Agent header of the gateway's requests and responses.",
 	},
 };
 
