@@ -382,6 +382,25 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 				   "join a room in relay mode first (\"media\": \"relay\")");
 		return;
 	}
+	if (svc == SVC_RELAY) {
+		/* A member's flow has one output per other member. */
+		int max = MIN(gw->env.cfg->rooms.relay_max_members, PONTE_FLOW_MAX_OUTPUTS + 1);
+		GHashTableIter it;
+		gpointer v;
+		int n = 0;
+
+		g_hash_table_iter_init(&it, gw->sessions);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			n += ((struct gw_session *)v)->service == SVC_RELAY &&
+			     !((struct gw_session *)v)->is_dead &&
+			     strcmp(((struct gw_session *)v)->room, room) == 0;
+		if (n >= max) {
+			ponte_signal_error(conn, tx, "room_full",
+					   "relayed room '%.32s' has %d media members, the limit", room,
+					   n);
+			return;
+		}
+	}
 	if ((int)g_hash_table_size(gw->sessions) >= gw->env.cfg->webrtc.max_sessions) {
 		ponte_signal_error(conn, tx, "too_many_sessions", "the gateway has %d sessions",
 				   gw->env.cfg->webrtc.max_sessions);
