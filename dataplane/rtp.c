@@ -75,7 +75,9 @@ bool dp_rtp_rewrite(uint8_t *pkt, const struct ponte_flow_output *out)
 	if (to != PONTE_PT_KEEP)
 		pkt[1] = (uint8_t)((pkt[1] & 0x80) | (to & 0x7f));
 	m = out->nb_ssrc_maps ? find_map(out, dp_rd32(pkt + 8)) : NULL;
-	if (m != NULL) {
+	if (m == NULL && out->ssrc_any != 0) {
+		dp_wr32(pkt + 8, out->ssrc_any);
+	} else if (m != NULL) {
 		uint16_t seq = (uint16_t)((pkt[2] << 8 | pkt[3]) + m->seq_delta);
 
 		pkt[2] = (uint8_t)(seq >> 8);
@@ -94,6 +96,17 @@ static void map_at(uint8_t *p, const struct ponte_flow_output *out)
 		dp_wr32(p, m->to);
 }
 
+/* The packet sender's own SSRC: translated, or else replaced by ssrc_any when set. */
+static void map_sender_at(uint8_t *p, const struct ponte_flow_output *out)
+{
+	const struct ponte_ssrc_map *m = find_map(out, dp_rd32(p));
+
+	if (m != NULL)
+		dp_wr32(p, m->to);
+	else if (out->ssrc_any != 0)
+		dp_wr32(p, out->ssrc_any);
+}
+
 /* One RTCP packet of plen bytes (already bounds-checked as a whole). */
 static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output *out)
 {
@@ -109,7 +122,7 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 	case RTCP_SR:
 	case RTCP_RR:
 		/* RFC 3550 §6.4: sender SSRC, [20-byte sender info], report blocks of 24. */
-		map_at(p + 4, out);
+		map_sender_at(p + 4, out);
 		off = p[1] == RTCP_SR ? 28 : 8;
 		for (unsigned i = 0; i < count && off + 24 <= plen; i++, off += 24)
 			map_at(p + off, out);
@@ -118,7 +131,7 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 		/* RFC 3550 §6.5: chunks of SSRC + items, each chunk padded to 32 bits. */
 		off = 4;
 		for (unsigned i = 0; i < count && off + 4 <= plen; i++) {
-			map_at(p + off, out);
+			map_sender_at(p + off, out);
 			off += 4;
 			while (off < plen && p[off] != 0) {
 				if (off + 2 > plen)
@@ -130,18 +143,18 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 		break;
 	case RTCP_BYE:
 		for (unsigned i = 0; i < count && 4 + 4 * (i + 1) <= plen; i++)
-			map_at(p + 4 + 4 * i, out);
+			map_sender_at(p + 4 + 4 * i, out);
 		break;
 	case RTCP_APP:
 	case RTCP_XR:
-		map_at(p + 4, out);
+		map_sender_at(p + 4, out);
 		break;
 	case RTCP_RTPFB:
 	case RTCP_PSFB:
 		/* RFC 4585 §6.1: packet sender and media source, then the FCI. */
 		if (plen < 12)
 			return;
-		map_at(p + 4, out);
+		map_sender_at(p + 4, out);
 		map_at(p + 8, out);
 		if (p[1] == RTCP_PSFB && count == PSFB_FIR) {
 			/* RFC 5104 §4.3.1: FCI entries of SSRC + seq nr + reserved. */
@@ -164,7 +177,7 @@ void dp_rtcp_rewrite(uint8_t *pkt, size_t len, const struct ponte_flow_output *o
 {
 	size_t off = 0;
 
-	if (out->nb_ssrc_maps == 0)
+	if (out->nb_ssrc_maps == 0 && out->ssrc_any == 0)
 		return;
 	while (off + 4 <= len) {
 		size_t plen = 4 * ((size_t)(pkt[off + 2] << 8 | pkt[off + 3]) + 1);

@@ -58,6 +58,10 @@ struct ponte_flow_output {
 	uint8_t kinds; /**< enum ponte_flow_out_kind bits */
 	uint8_t nb_ssrc_maps;
 	struct ponte_ssrc_map ssrc_maps[PONTE_FLOW_MAX_SSRC_MAPS];
+	/** When not 0: the SSRC of RTP packets, and the sender SSRC of RTCP packets, that no map
+	 * names becomes this one. For a peer whose SSRC is not known in advance (a SIP phone)
+	 * whose stream must reach the other leg as the one SSRC announced there. */
+	uint32_t ssrc_any;
 	/** Payload type rewrite, indexed by the incoming type (0..127): the outgoing type,
 	 * PONTE_PT_KEEP or PONTE_PT_DROP. */
 	uint8_t pt_map[128];

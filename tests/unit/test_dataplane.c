@@ -296,6 +296,32 @@ int main(void)
 	CHECK(peer_quiet(&browser) && stats(4).drops[PONTE_DROP_SOURCE] == 1,
 	      "latching flow: a second source is dropped and counted");
 
+	/* ssrc_any: a phone's unknown SSRC becomes the one announced to the browser. */
+	struct ponte_flow_spec any;
+	struct ponte_flow_output *ao;
+
+	ponte_flow_spec_init(&any, 5, pl);
+	any.is_latching = true;
+	ao = ponte_flow_add_output(&any, pl, &browser.addr);
+	ao->ssrc_any = 0x77777777;
+	ao->nb_ssrc_maps = 1;
+	ao->ssrc_maps[0] = (struct ponte_ssrc_map){.from = 0xabcd, .to = 0x1111};
+	CHECK(ponte_dp_flow_modify(dp, &(struct ponte_flow_spec){.id = 0}) == -ENOENT,
+	      "modify an unknown flow: -ENOENT");
+	any.id = 4;
+	CHECK(ponte_dp_flow_modify(dp, &any) == 0, "modify the latching flow: ssrc_any");
+	ponte_dp_sync(dp);
+	len = make_rtp(pkt, 0, 2, 2, 0x5555, 20);
+	peer_send(&phone, &c_local, pkt, len);
+	n = peer_recv(&browser, got, sizeof(got), NULL);
+	CHECK(n == (int)len && rd32(got + 8) == 0x77777777, "RTP SSRC 0x5555 -> ssrc_any");
+	uint8_t rr[32] = {0x81, 201, 0x00, 0x07, 0, 0, 0x55, 0x55, 0, 0, 0xab, 0xcd};
+
+	peer_send(&phone, &c_local, rr, sizeof(rr));
+	n = peer_recv(&browser, got, sizeof(got), NULL);
+	CHECK(n == 32 && rd32(got + 4) == 0x77777777 && rd32(got + 8) == 0x1111,
+	      "RTCP RR: sender -> ssrc_any, report block translated by its map");
+
 	/* Delete: the flow stops and its packets become punts. */
 	CHECK(ponte_dp_flow_delete(dp, 4) == 0, "delete a flow");
 	CHECK(ponte_dp_flow_delete(dp, 4) == -ENOENT, "delete it again: -ENOENT");
