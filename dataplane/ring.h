@@ -65,6 +65,30 @@ static inline void dp_ring_push(struct dp_ring *r)
 	atomic_store_explicit(&r->head, head + 1, memory_order_release);
 }
 
+/*
+ * Publish the reserved slot and say whether the consumer must be woken: true when it had
+ * consumed everything before this slot, so it may be about to sleep. Pairs with
+ * dp_ring_idle_check() on the consumer side: with a full fence on both sides, either the
+ * consumer's last look sees this slot or this look sees the consumer caught up (a wake-up
+ * can never be lost between the two).
+ */
+static inline bool dp_ring_push_wake(struct dp_ring *r)
+{
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(&r->tail, memory_order_relaxed) == head;
+}
+
+/* Consumer, before sleeping: true when a slot is waiting (then it must not sleep). */
+static inline bool dp_ring_idle_check(struct dp_ring *r)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(&r->head, memory_order_relaxed) !=
+	       atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
 /* Consumer: the oldest slot, or NULL when empty. */
 static inline void *dp_ring_peek(struct dp_ring *r)
 {

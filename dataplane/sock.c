@@ -246,11 +246,10 @@ static void collect_garbage(struct sock_dp *s);
 static uint64_t cmd_send(struct sock_dp *s, uint32_t type, uint64_t id, uint32_t output,
 			 void *ptr)
 {
-	bool was_empty;
 	struct cmd *c;
 
 	/* Collect while waiting: the dataplane thread may itself wait for garbage room. */
-	while ((c = dp_ring_reserve(&s->cmds, &was_empty)) == NULL) {
+	while ((c = dp_ring_reserve(&s->cmds, NULL)) == NULL) {
 		collect_garbage(s);
 		sched_yield();
 	}
@@ -259,10 +258,11 @@ static uint64_t cmd_send(struct sock_dp *s, uint32_t type, uint64_t id, uint32_t
 	c->output = output;
 	c->ptr = ptr;
 	c->seq = ++s->next_seq;
-	dp_ring_push(&s->cmds);
-	if (was_empty)
+	uint64_t seq = c->seq;
+
+	if (dp_ring_push_wake(&s->cmds))
 		efd_signal(s->cmd_efd);
-	return c->seq;
+	return seq;
 }
 
 static void flow_free(struct sock_dp *s, struct flow *f)
@@ -452,8 +452,7 @@ static void send_through(struct sock_dp *s, struct flow *f, unsigned i, const ui
 static void punt(struct sock_dp *s, uint32_t port_id, const struct ponte_addr *src,
 		 const uint8_t *pkt, size_t len)
 {
-	bool was_empty;
-	struct ponte_dp_punt *slot = dp_ring_reserve(&s->punts, &was_empty);
+	struct ponte_dp_punt *slot = dp_ring_reserve(&s->punts, NULL);
 
 	if (slot == NULL) {
 		STAT_ADD(s->st.punt_drops, 1);
@@ -463,9 +462,8 @@ static void punt(struct sock_dp *s, uint32_t port_id, const struct ponte_addr *s
 	slot->src = *src;
 	slot->len = (uint16_t)len;
 	memcpy(slot->data, pkt, len);
-	dp_ring_push(&s->punts);
 	STAT_ADD(s->st.punted, 1);
-	if (was_empty)
+	if (dp_ring_push_wake(&s->punts))
 		efd_signal(s->punt_efd);
 }
 
@@ -686,7 +684,9 @@ static void *dp_thread(void *arg)
 	bool go_on = true;
 
 	while (go_on) {
-		int n = epoll_wait(s->epfd, evs, 64, 1000);
+		/* Sleep only if both rings are empty, fenced against the producers' pushes. */
+		bool is_busy = dp_ring_idle_check(&s->input) || dp_ring_idle_check(&s->cmds);
+		int n = epoll_wait(s->epfd, evs, 64, is_busy ? 0 : 1000);
 
 		/* Commands first: a packet that arrived after a flow change was made must meet
 		 * the changed flow. */
@@ -1056,12 +1056,11 @@ static int sock_input(struct ponte_dp *dp, uint32_t port_id, const struct ponte_
 		      const uint8_t *pkt, size_t len)
 {
 	struct sock_dp *s = to_sock(dp);
-	bool was_empty;
 	struct in_slot *slot;
 
 	if (len > PKT_MAX)
 		return -EMSGSIZE;
-	slot = dp_ring_reserve(&s->input, &was_empty);
+	slot = dp_ring_reserve(&s->input, NULL);
 	if (slot == NULL) {
 		atomic_fetch_add_explicit(&s->input_drops, 1, memory_order_relaxed);
 		return -ENOBUFS;
@@ -1070,8 +1069,7 @@ static int sock_input(struct ponte_dp *dp, uint32_t port_id, const struct ponte_
 	slot->src = *src;
 	slot->len = (uint16_t)len;
 	memcpy(slot->data, pkt, len);
-	dp_ring_push(&s->input);
-	if (was_empty)
+	if (dp_ring_push_wake(&s->input))
 		efd_signal(s->cmd_efd);
 	return 0;
 }
@@ -1088,10 +1086,11 @@ static int sock_punt_read(struct ponte_dp *dp, struct ponte_dp_punt *out)
 
 	if (slot == NULL) {
 		efd_drain(s->punt_efd);
-		/* A punt may have landed between the peek and the drain. */
-		slot = dp_ring_peek(&s->punts);
-		if (slot == NULL)
+		/* A punt may have landed between the peek and the drain: look again, fenced
+		 * against the producer's dp_ring_push_wake(). */
+		if (!dp_ring_idle_check(&s->punts))
 			return 0;
+		slot = dp_ring_peek(&s->punts);
 	}
 	memcpy(out, slot, offsetof(struct ponte_dp_punt, data) + slot->len);
 	dp_ring_pop(&s->punts);
