@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SIP stack: one sofia-sip nua on the GLib main loop (su_glib), carrying outgoing INVITE
+ * dialogs whose SDP the caller writes and reads as text.
+ *
+ * Threading: su_root_threading(root, 0) before nua_create() makes the nua "clone" share the
+ * root's port, so the stack runs on the main loop's thread like everything else in the
+ * control plane (no thread per stack or call). API calls such as nua_invite() only queue a
+ * message to the stack; events come back as messages too, so no callback of ours ever runs
+ * inside a ponte_sip_* call.
+ *
+ * Handle lifetime: the application owns one reference to each handle it creates (and, per nua,
+ * to each handle nua creates for an incoming request once its first event is delivered).
+ * nua_handle_destroy() drops it and makes nua discard every later event of that handle, so a
+ * call's memory is freed right after its handle is destroyed and never looked at again. We
+ * destroy a call's handle only when nua has nothing left to do with it: after the final
+ * response to an INVITE that failed, or after the call state became terminated (BYE or CANCEL
+ * completed). A reaper timer covers the case where neither happens.
+ */
+#include "sip.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <glib.h>
+
+/* The context pointers nua hands back: typed instead of void. */
+#define SU_ROOT_MAGIC_T struct ponte_sip
+#define NUA_MAGIC_T struct ponte_sip
+#define NUA_HMAGIC_T struct ponte_sip_call
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/url.h>
+
+#include "log.h"
+
+#define MOD "sip"
+
+/* What we answer to and advertise (RFC 3261 §20.5). PRACK, UPDATE, MESSAGE, REFER, SUBSCRIBE
+ * and NOTIFY are not handled yet: leaving them out makes nua refuse them with 405. */
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+
+/* RFC 3261 §20.43: warn-code 399 is "miscellaneous warning", the agent a pseudonym. */
+#define SIP_WARNING_NO_INCOMING "399 ponte \"incoming calls are not handled yet\""
+
+/*
+ * Seconds after a hangup (or a final failure) before a handle nua never reported as terminated
+ * is destroyed anyway: longer than any transaction can live (64*T1 = 32 s, RFC 3261 §17.1.1.2).
+ */
+#define SIP_REAP_S 40
+
+/*
+ * Bound on ponte_sip_destroy(): nua gives up by itself after 30 s (nua_r_shutdown 500), so
+ * this is only reached if nua itself is stuck.
+ */
+#define SIP_SHUTDOWN_MAX_US (35 * G_USEC_PER_SEC)
+
+struct ponte_sip {
+	const struct ponte_config *cfg;
+	su_root_t *root;
+	GSource *source; /* the root's GSource, attached to the default main context */
+	nua_t *nua;
+	char *contact;	 /* "sip:ADDR:PORT" we listen on */
+	char *from_host; /* host part of our From: the public address, else the listen one */
+	GList *calls;	 /* struct ponte_sip_call *: every call whose handle is not destroyed yet */
+	bool is_closing; /* ponte_sip_destroy() runs: no callback any more */
+	int shutdown_status; /* last nua_r_shutdown status; >= 200 when done */
+};
+
+struct ponte_sip_call {
+	struct ponte_sip *sip;
+	nua_handle_t *nh;
+	const struct ponte_sip_call_ops *ops;
+	void *ctx;
+	char *call_id;
+	guint ring_timer;
+	guint reap_timer;
+	bool is_offerless; /* INVITE without SDP: the ACK carries our answer (RFC 3264 §5) */
+	bool is_answered;  /* a 2xx arrived */
+	bool is_acked;	   /* offerless only: ponte_sip_call_ack() sent the ACK */
+	bool is_ended;	   /* ended() ran or the caller hung up: no callback any more */
+	bool is_hung_up;   /* we sent (or asked nua for) CANCEL or BYE */
+};
+
+/* ---- sofia's logs, redirected to ours ---- */
+
+static char sofia_line[1024];
+static size_t sofia_len;
+static int sofia_level = PONTE_LOG_WARN;
+
+static void sofia_flush(void)
+{
+	if (sofia_len == 0)
+		return;
+	sofia_line[sofia_len] = '\0';
+	ponte_log(sofia_level, MOD, "sofia: %s", sofia_line);
+	sofia_len = 0;
+}
+
+/*
+ * Sofia logs in fragments (a line may take several calls) and without a level, so fragments
+ * are joined into lines here; the level is the one the operator asked for through SOFIA_DEBUG
+ * or a module variable, else only sofia's fatal errors come through (as warnings).
+ */
+static void sofia_logger(void *stream, char const *fmt, va_list ap)
+{
+	char buf[1024];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n < 0)
+		return;
+	for (const char *p = buf; *p != '\0'; p++) {
+		if (*p == '\n' || sofia_len == sizeof(sofia_line) - 1) {
+			sofia_flush();
+			if (*p == '\n')
+				continue;
+		}
+		sofia_line[sofia_len++] = *p;
+	}
+}
+
+static void sofia_log_setup(void)
+{
+	static const char *const env[] = {"SOFIA_DEBUG", "NUA_DEBUG", "NTA_DEBUG", "TPORT_DEBUG",
+					  "TPORT_LOG"};
+	bool is_asked = false;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(env); i++)
+		is_asked |= getenv(env[i]) != NULL;
+	sofia_level = is_asked ? PONTE_LOG_INFO : PONTE_LOG_WARN;
+	/* Modules without a logger of their own fall back to the default log's. */
+	su_log_redirect(NULL, sofia_logger, NULL);
+	/*
+	 * Level 0 (fatal errors only) unless SOFIA_DEBUG sets it; modules with a variable of their
+	 * own (NUA_DEBUG, ...) follow it. su_log_soft_set_level() would do this, but in this
+	 * sofia-sip it does nothing once su_init() has read the environment.
+	 */
+	if (getenv("SOFIA_DEBUG") == NULL)
+		su_log_set_level(su_log_default, 0);
+}
+
+/* ---- helpers ---- */
+
+static const char *sip_str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* An IPv6 literal in brackets, as a URI host (RFC 3261 §25.1); others as they are. */
+static char *uri_host(const char *addr)
+{
+	return strchr(addr, ':') != NULL ? g_strdup_printf("[%s]", addr) : g_strdup(addr);
+}
+
+static bool is_wildcard(const char *addr)
+{
+	return strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0;
+}
+
+/* The body of a message when it is SDP, NUL-terminated (g_free it), else NULL. */
+static char *sdp_body(sip_t const *sip)
+{
+	if (sip == NULL || sip->sip_payload == NULL || sip->sip_payload->pl_len == 0 ||
+	    sip->sip_content_type == NULL || sip->sip_content_type->c_type == NULL ||
+	    g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
+		return NULL;
+	return g_strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+/*
+ * The user part of our From, percent-escaping what RFC 3261 §25.1 does not allow unescaped
+ * there, so a browser's peer id cannot break the header.
+ */
+static char *escape_user(const char *user)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	GString *out = g_string_new(NULL);
+
+	for (const unsigned char *p = (const unsigned char *)user; *p != '\0'; p++) {
+		if (g_ascii_isalnum(*p) || strchr("-_.!~*'()&=+$,", *p) != NULL) {
+			g_string_append_c(out, (char)*p);
+		} else {
+			g_string_append_c(out, '%');
+			g_string_append_c(out, hex[*p >> 4]);
+			g_string_append_c(out, hex[*p & 15]);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* A Call-ID of 128 random bits (RFC 3261 §8.1.1.4 recommends cryptographic randomness). */
+static char *new_call_id(void)
+{
+	uint8_t rnd[16];
+	char *id = g_malloc(2 * sizeof(rnd) + 1);
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (uint8_t)g_random_int();
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	return id;
+}
+
+/*
+ * Whether `to` is a SIP or SIPS URI we can put in a Request-URI and a To header: it parses,
+ * has a host, no headers part (RFC 3261 §19.1.5 forbids them in a Request-URI), and nothing
+ * that could end the header it is written into.
+ */
+static bool is_valid_target(const char *to)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *url;
+	bool is_ok;
+
+	for (const char *p = to; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f)
+			return false;
+	}
+	url = url_make(home, to);
+	is_ok = url != NULL && (url->url_type == url_sip || url->url_type == url_sips) &&
+		url->url_host != NULL && url->url_host[0] != '\0' && url->url_headers == NULL;
+	su_home_deinit(home);
+	return is_ok;
+}
+
+/* ---- calls ---- */
+
+static void call_stop_ring_timer(struct ponte_sip_call *call)
+{
+	if (call->ring_timer != 0)
+		g_source_remove(call->ring_timer);
+	call->ring_timer = 0;
+}
+
+/* Destroy the handle and free the call: nua delivers nothing for this handle afterwards. */
+static void call_release(struct ponte_sip_call *call)
+{
+	struct ponte_sip *sip = call->sip;
+
+	call_stop_ring_timer(call);
+	if (call->reap_timer != 0)
+		g_source_remove(call->reap_timer);
+	log_debug(MOD, "call=%s released", call->call_id);
+	nua_handle_destroy(call->nh);
+	sip->calls = g_list_remove(sip->calls, call);
+	g_free(call->call_id);
+	g_free(call);
+}
+
+static gboolean on_reap(gpointer data)
+{
+	struct ponte_sip_call *call = data;
+
+	call->reap_timer = 0;
+	log_warn(MOD, "call=%s: the stack never finished the call; releasing it", call->call_id);
+	call_release(call);
+	return G_SOURCE_REMOVE;
+}
+
+/* From now on no callback runs for this call; its handle is released later. */
+static void call_silence(struct ponte_sip_call *call)
+{
+	call->is_ended = true;
+	call_stop_ring_timer(call);
+	if (call->reap_timer == 0)
+		call->reap_timer = g_timeout_add_seconds(SIP_REAP_S, on_reap, call);
+}
+
+/* Report the end of the call once, unless the caller hung up or the stack is closing. */
+static void call_end(struct ponte_sip_call *call, int status, const char *reason)
+{
+	if (call->is_ended)
+		return;
+	log_info(MOD, "call=%s ended: %d %s", call->call_id, status, reason);
+	call_silence(call);
+	if (!call->sip->is_closing && call->ops->ended != NULL)
+		call->ops->ended(call->ctx, status, reason);
+}
+
+/* CANCEL before a final response (RFC 3261 §9.1), BYE after a 2xx (§15.1.1). */
+static void call_terminate(struct ponte_sip_call *call)
+{
+	if (call->is_hung_up)
+		return;
+	call->is_hung_up = true;
+	if (!call->is_answered) {
+		nua_cancel(call->nh, TAG_END());
+		return;
+	}
+	/* A 2xx to an offerless INVITE must still be acknowledged before the BYE (§13.2.2.4). */
+	if (call->is_offerless && !call->is_acked) {
+		call->is_acked = true;
+		nua_ack(call->nh, TAG_END());
+	}
+	nua_bye(call->nh, TAG_END());
+}
+
+static gboolean on_ring_timeout(gpointer data)
+{
+	struct ponte_sip_call *call = data;
+
+	call->ring_timer = 0;
+	log_info(MOD, "call=%s unanswered after %d s: cancelling", call->call_id,
+		 call->sip->cfg->sip.ring_timeout);
+	call_terminate(call);
+	call_end(call, 408, "ring timeout");
+	return G_SOURCE_REMOVE;
+}
+
+/* Status codes nua makes up for its own failures (9xx) become a 503 for the caller. */
+static int final_status(int status)
+{
+	return status >= 700 ? 503 : status;
+}
+
+/* The reason phrase of a response, or the standard one when the peer sent none. */
+static const char *final_reason(int status, const char *phrase)
+{
+	const char *std;
+
+	if (status < 700 && phrase != NULL && phrase[0] != '\0')
+		return phrase;
+	std = sip_status_phrase(final_status(status));
+	return std != NULL ? std : "";
+}
+
+/* nua_r_invite: a response to our INVITE. */
+static void call_on_invite_response(struct ponte_sip_call *call, int status, const char *phrase,
+				    sip_t const *sip)
+{
+	g_autofree char *sdp = NULL;
+
+	if (status < 101) /* 100 Trying only says the next hop has it (RFC 3261 §21.1.1) */
+		return;
+	if (status < 200) {
+		if (call->is_ended)
+			return;
+		sdp = sdp_body(sip);
+		log_info(MOD, "call=%s %d %s%s", call->call_id, status, phrase,
+			 sdp != NULL ? " with SDP" : "");
+		if (call->ops->progress != NULL)
+			call->ops->progress(call->ctx, status, phrase, sdp);
+		return;
+	}
+	if (status < 300) {
+		if (call->is_answered) /* a retransmission or another fork's 2xx */
+			return;
+		call->is_answered = true;
+		call_stop_ring_timer(call);
+		if (call->is_ended) {
+			/* The 2xx crossed our CANCEL: the call exists now, end it (§9.1). */
+			log_info(MOD, "call=%s answered after the hangup: BYE", call->call_id);
+			call->is_hung_up = false;
+			call_terminate(call);
+			return;
+		}
+		sdp = sdp_body(sip);
+		log_info(MOD, "call=%s answered: %d %s%s", call->call_id, status, phrase,
+			 sdp != NULL ? " with SDP" : "");
+		if (call->ops->answered != NULL)
+			call->ops->answered(call->ctx, sdp);
+		return;
+	}
+	/*
+	 * A final failure ends the INVITE transaction (nta acknowledges it, RFC 3261 §17.1.1.3)
+	 * and there is no dialog left, so the handle can go now. That also covers 401/407, after
+	 * which nua would keep the handle waiting for nua_authenticate().
+	 */
+	if (status >= 700)
+		log_info(MOD, "call=%s failed in the stack: %d %s", call->call_id, status, phrase);
+	call_end(call, final_status(status), final_reason(status, phrase));
+	call_release(call);
+}
+
+static void call_on_state(struct ponte_sip_call *call, int status, const char *phrase,
+			  tagi_t const *tags)
+{
+	int state = -1;
+
+	tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+	log_debug(MOD, "call=%s state %s (%d %s)", call->call_id,
+		  state >= 0 ? nua_callstate_name((enum nua_callstate)state) : "?", status, phrase);
+	if (state != nua_callstate_terminated)
+		return;
+	/* Terminated without a final error or a BYE: e.g. no ACK could be sent. */
+	call_end(call, status >= 300 ? final_status(status) : 503,
+		 phrase != NULL && phrase[0] != '\0' ? phrase : "terminated");
+	call_release(call);
+}
+
+static void call_on_event(struct ponte_sip_call *call, nua_event_t event, int status,
+			  const char *phrase, nua_handle_t *nh, sip_t const *sip,
+			  tagi_t const *tags)
+{
+	switch (event) {
+	case nua_r_invite:
+		call_on_invite_response(call, status, phrase, sip);
+		break;
+	case nua_i_bye: /* nua has answered 200 (RFC 3261 §15.1.2) */
+		call_end(call, 0, "bye");
+		break;
+	case nua_i_state:
+		call_on_state(call, status, phrase, tags);
+		break;
+	case nua_i_invite:
+		/*
+		 * A re-INVITE: changing the session is not supported yet. 488 leaves the session
+		 * as it was (RFC 3261 §14.2).
+		 */
+		log_info(MOD, "call=%s re-INVITE refused with 488", call->call_id);
+		nua_respond(nh, SIP_488_NOT_ACCEPTABLE,
+			    SIPTAG_WARNING_STR("399 ponte \"re-INVITE is not handled yet\""),
+			    TAG_END());
+		break;
+	default:
+		log_debug(MOD, "call=%s %s %d %s", call->call_id, nua_event_name(event), status,
+			  phrase);
+		break;
+	}
+}
+
+/* ---- requests that are not part of our calls ---- */
+
+static void on_foreign_event(struct ponte_sip *sip, nua_event_t event, int status,
+			     const char *phrase, nua_handle_t *nh, sip_t const *msg,
+			     tagi_t const *tags)
+{
+	int state = -1;
+
+	switch (event) {
+	case nua_i_invite:
+		/*
+		 * Incoming calls are not routed to browsers yet. 480 says "try later" without
+		 * claiming the user does not exist (RFC 3261 §21.4.18); the Warning says why.
+		 * The handle goes when nua reports the transaction terminated.
+		 */
+		log_info(MOD, "incoming INVITE call=%s from %s refused with 480",
+			 msg != NULL && msg->sip_call_id != NULL ? sip_str(msg->sip_call_id->i_id)
+								 : "?",
+			 msg != NULL && msg->sip_from != NULL && msg->sip_from->a_url->url_host
+			     ? msg->sip_from->a_url->url_host
+			     : "?");
+		nua_respond(nh, SIP_480_TEMPORARILY_UNAVAILABLE,
+			    SIPTAG_WARNING_STR(SIP_WARNING_NO_INCOMING), TAG_END());
+		return;
+	case nua_i_state:
+		tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+		if (state == nua_callstate_terminated) {
+			log_debug(MOD, "incoming INVITE done: %d %s", status, phrase);
+			nua_handle_destroy(nh);
+		}
+		return;
+	case nua_i_register:
+	case nua_i_publish:
+	case nua_i_subscribe:
+		/* Methods nua leaves to the application; we serve none of them. */
+		nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(SIP_ALLOW), TAG_END());
+		break;
+	default:
+		/* nua has answered already (e.g. 200 to OPTIONS, RFC 3261 §11.2). */
+		log_debug(MOD, "%s %d %s", nua_event_name(event), status, phrase);
+		break;
+	}
+	/* nua gave us a reference to this handle with the event: drop it. */
+	if (nh != nua_default(sip->nua))
+		nua_handle_destroy(nh);
+}
+
+static void on_nua_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
+			 struct ponte_sip *sip, nua_handle_t *nh, struct ponte_sip_call *call,
+			 sip_t const *msg, tagi_t tags[])
+{
+	phrase = sip_str(phrase);
+	if (event == nua_r_shutdown) {
+		log_debug(MOD, "shutdown: %d %s", status, phrase);
+		sip->shutdown_status = status;
+		return;
+	}
+	if (nh == NULL) {
+		log_debug(MOD, "%s %d %s", nua_event_name(event), status, phrase);
+		return;
+	}
+	if (call != NULL) {
+		call_on_event(call, event, status, phrase, nh, msg, tags);
+		return;
+	}
+	if (sip->is_closing) /* nua_shutdown() answers pending requests itself */
+		return;
+	on_foreign_event(sip, event, status, phrase, nh, msg, tags);
+}
+
+/* ---- the stack ---- */
+
+/*
+ * The URL nta binds one transport with. nta binds to maddr and writes the host part in Via and
+ * Contact: with a public address behind a 1:1 NAT, the public one goes in the host part (RFC
+ * 3261 §18.2.1, §20.10). One URL per transport: the "transport=udp,tcp" list form crashes this
+ * sofia-sip (1.12.11) when the bind fails.
+ */
+static char *bind_url(const struct ponte_config *cfg, const char *transport)
+{
+	g_autofree char *listen = uri_host(cfg->sip.listen);
+
+	if (cfg->sip.public_address[0] != '\0') {
+		g_autofree char *pub = uri_host(cfg->sip.public_address);
+
+		return g_strdup_printf("sip:%s:%d;maddr=%s;transport=%s", pub, cfg->sip.port,
+				       listen, transport);
+	}
+	return g_strdup_printf("sip:%s:%d;transport=%s", listen, cfg->sip.port, transport);
+}
+
+int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, char **why)
+{
+	struct ponte_sip *sip;
+	g_autofree char *url = NULL, *url2 = NULL;
+	g_autofree char *listen = NULL;
+	const char *ua = cfg->sip.user_agent;
+	int rc;
+
+	*out = NULL;
+	*why = NULL;
+	if (cfg->sip.transports[0] == NULL) {
+		*why = g_strdup("sip.transports: no transport");
+		return -EINVAL;
+	}
+	su_init();
+	sofia_log_setup();
+
+	sip = g_new0(struct ponte_sip, 1);
+	sip->cfg = cfg;
+	listen = uri_host(cfg->sip.listen);
+	sip->contact = g_strdup_printf("sip:%s:%d", listen, cfg->sip.port);
+	if (cfg->sip.public_address[0] != '\0')
+		sip->from_host = uri_host(cfg->sip.public_address);
+	else if (!is_wildcard(cfg->sip.listen))
+		sip->from_host = g_strdup(listen);
+	else /* From is not used for routing: a reserved name will do (RFC 2606) */
+		sip->from_host = g_strdup("ponte.invalid");
+
+	sip->root = su_glib_root_create(sip);
+	if (sip->root == NULL) {
+		*why = g_strdup("cannot create the sofia-sip root");
+		rc = -ENOMEM;
+		goto fail_root;
+	}
+	/* Run nua on this thread, in this loop (see the top of the file). */
+	su_root_threading(sip->root, 0);
+	sip->source = su_glib_root_gsource(sip->root);
+	g_source_attach(sip->source, NULL);
+
+	/*
+	 * The schema allows one or two transports, no duplicates. nua takes one NUTAG_URL (the
+	 * last) and one NUTAG_SIPS_URL, and binds each with its own nta_agent_add_tport(); a
+	 * "sip:" URI in the second one is bound as plain SIP.
+	 */
+	if (cfg->sip.transports[1] == NULL) {
+		url = bind_url(cfg, cfg->sip.transports[0]);
+	} else {
+		url = bind_url(cfg, "udp");
+		url2 = bind_url(cfg, "tcp");
+	}
+	errno = 0;
+	sip->nua =
+	    nua_create(sip->root, on_nua_event, sip, NUTAG_URL(url),
+		       TAG_IF(url2 != NULL, NUTAG_SIPS_URL(url2)), NUTAG_MEDIA_ENABLE(0),
+		       /* Replace nua's lists (the first SIP_NONE drops its defaults). */
+		       SIPTAG_ALLOW(SIP_NONE), SIPTAG_ALLOW_STR(SIP_ALLOW),
+		       /* No 100rel or session timers until we handle PRACK and UPDATE/re-INVITE. */
+		       SIPTAG_SUPPORTED(SIP_NONE), NUTAG_SESSION_TIMER(0),
+		       /* Our own ring timer cancels unanswered calls, not nua's invite timer. */
+		       NUTAG_INVITE_TIMER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+		       NUTAG_ENABLEMESSAGE(0), TAG_IF(ua[0] != '\0', SIPTAG_USER_AGENT_STR(ua)),
+		       TAG_IF(ua[0] == '\0', SIPTAG_USER_AGENT(SIP_NONE)), TAG_END());
+	if (sip->nua == NULL) {
+		rc = errno != 0 ? -errno : -EADDRNOTAVAIL;
+		*why =
+		    g_strdup_printf("cannot listen on %s%s%s: %s", url, url2 != NULL ? " and " : "",
+				    url2 != NULL ? url2 : "", g_strerror(-rc));
+		goto fail_nua;
+	}
+	log_info(MOD, "listening on %s (%s%s%s)%s%s", sip->contact, url, url2 != NULL ? ", " : "",
+		 url2 != NULL ? url2 : "",
+		 cfg->sip.public_address[0] != '\0' ? ", public address " : "",
+		 cfg->sip.public_address);
+	*out = sip;
+	return 0;
+
+fail_nua:
+	g_source_destroy(sip->source);
+	su_root_destroy(sip->root);
+fail_root:
+	g_free(sip->contact);
+	g_free(sip->from_host);
+	g_free(sip);
+	su_deinit();
+	return rc;
+}
+
+static gboolean on_pump_tick(gpointer unused)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+/* Run the loop until nua_r_shutdown reports the end, or for max_us. The tick keeps an idle
+ * loop from sleeping past the deadline. */
+static void pump_shutdown(struct ponte_sip *sip, gint64 max_us)
+{
+	gint64 deadline = g_get_monotonic_time() + max_us;
+	guint tick = g_timeout_add(100, on_pump_tick, NULL);
+
+	while (sip->shutdown_status < 200 && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
+}
+
+void ponte_sip_destroy(struct ponte_sip *sip)
+{
+	if (sip == NULL)
+		return;
+	sip->is_closing = true;
+	for (GList *l = sip->calls; l != NULL; l = l->next) {
+		struct ponte_sip_call *call = l->data;
+
+		call_stop_ring_timer(call);
+		call->is_ended = true;
+	}
+
+	/*
+	 * nua_shutdown() cancels or hangs up the calls left and answers pending requests; it
+	 * reports nua_r_shutdown >= 200 once nothing is pending, or 500 after 30 s, and
+	 * nua_destroy() refuses to run before that. So this waits for the slowest transaction: a
+	 * peer that stays silent (no 1xx to allow a CANCEL, no answer to a BYE) holds it until its
+	 * timeout (64*T1 = 32 s, RFC 3261 §17.1.1.2) or nua's 30 s. Destroying the handles does
+	 * not cut this short: nua still waits for their transactions.
+	 */
+	nua_shutdown(sip->nua);
+	pump_shutdown(sip, SIP_SHUTDOWN_MAX_US);
+	while (sip->calls != NULL)
+		call_release(sip->calls->data);
+	if (sip->shutdown_status < 200) {
+		/* Leak the stack rather than free memory nua may still use. */
+		log_error(MOD, "the SIP stack did not shut down in time; leaving it");
+		return;
+	}
+	nua_destroy(sip->nua);
+	g_source_destroy(sip->source);
+	su_root_destroy(sip->root);
+	sofia_flush();
+	su_deinit();
+	log_info(MOD, "stopped (%s)", sip->contact);
+	g_free(sip->contact);
+	g_free(sip->from_host);
+	g_free(sip);
+}
+
+const char *ponte_sip_contact(const struct ponte_sip *sip)
+{
+	return sip->contact;
+}
+
+int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
+		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out)
+{
+	struct ponte_sip_call *call;
+	g_autofree char *user = NULL;
+	g_autofree char *from = NULL;
+	g_autofree char *to_hdr = NULL;
+
+	*out = NULL;
+	if (to == NULL || !is_valid_target(to))
+		return -EINVAL;
+	user = escape_user(from_user != NULL && from_user[0] != '\0' ? from_user : "ponte");
+	from = g_strdup_printf("<sip:%s@%s>", user, sip->from_host);
+	/* Brackets keep URI parameters out of the header's parameters (RFC 3261 §20.10). */
+	to_hdr = g_strdup_printf("<%s>", to);
+
+	call = g_new0(struct ponte_sip_call, 1);
+	call->sip = sip;
+	call->ops = ops;
+	call->ctx = ctx;
+	call->call_id = new_call_id();
+	call->is_offerless = sdp == NULL;
+	call->nh = nua_handle(sip->nua, call, NUTAG_URL(to), SIPTAG_TO_STR(to_hdr),
+			      SIPTAG_FROM_STR(from), TAG_END());
+	if (call->nh == NULL) {
+		g_free(call->call_id);
+		g_free(call);
+		return -ENOMEM;
+	}
+	/* Our Call-ID, so that ponte_sip_call_id() has it before the INVITE leaves. */
+	nua_invite(call->nh, SIPTAG_CALL_ID_STR(call->call_id),
+		   /* An offerless INVITE's answer goes in the ACK: the caller sends it. */
+		   NUTAG_AUTOACK(sdp != NULL),
+		   TAG_IF(sdp != NULL, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		   TAG_IF(sdp != NULL, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	if (sip->cfg->sip.ring_timeout > 0)
+		call->ring_timer =
+		    g_timeout_add((guint)sip->cfg->sip.ring_timeout * 1000, on_ring_timeout, call);
+	sip->calls = g_list_prepend(sip->calls, call);
+	log_info(MOD, "call=%s INVITE %s from %s%s", call->call_id, to, from,
+		 sdp == NULL ? " (offerless)" : "");
+	*out = call;
+	return 0;
+}
+
+int ponte_sip_call_ack(struct ponte_sip_call *call, const char *sdp)
+{
+	if (call->is_ended || !call->is_answered)
+		return -EINVAL;
+	if (!call->is_offerless || call->is_acked)
+		return -EALREADY;
+	call->is_acked = true;
+	nua_ack(call->nh, TAG_IF(sdp != NULL, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		TAG_IF(sdp != NULL, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	return 0;
+}
+
+void ponte_sip_hangup(struct ponte_sip_call *call)
+{
+	if (call == NULL || call->is_ended)
+		return;
+	log_info(MOD, "call=%s hung up (%s)", call->call_id, call->is_answered ? "BYE" : "CANCEL");
+	call_silence(call);
+	call_terminate(call);
+}
+
+const char *ponte_sip_call_id(const struct ponte_sip_call *call)
+{
+	return call->call_id;
+}
