@@ -12,6 +12,7 @@
 #include "http.h"
 #include "mediaio.h"
 #include "sctp.h"
+#include "sip.h"
 #include "ponte-configs.h"
 #include "log.h"
 #include "signaling.h"
@@ -24,6 +25,7 @@ struct daemon {
 	struct ponte_dp *dp;
 	struct ponte_dtls_cert *cert;
 	struct ponte_gateway *gw;
+	struct ponte_sip *sip;
 	int nb_stops;
 };
 
@@ -69,8 +71,19 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 	}
 	if (rc != 0)
 		return rc;
+	if (cfg->sip.enabled) {
+		char *why = NULL;
+
+		rc = ponte_sip_create(cfg, &d->sip, &why);
+		if (rc != 0) {
+			log_error("daemon", "sip: %s", why != NULL ? why : g_strerror(-rc));
+			g_free(why);
+			return rc;
+		}
+		log_info("daemon", "SIP at %s", ponte_sip_contact(d->sip));
+	}
 	env = (struct ponte_session_env){.cfg = cfg, .dp = d->dp, .cert = d->cert};
-	return ponte_gateway_create(&env, d->sig, &d->gw);
+	return ponte_gateway_create(&env, d->sig, d->sip, &d->gw);
 }
 
 static gboolean quit_loop(gpointer loop)
@@ -156,6 +169,7 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 out:
 	ponte_http_destroy(d.http);
 	ponte_gateway_destroy(d.gw);
+	ponte_sip_destroy(d.sip);
 	/* usrsctp cannot start again once stopped: only at the very end. */
 	ponte_sctp_shutdown();
 	ponte_signal_destroy(d.sig);

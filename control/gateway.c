@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bridge.h"
 #include "log.h"
 #include "offload.h"
 #include "room.h"
@@ -20,7 +21,10 @@
 enum service {
 	SVC_ECHO,
 	SVC_RELAY,
+	SVC_SIP,
 };
+
+static const char *const service_names[] = {"echo", "relay", "sip"};
 
 struct gw_session {
 	struct ponte_gateway *gw;
@@ -47,11 +51,13 @@ struct gw_session {
 	unsigned nb_fwds;
 	bool is_offer_pending;
 	bool needs_reoffer;
+	struct ponte_bridge *bridge; /* SVC_SIP */
 };
 
 struct ponte_gateway {
 	struct ponte_session_env env;
 	struct ponte_signal *sig;
+	struct ponte_sip *sip;
 	GHashTable *sessions; /* id -> struct gw_session *, owned */
 	guint watchdog;
 	uint64_t nb_ended;
@@ -252,7 +258,9 @@ static void media_ready(void *ctx, const struct ponte_media_leg *leg)
 	struct gw_session *g = ctx;
 
 	g->is_media_ready = true;
-	if (g->service == SVC_ECHO) {
+	if (g->service == SVC_SIP) {
+		ponte_bridge_media_ready(g->bridge, leg);
+	} else if (g->service == SVC_ECHO) {
 		if (!g->has_flow)
 			g->flow_id = ponte_offload_new_id();
 		if (ponte_offload_echo(g->gw->env.dp, g->flow_id, leg, g->has_flow) == 0)
@@ -282,9 +290,13 @@ static gboolean free_later(gpointer data)
 }
 
 /* End a session: tell its client, stop its media, free it once the current callback chain
- * has unwound (it may be inside one of the session's own callbacks). */
-static void finish(struct gw_session *g, const char *reason)
+ * has unwound (it may be inside one of the session's own callbacks). A SIP status and its
+ * text go along when the end came from the phone's side. */
+static void finish_status(struct gw_session *g, const char *reason, int status, const char *text,
+			  json_t *tx)
 {
+	json_t *ev;
+
 	if (g->is_dead)
 		return;
 	g->is_dead = true;
@@ -293,17 +305,65 @@ static void finish(struct gw_session *g, const char *reason)
 		ponte_offload_remove(g->gw->env.dp, g->flow_id);
 		g->has_flow = false;
 	}
-	send_to(g, json_pack("{s:s, s:s, s:s}", "type", "hungup", "session", g->id, "reason",
-			     reason));
+	if (g->bridge != NULL)
+		ponte_bridge_hangup(g->bridge);
+	ev = json_pack("{s:s, s:s, s:s}", "type", "hungup", "session", g->id, "reason", reason);
+	if (status != 0)
+		json_object_set_new(ev, "status", json_integer(status));
+	if (text != NULL)
+		json_object_set_new(ev, "text", json_string(text));
+	if (g->conn != NULL)
+		ponte_signal_send(g->conn, ev, tx);
+	else
+		json_decref(ev);
 	log_info("gateway", "session=%s hung up: %s", g->id, reason);
 	if (g->service == SVC_RELAY)
 		relay_update(g->gw, g->room);
 	g->free_idle = g_idle_add(free_later, g);
 }
 
+static void finish(struct gw_session *g, const char *reason)
+{
+	finish_status(g, reason, 0, NULL, NULL);
+}
+
 static void on_ended(void *ctx, const char *reason)
 {
 	finish(ctx, reason);
+}
+
+/* ---- SIP bridge callbacks ---- */
+
+static void bridge_event(void *ctx, json_t *obj)
+{
+	send_to(ctx, obj);
+}
+
+static void bridge_answer(void *ctx, const char *sdp)
+{
+	struct gw_session *g = ctx;
+
+	send_to(g, json_pack("{s:s, s:s, s:s}", "type", "answer", "session", g->id, "sdp", sdp));
+}
+
+static void bridge_ended(void *ctx, const char *reason, int status, const char *text)
+{
+	finish_status(ctx, reason, status, text, NULL);
+}
+
+static const struct ponte_bridge_ops bridge_ops = {
+	.event = bridge_event,
+	.answer = bridge_answer,
+	.ended = bridge_ended,
+};
+
+static void on_dc_open(void *ctx, uint16_t stream, const char *label)
+{
+	struct gw_session *g = ctx;
+
+	/* The first channel the browser opens is where messages from the others go. */
+	if (g->dc_stream < 0)
+		g->dc_stream = stream;
 }
 
 static void on_dc_message(void *ctx, uint16_t stream, bool is_binary, const uint8_t *data,
@@ -330,6 +390,7 @@ static const struct ponte_session_ops session_ops = {
 	.candidate = on_candidate,
 	.media_ready = media_ready,
 	.ended = on_ended,
+	.dc_open = on_dc_open,
 	.dc_message = on_dc_message,
 };
 
@@ -339,6 +400,7 @@ static void gw_session_free(gpointer data)
 
 	if (g->free_idle != 0)
 		g_source_remove(g->free_idle);
+	ponte_bridge_destroy(g->bridge);
 	if (g->has_flow)
 		ponte_offload_remove(g->gw->env.dp, g->flow_id);
 	ponte_session_destroy(g->s);
@@ -366,16 +428,27 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 {
 	const char *service = json_string_value(json_object_get(msg, "service"));
 	const char *room = json_string_value(json_object_get(msg, "room"));
+	const char *to = json_string_value(json_object_get(msg, "to"));
 	struct gw_session *g;
-	enum service svc;
+	unsigned svc;
 	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 	int rc;
 
-	if (service == NULL || (strcmp(service, "echo") != 0 && strcmp(service, "relay") != 0)) {
-		ponte_signal_error(conn, tx, "unknown_service", "service must be echo or relay");
+	for (svc = 0; svc < G_N_ELEMENTS(service_names); svc++)
+		if (service != NULL && strcmp(service, service_names[svc]) == 0)
+			break;
+	if (svc == G_N_ELEMENTS(service_names)) {
+		ponte_signal_error(conn, tx, "unknown_service", "service must be echo, relay or sip");
 		return;
 	}
-	svc = strcmp(service, "echo") == 0 ? SVC_ECHO : SVC_RELAY;
+	if (svc == SVC_SIP && gw->sip == NULL) {
+		ponte_signal_error(conn, tx, "sip_disabled", "the SIP side is off (sip.enabled)");
+		return;
+	}
+	if (svc == SVC_SIP && (to == NULL || strncmp(to, "sip:", 4) != 0)) {
+		ponte_signal_error(conn, tx, "bad_request", "to: expected a sip: URI");
+		return;
+	}
 	if (svc == SVC_RELAY &&
 	    (room == NULL || ponte_signal_room_media(conn, room) != PONTE_ROOM_MEDIA_RELAY)) {
 		ponte_signal_error(conn, tx, "not_relay_room",
@@ -418,13 +491,21 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	for (int i = 2; i < 14; i++)
 		g->id[i] = alphabet[g_random_int_range(0, sizeof(alphabet) - 1)];
 	rc = ponte_session_create(&gw->env, g->id, svc == SVC_RELAY, &session_ops, g, &g->s);
+	if (rc == 0 && svc == SVC_SIP) {
+		struct ponte_bridge_env be = {gw->env.cfg, gw->env.dp, gw->sip};
+		const char *from = room != NULL ? ponte_signal_peer_id(conn, room) : NULL;
+
+		rc = ponte_bridge_create(&be, g->s, to, from, &bridge_ops, g, &g->bridge);
+	}
 	if (rc != 0) {
 		ponte_signal_error(conn, tx, "internal", "session: %s", g_strerror(-rc));
+		ponte_session_destroy(g->s);
 		g_free(g);
 		return;
 	}
 	g_hash_table_insert(gw->sessions, g->id, g);
-	log_info("gateway", "session=%s attached service=%s", g->id, service);
+	log_info("gateway", "session=%s attached service=%s%s%s", g->id, service,
+		 to != NULL ? " to=" : "", to != NULL ? to : "");
 	ponte_signal_send(conn, json_pack("{s:s, s:s, s:s}", "type", "attached", "session", g->id,
 					  "service", service),
 			  tx);
@@ -443,6 +524,14 @@ static void req_offer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, 
 		return;
 	if (sdp == NULL) {
 		ponte_signal_error(conn, tx, "bad_request", "sdp: missing");
+		return;
+	}
+	if (g->service == SVC_SIP) {
+		/* The answer comes when the phone answers (bridge_answer). */
+		rc = ponte_bridge_offer(g->bridge, sdp, err, sizeof(err));
+		if (rc != 0)
+			ponte_signal_error(conn, tx, rc == -EALREADY ? "bad_request" : "bad_sdp",
+					   "%s", rc == -EALREADY ? "a call takes one offer" : err);
 		return;
 	}
 	rc = ponte_session_offer(g->s, sdp, &answer, err, sizeof(err));
@@ -510,7 +599,7 @@ static void req_hangup(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	struct gw_session *g = find(gw, conn, msg, tx);
 
 	if (g != NULL)
-		finish(g, "hangup");
+		finish_status(g, "hangup", 0, NULL, tx);
 }
 
 static const struct {
@@ -554,9 +643,23 @@ static void on_conn_gone(void *ctx, struct ponte_signal_conn *conn)
 	}
 }
 
+static bool on_conn_busy(void *ctx, struct ponte_signal_conn *conn)
+{
+	struct ponte_gateway *gw = ctx;
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, gw->sessions);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((struct gw_session *)v)->conn == conn && !((struct gw_session *)v)->is_dead)
+			return true;
+	return false;
+}
+
 static const struct ponte_signal_services services = {
 	.request = on_request,
 	.conn_gone = on_conn_gone,
+	.conn_busy = on_conn_busy,
 };
 
 /* Media timeout: a session whose flow saw nothing for webrtc.consent_timeout seconds (the
@@ -574,8 +677,16 @@ static gboolean watchdog(gpointer data)
 		struct gw_session *g = v;
 		struct ponte_flow_stats st;
 
-		if (g->is_dead || !g->has_flow ||
-		    ponte_offload_stats(gw->env.dp, g->flow_id, &st) != 0 || st.last_in_ns == 0)
+		struct ponte_flow_stats unused;
+
+		if (g->is_dead)
+			continue;
+		/* A SIP call: the browser's side is the flow toward the phone. */
+		if (g->bridge != NULL ? ponte_bridge_stats(g->bridge, &st, &unused) != 0
+				      : !g->has_flow ||
+						ponte_offload_stats(gw->env.dp, g->flow_id, &st) != 0)
+			continue;
+		if (st.last_in_ns == 0)
 			continue;
 		if (now > st.last_in_ns && now - st.last_in_ns > limit)
 			finish(g, "media-timeout");
@@ -584,12 +695,13 @@ static gboolean watchdog(gpointer data)
 }
 
 int ponte_gateway_create(const struct ponte_session_env *env, struct ponte_signal *sig,
-			 struct ponte_gateway **out)
+			 struct ponte_sip *sip, struct ponte_gateway **out)
 {
 	struct ponte_gateway *gw = g_new0(struct ponte_gateway, 1);
 
 	gw->env = *env;
 	gw->sig = sig;
+	gw->sip = sip;
 	gw->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_session_free);
 	gw->watchdog = g_timeout_add_seconds(1, watchdog, gw);
 	ponte_signal_set_services(sig, &services, gw);
@@ -623,8 +735,15 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 		struct gw_session *g = v;
 		struct ponte_flow_stats st;
 		json_t *e = json_pack("{s:s, s:s, s:b}", "session", g->id, "service",
-				      g->service == SVC_ECHO ? "echo" : "relay", "media",
-				      g->is_media_ready);
+				      service_names[g->service], "media", g->is_media_ready);
+		struct ponte_flow_stats to_phone, from_phone;
+
+		if (g->bridge != NULL && ponte_bridge_stats(g->bridge, &to_phone, &from_phone) == 0)
+			json_object_set_new(e, "sip",
+					    json_pack("{s:I, s:I, s:I}", "to_phone",
+						      (json_int_t)to_phone.pkts_out, "from_phone",
+						      (json_int_t)from_phone.rtp_in, "to_browser",
+						      (json_int_t)from_phone.pkts_out));
 
 		if (g->has_flow && ponte_offload_stats(gw->env.dp, g->flow_id, &st) == 0)
 			json_object_set_new(

@@ -9,9 +9,12 @@
 
 struct ponte_gateway;
 
-/* env is copied (its pointers stay borrowed); sig is borrowed and must outlive the gateway. */
+struct ponte_sip;
+
+/* env is copied (its pointers stay borrowed); sig and sip (NULL: no SIP side) are borrowed and
+ * must outlive the gateway. */
 int ponte_gateway_create(const struct ponte_session_env *env, struct ponte_signal *sig,
-			 struct ponte_gateway **out);
+			 struct ponte_sip *sip, struct ponte_gateway **out);
 void ponte_gateway_destroy(struct ponte_gateway *gw);
 unsigned ponte_gateway_nb_sessions(const struct ponte_gateway *gw);
 /* Add "gateway": {sessions, ended, by service, and each session's flow counters}. */

@@ -80,6 +80,9 @@ static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, 
 	struct ponte_ice *ice = data;
 	const uint8_t *pkt = (const uint8_t *)buf;
 
+	/* Seen once under load, while sessions were torn down: no buffer behind a length. */
+	if (pkt == NULL || len == 0)
+		return;
 	switch (ponte_demux_classify(pkt, len)) {
 	case PONTE_PKT_RTP:
 	case PONTE_PKT_RTCP: {

@@ -61,6 +61,11 @@ int ponte_offload_echo(struct ponte_dp *dp, uint64_t id, const struct ponte_medi
 	return ponte_offload_forward(dp, id, leg, &out, 1, is_update);
 }
 
+int ponte_offload_spec(struct ponte_dp *dp, struct ponte_flow_spec *spec, bool is_update)
+{
+	return install(dp, spec, is_update);
+}
+
 int ponte_offload_remove(struct ponte_dp *dp, uint64_t id)
 {
 	return ponte_dp_flow_delete(dp, id);

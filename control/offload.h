@@ -56,6 +56,9 @@ int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_m
 int ponte_offload_echo(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *leg,
 		       bool is_update);
 
+/* A flow built by the caller (a SIP bridge's legs); the spec is wiped after the call. */
+int ponte_offload_spec(struct ponte_dp *dp, struct ponte_flow_spec *spec, bool is_update);
+
 int ponte_offload_remove(struct ponte_dp *dp, uint64_t id);
 int ponte_offload_stats(struct ponte_dp *dp, uint64_t id, struct ponte_flow_stats *st);
 

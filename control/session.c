@@ -41,7 +41,12 @@ struct ponte_session {
 	bool is_relay;
 	unsigned nb_offered; /* sections in our last offer, waiting for the answer; 0: none */
 	struct sdp *base; /* our last answer: what subsequent offers are built on */
+	const struct sdp_codec *codecs; /* NULL: ponte_webrtc_codecs */
+	unsigned nb_codecs;
 	GPtrArray *local_candidates; /* char *, for answers made after gathering */
+	/* DTLS datagrams made before ICE selected a pair (the browser's ClientHello can beat
+	 * its own nomination): sent as soon as there is a pair, not after a retransmit timer. */
+	GPtrArray *dtls_queue; /* GBytes * */
 	uint64_t sdp_version;
 	uint64_t sdp_session_id;
 	struct ponte_media_leg leg;
@@ -74,6 +79,8 @@ static void sctp_channel_open(void *ctx, uint16_t stream, const char *label,
 	struct ponte_session *s = ctx;
 
 	log_info("session", "%s data channel stream=%u label=%s", s->log_name, stream, label);
+	if (s->ops->dc_open != NULL)
+		s->ops->dc_open(s->ctx, stream, label);
 }
 
 static void sctp_message(void *ctx, uint16_t stream, bool is_binary, const uint8_t *data,
@@ -110,7 +117,20 @@ static void dtls_send(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct ponte_session *s = ctx;
 
-	ponte_ice_send(s->ice, pkt, len);
+	if (ponte_ice_send(s->ice, pkt, len) != 0 && s->dtls_queue->len < 32)
+		g_ptr_array_add(s->dtls_queue, g_bytes_new(pkt, len));
+}
+
+static void flush_dtls_queue(struct ponte_session *s)
+{
+	for (guint i = 0; i < s->dtls_queue->len; i++) {
+		GBytes *b = g_ptr_array_index(s->dtls_queue, i);
+		gsize len;
+		const uint8_t *p = g_bytes_get_data(b, &len);
+
+		ponte_ice_send(s->ice, p, len);
+	}
+	g_ptr_array_set_size(s->dtls_queue, 0);
 }
 
 static void dtls_connected(void *ctx, const struct ponte_srtp_key *tx,
@@ -246,6 +266,7 @@ static void ice_state(void *ctx, enum ponte_ice_state st)
 	old = s->leg.port_id;
 	s->leg.port_id = port;
 	ponte_ice_set_media_sink(s->ice, s->env->dp, port);
+	flush_dtls_queue(s);
 	if (s->dtls == NULL && start_dtls(s) != 0) {
 		end(s, "dtls-failed");
 		return;
@@ -413,8 +434,8 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 		.fingerprint = fp,
 		.setup = cfg->webrtc.dtls_setup == PONTE_DTLS_SETUP_ACTIVE ? SDP_SETUP_ACTIVE
 									   : SDP_SETUP_PASSIVE,
-		.codecs = ponte_webrtc_codecs,
-		.nb_codecs = ponte_webrtc_nb_codecs,
+		.codecs = s->codecs != NULL ? s->codecs : ponte_webrtc_codecs,
+		.nb_codecs = s->codecs != NULL ? s->nb_codecs : ponte_webrtc_nb_codecs,
 		.extmaps = ponte_webrtc_extmaps,
 		.nb_extmaps = ponte_webrtc_nb_extmaps,
 		.has_datachannel = true,
@@ -525,6 +546,13 @@ int ponte_session_answer(struct ponte_session *s, const char *text, char *err, s
 	return rc;
 }
 
+void ponte_session_set_codecs(struct ponte_session *s, const struct sdp_codec *codecs,
+			      unsigned nb)
+{
+	s->codecs = codecs;
+	s->nb_codecs = nb;
+}
+
 int ponte_session_candidate(struct ponte_session *s, const char *candidate)
 {
 	if (candidate == NULL || candidate[0] == '\0') {
@@ -569,6 +597,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 	snprintf(s->log_name, sizeof(s->log_name), "session=%s", id);
 	ip.log_name = s->log_name;
 	s->local_candidates = g_ptr_array_new_with_free_func(g_free);
+	s->dtls_queue = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	s->sdp_session_id = ((uint64_t)g_random_int() << 30) ^ g_random_int();
 	for (int k = 0; k < PONTE_LEG_NB_SLOTS; k++)
 		s->gw_ssrc[k] = random_ssrc();
@@ -584,6 +613,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 	}
 	rc = ponte_ice_create(&ip, &ice_ops, s, &s->ice);
 	if (rc != 0) {
+		g_ptr_array_free(s->dtls_queue, TRUE);
 		g_ptr_array_free(s->local_candidates, TRUE);
 		g_free(s);
 		return rc;
@@ -608,6 +638,7 @@ void ponte_session_destroy(struct ponte_session *s)
 		ponte_dp_port_close(s->env->dp, s->leg.port_id);
 	explicit_bzero(&s->leg, sizeof(s->leg));
 	g_ptr_array_free(s->local_candidates, TRUE);
+	g_ptr_array_free(s->dtls_queue, TRUE);
 	sdp_free(s->base);
 	g_free(s->remote_ufrag);
 	g_free(s->fp_alg);

@@ -34,6 +34,8 @@ struct ponte_session_ops {
 	/* The session is over (reason as in docs/signaling.md: ice-failed, consent-lost,
 	 * dtls-failed); the owner destroys it. */
 	void (*ended)(void *ctx, const char *reason);
+	/* The browser opened a data channel on stream; may be NULL. */
+	void (*dc_open)(void *ctx, uint16_t stream, const char *label);
 	/* A data channel message (string or binary); may be NULL. */
 	void (*dc_message)(void *ctx, uint16_t stream, bool is_binary, const uint8_t *data,
 			   size_t len);
@@ -67,6 +69,12 @@ int ponte_session_reoffer(struct ponte_session *s, const struct sdp_extra_stream
 
 /* The browser's answer to our last offer; -EINVAL (with err) when it does not fit it. */
 int ponte_session_answer(struct ponte_session *s, const char *sdp, char *err, size_t errlen);
+
+/* Answer with these codecs instead of the gateway's full table (a SIP bridge: what the phone
+ * chose). The table is borrowed until the next offer is answered. */
+struct sdp_codec;
+void ponte_session_set_codecs(struct ponte_session *s, const struct sdp_codec *codecs,
+			      unsigned nb);
 
 /* A trickled remote candidate; NULL or "" for end of candidates. */
 int ponte_session_candidate(struct ponte_session *s, const char *candidate);

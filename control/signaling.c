@@ -727,6 +727,11 @@ void ponte_signal_tick(struct ponte_signal *sig)
 		if (conn->is_closing || conn->roomless_since_us == 0 ||
 		    now - conn->roomless_since_us < limit)
 			continue;
+		if (sig->svc != NULL && sig->svc->conn_busy != NULL &&
+		    sig->svc->conn_busy(sig->svc_ctx, conn)) {
+			conn->roomless_since_us = now;
+			continue;
+		}
 		conn->is_closing = true;
 		log_info("signal", "conn=%" PRIu64 " closing: no room joined for %d s", conn->id,
 			 sig->cfg->signaling.join_timeout);

@@ -88,6 +88,9 @@ struct ponte_signal_services {
 	bool (*request)(void *ctx, struct ponte_signal_conn *conn, const char *type, json_t *msg,
 			json_t *tx);
 	void (*conn_gone)(void *ctx, struct ponte_signal_conn *conn);
+	/* Whether conn holds something of the service's (a session): then it is not idle even
+	 * without a room, and signaling.join_timeout does not close it. May be NULL. */
+	bool (*conn_busy)(void *ctx, struct ponte_signal_conn *conn);
 };
 
 void ponte_signal_set_services(struct ponte_signal *sig, const struct ponte_signal_services *svc,

@@ -388,13 +388,43 @@ static void test_rate(struct ponte_signal *sig)
 	client_free(a, PONTE_SIGNAL_CLOSED);
 }
 
+static bool svc_request(void *ctx, struct ponte_signal_conn *conn, const char *type,
+			json_t *msg, json_t *tx)
+{
+	/* A service that knows "attach": it answers through the core's helpers. */
+	if (strcmp(type, "attach") != 0)
+		return false;
+	ponte_signal_send(conn, json_pack("{s:s}", "type", "attached"), tx);
+	*(struct ponte_signal_conn **)ctx = conn;
+	return true;
+}
+
+static void svc_gone(void *ctx, struct ponte_signal_conn *conn)
+{
+}
+
+static bool svc_busy(void *ctx, struct ponte_signal_conn *conn)
+{
+	return *(struct ponte_signal_conn **)ctx == conn;
+}
+
+static const struct ponte_signal_services svc = {svc_request, svc_gone, svc_busy};
+
 static void test_join_timeout(struct ponte_signal *sig)
 {
-	struct client *idle, *busy;
+	struct client *idle, *busy, *attached;
+	struct ponte_signal_conn *holder = NULL;
 
 	fake_now = 1000 * G_USEC_PER_SEC;
 	idle = client_new(sig);
 	busy = client_new(sig);
+	attached = client_new(sig);
+	ponte_signal_set_services(sig, &svc, &holder);
+	say(attached, "{\"type\":\"attach\",\"tx\":5}");
+	expect_json(attached, "{\"type\":\"attached\",\"tx\":5}",
+		    "services: an unknown type goes to the service, which replies with tx");
+	say(attached, "{\"type\":\"dance\"}");
+	expect_error(attached, "unknown_type", "services: what no one knows is unknown_type");
 	say(busy, "c:work");
 	fake_now += 9 * G_USEC_PER_SEC;
 	ponte_signal_tick(sig);
@@ -403,10 +433,13 @@ static void test_join_timeout(struct ponte_signal *sig)
 	ponte_signal_tick(sig);
 	CHECK(idle->close_code == 1008, "timeout: roomless connection closed with 1008");
 	CHECK(busy->close_code == 0, "timeout: a connection in a room stays");
+	CHECK(attached->close_code == 0, "timeout: a connection holding a service session stays");
 	ponte_signal_close_all(sig);
 	CHECK(busy->close_code == 1001, "shutdown: close_all closes with 1001");
 	client_free(idle, PONTE_SIGNAL_CLOSED);
 	client_free(busy, PONTE_SIGNAL_CLOSED);
+	client_free(attached, PONTE_SIGNAL_CLOSED);
+	ponte_signal_set_services(sig, NULL, NULL);
 }
 
 int main(void)

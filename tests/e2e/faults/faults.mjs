@@ -39,6 +39,8 @@ http:
   port: ${PORT}
 webrtc:
   consent_timeout: ${CONSENT_TIMEOUT}
+sip:
+  enabled: false
 `);
 const logFile = fs.openSync(path.join(dir, 'ponte.log'), 'w');
 const daemon = spawn(process.argv[2], ['-c', path.join(dir, 'ponte.yaml')],

@@ -54,8 +54,9 @@ class Daemon:
         self.host = host
         self.port = free_port(host) if netns is None else 18080
         self.dir = tempfile.mkdtemp(prefix="ponte-test-")
+        # No SIP stack unless a test asks: tests run in parallel, and 5060 is one port.
         conf = {"http": {"listen": host, "port": self.port},
-                "log": {"level": "debug"}}
+                "log": {"level": "debug"}, "sip": {"enabled": False}}
         for sec, kv in (sections or {}).items():
             conf.setdefault(sec, {}).update(kv)
         self.config = os.path.join(self.dir, "ponte.yaml")

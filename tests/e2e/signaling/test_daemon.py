@@ -63,7 +63,7 @@ def embedded_default(binary):
                              text=True)
         line = ""
         end = time.time() + 10
-        while time.time() < end and "listening" not in line:
+        while time.time() < end and "listening: open" not in line:
             line = p.stderr.readline()
         check("listening: open http://127.0.0.1:8080/" in line,
               "no arguments: embedded default listens on http://127.0.0.1:8080/", line)
@@ -105,7 +105,7 @@ def http_serving(binary):
         dup = tempfile.mkdtemp()
         cfg = os.path.join(dup, "dup.yaml")
         with open(cfg, "w") as f:
-            f.write(f"http:\n  listen: 127.0.0.1\n  port: {d.port}\n")
+            f.write(f"http:\n  listen: 127.0.0.1\n  port: {d.port}\nsip:\n  enabled: false\n")
         r = run([binary, "-c", cfg])
         check(r.returncode == 1 and "cannot listen on 127.0.0.1 port" in r.stderr,
               "port in use: exit 1 with a clear message", r.stderr)

@@ -55,8 +55,8 @@ async def json_proto(d):
     async with websockets.connect(d.ws_url()) as a, websockets.connect(d.ws_url()) as b:
         await a.send(json.dumps({"type": "join", "room": "k3Y", "peer": "alice", "tx": 1}))
         r = json.loads(await recv(a))
-        check(r == {"type": "joined", "room": "k3Y", "peer": "alice", "peers": [], "tx": 1},
-              "json: joined", r)
+        check(r == {"type": "joined", "room": "k3Y", "peer": "alice", "peers": [], "tx": 1,
+                    "media": "p2p"}, "json: joined (media mode of the room)", r)
         await b.send(json.dumps({"type": "join", "room": "k3Y", "peer": "bob"}))
         r = json.loads(await recv(b))
         check(r["type"] == "joined" and r["peers"] == ["alice"], "json: bob sees alice", r)

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+#include "bridge.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "log.h"
+#include "offload.h"
+#include "sip_sdp.h"
+
+enum state {
+	ST_NEW,
+	ST_CALLING, /* INVITE sent */
+	ST_EARLY, /* 18x with SDP: media flows before the answer */
+	ST_ANSWERED,
+	ST_ENDED,
+};
+
+struct ponte_bridge {
+	struct ponte_bridge_env env;
+	struct ponte_session *s; /* borrowed: the owner destroys it after the bridge */
+	const struct ponte_bridge_ops *ops;
+	void *ctx;
+	char *to, *from_user;
+	char *browser_offer;
+	enum state state;
+	struct ponte_sip_call *call;
+	struct sip_sdp_offer offer;
+	struct sip_sdp_answer answer;
+	struct sdp_codec browser_codecs[2];
+	bool has_phone_sdp;
+	bool has_answered_browser;
+	/* The phone's leg: an RTP port and the RTCP port after it (RFC 3550 §11). */
+	uint32_t rtp_port, rtcp_port;
+	struct ponte_addr rtp_local;
+	uint32_t sip_ssrc; /* the browser's stream as the phone sees it */
+	const struct ponte_media_leg *leg; /* the browser's, once media_ready */
+	uint64_t flow_to_phone, flow_from_phone, flow_from_phone_rtcp;
+	bool has_flows;
+	guint watchdog;
+	uint64_t answered_ns; /* CLOCK_MONOTONIC, for the media timeout */
+};
+
+static void end(struct ponte_bridge *b, const char *reason, int status, const char *text)
+{
+	if (b->state == ST_ENDED)
+		return;
+	b->state = ST_ENDED;
+	log_info("bridge", "session=%s call to %s ended: %s %d %s", ponte_session_id(b->s), b->to,
+		 reason, status, text != NULL ? text : "");
+	b->ops->ended(b->ctx, reason, status, text);
+}
+
+static void event(struct ponte_bridge *b, const char *state, int status, const char *reason)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:s}", "type", "call", "session",
+			       ponte_session_id(b->s), "state", state);
+
+	if (status != 0)
+		json_object_set_new(ev, "status", json_integer(status));
+	if (reason != NULL)
+		json_object_set_new(ev, "reason", json_string(reason));
+	b->ops->event(b->ctx, ev);
+}
+
+/* ---- media ---- */
+
+static void set_pt_maps(const struct ponte_bridge *b, struct ponte_flow_output *o, bool to_phone)
+{
+	/* Only the negotiated payload types pass; anything else (CN, RED) is dropped. */
+	memset(o->pt_map, PONTE_PT_DROP, sizeof(o->pt_map));
+	for (unsigned i = 0; i < b->offer.nb_codecs; i++) {
+		const struct sip_sdp_codec *c = &b->offer.codecs[i];
+
+		if (c->phone_pt < 0 ||
+		    ((int)i != b->answer.codec && (int)i != b->answer.te))
+			continue;
+		if (to_phone)
+			o->pt_map[c->browser_pt & 0x7f] = (uint8_t)c->phone_pt;
+		else
+			o->pt_map[c->phone_pt & 0x7f] = (uint8_t)c->browser_pt;
+	}
+}
+
+static int install_flows(struct ponte_bridge *b)
+{
+	const struct ponte_media_leg *leg = b->leg;
+	uint32_t gw_audio = leg->ssrcs[PONTE_SLOT_AUDIO].gw;
+	uint32_t browser_audio = leg->ssrcs[PONTE_SLOT_AUDIO].peer;
+	struct ponte_flow_spec spec;
+	struct ponte_flow_output *o;
+	int rc;
+
+	if (!b->has_flows) {
+		b->flow_to_phone = ponte_offload_new_id();
+		b->flow_from_phone = ponte_offload_new_id();
+		b->flow_from_phone_rtcp = ponte_offload_new_id();
+	}
+	/* Browser -> phone: SRTP in, RTP out of our RTP port, RTCP out of the RTCP port. */
+	ponte_flow_spec_init(&spec, b->flow_to_phone, leg->port_id);
+	spec.srtp = leg->rx;
+	o = ponte_flow_add_output(&spec, b->rtp_port, &b->answer.rtp);
+	o->kinds = PONTE_OUT_RTP;
+	set_pt_maps(b, o, true);
+	o->ssrc_any = b->sip_ssrc;
+	o = ponte_flow_add_output(&spec, b->rtcp_port, &b->answer.rtcp);
+	o->kinds = PONTE_OUT_RTCP;
+	o->ssrc_any = b->sip_ssrc;
+	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
+	if (rc != 0)
+		return rc;
+	/* Phone -> browser: whatever SSRC the phone uses becomes the one announced to the
+	 * browser; reports about our SIP-side stream name the browser's. Symmetric RTP: the
+	 * flows latch to the source the phone really sends from (NAT). */
+	ponte_flow_spec_init(&spec, b->flow_from_phone, b->rtp_port);
+	spec.is_latching = true;
+	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
+	o->srtp = leg->tx;
+	o->kinds = PONTE_OUT_RTP;
+	set_pt_maps(b, o, false);
+	o->ssrc_any = gw_audio;
+	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
+	if (rc != 0)
+		return rc;
+	ponte_flow_spec_init(&spec, b->flow_from_phone_rtcp, b->rtcp_port);
+	spec.is_latching = true;
+	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
+	o->srtp = leg->tx;
+	o->kinds = PONTE_OUT_RTCP;
+	o->ssrc_any = gw_audio;
+	o->nb_ssrc_maps = 1;
+	o->ssrc_maps[0] = (struct ponte_ssrc_map){.from = b->sip_ssrc, .to = browser_audio};
+	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
+	if (rc == 0)
+		b->has_flows = true;
+	return rc;
+}
+
+static void maybe_bridge(struct ponte_bridge *b)
+{
+	int rc;
+
+	if (b->leg == NULL || !b->has_phone_sdp || b->answer.rtp.port == 0 ||
+	    b->state == ST_ENDED)
+		return;
+	rc = install_flows(b);
+	if (rc != 0) {
+		log_warn("bridge", "session=%s flows: %s", ponte_session_id(b->s), g_strerror(-rc));
+		end(b, "internal", 500, "cannot install media flows");
+		return;
+	}
+	log_info("bridge", "session=%s media bridged to %s", ponte_session_id(b->s), b->to);
+}
+
+/* Media timeout on the phone's side: an answered call whose phone sends nothing. */
+static gboolean watchdog(gpointer data)
+{
+	struct ponte_bridge *b = data;
+	struct ponte_flow_stats st;
+	uint64_t now = (uint64_t)g_get_monotonic_time() * 1000ull;
+	uint64_t limit = (uint64_t)b->env.cfg->sip.media_timeout * 1000000000ull;
+
+	if (b->state != ST_ANSWERED || !b->has_flows ||
+	    ponte_offload_stats(b->env.dp, b->flow_from_phone, &st) != 0)
+		return G_SOURCE_CONTINUE;
+	/* A phone that never sent anything is timed from the answer. */
+	if (st.last_in_ns == 0)
+		st.last_in_ns = b->answered_ns;
+	if (now > st.last_in_ns && now - st.last_in_ns > limit) {
+		ponte_sip_hangup(b->call);
+		b->call = NULL;
+		end(b, "media-timeout", 0, "no RTP from the phone");
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- the SIP call ---- */
+
+static void answer_browser(struct ponte_bridge *b, const char *phone_sdp)
+{
+	char err[SDP_ERR_LEN] = "";
+	char *answer = NULL;
+	unsigned n;
+
+	if (phone_sdp == NULL || b->has_answered_browser)
+		return;
+	if (sip_sdp_read_answer(phone_sdp, &b->offer, &b->answer, err, sizeof(err)) != 0) {
+		log_warn("bridge", "session=%s phone SDP: %s", ponte_session_id(b->s), err);
+		ponte_sip_hangup(b->call);
+		b->call = NULL;
+		end(b, "bad-sdp", 488, err);
+		return;
+	}
+	b->has_phone_sdp = true;
+	n = sip_sdp_browser_codecs(&b->offer, &b->answer, b->browser_codecs);
+	ponte_session_set_codecs(b->s, b->browser_codecs, n);
+	if (ponte_session_offer(b->s, b->browser_offer, &answer, err, sizeof(err)) != 0) {
+		ponte_sip_hangup(b->call);
+		b->call = NULL;
+		end(b, "bad-sdp", 488, err);
+		return;
+	}
+	b->has_answered_browser = true;
+	b->ops->answer(b->ctx, answer);
+	g_free(answer);
+	maybe_bridge(b);
+}
+
+static void on_progress(void *ctx, int status, const char *reason, const char *sdp)
+{
+	struct ponte_bridge *b = ctx;
+
+	if (sdp != NULL && b->state == ST_CALLING) {
+		b->state = ST_EARLY;
+		event(b, "early", status, reason);
+		answer_browser(b, sdp);
+		return;
+	}
+	event(b, status == 180 || status == 183 ? "ringing" : "trying", status, reason);
+}
+
+static void on_answered(void *ctx, const char *sdp)
+{
+	struct ponte_bridge *b = ctx;
+
+	b->state = ST_ANSWERED;
+	b->answered_ns = (uint64_t)g_get_monotonic_time() * 1000ull;
+	event(b, "answered", 200, "OK");
+	answer_browser(b, sdp);
+	if (!b->has_phone_sdp && b->state != ST_ENDED) {
+		ponte_sip_hangup(b->call);
+		b->call = NULL;
+		end(b, "bad-sdp", 488, "the phone answered without SDP");
+	}
+}
+
+static void on_ended(void *ctx, int status, const char *reason)
+{
+	struct ponte_bridge *b = ctx;
+
+	b->call = NULL;
+	if (status == 0)
+		end(b, "remote-bye", 0, reason);
+	else
+		end(b, "sip-status", status, reason);
+}
+
+static const struct ponte_sip_call_ops call_ops = {
+	.progress = on_progress,
+	.answered = on_answered,
+	.ended = on_ended,
+};
+
+/* An even RTP port and the odd one after it, in sip.rtp_port_min..max. */
+static int open_rtp_pair(struct ponte_bridge *b)
+{
+	const struct ponte_config *cfg = b->env.cfg;
+	uint32_t span = (uint32_t)(cfg->sip.rtp_port_max - cfg->sip.rtp_port_min) / 2;
+
+	for (int attempt = 0; attempt < 64 && span > 0; attempt++) {
+		uint16_t port = (uint16_t)((cfg->sip.rtp_port_min + 1) / 2 * 2 +
+					   2 * (g_random_int() % span));
+		struct ponte_addr rtp, rtcp;
+
+		if (ponte_addr_parse(&rtp, cfg->sip.rtp_address, port) != 0)
+			return -EINVAL;
+		rtcp = rtp;
+		rtcp.port = (uint16_t)(port + 1);
+		if (ponte_dp_port_open(b->env.dp, &rtp, 0, 0, &b->rtp_port) != 0)
+			continue;
+		if (ponte_dp_port_open(b->env.dp, &rtcp, 0, 0, &b->rtcp_port) != 0) {
+			ponte_dp_port_close(b->env.dp, b->rtp_port);
+			b->rtp_port = 0;
+			continue;
+		}
+		b->rtp_local = rtp;
+		return 0;
+	}
+	return -EADDRINUSE;
+}
+
+int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, size_t errlen)
+{
+	const struct ponte_config *cfg = b->env.cfg;
+	struct sdp *offer = NULL;
+	char *sip_offer = NULL;
+	const char *addr = cfg->sip.public_address[0] ? cfg->sip.public_address
+						       : cfg->sip.rtp_address;
+	int rc;
+
+	if (b->state != ST_NEW)
+		return -EALREADY;
+	rc = sdp_parse(sdp_text, strlen(sdp_text), &offer, err, errlen);
+	if (rc != 0)
+		return -EINVAL;
+	rc = open_rtp_pair(b);
+	if (rc != 0) {
+		snprintf(err, errlen, "no free RTP port pair in sip.rtp_port_min..max");
+		goto out;
+	}
+	rc = sip_sdp_make_offer(cfg, offer, addr, b->rtp_local.port, g_random_int(), &sip_offer,
+				&b->offer, err, errlen);
+	if (rc != 0)
+		goto out;
+	b->browser_offer = g_strdup(sdp_text);
+	rc = ponte_sip_call(b->env.sip, b->to, b->from_user, sip_offer, &call_ops, b, &b->call);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot call '%s': not a SIP URI", b->to);
+		goto out;
+	}
+	b->state = ST_CALLING;
+	event(b, "calling", 0, NULL);
+	log_info("bridge", "session=%s calling %s", ponte_session_id(b->s), b->to);
+out:
+	g_free(sip_offer);
+	sdp_free(offer);
+	return rc;
+}
+
+void ponte_bridge_media_ready(struct ponte_bridge *b, const struct ponte_media_leg *leg)
+{
+	b->leg = leg;
+	maybe_bridge(b);
+}
+
+void ponte_bridge_hangup(struct ponte_bridge *b)
+{
+	if (b->call != NULL) {
+		ponte_sip_hangup(b->call);
+		b->call = NULL;
+	}
+	end(b, "hangup", 0, NULL);
+}
+
+int ponte_bridge_stats(struct ponte_bridge *b, struct ponte_flow_stats *to_phone,
+		       struct ponte_flow_stats *from_phone)
+{
+	if (!b->has_flows)
+		return -ENOENT;
+	ponte_offload_stats(b->env.dp, b->flow_to_phone, to_phone);
+	return ponte_offload_stats(b->env.dp, b->flow_from_phone, from_phone);
+}
+
+int ponte_bridge_create(const struct ponte_bridge_env *env, struct ponte_session *s,
+			const char *to, const char *from_user, const struct ponte_bridge_ops *ops,
+			void *ctx, struct ponte_bridge **out)
+{
+	struct ponte_bridge *b = g_new0(struct ponte_bridge, 1);
+
+	b->env = *env;
+	b->s = s;
+	b->ops = ops;
+	b->ctx = ctx;
+	b->to = g_strdup(to);
+	b->from_user = g_strdup(from_user);
+	do
+		b->sip_ssrc = g_random_int();
+	while (b->sip_ssrc == 0);
+	b->watchdog = g_timeout_add_seconds(1, watchdog, b);
+	*out = b;
+	return 0;
+}
+
+void ponte_bridge_destroy(struct ponte_bridge *b)
+{
+	if (b == NULL)
+		return;
+	g_source_remove(b->watchdog);
+	if (b->call != NULL)
+		ponte_sip_hangup(b->call);
+	if (b->has_flows) {
+		ponte_offload_remove(b->env.dp, b->flow_to_phone);
+		ponte_offload_remove(b->env.dp, b->flow_from_phone);
+		ponte_offload_remove(b->env.dp, b->flow_from_phone_rtcp);
+	}
+	if (b->rtp_port != 0)
+		ponte_dp_port_close(b->env.dp, b->rtp_port);
+	if (b->rtcp_port != 0)
+		ponte_dp_port_close(b->env.dp, b->rtcp_port);
+	g_free(b->to);
+	g_free(b->from_user);
+	g_free(b->browser_offer);
+	g_free(b);
+}
