@@ -4,19 +4,30 @@
 //   call.js       one RTCPeerConnection to one partner (perfect negotiation)
 //   chat.js       text chat with acknowledgements over the call's data channel
 //   media.js      getUserMedia and its errors
-// Calling through the gateway or dialling a SIP phone are meant to be other call classes
-// picked in startCall() (see CALL_MODES), with their own controls next to these.
+//   gateway.js    one RTCPeerConnection to the gateway itself (echo and relay services)
+// The call mode (CALL_MODES) is chosen before the call, by the switch on the page or by the
+// URL (?mode=echo, ?mode=relay; peer-to-peer without one):
+//   p2p    two people in a room call each other; the gateway carries only signaling;
+//   echo   one connection to the gateway, which sends our media and chat back;
+//   relay  the room is relayed ("media": "relay" in the join): one connection to the
+//          gateway, which forwards the media and chat of the room's other members.
+// Dialling a SIP phone is meant to be another entry there.
 //
 // Besides the call's own messages (call.js), partners send each other {bye: true} on hang up
 // and {bye: 'closed'} when the page goes away, so that the other side need not wait for the
 // server's peer-left.
 //
-// Test hook for the end-to-end tests (tests/e2e/browser/p2p.mjs), stable on purpose:
+// Test hook for the end-to-end tests (tests/e2e/browser/*.mjs), stable on purpose:
 //   window.ponte.pc()            the current RTCPeerConnection, or null
 //   window.ponte.state           short state code: 'media' | 'media-error' | 'joining' |
 //                                'waiting' | 'connecting' | 'connected' | 'interrupted' |
 //                                'peer-left' | 'reconnecting' | 'room-full' | 'room-busy' |
-//                                'ended' | 'error'
+//                                'ended' | 'hungup' | 'error'
+//   window.ponte.mode            'p2p' | 'echo' | 'relay'
+//   window.ponte.session         the gateway session id (echo, relay), or null
+//   window.ponte.hungupReason    why the gateway ended the last session ('consent-lost', ...)
+//   window.ponte.channel()       the call's RTCDataChannel, or null
+//   window.ponte.members         the other members of the room (relay), array of peer ids
 //   window.ponte.stateText       the call-state line as shown
 //   window.ponte.sendChat(text)  sends a chat message; returns its log entry
 //   window.ponte.chatLog         array of {id, from: 'me'|'peer'|'system', text, time,
@@ -29,13 +40,48 @@
 
 import { Signaling, signalingUrl } from './signaling.js';
 import { PeerCall } from './call.js';
+import { GatewayCall } from './gateway.js';
 import { Chat } from './chat.js';
 import { getLocalMedia } from './media.js';
 import { newRoomKey, randomId, roomKeyFromHash } from './roomkey.js';
 
-// Only peer-to-peer today; 'gateway' and 'sip' will add entries here.
+// The call modes. A mode with a `service` is a call with the gateway (gateway.js), started
+// as soon as the room is joined; `media` is the room's media mode asked for in the join;
+// `peerName` names, in the chat and under the remote video, whoever is at the other end.
 const CALL_MODES = {
-  p2p: { create: (opts) => new PeerCall(opts) },
+  p2p: {
+    label: 'Peer to peer',
+    peerName: 'partner',
+    create: (opts) => new PeerCall(opts),
+  },
+  echo: {
+    label: 'Echo through the gateway',
+    service: 'echo',
+    peerName: 'echo',
+    create: (opts) => new GatewayCall({ ...opts, service: 'echo', room: null }),
+  },
+  relay: {
+    label: 'Relayed room',
+    service: 'relay',
+    media: 'relay',
+    peerName: 'partner',
+    create: (opts) => new GatewayCall({ ...opts, service: 'relay' }),
+  },
+};
+
+// Why the gateway may end a session (docs/signaling.md), for the notice.
+const HUNGUP_TEXT = {
+  hangup: 'the session was hung up',
+  'ice-failed': 'no network path to the gateway was found (ICE failed)',
+  'consent-lost': 'the gateway stopped hearing from this browser (consent lost)',
+  'dtls-failed': 'the encryption handshake failed (DTLS)',
+  'media-timeout': 'no media reached the gateway for too long',
+  shutdown: 'the gateway is shutting down',
+  closed: 'the signaling connection closed',
+  not_relay_room: 'this room is not relayed by the gateway',
+  unknown_service: 'the gateway does not offer this service',
+  too_many_sessions: 'the gateway has too many sessions',
+  bad_sdp: 'the gateway refused the offer',
 };
 
 // Two people per call in this client; a third one is told the room is busy.
@@ -54,6 +100,7 @@ const STATE_TEXT = {
   'room-full': 'room full',
   'room-busy': 'room busy',
   ended: 'call ended',
+  hungup: 'the gateway ended the call',
   error: 'error',
 };
 
@@ -79,10 +126,12 @@ const ui = {
   chatForm: $('chat-form'),
   chatInput: $('chat-input'),
   chatSend: $('chat-send'),
+  modes: $('modes'),
+  share: $('share'),
 };
 
 const app = {
-  mode: 'p2p',
+  mode: modeFromUrl(),
   roomKey: null,
   peerId: randomId(9),
   localStream: null,
@@ -92,6 +141,8 @@ const app = {
   isInRoom: false, // we asked to be in the room (join sent, no leave since)
   partner: null,
   isPartnerAway: false, // the partner's signaling dropped but the media may still flow
+  members: new Set(), // the room's other members (gateway modes)
+  hungupReason: null,
   call: null,
   chat: new Chat(),
   // Set when the call cannot go on until the user acts: room-full, room-busy, ended, ...
@@ -99,11 +150,21 @@ const app = {
   lastState: null,
 };
 
+function modeFromUrl() {
+  const mode = new URLSearchParams(location.search).get('mode');
+  return mode && Object.hasOwn(CALL_MODES, mode) ? mode : 'p2p';
+}
+
+function isGatewayMode() {
+  return !!CALL_MODES[app.mode].service;
+}
+
 // --- state line ---
 
 function currentState() {
   if (app.stopState) return app.stopState;
   if (!app.sig) return 'media';
+  if (isGatewayMode()) return currentGatewayState();
   // A connected call needs no signaling: it stays "connected" through an outage.
   const isLive = !!app.call && app.call.connectionState === 'connected';
   if (app.sig.state !== 'open' && !isLive) {
@@ -122,6 +183,33 @@ function currentState() {
   }
 }
 
+// A gateway session does not outlive its signaling connection (the gateway ends it with the
+// connection), so there is no "connected through an outage" here.
+function currentGatewayState() {
+  if (app.sig.state !== 'open') {
+    return app.sig.state === 'reconnecting' ? 'reconnecting' : 'joining';
+  }
+  if (!app.isJoined) return 'joining';
+  switch (app.call ? app.call.connectionState : 'new') {
+  case 'connected':
+    return CALL_MODES[app.mode].media === 'relay' && app.members.size === 0
+      ? 'waiting' : 'connected';
+  case 'disconnected':
+  case 'failed':
+    return 'interrupted';
+  default:
+    return 'connecting';
+  }
+}
+
+function remoteCaption() {
+  if (app.mode === 'echo') return app.call ? 'you, through the gateway' : 'no call';
+  if (app.mode === 'relay') {
+    return app.members.size > 0 ? `${[...app.members].join(', ')} (relayed)` : 'no partner yet';
+  }
+  return app.call ? 'partner' : 'no partner yet';
+}
+
 function render() {
   const state = currentState();
   let text = STATE_TEXT[state];
@@ -134,15 +222,15 @@ function render() {
   ui.state.textContent = text;
   ui.state.dataset.state = state;
 
-  const hasCall = !!app.call;
   const audio = app.localStream ? app.localStream.getAudioTracks() : [];
   const video = app.localStream ? app.localStream.getVideoTracks() : [];
   ui.mic.disabled = audio.length === 0;
   ui.cam.disabled = video.length === 0;
   ui.hangup.disabled = !app.isInRoom;
-  ui.callAgain.hidden = state !== 'ended';
+  ui.callAgain.hidden = state !== 'ended' && state !== 'hungup';
   ui.chatInput.disabled = ui.chatSend.disabled = !app.chat.isOpen;
-  ui.remoteCaption.textContent = hasCall ? 'partner' : 'no partner yet';
+  ui.remoteCaption.textContent = remoteCaption();
+  document.body.dataset.mode = app.mode;
   document.body.classList.toggle('in-call', state === 'connected');
 }
 
@@ -204,7 +292,7 @@ function joinRoom() {
   app.isInRoom = true;
   hideNotice();
   render();
-  app.sig.join(app.roomKey, app.peerId).catch(() => {
+  app.sig.join(app.roomKey, app.peerId, { media: CALL_MODES[app.mode].media }).catch(() => {
     // Reported through the 'error' event (onSignalingError) or retried on reconnect.
   });
 }
@@ -212,6 +300,7 @@ function joinRoom() {
 function leaveRoom() {
   app.isInRoom = false;
   app.isJoined = false;
+  app.members = new Set();
   app.sig.leave(app.roomKey);
 }
 
@@ -221,6 +310,10 @@ function onJoined(joined) {
   app.nbJoins += 1;
   app.peerId = joined.peer || app.peerId;
   const others = Array.isArray(joined.peers) ? joined.peers : [];
+  if (isGatewayMode()) {
+    onGatewayJoined(joined, others);
+    return;
+  }
   if (app.partner) {
     // Back after a signaling outage: the call may have survived it, and the partner may be
     // reconnecting too.
@@ -248,6 +341,12 @@ function onJoined(joined) {
 
 function onPeerJoined({ room, peer }) {
   if (room !== app.roomKey || !app.isInRoom) return;
+  if (isGatewayMode()) {
+    app.members.add(peer);
+    if (app.mode === 'relay') app.chat.note(`${peer} joined`);
+    render();
+    return;
+  }
   if (!app.partner) {
     startCall(peer, { waitForOffer: true });
   } else if (peer === app.partner) {
@@ -265,6 +364,11 @@ function onPeerJoined({ room, peer }) {
 }
 
 function onPeerLeft({ room, peer, reason }) {
+  if (room === app.roomKey && isGatewayMode()) {
+    if (app.members.delete(peer) && app.mode === 'relay') app.chat.note(`${peer} left`);
+    render();
+    return;
+  }
   if (room !== app.roomKey || peer !== app.partner) return;
   if (reason !== 'left' && app.call && app.call.connectionState === 'connected') {
     // Its WebSocket dropped, not its call: keep the media going while it reconnects.
@@ -276,6 +380,8 @@ function onPeerLeft({ room, peer, reason }) {
 }
 
 function onMessage({ room, from, data }) {
+  // Through the gateway, calls are negotiated with the gateway, not with room members.
+  if (isGatewayMode()) return;
   if (room !== app.roomKey || !app.isInRoom || !data || typeof data !== 'object') return;
   if (data.bye) {
     if (from === app.partner) onPartnerGone(data.bye === 'closed' ? 'left' : 'hung up');
@@ -346,13 +452,69 @@ function startCall(peer, { waitForOffer }) {
 function onCallState(call, state) {
   if (call !== app.call) return;
   if (state === 'connected') {
-    app.chat.note('connected');
+    app.chat.note(isGatewayMode() ? 'connected to the gateway' : 'connected');
+  } else if (isGatewayMode()) {
+    // The gateway says by itself when the session is over ('hungup').
   } else if (state === 'failed' && (app.isPartnerAway || !app.partner)) {
     onPartnerGone('the connection failed');
     return;
   }
   render();
 }
+
+// --- calls with the gateway ---
+
+function onGatewayJoined(joined, others) {
+  app.members = new Set(others);
+  const mode = CALL_MODES[app.mode];
+  if (mode.media && joined.media && joined.media !== mode.media) {
+    // The room's first member chose its mode; attach would be refused.
+    leaveRoom();
+    app.stopState = 'error';
+    showNotice(`This room is a ${joined.media === 'p2p' ? 'peer-to-peer' : joined.media} room, `
+      + 'not a relayed one: start a new room to have the gateway relay the call.', [
+      { label: 'Start a new room', onClick: newRoom, primary: true },
+    ]);
+    render();
+    return;
+  }
+  // After a reconnect this is a new signaling connection: the gateway ended the session of
+  // the old one with it, so the call starts afresh.
+  if (app.call) endCall();
+  startGatewayCall();
+  render();
+}
+
+function startGatewayCall() {
+  app.hungupReason = null;
+  const call = CALL_MODES[app.mode].create({
+    sig: app.sig,
+    room: app.roomKey,
+    localStream: app.localStream,
+  });
+  app.call = call;
+  call.addEventListener('state', (ev) => onCallState(call, ev.detail.state));
+  call.addEventListener('track', (ev) => onRemoteTrack(ev.detail));
+  call.addEventListener('channel', (ev) => app.chat.attach(ev.detail.channel));
+  call.addEventListener('hungup', (ev) => onGatewayHungup(call, ev.detail));
+  call.start();
+}
+
+function onGatewayHungup(call, { reason, text }) {
+  if (call !== app.call) return;
+  app.hungupReason = reason;
+  const why = HUNGUP_TEXT[reason] || reason;
+  app.chat.note(`the gateway ended the call: ${why}`);
+  endCall();
+  leaveRoom();
+  app.stopState = 'hungup';
+  showNotice(`The gateway ended the call: ${why}${text ? ` (${text})` : ''}.`, [
+    { label: 'Call again', onClick: joinRoom, primary: true },
+  ]);
+  render();
+}
+
+// --- media of either kind of call ---
 
 function onRemoteTrack({ track, streams }) {
   let stream = streams[0];
@@ -445,7 +607,7 @@ function renderChat() {
     if (entry.from === 'me' && !entry.acked) li.classList.add(entry.failed ? 'failed' : 'pending');
     const who = document.createElement('span');
     who.className = 'who';
-    who.textContent = { me: 'you', peer: 'partner', system: '·' }[entry.from];
+    who.textContent = { me: 'you', peer: CALL_MODES[app.mode].peerName, system: '·' }[entry.from];
     const text = document.createElement('span');
     text.className = 'text';
     text.textContent = entry.text;
@@ -460,7 +622,37 @@ function renderChat() {
 
 // --- wiring ---
 
+// The mode switch: one radio button per entry of CALL_MODES. Choosing another mode starts
+// over in it (the page reloads with ?mode=...), keeping the room key for the modes with a
+// partner.
+function renderModes() {
+  const items = Object.entries(CALL_MODES).map(([name, mode]) => {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'mode';
+    input.value = name;
+    input.checked = name === app.mode;
+    input.addEventListener('change', () => {
+      if (input.checked) switchMode(name);
+    });
+    label.append(input, ` ${mode.label}`);
+    return label;
+  });
+  ui.modes.replaceChildren(...items);
+  ui.share.hidden = app.mode === 'echo';
+}
+
+function switchMode(name) {
+  const params = new URLSearchParams(location.search);
+  if (name === 'p2p') params.delete('mode');
+  else params.set('mode', name);
+  const search = params.toString();
+  location.assign(`${location.pathname}${search ? `?${search}` : ''}${location.hash}`);
+}
+
 function wireControls() {
+  renderModes();
   ui.mic.addEventListener('click', () => {
     toggleTracks(app.localStream.getAudioTracks(), ui.mic, 'Mute mic', 'Unmute mic');
   });
@@ -506,6 +698,11 @@ window.ponte = {
   get partner() { return app.partner; },
   get signalingState() { return app.sig ? app.sig.state : 'closed'; },
   get nbJoins() { return app.nbJoins; },
+  get mode() { return app.mode; },
+  get session() { return app.call && app.call.session ? app.call.session : null; },
+  get hungupReason() { return app.hungupReason; },
+  channel: () => (app.call ? app.call.channel : null),
+  get members() { return [...app.members]; },
   dropSignaling: () => app.sig && app.sig.ws && app.sig.ws.close(4001, 'test: dropped'),
 };
 

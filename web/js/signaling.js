@@ -14,6 +14,8 @@
 //   message      {room, from, data}
 //   error        the server's error frame {code, text, tx, room?}; for a join that failed,
 //                detail.room names the room and the room is forgotten (no rejoin)
+//   session      a gateway session frame that answers no request of ours (docs/signaling.md,
+//                "Gateway sessions"): offer, answer, candidate or hungup, with its session id
 
 const PING_INTERVAL_MS = 15000;
 const PONG_TIMEOUT_MS = 10000;
@@ -36,6 +38,7 @@ export class Signaling extends EventTarget {
     this.nextTx = 1;
     this.pending = new Map(); // tx -> {resolve, reject, room?}
     this.rooms = new Map(); // room -> peer id we asked for (rejoined after a reconnect)
+    this.joinMedia = new Map(); // room -> media mode asked for in its join ('relay'), if any
     this.joinedOnce = new Set(); // rooms joined at least once: a later join is a rejoin
     this.timers = { reconnect: 0, ping: 0, pong: 0 };
     this.stopped = true;
@@ -61,9 +64,13 @@ export class Signaling extends EventTarget {
 
   // Joins ROOM as PEER (a random id is chosen by the server when peer is omitted). Resolves
   // with the joined frame; rejects with an Error whose .code is the server's error code.
-  // While disconnected, the join is queued and sent on the next connection.
-  join(room, peer) {
+  // While disconnected, the join is queued and sent on the next connection. MEDIA ('p2p' or
+  // 'relay') asks for the room's media mode; only the room's first member decides it, and the
+  // joined frame's `media` says what the room has.
+  join(room, peer, { media } = {}) {
     this.rooms.set(room, peer);
+    if (media) this.joinMedia.set(room, media);
+    else this.joinMedia.delete(room);
     if (this.state !== 'open') {
       return new Promise((resolve, reject) => {
         const onJoined = (ev) => {
@@ -89,6 +96,7 @@ export class Signaling extends EventTarget {
 
   leave(room) {
     this.rooms.delete(room);
+    this.joinMedia.delete(room);
     this.joinedOnce.delete(room);
     if (this.state !== 'open') return Promise.resolve();
     return this.request({ type: 'leave', room }).catch(() => {});
@@ -101,6 +109,28 @@ export class Signaling extends EventTarget {
     const frame = { type: 'message', room, data };
     if (to) frame.to = to;
     return this.sendFrame(frame);
+  }
+
+  // Sends FRAME (an object with a type) with a fresh tx and resolves with the server's reply
+  // to it, or rejects with an Error whose .code is the server's error code. Used for the
+  // gateway session requests (attach, offer, hangup); fails at once while disconnected.
+  request(frame, room) {
+    const tx = this.nextTx++;
+    return new Promise((resolve, reject) => {
+      if (!this.sendFrame({ ...frame, tx })) {
+        reject(new Error('signaling not connected'));
+        return;
+      }
+      this.pending.set(tx, { resolve, reject, room });
+    });
+  }
+
+  // Sends FRAME as it is, without tx: for frames that need no reply (trickled candidates,
+  // answers to the gateway's offers). Returns false when the socket is not open.
+  sendFrame(frame) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
   }
 
   // --- internals ---
@@ -153,6 +183,7 @@ export class Signaling extends EventTarget {
   sendJoin(room, peer, isRejoin) {
     const frame = { type: 'join', room };
     if (peer) frame.peer = peer;
+    if (this.joinMedia.has(room)) frame.media = this.joinMedia.get(room);
     return this.request(frame, room).then(
       (joined) => {
         if (joined.peer && this.rooms.has(room)) this.rooms.set(room, joined.peer);
@@ -178,23 +209,6 @@ export class Signaling extends EventTarget {
         }
         throw err;
       });
-  }
-
-  request(frame, room) {
-    const tx = this.nextTx++;
-    return new Promise((resolve, reject) => {
-      if (!this.sendFrame({ ...frame, tx })) {
-        reject(new Error('signaling not connected'));
-        return;
-      }
-      this.pending.set(tx, { resolve, reject, room });
-    });
-  }
-
-  sendFrame(frame) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
-    return true;
   }
 
   onFrame(text) {
@@ -225,6 +239,12 @@ export class Signaling extends EventTarget {
       break;
     case 'error':
       this.emit('error', msg);
+      break;
+    case 'offer':
+    case 'answer':
+    case 'candidate':
+    case 'hungup':
+      if (typeof msg.session === 'string') this.emit('session', msg);
       break;
     default:
       console.debug('signaling: ignoring frame', msg);

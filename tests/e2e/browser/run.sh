@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Browser end-to-end test: starts the ponte daemon and two headless Chromium browsers in a
-# private network namespace (nothing leaves it: only lo exists there), then runs p2p.mjs.
+# Browser end-to-end test: starts the ponte daemon in a private network namespace (nothing
+# leaves it: only lo exists there), then runs one test script there, which starts headless
+# Chromium browsers:
 #
-#   run.sh [PONTE]      PONTE: the built daemon (default: $PONTE)
+#   run.sh [PONTE [TEST]]   PONTE: the built daemon (default: $PONTE)
+#                           TEST: p2p (default), echo or relay: runs TEST.mjs
 #
 # Environment: PONTE_WEB_ROOT=DIR serves the client from DIR instead of the one built into the
 # daemon (to try client changes without rebuilding); E2E_OUT=DIR is where the screenshots of
 # the pages, their console and signaling logs and the daemon's log go (default
-# /tmp/ponte-e2e-browser-out, emptied at each run; a given E2E_OUT is never emptied).
+# /tmp/ponte-e2e-browser-out for p2p, /tmp/ponte-e2e-TEST-out for the others, emptied at each
+# run; a given E2E_OUT is never emptied).
 # Needs root (ip netns), /usr/bin/chromium and `npm ci --prefix tests/e2e/browser`.
 # Exit status: the test's.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ponte=${1:-${PONTE:-}}
+name=${2:-p2p}
 
 fail() {
 	echo "run.sh: $*" >&2
 	exit 1
 }
 
-[[ -n $ponte ]] || fail "usage: run.sh PATH-TO-PONTE (or set PONTE)"
+[[ -n $ponte ]] || fail "usage: run.sh PATH-TO-PONTE [p2p|echo|relay] (or set PONTE)"
+[[ $name =~ ^[a-z0-9_-]+$ && -f $here/$name.mjs ]] || fail "no test '$name' ($here/$name.mjs)"
 [[ -x $ponte ]] || fail "$ponte is not an executable"
 ponte=$(realpath "$ponte")
 [[ $(id -u) -eq 0 ]] || fail "needs root for 'ip netns'"
@@ -36,6 +41,7 @@ tmp=$(mktemp -d /tmp/ponte-e2e-browser.XXXXXX)
 out=${E2E_OUT:-}
 if [[ -z $out ]]; then
 	out=/tmp/ponte-e2e-browser-out
+	[[ $name == p2p ]] || out=/tmp/ponte-e2e-$name-out
 	rm -rf "$out"
 fi
 mkdir -p "$out"
@@ -94,6 +100,11 @@ http:
   listen: 127.0.0.1
   port: $port
   web_root: "${PONTE_WEB_ROOT:+$(realpath "$PONTE_WEB_ROOT")}"
+webrtc:
+  addresses: [127.0.0.1]
+  # Short, so that echo.mjs sees a vanished browser dropped within its time limit; a
+  # healthy call must outlast it.
+  consent_timeout: 10
 EOF
 
 ip netns exec "$ns" "$ponte" -c "$tmp/ponte.yaml" >"$out/ponte.log" 2>&1 &
@@ -112,10 +123,10 @@ for _ in $(seq 50); do
 done
 is_up || fail "ponte does not answer on $url"
 
-# p2p.mjs stops itself after 120 s; timeout(1) is the last resort should node itself hang.
-# In the background, so that a signal runs the cleanup at once (bash runs traps only between
-# foreground commands, but interrupts `wait`).
-ip netns exec "$ns" timeout -k 5 170 node "$here/p2p.mjs" --url "$url" --out "$out" &
+# Each script stops itself after at most 120 s; timeout(1) is the last resort should node
+# itself hang. In the background, so that a signal runs the cleanup at once (bash runs traps
+# only between foreground commands, but interrupts `wait`).
+ip netns exec "$ns" timeout -k 5 170 node "$here/$name.mjs" --url "$url" --out "$out" &
 test_pid=$!
 set +e
 wait "$test_pid"

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: MIT
+//
+// What the browser end-to-end tests (p2p.mjs, echo.mjs, relay.mjs) share: the Chromium launch
+// flags, the "ok N - ..." reporting, page logging, screenshots, getStats() sampling and the
+// overall time limit. Each test calls setUp() first.
+
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+export const CONNECT_TIMEOUT_MS = 30_000;
+export const STATS_GAP_MS = 2_000;
+
+// playwright-core 1.65.1's own --disable-features list (chromiumSwitches.ts): a second
+// --disable-features flag would replace it, so ours repeats it and adds
+// WebRtcHideLocalIpsWithMdns, without which host candidates become .local names that do not
+// resolve here.
+const DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding',
+  'ThirdPartyStoragePartitioning', 'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin', 'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled',
+  'PreconnectToSearch', 'msForceBrowserSignIn', 'msEdgeUpdateLaunchServicesPreferredVersion',
+  'WebRtcHideLocalIpsWithMdns',
+];
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', // as root the sandbox cannot start
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+  `--disable-features=${DISABLED_FEATURES.join(',')}`,
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Filled by setUp().
+export const opts = { url: '', out: '/tmp', baseUrl: '' };
+
+// --- reporting ---
+
+let nbPassed = 0;
+let nbFailed = 0;
+
+export function report(isOk, name, detail) {
+  if (isOk) nbPassed += 1;
+  else nbFailed += 1;
+  console.log(`${isOk ? 'ok' : 'not ok'} ${nbPassed + nbFailed} - ${name}`);
+  if (detail) console.log(`# ${String(detail).replace(/\n/g, '\n# ')}`);
+}
+
+export function note(text) {
+  console.log(`# ${String(text).replace(/\n/g, '\n# ')}`);
+}
+
+function finish() {
+  console.log(`${nbPassed} passed, ${nbFailed} failed`);
+  process.exit(nbFailed === 0 && nbPassed > 0 ? 0 : 1);
+}
+
+export class Failure extends Error {}
+
+// Records a check; a failed check throws, which ends its scenario (later checks depend on it).
+export function check(name, isOk, detail) {
+  report(isOk, name, isOk ? undefined : detail);
+  if (!isOk) throw new Failure(name);
+}
+
+export async function checkSoon(name, fn, timeoutMs = CONNECT_TIMEOUT_MS) {
+  let err;
+  try {
+    await fn(timeoutMs);
+  } catch (e) {
+    err = e;
+  }
+  check(name, !err, err && err.message.split('\n')[0]);
+}
+
+// --- set-up and the end ---
+
+const browsers = [];
+export const pages = new Set(); // open pages, for the screenshots of a failed scenario
+const cleanups = []; // functions run at the end, whatever happens
+let overallTimer = null;
+
+// Parses --url and --out, creates the output directory and arms the overall time limit.
+export function setUp(name, overallTimeoutMs) {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      out: { type: 'string', default: '/tmp' },
+    },
+  });
+  if (!values.url) {
+    console.error(`usage: node ${name} --url http://127.0.0.1:PORT [--out DIR]`);
+    process.exit(2);
+  }
+  opts.url = values.url;
+  opts.out = values.out;
+  opts.baseUrl = values.url.replace(/\/+$/, '');
+  mkdirSync(opts.out, { recursive: true });
+  overallTimer = setTimeout(async () => {
+    report(false, `finished within ${overallTimeoutMs / 1000} s`);
+    await tearDown();
+  }, overallTimeoutMs);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, async () => {
+      report(false, `not interrupted (${signal})`);
+      await tearDown();
+    });
+  }
+}
+
+export function onTearDown(fn) {
+  cleanups.push(fn);
+}
+
+async function closeAll() {
+  await Promise.race([
+    Promise.allSettled(browsers.map((browser) => browser.close())),
+    sleep(5000),
+  ]);
+}
+
+// Closes the browsers, runs the cleanups, prints the summary and exits.
+export async function tearDown() {
+  clearTimeout(overallTimer);
+  await closeAll();
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch (err) {
+      note(`cleanup: ${err.message}`);
+    }
+  }
+  finish();
+}
+
+export async function runScenario(name, fn, ...args) {
+  try {
+    await fn(...args);
+  } catch (err) {
+    if (!(err instanceof Failure)) report(false, `${name}: ran to the end`, err.stack);
+    // Leave what each page showed and its state for whoever reads the failure.
+    for (const page of [...pages]) {
+      try {
+        note(`${page.label}: state ${await stateOf(page)}`);
+        await dumpStats(page);
+        await screenshot(page, `${page.label}-failed`);
+        await page.context().close();
+      } catch (e) {
+        note(`${page.label}: ${e.message.split('\n')[0]}`);
+      }
+    }
+  }
+}
+
+// --- browsers ---
+
+export async function launch(name, extraArgs = []) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
+  browsers.push(browser);
+  browser.label = name;
+  return browser;
+}
+
+// For browsers launched another way (a persistent context): closed by tearDown().
+export function adoptBrowser(closable) {
+  browsers.push(closable);
+}
+
+// With isRawAudio, the page's getUserMedia gets echoCancellation, autoGainControl and
+// noiseSuppression turned off, so the fake microphone's tone reaches the wire at its level.
+export async function openPage(browser, name, { isRawAudio = false } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  if (isRawAudio) await context.addInitScript(rawAudioScript);
+  return preparePage(await context.newPage(), name);
+}
+
+// Runs in the page before its own scripts.
+function rawAudioScript() {
+  const md = navigator.mediaDevices;
+  if (!md || !md.getUserMedia) return;
+  const original = md.getUserMedia.bind(md);
+  const raw = { echoCancellation: false, autoGainControl: false, noiseSuppression: false };
+  md.getUserMedia = (constraints = {}) => {
+    const c = { ...constraints };
+    if (c.audio) c.audio = { ...(typeof c.audio === 'object' ? c.audio : {}), ...raw };
+    return original(c);
+  };
+}
+
+export function preparePage(page, name) {
+  const logFile = join(opts.out, `${name}.console.log`);
+  page.on('console', (msg) => appendFileSync(logFile, `${msg.type()}: ${msg.text()}\n`));
+  page.on('pageerror', (err) => {
+    appendFileSync(logFile, `pageerror: ${err.message}\n`);
+    note(`${name}: page error: ${err.message}`);
+  });
+  // The signaling frames go to the same log: the first thing to read when a call fails.
+  page.on('websocket', (ws) => {
+    const log = (dir) => ({ payload }) => appendFileSync(logFile,
+      `ws ${dir} ${String(payload).slice(0, 300).replace(/\r?\n/g, '\\n')}\n`);
+    ws.on('framesent', log('>'));
+    ws.on('framereceived', log('<'));
+    ws.on('close', () => appendFileSync(logFile, 'ws closed\n'));
+  });
+  page.label = name;
+  pages.add(page);
+  page.on('close', () => pages.delete(page));
+  return page;
+}
+
+export function waitState(page, states, timeoutMs = CONNECT_TIMEOUT_MS) {
+  return page.waitForFunction(
+    (wanted) => window.ponte && wanted.includes(window.ponte.state),
+    [].concat(states), { timeout: timeoutMs, polling: 100 });
+}
+
+export async function stateOf(page) {
+  return page.evaluate(() => (window.ponte ? window.ponte.state : 'no test hook'));
+}
+
+export async function screenshot(page, name) {
+  const path = join(opts.out, `${name}.png`);
+  await page.screenshot({ path });
+  note(`screenshot ${path}`);
+}
+
+// --- getStats() ---
+
+// Bytes received so far by kind, summed over inbound-rtp streams.
+export function inboundBytes(page) {
+  return page.evaluate(async () => {
+    const pc = window.ponte && window.ponte.pc();
+    if (!pc) return null;
+    const bytes = { audio: 0, video: 0 };
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind in bytes) bytes[s.kind] += s.bytesReceived || 0;
+    });
+    return bytes;
+  });
+}
+
+// One sample of what a page receives and sends, by kind: the inbound-rtp counters the tests
+// check and the outbound ones for the log, plus the selected candidate pair's addresses.
+export function mediaStats(page) {
+  return page.evaluate(async () => {
+    const pc = window.ponte && window.ponte.pc();
+    if (!pc) return null;
+    const zero = () => ({ bytesReceived: 0, packetsReceived: 0, packetsLost: 0,
+      framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioLevel: 0, totalAudioEnergy: 0,
+      nbStreams: 0, ssrcs: [] });
+    const out = { audio: zero(), video: zero(), sent: { audio: 0, video: 0 }, sentSsrcs: [],
+      transport: null, pair: null };
+    const report = await pc.getStats();
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind in out.sent) {
+        const o = out[s.kind];
+        o.nbStreams += 1;
+        o.ssrcs.push(s.ssrc);
+        for (const k of ['bytesReceived', 'packetsReceived', 'packetsLost', 'framesDecoded',
+          'totalAudioEnergy']) o[k] += s[k] || 0;
+        for (const k of ['frameWidth', 'frameHeight', 'audioLevel']) {
+          o[k] = Math.max(o[k], s[k] || 0);
+        }
+      } else if (s.type === 'outbound-rtp' && s.kind in out.sent) {
+        out.sent[s.kind] += s.bytesSent || 0;
+        out.sentSsrcs.push(s.ssrc);
+      } else if (s.type === 'transport' && s.selectedCandidatePairId) {
+        out.transport = { packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived };
+        const pair = report.get(s.selectedCandidatePairId);
+        const local = pair && report.get(pair.localCandidateId);
+        const remote = pair && report.get(pair.remoteCandidateId);
+        if (local && remote) {
+          out.pair = `${local.address}:${local.port} -> ${remote.address}:${remote.port}`;
+          out.dtls = `${s.tlsVersion || '?'} ${s.dtlsCipher || '?'} ${s.srtpCipher || '?'}`;
+        }
+      }
+    });
+    return out;
+  });
+}
+
+// Prints a page's media counters to the log (for whoever reads a failure).
+export async function dumpStats(page) {
+  try {
+    const st = await mediaStats(page);
+    if (st) note(`${page.label}: getStats ${JSON.stringify(st)}`);
+  } catch (err) {
+    note(`${page.label}: getStats failed: ${err.message.split('\n')[0]}`);
+  }
+}
+
+// Media flows into each page: bytes received are above zero and still growing. "Connected"
+// comes before the first video key frame, so the first sample waits (a bounded time) until
+// every stream has received something; a stream that never does fails below.
+export async function checkMediaFlows(scenario, pagesToCheck) {
+  const hasAll = (b) => b && b.audio > 0 && b.video > 0;
+  for (let waitedMs = 0; waitedMs < 10_000; waitedMs += 250) {
+    if ((await Promise.all(pagesToCheck.map(inboundBytes))).every(hasAll)) break;
+    await sleep(250);
+  }
+  const first = await Promise.all(pagesToCheck.map(inboundBytes));
+  await sleep(STATS_GAP_MS);
+  const second = await Promise.all(pagesToCheck.map(inboundBytes));
+  pagesToCheck.forEach((page, i) => {
+    for (const kind of ['audio', 'video']) {
+      const a = first[i] ? first[i][kind] : 0;
+      const b = second[i] ? second[i][kind] : 0;
+      report(a > 0 && b > a,
+        `${scenario}: ${page.label} receives ${kind} (inbound-rtp bytesReceived ${a} -> ${b})`,
+        a > 0 && b > a ? undefined : 'expected > 0 and growing between two getStats() samples');
+    }
+  });
+}
+
+// Sends TEXT from one page and waits until the other has it and the sender has its ack.
+// The client repeats unacknowledged messages by itself; the test only waits.
+export async function checkChat(scenario, from, to) {
+  const text = `hello from ${from.label} ${Math.random().toString(36).slice(2, 8)}`;
+  await checkSoon(`${scenario}: chat from ${from.label} reaches ${to.label}`, async (timeout) => {
+    const id = await from.evaluate((t) => window.ponte.sendChat(t).id, text);
+    await to.waitForFunction(
+      (t) => window.ponte.chatLog.some((e) => e.from === 'peer' && e.text === t),
+      text, { timeout, polling: 100 });
+    await from.waitForFunction(
+      (i) => window.ponte.chatLog.some((e) => e.id === i && e.acked),
+      id, { timeout: 5000, polling: 100 });
+    const shown = await to.locator('#chat-log').innerText();
+    if (!shown.includes(text)) throw new Error(`"${text}" not shown in the chat log`);
+  });
+}
+
+// --- fake microphone ---
+
+// Writes a WAV file with a steady sine tone (48 kHz mono, 16 bit) into a new temporary
+// directory, for --use-file-for-fake-audio-capture; removed by tearDown(). Chromium loops it.
+export function writeToneWav({ hz = 440, seconds = 10, amplitude = 0.5 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ponte-e2e-tone-'));
+  onTearDown(() => rmSync(dir, { recursive: true, force: true }));
+  const rate = 48000;
+  const nbSamples = rate * seconds;
+  const buf = Buffer.alloc(44 + nbSamples * 2);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(36 + nbSamples * 2, 4);
+  buf.write('WAVE', 8);
+  buf.write('fmt ', 12);
+  buf.writeUInt32LE(16, 16); // fmt chunk size
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(1, 22); // mono
+  buf.writeUInt32LE(rate, 24);
+  buf.writeUInt32LE(rate * 2, 28); // byte rate
+  buf.writeUInt16LE(2, 32); // block align
+  buf.writeUInt16LE(16, 34); // bits per sample
+  buf.write('data', 36);
+  buf.writeUInt32LE(nbSamples * 2, 40);
+  for (let i = 0; i < nbSamples; i++) {
+    const v = Math.round(amplitude * 32767 * Math.sin(2 * Math.PI * hz * i / rate));
+    buf.writeInt16LE(v, 44 + i * 2);
+  }
+  const path = join(dir, `tone-${hz}.wav`);
+  writeFileSync(path, buf);
+  return path;
+}
+
+// --- fake camera ---
+
+// Writes a Y4M video (4:2:0, 30 fps) of a solid RGB colour with a white square moving along
+// the top edge, for --use-file-for-fake-video-capture; removed by tearDown(). The colour tells
+// whose camera a received picture comes from; the square keeps the encoder busy.
+export function writeColourY4m(rgb, { width = 320, height = 240, nbFrames = 30 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ponte-e2e-video-'));
+  onTearDown(() => rmSync(dir, { recursive: true, force: true }));
+  const [r, g, b] = rgb;
+  // ITU-R BT.601, studio range.
+  const y = Math.round(0.257 * r + 0.504 * g + 0.098 * b + 16);
+  const u = Math.round(-0.148 * r - 0.291 * g + 0.439 * b + 128);
+  const v = Math.round(0.439 * r - 0.368 * g - 0.071 * b + 128);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`);
+  const lumaLen = width * height;
+  const chromaLen = (width / 2) * (height / 2);
+  const frameLen = 6 + lumaLen + 2 * chromaLen;
+  const buf = Buffer.alloc(header.length + nbFrames * frameLen);
+  header.copy(buf, 0);
+  const side = 32;
+  for (let f = 0; f < nbFrames; f++) {
+    const base = header.length + f * frameLen;
+    buf.write('FRAME\n', base);
+    const luma = base + 6;
+    buf.fill(y, luma, luma + lumaLen);
+    buf.fill(u, luma + lumaLen, luma + lumaLen + chromaLen);
+    buf.fill(v, luma + lumaLen + chromaLen, luma + lumaLen + 2 * chromaLen);
+    const x0 = Math.round((f / nbFrames) * (width - side));
+    for (let row = 4; row < 4 + side; row++) {
+      buf.fill(235, luma + row * width + x0, luma + row * width + x0 + side);
+    }
+  }
+  const path = join(dir, `colour-${r}-${g}-${b}.y4m`);
+  writeFileSync(path, buf);
+  return path;
+}
+
+// What the remote <video> of a page shows: the mean RGB of a box around its centre.
+export function remoteVideoColour(page) {
+  return page.evaluate(() => {
+    const video = document.getElementById('remote-video');
+    if (!video.videoWidth) return null;
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(video, 0, 0);
+    const w = Math.max(8, Math.floor(canvas.width / 8));
+    const h = Math.max(8, Math.floor(canvas.height / 8));
+    const { data } = ctx.getImageData((canvas.width - w) >> 1, (canvas.height - h) >> 1, w, h);
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      sum[0] += data[i];
+      sum[1] += data[i + 1];
+      sum[2] += data[i + 2];
+    }
+    const n = data.length / 4;
+    return sum.map((x) => Math.round(x / n));
+  });
+}
+
+// The strongest frequency, in Hz, of the audio the remote <video> of a page plays, measured
+// with WebAudio over about a second.
+export function remoteToneHz(page) {
+  return page.evaluate(async () => {
+    const video = document.getElementById('remote-video');
+    const stream = video.srcObject;
+    if (!stream || stream.getAudioTracks().length === 0) return null;
+    const ctx = new AudioContext();
+    await ctx.resume();
+    const source = ctx.createMediaStreamSource(new MediaStream(stream.getAudioTracks()));
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 8192;
+    source.connect(analyser);
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    const sums = new Float64Array(bins.length);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      analyser.getFloatFrequencyData(bins);
+      for (let k = 0; k < bins.length; k++) sums[k] += Math.pow(10, bins[k] / 10);
+    }
+    let best = 1;
+    for (let k = 2; k < sums.length; k++) if (sums[k] > sums[best]) best = k;
+    source.disconnect();
+    await ctx.close();
+    return sums[best] > 0 ? Math.round(best * ctx.sampleRate / analyser.fftSize) : null;
+  });
+}
