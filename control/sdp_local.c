@@ -52,6 +52,7 @@ enum sdp_direction sdp_dir_of(bool send, bool recv)
 	return recv ? SDP_DIR_RECVONLY : SDP_DIR_INACTIVE;
 }
 
+/* The candidate that goes on the m= and c= lines: the first UDP one of component 1. */
 static const struct sdp_candidate *default_candidate(const struct sdp_local *local)
 {
 	for (unsigned i = 0; i < local->nb_candidates; i++) {
@@ -155,7 +156,8 @@ struct sdp_media *sdp_local_section(struct sdp *sdp, const struct sdp_local *loc
 	struct sdp_media *m = sdp_add_media(sdp, type, port, proto);
 	struct sdp_attr *a;
 
-	/* RFC 8839 §5.1 default destination; 9 and 0.0.0.0 when none (RFC 8840 §4.1.1). */
+	/* The default candidate's port and address (RFC 8829 §5.3.2); 9 and 0.0.0.0 when there
+	 * is none (RFC 8838 §5.1). */
 	if (m == NULL || sdp_media_add_conn(sdp, m, strchr(addr, ':') ? "IP6" : "IP4", addr) != 0)
 		return NULL;
 	if (is_tagged) {

@@ -121,9 +121,10 @@ int sdp_reoffer_create(const struct sdp *base, uint64_t version,
 
 		if (t == NULL) {
 			sdp_free(sdp);
-			return sdp_neg_err(err, errlen, -EINVAL, "no accepted %s section to model "
-					   "mid %s on", x->kind == SDP_KIND_AUDIO ? "audio" : "video",
-					   x->mid);
+			return sdp_neg_err(err, errlen, -EINVAL,
+					   "no accepted %s section to model "
+					   "mid %s on",
+					   x->kind == SDP_KIND_AUDIO ? "audio" : "video", x->mid);
 		}
 		n = copy_section(sdp, t, x->is_active ? port : 0, is_stream_attr);
 		if (n == NULL || sdp_add_str(sdp, n, SDP_ATTR_MID, x->mid) != 0 ||

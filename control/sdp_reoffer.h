@@ -13,9 +13,9 @@
 /* A section the gateway adds: one stream it sends, modelled on the base section of its kind. */
 struct sdp_extra_stream {
 	enum sdp_kind kind;
-	const char *mid; /* new and unique in the session */
+	const char *mid;		/* new and unique in the session */
 	struct sdp_local_stream stream; /* msid and SSRCs */
-	bool is_active; /* false: the section stays, disabled */
+	bool is_active;			/* false: the section stays, disabled */
 };
 
 /*
