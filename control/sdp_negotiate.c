@@ -42,7 +42,28 @@ struct section {
 	unsigned nb_kept;
 	enum sdp_direction dir;
 	const struct sdp_local_stream *stream; /* the gateway's stream sent here, if any */
+	/* The pre-RFC 8841 data channel form still offered by some stacks (aiortc 1.4):
+	 * "m=application 9 DTLS/SCTP 5000" with a=sctpmap (draft-ietf-mmusic-sctp-sdp-05). */
+	bool is_legacy_sctp;
 };
+
+/* The legacy form: proto DTLS/SCTP, the format is the SCTP port, a=sctpmap names the use. */
+static bool is_legacy_sctp(const struct sdp_media *om)
+{
+	unsigned pos = 0;
+	const struct sdp_attr *a;
+
+	if (strcmp(om->proto, "DTLS/SCTP") != 0 || om->nb_fmts != 1)
+		return false;
+	for (const char *c = om->fmts[0]; *c != '\0'; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	while ((a = sdp_attr_next_generic(om->attrs, om->nb_attrs, &pos, "sctpmap")) != NULL)
+		if (a->u.generic.value != NULL &&
+		    strstr(a->u.generic.value, " webrtc-datachannel") != NULL)
+			return true;
+	return false;
+}
 
 static unsigned fb_bit(const struct sdp_rtcp_fb *fb)
 {
@@ -219,10 +240,12 @@ static int classify(struct section *s, const struct sdp *offer, const struct sdp
 		return 0;
 	}
 	if (s->kind == 0) {
+		s->is_legacy_sctp = strcmp(om->type, "application") == 0 && is_legacy_sctp(om);
 		if (strcmp(om->type, "application") != 0)
 			s->reason = "media type not supported";
-		else if (!is_one_of(om->proto, data_protos, 2) || om->nb_fmts != 1 ||
-			 strcmp(om->fmts[0], "webrtc-datachannel") != 0)
+		else if (!s->is_legacy_sctp &&
+			 (!is_one_of(om->proto, data_protos, 2) || om->nb_fmts != 1 ||
+			  strcmp(om->fmts[0], "webrtc-datachannel") != 0))
 			s->reason = "not UDP/DTLS/SCTP webrtc-datachannel (RFC 8841)";
 		else if (!local->has_datachannel)
 			s->reason = "data channels are disabled";
@@ -447,7 +470,19 @@ static int answer_data_section(struct sdp *ans, const struct section *s,
 	const struct sdp_media *om = s->om;
 	struct sdp_media *m =
 	    sdp_local_section(ans, local, om->type, om->proto, false, is_tagged, setup, s->mid);
+	uint16_t port = local->sctp_port != 0 ? local->sctp_port : SDP_DEFAULT_SCTP_PORT;
 
+	if (m != NULL && s->is_legacy_sctp) {
+		/* Answered in the form it was offered: our port as the format, and its sctpmap. */
+		struct sdp_attr *a;
+
+		if (sdp_media_add_fmt(ans, m, sdp_printf(ans, "%u", port)) != 0 ||
+		    (a = sdp_add_attr(ans, m, SDP_ATTR_GENERIC)) == NULL)
+			return -ENOMEM;
+		a->u.generic.name = "sctpmap";
+		a->u.generic.value = sdp_printf(ans, "%u webrtc-datachannel 1024", port);
+		return a->u.generic.value != NULL ? 0 : -ENOMEM;
+	}
 	/* RFC 8841 §5.1, §6.1: the answerer's SCTP port and its message size limit. */
 	if (m == NULL || sdp_media_add_fmt(ans, m, om->fmts[0]) != 0 ||
 	    sdp_add_num(ans, m, SDP_ATTR_SCTP_PORT,

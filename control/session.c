@@ -354,6 +354,10 @@ static int read_offer(struct ponte_session *s, const struct sdp *offer, char *er
 		max = sdp_attr_find(offer->media[i].attrs, offer->media[i].nb_attrs,
 				    SDP_ATTR_MAX_MESSAGE_SIZE);
 		s->sctp_port = port != NULL ? (uint16_t)port->u.num : 5000;
+		/* The legacy form (DTLS/SCTP) names the port as its format. */
+		if (strcmp(offer->media[i].proto, "DTLS/SCTP") == 0 && offer->media[i].nb_fmts == 1 &&
+		    atoi(offer->media[i].fmts[0]) > 0)
+			s->sctp_port = (uint16_t)atoi(offer->media[i].fmts[0]);
 		/* RFC 8841 §6: 0 means "no limit". */
 		s->sctp_remote_max = max == NULL ? 0 : max->u.num == 0 ? SIZE_MAX : (size_t)max->u.num;
 	}
