@@ -105,9 +105,12 @@ static int install_flows(struct ponte_bridge *b)
 	o->kinds = PONTE_OUT_RTP;
 	set_pt_maps(b, o, true);
 	o->ssrc_any = b->sip_ssrc;
+	/* Symmetric RTP: once the phone's media arrives, answer where it comes from. */
+	o->dst_latch_flow = b->flow_from_phone;
 	o = ponte_flow_add_output(&spec, b->rtcp_port, &b->answer.rtcp);
 	o->kinds = PONTE_OUT_RTCP;
 	o->ssrc_any = b->sip_ssrc;
+	o->dst_latch_flow = b->flow_from_phone_rtcp;
 	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
 	if (rc != 0)
 		return rc;

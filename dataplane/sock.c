@@ -442,9 +442,17 @@ static void send_through(struct sock_dp *s, struct flow *f, unsigned i, const ui
 		STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 		return;
 	}
+	const struct ponte_addr *dst = &o->dst;
+
+	if (o->dst_latch_flow != 0) {
+		const struct flow *l = find_by_id(&s->d_by_id, o->dst_latch_flow);
+
+		if (l != NULL && l->latched.family != 0)
+			dst = &l->latched;
+	}
 	STAT_ADD(f->st.pkts_out, 1);
 	STAT_ADD(f->st.bytes_out, len);
-	tx_queue(s, p, &o->dst, len);
+	tx_queue(s, p, dst, len);
 }
 
 /* ---- dataplane thread: receive ---- */

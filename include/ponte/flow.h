@@ -62,6 +62,10 @@ struct ponte_flow_output {
 	 * names becomes this one. For a peer whose SSRC is not known in advance (a SIP phone)
 	 * whose stream must reach the other leg as the one SSRC announced there. */
 	uint32_t ssrc_any;
+	/** When not 0: the id of a latching flow (see ponte_flow_spec.is_latching); once that
+	 * flow has latched to a source, packets go there instead of to dst. Symmetric RTP (RFC
+	 * 4961): a phone behind NAT receives where it really sends from, not at its SDP address. */
+	uint64_t dst_latch_flow;
 	/** Payload type rewrite, indexed by the incoming type (0..127): the outgoing type,
 	 * PONTE_PT_KEEP or PONTE_PT_DROP. */
 	uint8_t pt_map[128];

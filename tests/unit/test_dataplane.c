@@ -322,6 +322,24 @@ int main(void)
 	CHECK(n == 32 && rd32(got + 4) == 0x77777777 && rd32(got + 8) == 0x1111,
 	      "RTCP RR: sender -> ssrc_any, report block translated by its map");
 
+	/* dst_latch_flow: replies go where the latching flow's source really is (symmetric RTP),
+	 * here "other" instead of the browser address the output names. */
+	struct ponte_flow_spec back;
+	struct ponte_addr d_local;
+	uint32_t pd = open_port(&d_local);
+	struct ponte_flow_output *bo;
+
+	ponte_flow_spec_init(&back, 6, pd);
+	bo = ponte_flow_add_output(&back, pl, &browser.addr);
+	bo->dst_latch_flow = 4;
+	CHECK(ponte_dp_flow_add(dp, &back) == 0, "a flow whose output follows flow 4's latch");
+	ponte_dp_sync(dp);
+	len = make_rtp(pkt, 0, 3, 3, 0x6666, 20);
+	peer_send(&browser, &d_local, pkt, len);
+	n = peer_recv(&phone, got, sizeof(got), NULL);
+	CHECK(n == (int)len, "it is sent to the latched source, not to its configured dst");
+	CHECK(peer_quiet(&browser), "... and nothing goes to the configured dst");
+
 	/* Delete: the flow stops and its packets become punts. */
 	CHECK(ponte_dp_flow_delete(dp, 4) == 0, "delete a flow");
 	CHECK(ponte_dp_flow_delete(dp, 4) == -ENOENT, "delete it again: -ENOENT");
@@ -351,7 +369,7 @@ int main(void)
 	      "2000 random datagrams: dropped and counted (auth %lu, malformed %lu)",
 	      (unsigned long)st.drops[PONTE_DROP_AUTH],
 	      (unsigned long)st.drops[PONTE_DROP_MALFORMED]);
-	CHECK(ds.rx_pkts >= 2000 && ds.nb_flows == 3 && ds.nb_ports == 4,
+	CHECK(ds.rx_pkts >= 2000 && ds.nb_flows == 4 && ds.nb_ports == 5,
 	      "dataplane counters: %lu packets in, %u flows, %u ports", (unsigned long)ds.rx_pkts,
 	      ds.nb_flows, ds.nb_ports);
 	CHECK(ponte_dp_port_close(dp, pl) == 0, "close a port");
