@@ -48,8 +48,12 @@ static void end(struct ponte_bridge *b, const char *reason, int status, const ch
 	if (b->state == ST_ENDED)
 		return;
 	b->state = ST_ENDED;
-	log_info("bridge", "session=%s call to %s ended: %s %d %s", ponte_session_id(b->s), b->to,
-		 reason, status, text != NULL ? text : "");
+	if (status != 0)
+		log_info("bridge", "session=%s call to %s ended: %s (%d %s)", ponte_session_id(b->s),
+			 b->to, reason, status, text != NULL ? text : "");
+	else
+		log_info("bridge", "session=%s call to %s ended: %s", ponte_session_id(b->s), b->to,
+			 reason);
 	b->ops->ended(b->ctx, reason, status, text);
 }
 

@@ -4,14 +4,17 @@
 //   call.js       one RTCPeerConnection to one partner (perfect negotiation)
 //   chat.js       text chat with acknowledgements over the call's data channel
 //   media.js      getUserMedia and its errors
-//   gateway.js    one RTCPeerConnection to the gateway itself (echo and relay services)
+//   gateway.js    one RTCPeerConnection to the gateway itself (echo, relay and sip services)
+//   phone.js      the SIP address check, the dial pad and the call progress words
 // The call mode (CALL_MODES) is chosen before the call, by the switch on the page or by the
-// URL (?mode=echo, ?mode=relay; peer-to-peer without one):
+// URL (?mode=echo, ?mode=relay, ?mode=phone; peer-to-peer without one):
 //   p2p    two people in a room call each other; the gateway carries only signaling;
 //   echo   one connection to the gateway, which sends our media and chat back;
 //   relay  the room is relayed ("media": "relay" in the join): one connection to the
-//          gateway, which forwards the media and chat of the room's other members.
-// Dialling a SIP phone is meant to be another entry there.
+//          gateway, which forwards the media and chat of the room's other members;
+//   phone  calls a SIP phone through the gateway (service sip), audio only, no room: the user
+//          types a sip: URI (?to=sip:... fills it in) and presses Call; the dial pad sends
+//          DTMF (RFC 4733, RTCDTMFSender) once the phone has answered.
 //
 // Besides the call's own messages (call.js), partners send each other {bye: true} on hang up
 // and {bye: 'closed'} when the page goes away, so that the other side need not wait for the
@@ -22,8 +25,14 @@
 //   window.ponte.state           short state code: 'media' | 'media-error' | 'joining' |
 //                                'waiting' | 'connecting' | 'connected' | 'interrupted' |
 //                                'peer-left' | 'reconnecting' | 'room-full' | 'room-busy' |
-//                                'ended' | 'hungup' | 'error'
-//   window.ponte.mode            'p2p' | 'echo' | 'relay'
+//                                'ended' | 'hungup' | 'error'; in phone mode also
+//                                'signaling' | 'ready' | 'dialling' | 'calling' | 'ringing' |
+//                                'early' | 'answered' | 'failed'
+//   window.ponte.mode            'p2p' | 'echo' | 'relay' | 'phone'
+//   window.ponte.callProgress    phone: the last call event {state, status, reason}, or null
+//   window.ponte.hungupStatus    phone: {status, text} of a call the phone refused, or null
+//   window.ponte.dtmfTones       phone: the tones played so far (ontonechange), e.g. ['1','#']
+//   window.ponte.dtmf()          phone: the call's RTCDTMFSender, or null
 //   window.ponte.session         the gateway session id (echo, relay), or null
 //   window.ponte.hungupReason    why the gateway ended the last session ('consent-lost', ...)
 //   window.ponte.channel()       the call's RTCDataChannel, or null
@@ -43,6 +52,7 @@ import { PeerCall } from './call.js';
 import { GatewayCall } from './gateway.js';
 import { Chat } from './chat.js';
 import { getLocalMedia } from './media.js';
+import { PROGRESS_TEXT, buildDialPad, parseSipTarget } from './phone.js';
 import { newRoomKey, randomId, roomKeyFromHash } from './roomkey.js';
 
 // The call modes. A mode with a `service` is a call with the gateway (gateway.js), started
@@ -67,6 +77,14 @@ const CALL_MODES = {
     peerName: 'partner',
     create: (opts) => new GatewayCall({ ...opts, service: 'relay' }),
   },
+  phone: {
+    label: 'Call a phone',
+    service: 'sip',
+    peerName: 'phone',
+    isDialled: true, // no room: the call starts when the user presses Call
+    create: (opts) => new GatewayCall({ ...opts, service: 'sip', room: null, kinds: ['audio'],
+      hasChannel: false }),
+  },
 };
 
 // Why the gateway may end a session (docs/signaling.md), for the notice.
@@ -82,6 +100,11 @@ const HUNGUP_TEXT = {
   unknown_service: 'the gateway does not offer this service',
   too_many_sessions: 'the gateway has too many sessions',
   bad_sdp: 'the gateway refused the offer',
+  sip_disabled: 'the gateway does not call phones (its SIP side is off)',
+  bad_request: 'the gateway refused the request',
+  'remote-bye': 'the phone hung up',
+  'bad-sdp': "the phone's answer could not be used (SDP)",
+  'sip-status': 'the phone refused the call',
 };
 
 // Two people per call in this client; a third one is told the room is busy.
@@ -102,6 +125,12 @@ const STATE_TEXT = {
   ended: 'call ended',
   hungup: 'the gateway ended the call',
   error: 'error',
+  // Phone mode.
+  signaling: 'connecting to the gateway…',
+  ready: 'ready: enter a SIP address and press Call',
+  dialling: 'placing the call…',
+  ...PROGRESS_TEXT,
+  failed: 'call failed',
 };
 
 const $ = (id) => document.getElementById(id);
@@ -128,6 +157,13 @@ const ui = {
   chatSend: $('chat-send'),
   modes: $('modes'),
   share: $('share'),
+  phone: $('phone'),
+  phoneForm: $('phone-form'),
+  phoneTo: $('phone-to'),
+  phoneError: $('phone-error'),
+  dial: $('btn-dial'),
+  dialPad: null, // buildDialPad()'s handle, phone mode only
+  dtmfSent: $('dtmf-sent'),
 };
 
 const app = {
@@ -147,7 +183,11 @@ const app = {
   chat: new Chat(),
   // Set when the call cannot go on until the user acts: room-full, room-busy, ended, ...
   stopState: null,
+  stopText: null, // replaces STATE_TEXT[stopState] when set (the SIP status of a failed call)
   lastState: null,
+  callProgress: null, // phone: the last call event
+  hungupStatus: null, // phone: {status, text} from the gateway's hungup
+  dtmfTones: [], // phone: tones played (ontonechange)
 };
 
 function modeFromUrl() {
@@ -164,6 +204,7 @@ function isGatewayMode() {
 function currentState() {
   if (app.stopState) return app.stopState;
   if (!app.sig) return 'media';
+  if (CALL_MODES[app.mode].isDialled) return currentPhoneState();
   if (isGatewayMode()) return currentGatewayState();
   // A connected call needs no signaling: it stays "connected" through an outage.
   const isLive = !!app.call && app.call.connectionState === 'connected';
@@ -202,6 +243,20 @@ function currentGatewayState() {
   }
 }
 
+// Phone mode: no room, one call at a time, its progress told by the gateway's call events.
+function currentPhoneState() {
+  if (app.sig.state !== 'open') {
+    return app.sig.state === 'reconnecting' ? 'reconnecting' : 'signaling';
+  }
+  if (!app.call) return 'ready';
+  const progress = app.callProgress ? app.callProgress.state : null;
+  const pcState = app.call.connectionState;
+  if (progress === 'answered' && (pcState === 'disconnected' || pcState === 'failed')) {
+    return 'interrupted';
+  }
+  return Object.hasOwn(PROGRESS_TEXT, progress) ? progress : 'dialling';
+}
+
 function remoteCaption() {
   if (app.mode === 'echo') return app.call ? 'you, through the gateway' : 'no call';
   if (app.mode === 'relay') {
@@ -212,7 +267,11 @@ function remoteCaption() {
 
 function render() {
   const state = currentState();
-  let text = STATE_TEXT[state];
+  let text = (app.stopState && app.stopText) || STATE_TEXT[state];
+  const progress = app.callProgress;
+  if (progress && state === progress.state && progress.status) {
+    text += ` — ${progress.status} ${progress.reason || ''}`.trimEnd();
+  }
   if (state === 'connected' && !app.isJoined) {
     text += ' (signaling lost — reconnecting)';
   } else if (state === 'connected' && app.isPartnerAway) {
@@ -226,8 +285,10 @@ function render() {
   const video = app.localStream ? app.localStream.getVideoTracks() : [];
   ui.mic.disabled = audio.length === 0;
   ui.cam.disabled = video.length === 0;
-  ui.hangup.disabled = !app.isInRoom;
-  ui.callAgain.hidden = state !== 'ended' && state !== 'hungup';
+  const isPhone = !!CALL_MODES[app.mode].isDialled;
+  ui.hangup.disabled = isPhone ? !app.call : !app.isInRoom;
+  ui.callAgain.hidden = isPhone || (state !== 'ended' && state !== 'hungup');
+  if (isPhone) renderPhone(state);
   ui.chatInput.disabled = ui.chatSend.disabled = !app.chat.isOpen;
   ui.remoteCaption.textContent = remoteCaption();
   document.body.dataset.mode = app.mode;
@@ -275,6 +336,11 @@ function startSignaling() {
   sig.addEventListener('state', (ev) => {
     // The server forgot us with the connection; the rejoin's reply sets this again.
     if (ev.detail.state !== 'open') app.isJoined = false;
+    // The gateway ends a session with its connection: a phone call is over.
+    if (ev.detail.state !== 'open' && app.call && CALL_MODES[app.mode].isDialled) {
+      onGatewayHungup(app.call, { reason: 'closed' });
+      return;
+    }
     render();
   });
   sig.addEventListener('joined', (ev) => onJoined(ev.detail));
@@ -283,7 +349,7 @@ function startSignaling() {
   sig.addEventListener('message', (ev) => onMessage(ev.detail));
   sig.addEventListener('error', (ev) => onSignalingError(ev.detail));
   sig.start();
-  joinRoom();
+  if (!CALL_MODES[app.mode].isDialled) joinRoom();
 }
 
 function joinRoom() {
@@ -500,8 +566,12 @@ function startGatewayCall() {
   call.start();
 }
 
-function onGatewayHungup(call, { reason, text }) {
+function onGatewayHungup(call, { reason, text, status }) {
   if (call !== app.call) return;
+  if (CALL_MODES[app.mode].isDialled) {
+    onPhoneHungup({ reason, text, status });
+    return;
+  }
   app.hungupReason = reason;
   const why = HUNGUP_TEXT[reason] || reason;
   app.chat.note(`the gateway ended the call: ${why}`);
@@ -511,6 +581,98 @@ function onGatewayHungup(call, { reason, text }) {
   showNotice(`The gateway ended the call: ${why}${text ? ` (${text})` : ''}.`, [
     { label: 'Call again', onClick: joinRoom, primary: true },
   ]);
+  render();
+}
+
+// --- calls to a phone ---
+
+function wirePhone() {
+  ui.phone.hidden = false;
+  ui.phoneTo.value = new URLSearchParams(location.search).get('to') || '';
+  ui.phoneForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    dial();
+  });
+  ui.phoneTo.addEventListener('input', () => {
+    ui.phoneError.hidden = true;
+  });
+  ui.dialPad = buildDialPad($('dialpad'), sendTone);
+}
+
+function renderPhone(state) {
+  const isIdle = !app.call;
+  ui.dial.disabled = !isIdle || !app.sig || app.sig.state !== 'open';
+  ui.phoneTo.readOnly = !isIdle;
+  const dtmf = app.call ? app.call.dtmf : null;
+  ui.dialPad.setEnabled(state === 'answered' && !!dtmf && dtmf.canInsertDTMF);
+  ui.dtmfSent.textContent = app.dtmfTones.length > 0 ? `tones sent: ${app.dtmfTones.join('')}` : '';
+}
+
+function dial() {
+  if (app.call || !app.sig || app.sig.state !== 'open') return;
+  const { uri, error } = parseSipTarget(ui.phoneTo.value);
+  ui.phoneError.textContent = error || '';
+  ui.phoneError.hidden = !error;
+  if (error) {
+    ui.phoneTo.focus();
+    return;
+  }
+  hideNotice();
+  app.stopState = null;
+  app.stopText = null;
+  app.callProgress = null;
+  app.hungupReason = null;
+  app.hungupStatus = null;
+  app.dtmfTones = [];
+  const call = CALL_MODES[app.mode].create({ sig: app.sig, localStream: app.localStream, to: uri });
+  app.call = call;
+  call.addEventListener('state', (ev) => onCallState(call, ev.detail.state));
+  call.addEventListener('track', (ev) => onRemoteTrack(ev.detail));
+  call.addEventListener('call', (ev) => {
+    if (call !== app.call) return;
+    app.callProgress = ev.detail;
+    render();
+  });
+  call.addEventListener('hungup', (ev) => onGatewayHungup(call, ev.detail));
+  call.start();
+  render();
+}
+
+// A dial pad key during the call: queued on the sender's tone buffer (100 ms tones, 70 ms
+// gaps), which the browser sends as RFC 4733 events that the gateway passes to the phone.
+function sendTone(key) {
+  const dtmf = app.call ? app.call.dtmf : null;
+  if (!dtmf || !dtmf.canInsertDTMF) return;
+  if (!dtmf.ontonechange) {
+    dtmf.ontonechange = (ev) => {
+      if (!ev.tone) return; // the end of the buffer
+      app.dtmfTones.push(ev.tone);
+      render();
+    };
+  }
+  dtmf.insertDTMF(dtmf.toneBuffer + key, 100, 70);
+}
+
+function onPhoneHungup({ reason, text, status }) {
+  app.hungupReason = reason;
+  app.hungupStatus = status ? { status, text: text || '' } : null;
+  endCall();
+  if (reason === 'sip-status' && status) {
+    // The phone's own words: "486 Busy Here", "603 Decline", "408 ring timeout", ...
+    const sip = `${status}${text ? ` ${text}` : ''}`;
+    app.stopState = 'failed';
+    app.stopText = `call failed: ${sip}`;
+    showNotice(`The call failed: ${sip}.`, [
+      { label: 'Call again', onClick: dial, primary: true },
+    ]);
+  } else {
+    const why = HUNGUP_TEXT[reason] || reason;
+    app.stopState = 'hungup';
+    app.stopText = reason === 'remote-bye' ? 'the phone hung up' : `call ended: ${why}`;
+    showNotice(`The call ended: ${why}${text ? ` (${text})` : ''}.`, [
+      { label: 'Call again', onClick: dial, primary: true },
+    ]);
+  }
   render();
 }
 
@@ -559,8 +721,9 @@ function hangUp() {
   if (app.call) app.chat.note('you hung up');
   endCall();
   app.partner = null;
-  leaveRoom();
+  if (!CALL_MODES[app.mode].isDialled) leaveRoom();
   app.stopState = 'ended';
+  app.stopText = null;
   render();
 }
 
@@ -569,7 +732,7 @@ function hangUp() {
 async function startMedia() {
   render();
   try {
-    app.localStream = await getLocalMedia();
+    app.localStream = await getLocalMedia({ isAudioOnly: !!CALL_MODES[app.mode].isDialled });
   } catch (err) {
     app.stopState = 'media-error';
     render();
@@ -640,7 +803,7 @@ function renderModes() {
     return label;
   });
   ui.modes.replaceChildren(...items);
-  ui.share.hidden = app.mode === 'echo';
+  ui.share.hidden = app.mode === 'echo' || app.mode === 'phone';
 }
 
 function switchMode(name) {
@@ -704,11 +867,16 @@ window.ponte = {
   channel: () => (app.call ? app.call.channel : null),
   get members() { return [...app.members]; },
   dropSignaling: () => app.sig && app.sig.ws && app.sig.ws.close(4001, 'test: dropped'),
+  get callProgress() { return app.callProgress ? { ...app.callProgress } : null; },
+  get hungupStatus() { return app.hungupStatus ? { ...app.hungupStatus } : null; },
+  get dtmfTones() { return [...app.dtmfTones]; },
+  dtmf: () => (app.call ? app.call.dtmf : null),
 };
 
 async function main() {
   wireControls();
-  setUpRoomKey();
+  if (CALL_MODES[app.mode].isDialled) wirePhone();
+  else setUpRoomKey();
   await startMedia();
   startSignaling();
 }

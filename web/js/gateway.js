@@ -1,20 +1,25 @@
 // A call with the gateway itself: one RTCPeerConnection whose far end is Ponte, which
 // terminates ICE, DTLS-SRTP and SCTP and hands the media to a service (docs/signaling.md,
 // "Gateway sessions"): `echo` sends our media and data channel messages back, `relay` forwards
-// them to the other members of a relayed room and theirs to us.
+// them to the other members of a relayed room and theirs to us, `sip` calls the SIP phone
+// named by `to` (audio only: kinds ['audio'], no data channel).
 //
 // Same surface as PeerCall (call.js), so app.js treats both alike:
 //   start(), close(), pc, channel, connectionState,
 //   events 'state' {state}, 'track' {track, streams}, 'channel' {channel},
-// plus 'hungup' {reason} when the gateway ends the session by itself (ice-failed,
-// consent-lost, dtls-failed, media-timeout, shutdown, or a failed attach/offer: then the
-// reason is the error code and detail.text the server's text).
+// plus 'hungup' {reason, text, status} when the gateway ends the session by itself
+// (ice-failed, consent-lost, dtls-failed, media-timeout, shutdown; for `sip` also sip-status
+// with the phone's SIP status and text, remote-bye, bad-sdp; or a failed attach/offer: then
+// the reason is the error code and detail.text the server's text), and for `sip` 'call'
+// {state, status, reason}, the call's progress (calling, ringing, early, answered).
 //
 // The exchange, all through the signaling client (signaling.js):
 //   attach {service, room?}  -> attached {session}
 //   offer {session, sdp}     -> answer {session, sdp}        (we offer first)
 //   candidate {session, candidate, mid} both ways, "" for the end of candidates (RFC 8838)
 //   offer from the gateway   -> answer {session, sdp}        (renegotiation)
+//   sip: offer {session, sdp} is not answered at once: call frames report the progress and
+//   an answer frame without tx follows when the phone answers (or sends early media)
 //   hangup {session}         -> hungup {session, reason}
 // Every description and remote candidate is applied in order through one promise chain, so
 // a gateway offer that arrives while ours is unanswered waits for the answer, and candidates
@@ -25,11 +30,15 @@
 // ends the session without a word, so app.js starts a new call after the rejoin.
 
 export class GatewayCall extends EventTarget {
-  constructor({ sig, service, room = null, localStream, rtcConfig = {} }) {
+  constructor({ sig, service, room = null, to = null, kinds = ['audio', 'video'],
+    hasChannel = true, localStream, rtcConfig = {} }) {
     super();
     this.sig = sig;
     this.service = service;
     this.room = room;
+    this.to = to; // the sip: URI to call (service sip)
+    this.kinds = kinds; // the media kinds we receive even without a local track of that kind
+    this.hasChannel = hasChannel;
     this.localStream = localStream;
     this.rtcConfig = rtcConfig;
     this.pc = null;
@@ -63,15 +72,17 @@ export class GatewayCall extends EventTarget {
     if (this.localStream && this.localStream.getTracks().length > 0) {
       for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
     }
-    // Receive both kinds even when we have no camera or microphone.
-    for (const kind of ['audio', 'video']) {
+    // Receive each kind even when we have no camera or microphone.
+    for (const kind of this.kinds) {
       if (!pc.getTransceivers().some((t) => t.receiver.track.kind === kind)) {
         pc.addTransceiver(kind, { direction: 'recvonly' });
       }
     }
     // An in-band (DCEP) channel: the gateway learns it from the DATA_CHANNEL_OPEN message.
-    this.channel = pc.createDataChannel('chat');
-    this.emit('channel', { channel: this.channel });
+    if (this.hasChannel) {
+      this.channel = pc.createDataChannel('chat');
+      this.emit('channel', { channel: this.channel });
+    }
     this.sig.addEventListener('session', this.onSessionFrame);
     this.emit('state', { state: pc.connectionState });
     this.enqueue(() => this.attach());
@@ -80,6 +91,7 @@ export class GatewayCall extends EventTarget {
   async attach() {
     const frame = { type: 'attach', service: this.service };
     if (this.room) frame.room = this.room;
+    if (this.to) frame.to = this.to;
     let attached;
     try {
       attached = await this.sig.request(frame);
@@ -111,6 +123,15 @@ export class GatewayCall extends EventTarget {
       this.isOffering = false;
     }
     this.flushCandidates();
+    if (this.service === 'sip') {
+      // The answer comes as a frame of its own once the phone answers (handleFrame); only a
+      // refused offer replies to the request. Not awaited: the queue must not wait for the
+      // phone to pick up.
+      reply.catch((err) => {
+        if (!this.isClosed && err.code) this.fail(err.code, err.message);
+      });
+      return;
+    }
     let answer;
     try {
       answer = await reply;
@@ -158,8 +179,15 @@ export class GatewayCall extends EventTarget {
     case 'offer':
       this.enqueue(() => this.answerOffer(msg.sdp));
       break;
+    case 'answer':
+      // sip: the phone's answer, turned into one for us by the gateway.
+      this.enqueue(() => this.applyAnswer(msg.sdp));
+      break;
+    case 'call':
+      this.emit('call', { state: msg.state, status: msg.status, reason: msg.reason });
+      break;
     case 'hungup':
-      this.fail(msg.reason || 'hangup');
+      this.fail(msg.reason || 'hangup', msg.text, msg.status);
       break;
     default:
       break;
@@ -182,6 +210,19 @@ export class GatewayCall extends EventTarget {
     }
   }
 
+  async applyAnswer(sdp) {
+    const pc = this.pc;
+    if (this.isClosed || pc.signalingState !== 'have-local-offer') return;
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+
+  // The RTCDTMFSender of our audio (RFC 4733 events, carried to the phone by the gateway),
+  // or null without a microphone track.
+  get dtmf() {
+    const sender = this.pc && this.pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
+    return sender ? sender.dtmf : null;
+  }
+
   async answerOffer(sdp) {
     const pc = this.pc;
     if (this.isClosed) return;
@@ -202,12 +243,13 @@ export class GatewayCall extends EventTarget {
   }
 
   // The session is over on the gateway's side (or never started).
-  fail(reason, text) {
+  fail(reason, text, status) {
     if (this.isClosed) return;
-    console.info(`gateway: session ${this.session} ended: ${reason}${text ? ` (${text})` : ''}`);
+    console.info(`gateway: session ${this.session} ended: ${reason}` +
+      `${status ? ` ${status}` : ''}${text ? ` (${text})` : ''}`);
     this.session = null;
     this.shutdown();
-    this.emit('hungup', { reason, text });
+    this.emit('hungup', { reason, text, status });
   }
 
   // Ends the call from our side: tells the gateway, closes the connection.

@@ -19,16 +19,19 @@ export class MediaError extends Error {
   }
 }
 
-// Asks for audio and video. If one kind is missing (a laptop without camera), falls back to
-// the other alone before giving up. Rejects with a MediaError whose message is for users.
-export async function getLocalMedia() {
+// Asks for audio and video (audio alone with isAudioOnly). If one kind is missing (a laptop
+// without camera), falls back to the other alone before giving up. Rejects with a MediaError
+// whose message is for users.
+export async function getLocalMedia({ isAudioOnly = false } = {}) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     throw new MediaError('Unsupported', window.isSecureContext
       ? 'This browser cannot use a camera or microphone.'
       : 'Camera and microphone need a secure page (https:// or localhost).');
   }
   let firstErr;
-  for (const constraints of [{ audio: true, video: true }, { audio: true }, { video: true }]) {
+  const tries = isAudioOnly ? [{ audio: true }]
+    : [{ audio: true, video: true }, { audio: true }, { video: true }];
+  for (const constraints of tries) {
     try {
       return await navigator.mediaDevices.getUserMedia(constraints);
     } catch (err) {

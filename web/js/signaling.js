@@ -15,7 +15,8 @@
 //   error        the server's error frame {code, text, tx, room?}; for a join that failed,
 //                detail.room names the room and the room is forgotten (no rejoin)
 //   session      a gateway session frame that answers no request of ours (docs/signaling.md,
-//                "Gateway sessions"): offer, answer, candidate or hungup, with its session id
+//                "Gateway sessions"): offer, answer, candidate, call or hungup, with its
+//                session id
 
 const PING_INTERVAL_MS = 15000;
 const PONG_TIMEOUT_MS = 10000;
@@ -243,6 +244,7 @@ export class Signaling extends EventTarget {
     case 'offer':
     case 'answer':
     case 'candidate':
+    case 'call':
     case 'hungup':
       if (typeof msg.session === 'string') this.emit('session', msg);
       break;

@@ -6,7 +6,8 @@
 # Chromium browsers:
 #
 #   run.sh [PONTE [TEST]]   PONTE: the built daemon (default: $PONTE)
-#                           TEST: p2p (default), echo or relay: runs TEST.mjs
+#                           TEST: p2p (default), echo, relay or phone: runs TEST.mjs
+#                           (phone also needs sipp, Debian sip-tester: it calls SIPp phones)
 #
 # Environment: PONTE_WEB_ROOT=DIR serves the client from DIR instead of the one built into the
 # daemon (to try client changes without rebuilding); E2E_OUT=DIR is where the screenshots of
@@ -26,7 +27,7 @@ fail() {
 	exit 1
 }
 
-[[ -n $ponte ]] || fail "usage: run.sh PATH-TO-PONTE [p2p|echo|relay] (or set PONTE)"
+[[ -n $ponte ]] || fail "usage: run.sh PATH-TO-PONTE [p2p|echo|relay|phone] (or set PONTE)"
 [[ $name =~ ^[a-z0-9_-]+$ && -f $here/$name.mjs ]] || fail "no test '$name' ($here/$name.mjs)"
 [[ -x $ponte ]] || fail "$ponte is not an executable"
 ponte=$(realpath "$ponte")
@@ -106,6 +107,17 @@ webrtc:
   # healthy call must outlast it.
   consent_timeout: 10
 EOF
+if [[ $name == phone ]]; then
+	command -v sipp >/dev/null || fail "sipp is not installed (apt-get install -y sip-tester)"
+	# phone.mjs starts its SIPp phones on 127.0.0.1:5070; the gateway's SIP side is here (the
+	# namespace is private, so 5060 is free).
+	cat >>"$tmp/ponte.yaml" <<EOF
+sip:
+  enabled: true
+  listen: 127.0.0.1
+  port: 5060
+EOF
+fi
 
 ip netns exec "$ns" "$ponte" -c "$tmp/ponte.yaml" >"$out/ponte.log" 2>&1 &
 ponte_pid=$!

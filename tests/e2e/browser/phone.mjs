@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+//
+// Browser end-to-end test of "call a phone" (/?mode=phone, the gateway's sip service),
+// driven through the page as a user would: type the SIP address, press Call, press dial pad
+// keys, hang up. The phones are SIPp (Debian sip-tester) on 127.0.0.1:5070, in the namespace
+// run.sh made, whose daemon has its SIP side on 127.0.0.1:5060:
+//   answer  sipp-answer.xml with -rtp_echo: rings (180), answers with PCMU and
+//           telephone-event, echoes every RTP packet back and waits for our BYE. The browser
+//           must hear its own 440 Hz tone back (getStats: packets and audio energy), its dial
+//           pad keys must be played by RTCDTMFSender (ontonechange), and hang up must end
+//           the call with SIPp's scenario complete (exit status 0);
+//   busy    sipp-busy.xml answers 486 Busy Here: the page says so.
+// Run by run.sh (`run.sh PONTE phone`), which starts the daemon.
+
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  check, checkSoon, launch, mediaStats, note, onTearDown, openPage, opts, report,
+  runScenario, screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
+} from './lib.mjs';
+
+const OVERALL_TIMEOUT_MS = 120_000;
+const SIPP_EXIT_TIMEOUT_MS = 10_000;
+const PHONE_URI = 'sip:phone@127.0.0.1:5070';
+const here = dirname(fileURLToPath(import.meta.url));
+
+setUp('phone.mjs', OVERALL_TIMEOUT_MS);
+const { baseUrl } = opts;
+
+// --- SIPp ---
+
+// Starts one SIPp phone for one call (-m 1) with scenario file SCENARIO; its screen goes to
+// OUT/sipp-NAME.log, its unexpected messages to OUT/sipp-NAME-errors.log. Killed at the end
+// if still running.
+async function startSipp(name, scenario) {
+  const logPath = join(opts.out, `sipp-${name}.log`);
+  const fd = openSync(logPath, 'w');
+  const args = ['-sf', join(here, scenario), '-i', '127.0.0.1', '-p', '5070',
+    '-mi', '127.0.0.1', '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin',
+    '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`)];
+  const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.exit = new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', (err) => resolve({ code: null, signal: null, error: err.message }));
+  });
+  onTearDown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  // SIPp binds its port at once; give it a moment and make sure it did not die doing so.
+  const early = await Promise.race([child.exit, sleep(500).then(() => null)]);
+  check(`SIPp ${name} phone started (${scenario}, pid ${child.pid})`, early === null,
+    `exited at start: ${JSON.stringify(early)}; see ${logPath}`);
+  return child;
+}
+
+async function sippExit(child) {
+  return Promise.race([child.exit, sleep(SIPP_EXIT_TIMEOUT_MS).then(() => ({ timeout: true }))]);
+}
+
+// --- the page ---
+
+function recordGatewayFrames(page) {
+  page.gatewayFrames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
+    try {
+      const msg = JSON.parse(String(payload));
+      if (msg.session) page.gatewayFrames.push(msg);
+    } catch (err) {
+      // Not JSON: not ours to check.
+    }
+  }));
+}
+
+async function waitFor(page, fn, arg, timeoutMs) {
+  await page.waitForFunction(fn, arg, { timeout: timeoutMs, polling: 100 });
+}
+
+// The address field refuses what the gateway cannot call, with a message, and calls nothing.
+async function checkBadAddresses(s, page) {
+  for (const [typed, wanted] of [['+33 1 23 45 67 89', 'Phone numbers'],
+    ['alice@example.com', 'start with sip:']]) {
+    await page.locator('#phone-to').fill(typed);
+    await page.locator('#btn-dial').click();
+    const error = page.locator('#phone-error');
+    const text = (await error.isVisible()) ? await error.innerText() : '(hidden)';
+    check(`${s}: "${typed}" is refused with a message ("${text}")`,
+      text.includes(wanted) && (await page.evaluate(() => window.ponte.pc())) === null &&
+      (await page.evaluate(() => window.ponte.state)) === 'ready', text);
+  }
+}
+
+async function scenarioAnswer(browser) {
+  const s = 'answer';
+  const page = await openPage(browser, 'phone', { isRawAudio: true });
+  recordGatewayFrames(page);
+  await page.goto(`${baseUrl}/?mode=phone`);
+  check(`${s}: the mode switch shows "call a phone"`,
+    await page.locator('#modes input[value="phone"]').isChecked(),
+    await page.locator('#modes').innerText());
+  check(`${s}: the SIP address field and dial pad are shown, the video stage is not`,
+    (await page.locator('#phone').isVisible()) && (await page.locator('.stage').isHidden()) &&
+    (await page.locator('#dialpad button').count()) === 12);
+  await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  await checkBadAddresses(s, page);
+
+  const phone = await startSipp('answer', 'sipp-answer.xml');
+  await page.locator('#phone-to').fill(PHONE_URI);
+  await page.locator('#btn-dial').click();
+  await checkSoon(`${s}: the page shows the call answered`, async (t) => {
+    await waitState(page, 'answered', t);
+  }, 15_000);
+  const stateText = await page.locator('#state').innerText();
+  check(`${s}: the progress line says so ("${stateText}")`, stateText.includes('answered'));
+  const progress = page.gatewayFrames.filter((f) => f.type === 'call').map((f) =>
+    `${f.state}${f.status ? ` ${f.status}` : ''}`);
+  check(`${s}: call events calling, ringing 180, answered 200 (${progress.join(', ')})`,
+    ['calling', 'ringing 180', 'answered 200'].every((p) => progress.includes(p)),
+    JSON.stringify(page.gatewayFrames.filter((f) => f.type === 'call')));
+  await checkSoon(`${s}: connected to the gateway (ICE, DTLS)`, (t) => waitFor(page,
+    () => window.ponte.pc() && window.ponte.pc().connectionState === 'connected', null, t),
+  10_000);
+  const kinds = await page.evaluate(() => window.ponte.pc().getTransceivers().map(
+    (tr) => tr.receiver.track.kind));
+  check(`${s}: audio only (transceivers: ${kinds.join(', ')})`,
+    kinds.length === 1 && kinds[0] === 'audio');
+
+  // Our tone goes to SIPp, which sends it back: the browser hears it.
+  let st = null;
+  for (let waitedMs = 0; waitedMs < 10_000; waitedMs += 250) {
+    st = await mediaStats(page);
+    if (st && st.audio.packetsReceived > 100 && st.audio.totalAudioEnergy > 0) break;
+    await sleep(250);
+  }
+  note(`${s}: getStats ${JSON.stringify(st)}`);
+  check(`${s}: the phone's audio is received (${st && st.audio.packetsReceived} packets)`,
+    !!st && st.audio.packetsReceived > 100);
+  check(`${s}: and it is not silence (totalAudioEnergy ${st && st.audio.totalAudioEnergy})`,
+    !!st && st.audio.totalAudioEnergy > 0);
+  await screenshot(page, 'phone-answered');
+
+  // The dial pad: each key is played as a DTMF tone by the audio sender.
+  await checkSoon(`${s}: the dial pad is enabled once answered`, (t) => waitFor(page,
+    () => !document.querySelector('#dialpad button').disabled, null, t), 5_000);
+  const keys = ['1', '2', '#'];
+  // Watch what reaches the phone's RTP port: RFC 4733 events on its telephone-event type
+  // (101 in sipp-answer.xml), mapped there from the browser's by the gateway.
+  const sniffer = spawn('/usr/bin/python3', [new URL('./rtp_events.py', import.meta.url).pathname,
+    '6000', '101', '6'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let sniffed = '';
+  sniffer.stdout.on('data', (d) => { sniffed += d; });
+  for (let i = 0; i < 40 && !sniffed.includes('ready'); i++) await sleep(50);
+  for (const key of keys) await page.locator(`#dialpad button[data-key="${key}"]`).click();
+  const buffered = await page.evaluate(() => window.ponte.dtmf().toneBuffer);
+  note(`${s}: toneBuffer right after the clicks: "${buffered}"`);
+  await checkSoon(`${s}: the keys ${keys.join(' ')} are played as DTMF (ontonechange)`,
+    (t) => waitFor(page, (want) => window.ponte.dtmfTones.join('') === want, keys.join(''), t),
+    5_000);
+  const shown = await page.locator('#dtmf-sent').innerText();
+  check(`${s}: the page lists the tones sent ("${shown}")`, shown.includes(keys.join('')));
+  await new Promise((resolve) => sniffer.on('exit', resolve));
+  const seen = JSON.parse(sniffed.split('\n').filter((l) => l.startsWith('{'))[0] || '{}');
+  check(`${s}: the phone receives them as RFC 4733 events on its payload type 101 `
+    + `(${JSON.stringify(seen)})`, seen.events === keys.join(''));
+  await screenshot(page, 'phone-dtmf');
+
+  // Hang up: the gateway confirms and sends BYE, which completes SIPp's scenario.
+  await page.locator('#btn-hangup').click();
+  await checkSoon(`${s}: hang up ends the call`, (t) => waitState(page, 'ended', t), 5_000);
+  await checkSoon(`${s}: the gateway confirms the hang-up (hungup, reason hangup)`,
+    async (t) => {
+      const deadline = Date.now() + t;
+      while (!page.gatewayFrames.some((f) => f.type === 'hungup' && f.reason === 'hangup')) {
+        if (Date.now() > deadline) throw new Error(JSON.stringify(page.gatewayFrames.slice(-3)));
+        await sleep(100);
+      }
+    }, 5_000);
+  const exit = await sippExit(phone);
+  check(`${s}: the phone got its BYE: SIPp's scenario completed (${JSON.stringify(exit)})`,
+    exit.code === 0, `see ${opts.out}/sipp-answer.log and sipp-answer-errors.log`);
+
+  // The same page calls the busy phone next.
+  await scenarioBusy(page);
+  await page.context().close();
+}
+
+async function scenarioBusy(page) {
+  const s = 'busy';
+  const phone = await startSipp('busy', 'sipp-busy.xml');
+  page.gatewayFrames.length = 0;
+  check(`${s}: the address is still there ("${await page.locator('#phone-to').inputValue()}")`,
+    (await page.locator('#phone-to').inputValue()) === PHONE_URI);
+  await page.locator('#btn-dial').click();
+  await checkSoon(`${s}: the call fails`, (t) => waitState(page, 'failed', t), 15_000);
+  const stateText = await page.locator('#state').innerText();
+  check(`${s}: the progress line shows "486 Busy Here" ("${stateText}")`,
+    stateText.includes('486 Busy Here'));
+  const notice = (await page.locator('#notice').isVisible())
+    ? await page.locator('#notice-text').innerText() : '(no notice)';
+  check(`${s}: and the notice too ("${notice}")`, notice.includes('486 Busy Here'));
+  const hungup = page.gatewayFrames.find((f) => f.type === 'hungup');
+  check(`${s}: from the gateway's hungup (${JSON.stringify(hungup)})`,
+    !!hungup && hungup.reason === 'sip-status' && hungup.status === 486);
+  await screenshot(page, 'phone-busy');
+  const exit = await sippExit(phone);
+  check(`${s}: SIPp's scenario completed (${JSON.stringify(exit)})`, exit.code === 0,
+    `see ${opts.out}/sipp-busy.log`);
+}
+
+async function main() {
+  const tone = writeToneWav({ hz: 440, seconds: 10, amplitude: 0.5 });
+  let browser;
+  try {
+    browser = await launch('phone', [`--use-file-for-fake-audio-capture=${tone}`]);
+  } catch (err) {
+    report(false, 'launch Chromium', err.message);
+    return;
+  }
+  await runScenario('answer', scenarioAnswer, browser);
+}
+
+await main();
+await tearDown();

@@ -1,0 +1,67 @@
+// The parts of "call a phone" (the gateway's `sip` service) that know nothing of the page:
+// checking what the user typed, the dial pad, and the words for the call's progress.
+
+// A sip: URI the gateway accepts (docs/signaling.md: "to": "sip:user@host[:port]"): no
+// headers (`?...`, refused by the SIP stack), no spaces. sips: and tel: are not dialled yet.
+const SIP_URI = /^sip:(?:[^@\s?]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:;[^\s?]*)?$/;
+const PHONE_NUMBER = /^\+?[\d\s().*#-]+$/;
+
+// Returns {uri} for a target the gateway can call, or {error} with a sentence for the user.
+export function parseSipTarget(text) {
+  const value = String(text || '').trim();
+  if (!value) return { error: 'Enter the SIP address to call, for example sip:alice@example.com.' };
+  if (PHONE_NUMBER.test(value)) {
+    return { error: 'Phone numbers cannot be dialled yet: enter a SIP address such as ' +
+      `sip:${value.replace(/[\s().-]/g, '')}@your-pbx.example.com.` };
+  }
+  if (/^sips:/i.test(value)) return { error: 'sips: addresses are not supported yet: use sip:.' };
+  if (/^sip:/i.test(value) && !value.startsWith('sip:')) {
+    return parseSipTarget(`sip:${value.slice(4)}`);
+  }
+  if (!value.startsWith('sip:')) {
+    return { error: 'Only SIP addresses can be called for now: they start with sip:, for ' +
+      'example sip:alice@example.com.' };
+  }
+  if (!SIP_URI.test(value)) {
+    return { error: `"${value}" is not a SIP address this gateway can call ` +
+      '(sip:user@host[:port], without headers).' };
+  }
+  return { uri: value };
+}
+
+// What the `call` events say (docs/signaling.md, "call (SIP calls)").
+export const PROGRESS_TEXT = {
+  calling: 'calling…',
+  ringing: 'ringing',
+  early: 'early media',
+  answered: 'answered',
+};
+
+export const DIAL_KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+// Twelve buttons in CONTAINER; onKey(key) runs for a click or for the key typed on the
+// keyboard while the pad has the focus.
+export function buildDialPad(container, onKey) {
+  const buttons = DIAL_KEYS.map((key) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = key;
+    button.dataset.key = key;
+    button.setAttribute('aria-label', `tone ${key}`);
+    button.disabled = true;
+    button.addEventListener('click', () => onKey(key));
+    return button;
+  });
+  container.replaceChildren(...buttons);
+  container.addEventListener('keydown', (ev) => {
+    if (DIAL_KEYS.includes(ev.key) && !buttons[0].disabled) {
+      ev.preventDefault();
+      onKey(ev.key);
+    }
+  });
+  return {
+    setEnabled(isEnabled) {
+      for (const button of buttons) button.disabled = !isEnabled;
+    },
+  };
+}
