@@ -14,6 +14,7 @@
 
 #include "dtls.h"
 #include "log.h"
+#include "loop.h"
 #include "tap.h"
 
 #define LABEL "EXTRACTOR-dtls_srtp"
@@ -65,8 +66,6 @@ static guint wire_src;
  * -1 come from a retransmission timer. */
 static long cur_burst = -1, burst_seq;
 static GRand *rnd;
-static GMainLoop *loop;
-static bool (*done_pred)(void);
 
 static void ep_gone(struct ep *e)
 {
@@ -334,32 +333,10 @@ static void pair_teardown(void)
 	A.d = B.d = NULL;
 }
 
-static gboolean poll_done(gpointer unused)
-{
-	if (done_pred != NULL && done_pred())
-		g_main_loop_quit(loop);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean on_watchdog(gpointer unused)
-{
-	g_main_loop_quit(loop);
-	return G_SOURCE_REMOVE;
-}
-
 /* Run the loop until pred holds (NULL: for the whole time) or max_ms passes. */
 static void run(bool (*pred)(void), unsigned int max_ms)
 {
-	guint poll = g_timeout_add(5, poll_done, NULL);
-	guint dog = g_timeout_add(max_ms, on_watchdog, NULL);
-
-	done_pred = pred;
-	if (pred == NULL || !pred())
-		g_main_loop_run(loop);
-	done_pred = NULL;
-	g_source_remove(poll);
-	if (g_main_context_find_source_by_id(NULL, dog) != NULL)
-		g_source_remove(dog);
+	test_loop_run(pred, max_ms, 5);
 }
 
 static bool both_connected(void)
@@ -953,7 +930,7 @@ static void test_destroy_in_ops(void)
 int main(void)
 {
 	ponte_log_set_level(PONTE_LOG_WARN);
-	loop = g_main_loop_new(NULL, FALSE);
+	test_loop = g_main_loop_new(NULL, FALSE);
 	rnd = g_rand_new_with_seed(5764);
 
 	CHECK(ponte_dtls_cert_generate(&cert_a) == 0 && ponte_dtls_cert_generate(&cert_b) == 0,
@@ -1003,6 +980,6 @@ int main(void)
 	g_byte_array_unref(A.app);
 	g_byte_array_unref(B.app);
 	g_rand_free(rnd);
-	g_main_loop_unref(loop);
+	g_main_loop_unref(test_loop);
 	return tap_done();
 }

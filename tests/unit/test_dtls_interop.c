@@ -26,6 +26,7 @@
 
 #include "dtls.h"
 #include "log.h"
+#include "loop.h"
 #include "tap.h"
 
 struct tool {
@@ -52,7 +53,6 @@ struct shim {
 	GString *app;
 };
 
-static GMainLoop *loop;
 static char *tmpdir, *peer_cert, *peer_key, *other_key, *peer_fp;
 static struct ponte_dtls_cert *our_cert;
 
@@ -125,33 +125,11 @@ static void tool_close_stdin(struct tool *t)
 	t->in_fd = -1;
 }
 
-static bool (*done_pred)(void);
 
-static gboolean poll_done(gpointer unused)
-{
-	if (done_pred != NULL && done_pred())
-		g_main_loop_quit(loop);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean on_watchdog(gpointer unused)
-{
-	g_main_loop_quit(loop);
-	return G_SOURCE_REMOVE;
-}
-
+/* Run the loop until pred holds (NULL: for the whole time) or max_ms passes. */
 static void run(bool (*pred)(void), unsigned int max_ms)
 {
-	guint poll = g_timeout_add(10, poll_done, NULL);
-	guint dog = g_timeout_add(max_ms, on_watchdog, NULL);
-
-	done_pred = pred;
-	if (pred == NULL || !pred())
-		g_main_loop_run(loop);
-	done_pred = NULL;
-	g_source_remove(poll);
-	if (g_main_context_find_source_by_id(NULL, dog) != NULL)
-		g_source_remove(dog);
+	test_loop_run(pred, max_ms, 10);
 }
 
 static struct tool *cur_tool;
@@ -667,7 +645,7 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	ponte_log_set_level(PONTE_LOG_WARN);
-	loop = g_main_loop_new(NULL, FALSE);
+	test_loop = g_main_loop_new(NULL, FALSE);
 	tmpdir = g_dir_make_tmp("ponte-dtls-XXXXXX", &err);
 	g_assert_no_error(err);
 	peer_cert = g_build_filename(tmpdir, "cert.pem", NULL);
@@ -733,6 +711,6 @@ int main(void)
 	g_free(peer_key);
 	g_free(other_key);
 	g_free(peer_fp);
-	g_main_loop_unref(loop);
+	g_main_loop_unref(test_loop);
 	return tap_done();
 }

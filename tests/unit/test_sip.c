@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "sip.h"
+#include "loop.h"
 #include "tap.h"
 
 #define SCENARIO_DIR PONTE_SRC_DIR "/tests/unit/sip"
@@ -37,38 +38,15 @@
 	"v=0\r\no=ponte 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"            \
 	"m=audio 40002 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
 
-static GMainLoop *loop;
 static char *tmpdir;
 
 /* ---- the main loop, with a watchdog so that nothing can hang ---- */
 
-static bool (*done_pred)(void);
 
-static gboolean poll_done(gpointer unused)
-{
-	if (done_pred != NULL && done_pred())
-		g_main_loop_quit(loop);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean on_watchdog(gpointer unused)
-{
-	g_main_loop_quit(loop);
-	return G_SOURCE_REMOVE;
-}
-
+/* Run the loop until pred holds (NULL: for the whole time) or max_ms passes. */
 static void run(bool (*pred)(void), unsigned int max_ms)
 {
-	guint poll = g_timeout_add(10, poll_done, NULL);
-	guint dog = g_timeout_add(max_ms, on_watchdog, NULL);
-
-	done_pred = pred;
-	if (pred == NULL || !pred())
-		g_main_loop_run(loop);
-	done_pred = NULL;
-	g_source_remove(poll);
-	if (g_main_context_find_source_by_id(NULL, dog) != NULL)
-		g_source_remove(dog);
+	test_loop_run(pred, max_ms, 10);
 }
 
 /* ---- ports ---- */
@@ -883,7 +861,7 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	ponte_log_set_level(getenv("PONTE_TEST_DEBUG") != NULL ? PONTE_LOG_DEBUG : PONTE_LOG_WARN);
-	loop = g_main_loop_new(NULL, FALSE);
+	test_loop = g_main_loop_new(NULL, FALSE);
 	tmpdir = g_dir_make_tmp("ponte-sip-XXXXXX", &err);
 	g_assert_no_error(err);
 
@@ -924,6 +902,6 @@ out:
 	ponte_config_free(cfg);
 	g_rmdir(tmpdir);
 	g_free(tmpdir);
-	g_main_loop_unref(loop);
+	g_main_loop_unref(test_loop);
 	return tap_done();
 }
