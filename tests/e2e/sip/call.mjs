@@ -31,7 +31,7 @@ const deadline = setTimeout(() => {
   console.log('not ok - overall timeout');
   console.log(`${passed} passed, ${failed + 1} failed`);
   process.exit(1);
-}, 120000);
+}, 170000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ponte-sip-'));
 // 8 kHz mono 16-bit, 440 Hz: the level the browser measures on the echo is clearly not 0.
@@ -55,6 +55,7 @@ http:
 sip:
   listen: 127.0.0.1
   port: ${SIP}
+  media_timeout: 5
 `);
 const logFd = fs.openSync(path.join(dir, 'ponte.log'), 'w');
 const daemon = spawn(process.argv[2], ['-c', path.join(dir, 'ponte.yaml')],
@@ -202,6 +203,48 @@ async function busyPhone() {
   await page.close();
 }
 
+// The phone answers, then vanishes (no RTP, no BYE): after sip.media_timeout the gateway sends
+// BYE, tells the browser, and frees the call's ports.
+async function silentPhone() {
+  const before = (await status()).dataplane.ports;
+  const phone = sipp(['-sf', path.join(here, 'uas-silent.xml'), '-mi', '127.0.0.1']);
+  await sleep(300);
+  const page = await browser.newPage();
+  await page.goto(base + '/status');
+  await call(page, `sip:silent@127.0.0.1:${PHONE}`);
+  const t0 = Date.now();
+  await waitFor(async () => (await events(page)).some((m) => m.type === 'answer'), 10000);
+  await sleep(1000); // ICE and DTLS up: the browser's port is attached too
+  const during = (await status()).dataplane.ports;
+  const ok = await waitFor(async () => (await events(page)).some(
+    (m) => m.type === 'hungup' && m.reason === 'media-timeout'), 20000);
+  const took = (Date.now() - t0) / 1000;
+  check(ok && took < 5 + 5, `a silent phone: hungup media-timeout after ${took.toFixed(1)} s `
+    + '(sip.media_timeout 5)');
+  const code = await Promise.race([phone.done, sleep(10000).then(() => 'timeout')]);
+  check(code === 0, `the silent phone got the gateway's BYE (sipp exit ${code})`);
+  await page.close();
+  await sleep(500);
+  const after = (await status()).dataplane.ports;
+  check(during >= before + 2 && after <= before,
+    `the call's ports are freed (${before} before, ${during} during, ${after} after)`);
+}
+
+// The browser goes away mid-call (its page and WebSocket close): the phone gets BYE.
+async function browserGone() {
+  const phone = sipp(['-sn', 'uas', '-mi', '127.0.0.1', '-mp', '6000', '-rtp_echo']);
+  await sleep(300);
+  const page = await browser.newPage();
+  await page.goto(base + '/status');
+  await call(page, `sip:echo@127.0.0.1:${PHONE}`);
+  const up = await waitFor(async () => (await events(page)).some(
+    (m) => m.type === 'call' && m.state === 'answered'), 15000);
+  check(up, 'a second call is answered');
+  await page.close();
+  const code = await Promise.race([phone.done, sleep(15000).then(() => 'timeout')]);
+  check(code === 0, `the browser went away: the phone got BYE (sipp exit ${code})`);
+}
+
 async function badTarget() {
   const page = await browser.newPage();
   await page.goto(base + '/status');
@@ -215,6 +258,8 @@ async function badTarget() {
 try {
   await answeredCall();
   await busyPhone();
+  await silentPhone();
+  await browserGone();
   await badTarget();
   check(daemon.exitCode === null, 'the daemon is still running');
 } catch (e) {
