@@ -13,6 +13,7 @@
 #include "log.h"
 #include "offload.h"
 #include "room.h"
+#include "sdp_ptmap.h"
 #include "sdp_reoffer.h"
 #include "session.h"
 
@@ -208,6 +209,17 @@ static void relay_flow(struct gw_session *sender, struct gw_session **members, u
 		o = &outs[nb++];
 		memset(o, 0, sizeof(*o));
 		o->to = leg;
+		/* Each browser numbers its codecs its own way: the receiver's numbers go out, and
+		 * what it did not negotiate is not sent. */
+		if (ponte_session_description(sender->s) != NULL &&
+		    ponte_session_description(r->s) != NULL) {
+			o->has_pt_map = true;
+			memset(o->pt_map, PONTE_PT_DROP, sizeof(o->pt_map));
+			sdp_pt_map(ponte_session_description(sender->s),
+				   ponte_session_description(r->s), SDP_KIND_AUDIO, o->pt_map);
+			sdp_pt_map(ponte_session_description(sender->s),
+				   ponte_session_description(r->s), SDP_KIND_VIDEO, o->pt_map);
+		}
 		for (unsigned k = 0; k < PONTE_LEG_NB_SLOTS; k++) {
 			if (from->ssrcs[k].peer != 0)
 				o->maps[o->nb_maps++] = (struct ponte_ssrc_map){

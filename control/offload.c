@@ -40,6 +40,8 @@ int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_m
 		o->srtp = outs[i].to->tx;
 		o->nb_ssrc_maps = outs[i].nb_maps;
 		memcpy(o->ssrc_maps, outs[i].maps, outs[i].nb_maps * sizeof(o->ssrc_maps[0]));
+		if (outs[i].has_pt_map)
+			memcpy(o->pt_map, outs[i].pt_map, sizeof(o->pt_map));
 	}
 	return install(dp, &spec, is_update);
 }

@@ -40,6 +40,8 @@ struct ponte_offload_out {
 	const struct ponte_media_leg *to;
 	uint8_t nb_maps;
 	struct ponte_ssrc_map maps[PONTE_FLOW_MAX_SSRC_MAPS];
+	bool has_pt_map; /* false: payload types pass unchanged */
+	uint8_t pt_map[128];
 };
 
 /*

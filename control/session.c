@@ -655,6 +655,11 @@ const char *ponte_session_id(const struct ponte_session *s)
 	return s->id;
 }
 
+const struct sdp *ponte_session_description(const struct ponte_session *s)
+{
+	return s->base;
+}
+
 const struct ponte_media_leg *ponte_session_leg(const struct ponte_session *s)
 {
 	return &s->leg;

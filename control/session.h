@@ -82,6 +82,10 @@ int ponte_session_candidate(struct ponte_session *s, const char *candidate);
 /* The SSRCs the browser announced and the gateway's own, paired by media section (echo). */
 const struct ponte_media_leg *ponte_session_leg(const struct ponte_session *s);
 
+/* Our last answer (what was negotiated), or NULL before the first offer; owned by s. */
+struct sdp;
+const struct sdp *ponte_session_description(const struct ponte_session *s);
+
 /* Send a data channel message on stream; -ENOTCONN before the association is up. */
 int ponte_session_dc_send(struct ponte_session *s, uint16_t stream, bool is_binary,
 			  const uint8_t *data, size_t len);

@@ -19,6 +19,9 @@
 
 #include "sdp.h"
 #include "sdp_negotiate.h"
+#include "sdp_ptmap.h"
+
+#include <ponte/flow.h>
 #include "tap.h"
 
 /* --- The gateway's parameters: fixed, so that answers are deterministic --- */
@@ -960,6 +963,48 @@ static int print_mode(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* A relayed room of a Chrome and a Firefox: each number their codecs differently. */
+static void test_pt_map(void)
+{
+	size_t len;
+	char err[SDP_ERR_LEN];
+	char *ca = read_file("sdp/chrome-offer.answer.sdp", &len);
+	char *fa = read_file("sdp/firefox-offer.answer.sdp", &len);
+	struct sdp *c = NULL, *f = NULL;
+	uint8_t map[128];
+	unsigned n;
+
+	CHECK(ca && fa && sdp_parse(ca, strlen(ca), &c, err, sizeof(err)) == 0 &&
+		  sdp_parse(fa, strlen(fa), &f, err, sizeof(err)) == 0,
+	      "pt map: the Chrome and Firefox answers parse");
+	if (c == NULL || f == NULL)
+		goto out;
+	memset(map, PONTE_PT_KEEP, sizeof(map));
+	n = sdp_pt_map(c, f, SDP_KIND_AUDIO, map);
+	CHECK(map[111] == 109 && map[0] == 0 && map[8] == 8 && map[9] == 9 && map[126] == 101,
+	      "pt map Chrome->Firefox audio: opus 111->109, G.711/G.722 kept, telephone-event "
+	      "126->101 (%u mapped)", n);
+	CHECK(map[110] == PONTE_PT_DROP,
+	      "pt map: telephone-event/48000, which Firefox lacks, is dropped");
+	n = sdp_pt_map(c, f, SDP_KIND_VIDEO, map);
+	CHECK(map[96] == 120 && map[97] == 124 && map[98] == 121 && map[99] == 125,
+	      "pt map Chrome->Firefox video: VP8 96->120 with its RTX 97->124, VP9 98->121/99->125");
+	CHECK(map[45] == PONTE_PT_DROP && map[46] == PONTE_PT_DROP,
+	      "pt map: AV1 and its RTX, which Firefox did not negotiate, are dropped");
+	CHECK(map[108] == 126 || map[108] == PONTE_PT_DROP,
+	      "pt map: H264 maps only to the same packetization mode and profile (108->%u)",
+	      map[108]);
+	memset(map, PONTE_PT_KEEP, sizeof(map));
+	sdp_pt_map(f, c, SDP_KIND_VIDEO, map);
+	CHECK(map[120] == 96 && map[124] == 97, "pt map Firefox->Chrome video: the other way");
+	CHECK(map[0] == PONTE_PT_KEEP, "pt map: the other kind's types are left alone");
+out:
+	sdp_free(c);
+	sdp_free(f);
+	free(ca);
+	free(fa);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -983,5 +1028,6 @@ int main(int argc, char **argv)
 	test_malformed_inline();
 	test_crypto();
 	test_helpers();
+	test_pt_map();
 	return tap_done();
 }
