@@ -403,7 +403,6 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 {
 	const struct ponte_config *cfg = s->env->cfg;
 	struct sdp *offer = NULL, *answer = NULL;
-	struct sdp_candidate *cands = NULL;
 	struct sdp_local_stream streams[2];
 	const char *fp_alg;
 	const char *fp = ponte_dtls_cert_fingerprint(s->env->cert, &fp_alg);
@@ -495,7 +494,6 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 	rc = 0;
 out:
 	free(printed);
-	g_free(cands);
 	sdp_free(answer);
 	sdp_free(offer);
 	return rc;
@@ -583,6 +581,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 {
 	struct ponte_session *s = g_new0(struct ponte_session, 1);
 	const struct ponte_config *cfg = env->cfg;
+	char stun_host[256];
 	struct ponte_ice_params ip = {
 		.is_controlling = false,
 		.addresses = (const char *const *)cfg->webrtc.addresses,
@@ -606,13 +605,15 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 	for (int k = 0; k < PONTE_LEG_NB_SLOTS; k++)
 		s->gw_ssrc[k] = random_ssrc();
 	if (cfg->webrtc.stun_server[0] != '\0') {
-		/* "host:port": libnice wants them apart. */
-		static char host[256];
-		const char *colon = strrchr(cfg->webrtc.stun_server, ':');
+		/* "host:port" or "[v6]:port" (checked by the config): libnice wants them apart,
+		 * and copies the host. */
+		const char *hp = cfg->webrtc.stun_server;
+		const char *colon = strrchr(hp, ':');
+		bool is_v6 = hp[0] == '[';
 
-		g_strlcpy(host, cfg->webrtc.stun_server,
-			  MIN(sizeof(host), (size_t)(colon - cfg->webrtc.stun_server) + 1));
-		ip.stun_server = host;
+		g_strlcpy(stun_host, hp + is_v6,
+			  MIN(sizeof(stun_host), (size_t)(colon - hp) + 1 - 2 * is_v6));
+		ip.stun_server = stun_host;
 		ip.stun_port = (uint16_t)atoi(colon + 1);
 	}
 	rc = ponte_ice_create(&ip, &ice_ops, s, &s->ice);
