@@ -24,6 +24,13 @@ enum ponte_dp_backend {
 	PONTE_DP_DPDK,
 };
 
+/* How Ponte reaches its TURN server. */
+enum ponte_turn_transport {
+	PONTE_TURN_UDP,
+	PONTE_TURN_TCP,
+	PONTE_TURN_TLS,
+};
+
 /* Our a=setup when answering an a=setup:actpass offer (RFC 8842 §5). */
 enum ponte_dtls_setup {
 	PONTE_DTLS_SETUP_PASSIVE,
@@ -81,6 +88,10 @@ struct ponte_config {
 		bool announce_private; /* with public_address, announce the private one too */
 		int port_min, port_max; /* local UDP port range; 0 and 0: any port */
 		char *stun_server; /* "HOST:PORT" ("[IPv6]:PORT"), or empty: none */
+		char *turn_server; /* "HOST:PORT" of a TURN server (RFC 8656), or empty: none */
+		int turn_transport; /* enum ponte_turn_transport */
+		char *turn_username, *turn_password;
+		bool relay_only; /* gather and use only relayed candidates */
 		int consent_timeout; /* seconds without consent or media before teardown */
 		char **srtp_profiles; /* profile names, most preferred first, no duplicates */
 		int dtls_setup; /* enum ponte_dtls_setup */

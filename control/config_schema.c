@@ -22,6 +22,9 @@ static const char *const dp_backends[] = {"socket", "dpdk", NULL};
 /* Indexed by enum ponte_dtls_setup. */
 static const char *const dtls_setups[] = {"passive", "active", NULL};
 
+/* Indexed by enum ponte_turn_transport. */
+static const char *const turn_transports[] = {"udp", "tcp", "tls", NULL};
+
 /* Indexed by enum ponte_srtp_engine. */
 static const char *const srtp_engines[] = {"libsrtp2", NULL};
 
@@ -322,6 +325,54 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.doc = "STUN server, as `HOST:PORT`, asked for a server-reflexive candidate: the "
 		       "address the NAT maps Ponte to. Empty asks none; set "
 		       "`webrtc.public_address` instead when the NAT is 1:1 and its address known.",
+	},
+	{
+		.path = "webrtc.turn_server",
+		.type = CFG_STR,
+		FIELD(webrtc.turn_server),
+		.def = "",
+		.flags = CFG_F_HOST_PORT | CFG_F_EMPTY_OK,
+		.doc = "TURN server (RFC 8656), as `HOST:PORT` with HOST an IP address, where "
+		       "Ponte allocates a relayed candidate for each session: for a gateway that "
+		       "browsers cannot reach directly (behind a firewall that only the TURN "
+		       "server may cross). Media of a session whose selected pair is relayed "
+		       "goes through the ICE agent rather than straight from the dataplane. Empty "
+		       "allocates none.",
+	},
+	{
+		.path = "webrtc.turn_transport",
+		.type = CFG_ENUM,
+		FIELD(webrtc.turn_transport),
+		.names = turn_transports,
+		.def = "udp",
+		.doc = "How Ponte talks to `webrtc.turn_server`: `udp`, `tcp` (RFC 6062 framing "
+		       "of TURN over TCP) or `tls`.",
+	},
+	{
+		.path = "webrtc.turn_username",
+		.type = CFG_STR,
+		FIELD(webrtc.turn_username),
+		.def = "",
+		.flags = CFG_F_EMPTY_OK,
+		.doc = "Long-term credential user name for `webrtc.turn_server`.",
+	},
+	{
+		.path = "webrtc.turn_password",
+		.type = CFG_STR,
+		FIELD(webrtc.turn_password),
+		.def = "",
+		.flags = CFG_F_EMPTY_OK | CFG_F_SECRET,
+		.doc = "Password for `webrtc.turn_username`; write `${VAR}` to take it from the "
+		       "environment rather than the file.",
+	},
+	{
+		.path = "webrtc.relay_only",
+		.type = CFG_BOOL,
+		FIELD(webrtc.relay_only),
+		.def = "false",
+		.doc = "Announce and use only the relayed candidate from `webrtc.turn_server` (no "
+		       "host or server-reflexive ones), so the gateway's own addresses never "
+		       "appear in SDP. Needs `webrtc.turn_server`.",
 	},
 	{
 		.path = "webrtc.consent_timeout",

@@ -30,6 +30,21 @@ struct daemon {
 };
 
 /* The media side: dataplane, media I/O thread, DTLS certificate, gateway services. */
+/* "1.2.3.4:5" or "[::1]:5": the host part is an IP literal. */
+static bool is_ip_host(const char *host_port)
+{
+	const char *colon = strrchr(host_port, ':');
+	g_autofree char *host = NULL;
+
+	if (colon == NULL)
+		return false;
+	if (host_port[0] == '[')
+		host = g_strndup(host_port + 1, (size_t)(colon - host_port) - 2);
+	else
+		host = g_strndup(host_port, (size_t)(colon - host_port));
+	return g_hostname_is_ip_address(host);
+}
+
 static int start_media(struct daemon *d, const struct ponte_config *cfg)
 {
 	struct ponte_dp_config dc = {
@@ -46,6 +61,15 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 		log_error("daemon", "dataplane.backend: %s is not built in this version",
 			  dc.backend);
 		return -ENOTSUP;
+	}
+	if (cfg->webrtc.turn_server[0] != '\0' && !is_ip_host(cfg->webrtc.turn_server)) {
+		log_error("daemon", "webrtc.turn_server: '%s' must be an IP address and port "
+			  "(libnice does not resolve TURN server names)", cfg->webrtc.turn_server);
+		return -EINVAL;
+	}
+	if (cfg->webrtc.relay_only && cfg->webrtc.turn_server[0] == '\0') {
+		log_error("daemon", "webrtc.relay_only: needs webrtc.turn_server");
+		return -EINVAL;
 	}
 	rc = ponte_dp_create(&dc, &d->dp);
 	if (rc != 0) {

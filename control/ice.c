@@ -10,6 +10,7 @@
 #include <agent.h>
 #include <ponte/demux.h>
 
+#include "config.h"
 #include "log.h"
 #include "mediaio.h"
 
@@ -235,6 +236,18 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
 
 /* ---- API ---- */
 
+static NiceRelayType relay_type(int transport)
+{
+	switch (transport) {
+	case PONTE_TURN_TCP:
+		return NICE_RELAY_TYPE_TURN_TCP;
+	case PONTE_TURN_TLS:
+		return NICE_RELAY_TYPE_TURN_TLS;
+	default:
+		return NICE_RELAY_TYPE_TURN_UDP;
+	}
+}
+
 int ponte_ice_create(const struct ponte_ice_params *p, const struct ponte_ice_ops *ops, void *ctx,
 		     struct ponte_ice **out)
 {
@@ -262,6 +275,8 @@ int ponte_ice_create(const struct ponte_ice_params *p, const struct ponte_ice_op
 	if (p->stun_server != NULL && p->stun_server[0])
 		g_object_set(ice->agent, "stun-server", p->stun_server, "stun-server-port",
 			     (guint)p->stun_port, NULL);
+	if (p->relay_only)
+		g_object_set(ice->agent, "force-relay", TRUE, NULL);
 	for (size_t i = 0; p->addresses != NULL && p->addresses[i] != NULL; i++) {
 		NiceAddress a;
 
@@ -278,6 +293,15 @@ int ponte_ice_create(const struct ponte_ice_params *p, const struct ponte_ice_op
 	if (p->port_min != 0)
 		nice_agent_set_port_range(ice->agent, ice->stream, COMPONENT, p->port_min,
 					  p->port_max);
+	if (p->turn_server != NULL && p->turn_server[0] &&
+	    !nice_agent_set_relay_info(ice->agent, ice->stream, COMPONENT, p->turn_server,
+				       p->turn_port, p->turn_username ? p->turn_username : "",
+				       p->turn_password ? p->turn_password : "",
+				       relay_type(p->turn_transport))) {
+		log_error("ice", "%s: TURN server '%s' refused by libnice", ice->log_name,
+			  p->turn_server);
+		goto fail;
+	}
 	if (!nice_agent_get_local_credentials(ice->agent, ice->stream, &ice->ufrag, &ice->pwd))
 		goto fail;
 	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
@@ -400,6 +424,11 @@ int ponte_ice_send(struct ponte_ice *ice, const uint8_t *pkt, size_t len)
 	return n == (gint)len ? 0 : -EAGAIN;
 }
 
+int ponte_ice_relay_send(void *ice, const uint8_t *pkt, size_t len)
+{
+	return ponte_ice_send(ice, pkt, len);
+}
+
 static void nice_to_addr(const NiceAddress *n, struct ponte_addr *a)
 {
 	gchar s[NICE_ADDRESS_STRING_LEN];
@@ -416,8 +445,13 @@ int ponte_ice_selected(struct ponte_ice *ice, int *fd, struct ponte_addr *remote
 
 	if (!nice_agent_get_selected_pair(ice->agent, ice->stream, COMPONENT, &l, &r))
 		return -ENOTCONN;
-	if (l->type == NICE_CANDIDATE_TYPE_RELAYED)
-		return -ENOTSUP;
+	if (l->type == NICE_CANDIDATE_TYPE_RELAYED) {
+		/* libnice wraps what we send in TURN framing: the dataplane cannot send raw. */
+		*fd = -1;
+		nice_to_addr(&r->addr, remote);
+		nice_to_addr(&l->addr, local);
+		return 0;
+	}
 	sock = nice_agent_get_selected_socket(ice->agent, ice->stream, COMPONENT);
 	if (sock == NULL)
 		return -ENOTSUP;

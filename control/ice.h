@@ -30,6 +30,11 @@ struct ponte_ice_params {
 	uint16_t port_min, port_max; /* 0, 0: any port */
 	const char *stun_server; /* NULL: none */
 	uint16_t stun_port;
+	const char *turn_server; /* an IP literal; NULL: none */
+	uint16_t turn_port;
+	int turn_transport; /* enum ponte_turn_transport (config.h) */
+	const char *turn_username, *turn_password;
+	bool relay_only; /* only the relayed candidate is gathered and used */
 	const char *log_name; /* e.g. "session=12", borrowed for the agent's lifetime */
 };
 
@@ -64,10 +69,15 @@ int ponte_ice_restart(struct ponte_ice *ice);
 
 /* Send one datagram on the selected pair (DTLS from the main loop). */
 int ponte_ice_send(struct ponte_ice *ice, const uint8_t *pkt, size_t len);
+/* The same, as a ponte_dp_tx_fn (ctx is the ice): safe on a dataplane thread, since libnice
+ * locks its agent. The dataplane port using it must be closed and synced before destroy. */
+int ponte_ice_relay_send(void *ice, const uint8_t *pkt, size_t len);
 
 /*
  * The selected pair: a duplicate of its local socket's fd (the caller closes it), the remote
- * address and the local one. -ENOTCONN before PONTE_ICE_CONNECTED, -ENOTSUP for relayed pairs.
+ * address and the local one. -ENOTCONN before PONTE_ICE_CONNECTED. For a pair relayed through
+ * our TURN server, *fd is -1: its datagrams must go through ponte_ice_relay_send(), which
+ * frames them for the server; local is then the relayed address.
  */
 int ponte_ice_selected(struct ponte_ice *ice, int *fd, struct ponte_addr *remote,
 		       struct ponte_addr *local);

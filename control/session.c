@@ -39,6 +39,7 @@ struct ponte_session {
 	bool has_keys;
 	bool is_ended;
 	bool is_relay;
+	bool is_relayed_pair; /* the selected pair goes through our TURN server */
 	unsigned nb_offered; /* sections in our last offer, waiting for the answer; 0: none */
 	struct sdp *base; /* our last answer: what subsequent offers are built on */
 	const struct sdp_codec *codecs; /* NULL: ponte_webrtc_codecs */
@@ -256,8 +257,14 @@ static void ice_state(void *ctx, enum ponte_ice_state st)
 		end(s, "ice-failed");
 		return;
 	}
-	rc = ponte_dp_port_attach(s->env->dp, fd, &port);
-	close(fd);
+	if (fd >= 0) {
+		rc = ponte_dp_port_attach(s->env->dp, fd, &port);
+		close(fd);
+	} else {
+		/* Relayed through our TURN server: the agent frames what the dataplane sends. */
+		rc = ponte_dp_port_attach_fn(s->env->dp, ponte_ice_relay_send, s->ice, &port);
+		log_info("session", "%s media relayed through TURN", s->log_name);
+	}
 	if (rc != 0) {
 		log_warn("session", "%s dataplane port: %s", s->log_name, g_strerror(-rc));
 		end(s, "ice-failed");
@@ -265,6 +272,7 @@ static void ice_state(void *ctx, enum ponte_ice_state st)
 	}
 	old = s->leg.port_id;
 	s->leg.port_id = port;
+	s->is_relayed_pair = fd < 0;
 	ponte_ice_set_media_sink(s->ice, s->env->dp, port);
 	flush_dtls_queue(s);
 	if (s->dtls == NULL && start_dtls(s) != 0) {
@@ -576,12 +584,22 @@ static uint32_t random_ssrc(void)
 	return v;
 }
 
+/* "host:port" or "[v6]:port" (checked by the config) apart: libnice wants them so. */
+static uint16_t split_host_port(const char *hp, char *host, size_t size)
+{
+	const char *colon = strrchr(hp, ':');
+	bool is_v6 = hp[0] == '[';
+
+	g_strlcpy(host, hp + is_v6, MIN(size, (size_t)(colon - hp) + 1 - 2 * is_v6));
+	return (uint16_t)atoi(colon + 1);
+}
+
 int ponte_session_create(const struct ponte_session_env *env, const char *id, bool is_relay,
 			 const struct ponte_session_ops *ops, void *ctx, struct ponte_session **out)
 {
 	struct ponte_session *s = g_new0(struct ponte_session, 1);
 	const struct ponte_config *cfg = env->cfg;
-	char stun_host[256];
+	char stun_host[256], turn_host[256];
 	struct ponte_ice_params ip = {
 		.is_controlling = false,
 		.addresses = (const char *const *)cfg->webrtc.addresses,
@@ -589,6 +607,10 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 		.announce_private = cfg->webrtc.announce_private,
 		.port_min = (uint16_t)cfg->webrtc.port_min,
 		.port_max = (uint16_t)cfg->webrtc.port_max,
+		.turn_transport = cfg->webrtc.turn_transport,
+		.turn_username = cfg->webrtc.turn_username,
+		.turn_password = cfg->webrtc.turn_password,
+		.relay_only = cfg->webrtc.relay_only,
 	};
 	int rc;
 
@@ -605,16 +627,14 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 	for (int k = 0; k < PONTE_LEG_NB_SLOTS; k++)
 		s->gw_ssrc[k] = random_ssrc();
 	if (cfg->webrtc.stun_server[0] != '\0') {
-		/* "host:port" or "[v6]:port" (checked by the config): libnice wants them apart,
-		 * and copies the host. */
-		const char *hp = cfg->webrtc.stun_server;
-		const char *colon = strrchr(hp, ':');
-		bool is_v6 = hp[0] == '[';
-
-		g_strlcpy(stun_host, hp + is_v6,
-			  MIN(sizeof(stun_host), (size_t)(colon - hp) + 1 - 2 * is_v6));
+		ip.stun_port = split_host_port(cfg->webrtc.stun_server, stun_host,
+					       sizeof(stun_host));
 		ip.stun_server = stun_host;
-		ip.stun_port = (uint16_t)atoi(colon + 1);
+	}
+	if (cfg->webrtc.turn_server[0] != '\0') {
+		ip.turn_port = split_host_port(cfg->webrtc.turn_server, turn_host,
+					       sizeof(turn_host));
+		ip.turn_server = turn_host;
 	}
 	rc = ponte_ice_create(&ip, &ice_ops, s, &s->ice);
 	if (rc != 0) {
@@ -638,9 +658,13 @@ void ponte_session_destroy(struct ponte_session *s)
 		ponte_dtls_destroy(s->dtls);
 	}
 	ponte_ice_set_media_sink(s->ice, NULL, 0);
-	ponte_ice_destroy(s->ice);
-	if (s->leg.port_id != 0)
+	if (s->leg.port_id != 0) {
 		ponte_dp_port_close(s->env->dp, s->leg.port_id);
+		/* A TURN-relayed port sends through the agent: let it go first. */
+		if (s->is_relayed_pair)
+			ponte_dp_sync(s->env->dp);
+	}
+	ponte_ice_destroy(s->ice);
 	explicit_bzero(&s->leg, sizeof(s->leg));
 	g_ptr_array_free(s->local_candidates, TRUE);
 	g_ptr_array_free(s->dtls_queue, TRUE);

@@ -13,6 +13,8 @@ struct dp_backend_ops {
 		      struct ponte_dp **out);
 	void (*destroy)(struct ponte_dp *dp);
 	int (*port_attach)(struct ponte_dp *dp, int fd, uint32_t *port_id);
+	int (*port_attach_fn)(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx,
+			      uint32_t *port_id);
 	int (*port_open)(struct ponte_dp *dp, struct ponte_addr *local, uint16_t port_min,
 			 uint16_t port_max, uint32_t *port_id);
 	int (*port_close)(struct ponte_dp *dp, uint32_t port_id);

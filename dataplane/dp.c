@@ -59,6 +59,14 @@ int ponte_dp_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	return dp->ops->port_attach(dp, fd, port_id);
 }
 
+int ponte_dp_port_attach_fn(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx,
+			    uint32_t *port_id)
+{
+	if (fn == NULL)
+		return -EINVAL;
+	return dp->ops->port_attach_fn(dp, fn, ctx, port_id);
+}
+
 int ponte_dp_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_t port_min,
 		       uint16_t port_max, uint32_t *port_id)
 {

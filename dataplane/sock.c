@@ -72,8 +72,10 @@ struct garbage {
 
 struct port {
 	uint32_t id;
-	int fd;
+	int fd; /* -1 for a port another component sends for (tx_fn) */
 	bool is_owned;
+	ponte_dp_tx_fn tx_fn;
+	void *tx_ctx;
 	struct ponte_addr local;
 };
 
@@ -289,7 +291,8 @@ static void collect_garbage(struct sock_dp *s)
 		case G_PORT: {
 			struct port *p = g->ptr;
 
-			close(p->fd);
+			if (p->fd >= 0)
+				close(p->fd);
 			free(p);
 			break;
 		}
@@ -396,6 +399,14 @@ static void tx_queue(struct sock_dp *s, const struct port *p, const struct ponte
 	unsigned i = s->nb_tx;
 	socklen_t alen;
 
+	if (p->tx_fn != NULL) {
+		/* Not batched: the other component frames and sends it now. */
+		if (p->tx_fn(p->tx_ctx, s->tx_bufs[i], len) == 0)
+			STAT_ADD(s->st.tx_pkts, 1);
+		else
+			STAT_ADD(s->st.tx_errors, 1);
+		return;
+	}
 	addr_to_sockaddr(dst, &s->tx_addr[i], &alen);
 	s->tx_iov[i].iov_base = s->tx_bufs[i];
 	s->tx_iov[i].iov_len = len;
@@ -745,7 +756,7 @@ static uint32_t alloc_port_id(struct sock_dp *s)
 }
 
 static int add_port(struct sock_dp *s, int fd, bool is_owned, const struct ponte_addr *local,
-		    uint32_t *port_id)
+		    ponte_dp_tx_fn tx_fn, void *tx_ctx, uint32_t *port_id)
 {
 	uint32_t id = alloc_port_id(s);
 	struct port *p;
@@ -758,6 +769,8 @@ static int add_port(struct sock_dp *s, int fd, bool is_owned, const struct ponte
 	p->id = id;
 	p->fd = fd;
 	p->is_owned = is_owned;
+	p->tx_fn = tx_fn;
+	p->tx_ctx = tx_ctx;
 	if (local != NULL)
 		p->local = *local;
 	s->c_ports[id] = p;
@@ -775,10 +788,19 @@ static int sock_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	collect_garbage(s);
 	if (dup_fd < 0)
 		return -errno;
-	rc = add_port(s, dup_fd, false, NULL, port_id);
+	rc = add_port(s, dup_fd, false, NULL, NULL, NULL, port_id);
 	if (rc != 0)
 		close(dup_fd);
 	return rc;
+}
+
+static int sock_port_attach_fn(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx,
+			       uint32_t *port_id)
+{
+	struct sock_dp *s = to_sock(dp);
+
+	collect_garbage(s);
+	return add_port(s, -1, false, NULL, fn, ctx, port_id);
 }
 
 static int bind_in_range(int fd, struct ponte_addr *local, uint16_t port_min, uint16_t port_max)
@@ -831,7 +853,7 @@ static int sock_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 		rc = -errno;
 	if (rc == 0) {
 		sockaddr_to_addr(&ss, local);
-		rc = add_port(s, fd, true, local, port_id);
+		rc = add_port(s, fd, true, local, NULL, NULL, port_id);
 	}
 	if (rc != 0)
 		close(fd);
@@ -1138,7 +1160,8 @@ static void sock_destroy(struct ponte_dp *dp)
 			flow_free(s, s->c_by_id.items[i]);
 	for (uint32_t id = 1; s->c_ports != NULL && id <= s->cfg.max_ports; id++) {
 		if (s->c_ports[id] != NULL) {
-			close(s->c_ports[id]->fd);
+			if (s->c_ports[id]->fd >= 0)
+				close(s->c_ports[id]->fd);
 			free(s->c_ports[id]);
 		}
 	}
@@ -1219,6 +1242,7 @@ const struct dp_backend_ops dp_sock_backend = {
 	.create = sock_create,
 	.destroy = sock_destroy,
 	.port_attach = sock_port_attach,
+	.port_attach_fn = sock_port_attach_fn,
 	.port_open = sock_port_open,
 	.port_close = sock_port_close,
 	.flow_add = sock_flow_add,

@@ -67,6 +67,22 @@ const char *ponte_dp_backend_name(const struct ponte_dp *dp);
  */
 int ponte_dp_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id);
 /**
+ * How a port that another component carries sends: called on a dataplane thread with one
+ * datagram for the port's single peer. Returns 0 or a negative errno.
+ */
+typedef int (*ponte_dp_tx_fn)(void *ctx, const uint8_t *pkt, size_t len);
+
+/**
+ * A port whose packets another component both receives (handing them in through
+ * ponte_dp_input()) and sends (through fn): a path the dataplane cannot carry itself, such as
+ * an ICE pair relayed through a TURN server, whose framing the ICE agent owns. fn is called
+ * from a dataplane thread, and never again once ponte_dp_port_close() and then
+ * ponte_dp_sync() have returned; ctx must stay valid until then.
+ */
+int ponte_dp_port_attach_fn(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx,
+			    uint32_t *port_id);
+
+/**
  * A port the dataplane owns: it binds a UDP socket to local (port 0: pick one in
  * [port_min, port_max], 0/0: any) and receives on it. The bound address is written back.
  */

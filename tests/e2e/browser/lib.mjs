@@ -286,6 +286,8 @@ export function mediaStats(page) {
         const remote = pair && report.get(pair.remoteCandidateId);
         if (local && remote) {
           out.pair = `${local.address}:${local.port} -> ${remote.address}:${remote.port}`;
+          out.localType = local.candidateType;
+          out.remoteType = remote.candidateType;
           out.dtls = `${s.tlsVersion || '?'} ${s.dtlsCipher || '?'} ${s.srtpCipher || '?'}`;
         }
       }

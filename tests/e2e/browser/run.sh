@@ -6,8 +6,9 @@
 # Chromium browsers:
 #
 #   run.sh [PONTE [TEST]]   PONTE: the built daemon (default: $PONTE)
-#                           TEST: p2p (default), echo, relay or phone: runs TEST.mjs
-#                           (phone also needs sipp, Debian sip-tester: it calls SIPp phones)
+#                           TEST: p2p (default), echo, relay, phone or turn: runs TEST.mjs
+#                           (phone also needs sipp, Debian sip-tester: it calls SIPp phones;
+#                           turn needs coturn: the daemon allocates its candidates there)
 #
 # Environment: PONTE_WEB_ROOT=DIR serves the client from DIR instead of the one built into the
 # daemon (to try client changes without rebuilding); E2E_OUT=DIR is where the screenshots of
@@ -116,6 +117,24 @@ sip:
   enabled: true
   listen: 127.0.0.1
   port: 5060
+EOF
+fi
+
+if [[ $name == turn ]]; then
+	command -v turnserver >/dev/null || fail "turnserver is not installed (apt-get install -y coturn)"
+	# coturn on the namespace's loopback, long-term credentials; loopback peers allowed,
+	# since the browser's address is 127.0.0.1 too.
+	ip netns exec "$ns" turnserver -n --listening-ip=127.0.0.1 --listening-port=3478 \
+		--relay-ip=127.0.0.1 --min-port=49152 --max-port=49407 --allow-loopback-peers \
+		--lt-cred-mech --user=ponte:turn-secret --realm=ponte.test --fingerprint \
+		--no-cli --no-tls --no-dtls --log-file=stdout --simple-log \
+		>"$out/turnserver.log" 2>&1 &
+	disown # killed with the namespace, without a word from bash
+	cat >>"$tmp/ponte.yaml" <<EOF
+  turn_server: 127.0.0.1:3478
+  turn_username: ponte
+  turn_password: turn-secret
+  relay_only: true
 EOF
 fi
 
