@@ -52,6 +52,7 @@ struct gw_session {
 	unsigned nb_fwds;
 	bool is_offer_pending;
 	bool needs_reoffer;
+	uint64_t nb_keyframe_requests; /* PLIs the gateway sent this member */
 	struct ponte_bridge *bridge; /* SVC_SIP */
 };
 
@@ -193,11 +194,11 @@ static void maybe_reoffer(struct gw_session *r)
 /* The flow of a relay member: to every member whose session negotiated its streams. */
 static void relay_flow(struct gw_session *sender, struct gw_session **members, unsigned n)
 {
-	struct ponte_offload_out outs[PONTE_FLOW_MAX_OUTPUTS];
+	struct ponte_offload_out outs[PONTE_OFFLOAD_MAX_OUTS];
 	const struct ponte_media_leg *from = ponte_session_leg(sender->s);
 	unsigned nb = 0;
 
-	for (unsigned i = 0; i < n && nb < PONTE_FLOW_MAX_OUTPUTS; i++) {
+	for (unsigned i = 0; i < n && nb < PONTE_OFFLOAD_MAX_OUTS; i++) {
 		struct gw_session *r = members[i];
 		struct fwd *to_r = fwd_of(r, sender); /* sender's streams as r knows them */
 		struct fwd *from_r = fwd_of(sender, r); /* r's streams as sender knows them */
@@ -236,7 +237,7 @@ static void relay_flow(struct gw_session *sender, struct gw_session **members, u
 /* Relay: bring every member's announced streams and flows up to date with who has media. */
 static void relay_update(struct ponte_gateway *gw, const char *room)
 {
-	struct gw_session *members[PONTE_FLOW_MAX_OUTPUTS + 1];
+	struct gw_session *members[PONTE_OFFLOAD_MAX_OUTS + 1];
 	unsigned n = room_legs(gw, room, members, G_N_ELEMENTS(members));
 
 	for (unsigned i = 0; i < n; i++) {
@@ -262,6 +263,17 @@ static void relay_update(struct ponte_gateway *gw, const char *room)
 	for (unsigned i = 0; i < n; i++) {
 		relay_flow(members[i], members, n);
 		maybe_reoffer(members[i]);
+	}
+}
+
+static void request_keyframe(struct gw_session *sender)
+{
+	if (!sender->has_flow || sender->is_dead)
+		return;
+	if (ponte_offload_request_keyframe(sender->gw->env.dp, sender->flow_id,
+					   ponte_session_leg(sender->s)) == 0) {
+		sender->nb_keyframe_requests++;
+		log_debug("gateway", "session=%s asked for a keyframe (PLI)", sender->id);
 	}
 }
 
@@ -389,7 +401,7 @@ static void on_dc_message(void *ctx, uint16_t stream, bool is_binary, const uint
 		ponte_session_dc_send(g->s, stream, is_binary, data, len);
 		return;
 	}
-	struct gw_session *members[PONTE_FLOW_MAX_OUTPUTS + 1];
+	struct gw_session *members[PONTE_OFFLOAD_MAX_OUTS + 1];
 	unsigned n = room_legs(g->gw, g->room, members, G_N_ELEMENTS(members));
 
 	for (unsigned i = 0; i < n; i++)
@@ -469,7 +481,7 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	}
 	if (svc == SVC_RELAY) {
 		/* A member's flow has one output per other member. */
-		int max = MIN(gw->env.cfg->rooms.relay_max_members, PONTE_FLOW_MAX_OUTPUTS + 1);
+		int max = MIN(gw->env.cfg->rooms.relay_max_members, PONTE_OFFLOAD_MAX_OUTS + 1);
 		GHashTableIter it;
 		gpointer v;
 		int n = 0;
@@ -575,15 +587,25 @@ static void req_answer(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 		ponte_signal_error(conn, tx, "bad_sdp", "%s", err);
 		return;
 	}
+	struct gw_session *fresh[MAX_FWDS];
+	unsigned nb_fresh = 0;
+
 	g->is_offer_pending = false;
 	for (unsigned i = 0; i < g->nb_fwds; i++) {
+		if (g->fwds[i].is_offered && !g->fwds[i].is_negotiated && g->fwds[i].sender != NULL)
+			fresh[nb_fresh++] = g->fwds[i].sender;
 		if (g->fwds[i].is_offered)
 			g->fwds[i].is_negotiated = true;
 		g->fwds[i].is_offered = false;
 	}
+	if (g->service != SVC_RELAY)
+		return;
 	/* Now its new sections can carry media; and what changed meanwhile gets offered. */
-	if (g->service == SVC_RELAY)
-		relay_update(gw, g->room);
+	relay_update(gw, g->room);
+	/* A new receiver decodes nothing before a keyframe: ask each sender it now receives for
+	 * one, after the flow that forwards to it is in place (commands keep their order). */
+	for (unsigned i = 0; i < nb_fresh; i++)
+		request_keyframe(fresh[i]);
 }
 
 static void req_candidate(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,
@@ -750,6 +772,9 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 				      service_names[g->service], "media", g->is_media_ready);
 		struct ponte_flow_stats to_phone, from_phone;
 
+		if (g->service == SVC_RELAY)
+			json_object_set_new(e, "keyframe_requests",
+					    json_integer((json_int_t)g->nb_keyframe_requests));
 		if (g->bridge != NULL && ponte_bridge_stats(g->bridge, &to_phone, &from_phone) == 0)
 			json_object_set_new(e, "sip",
 					    json_pack("{s:I, s:I, s:I}", "to_phone",

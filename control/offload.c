@@ -27,12 +27,17 @@ int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_m
 {
 	struct ponte_flow_spec spec;
 
-	if (nb_outs > PONTE_FLOW_MAX_OUTPUTS)
+	struct ponte_flow_output *back;
+
+	if (nb_outs > PONTE_OFFLOAD_MAX_OUTS)
 		return -E2BIG;
 	/* Everything arriving on the port: a WebRTC port serves one transport, and its remote
 	 * may change with the selected pair, so the flow does not pin the source. */
 	ponte_flow_spec_init(&spec, id, from->port_id);
 	spec.srtp = from->rx;
+	back = ponte_flow_add_output(&spec, from->port_id, &from->remote);
+	back->srtp = from->tx;
+	back->kinds = PONTE_OUT_REPORTS;
 	for (unsigned i = 0; i < nb_outs; i++) {
 		struct ponte_flow_output *o = ponte_flow_add_output(&spec, outs[i].to->port_id,
 								    &outs[i].to->remote);
@@ -61,6 +66,21 @@ int ponte_offload_echo(struct ponte_dp *dp, uint64_t id, const struct ponte_medi
 			(struct ponte_ssrc_map){.from = leg->ssrcs[k].gw, .to = leg->ssrcs[k].peer};
 	}
 	return ponte_offload_forward(dp, id, leg, &out, 1, is_update);
+}
+
+int ponte_offload_request_keyframe(struct ponte_dp *dp, uint64_t id,
+				   const struct ponte_media_leg *from)
+{
+	uint32_t media = from->ssrcs[PONTE_SLOT_VIDEO].peer;
+	uint8_t pli[12] = {0x80 | 1 /* FMT 1: PLI */, 206 /* PSFB */, 0, 2};
+
+	if (media == 0)
+		return -ENOENT;
+	for (int i = 0; i < 4; i++) {
+		pli[4 + i] = (uint8_t)(from->report_ssrc >> (24 - 8 * i));
+		pli[8 + i] = (uint8_t)(media >> (24 - 8 * i));
+	}
+	return ponte_dp_flow_inject(dp, id, PONTE_OFFLOAD_BACK, pli, sizeof(pli));
 }
 
 int ponte_offload_spec(struct ponte_dp *dp, struct ponte_flow_spec *spec, bool is_update)

@@ -30,6 +30,9 @@ struct ponte_media_leg {
 		uint32_t peer;
 		uint32_t gw;
 	} ssrcs[PONTE_LEG_NB_SLOTS];
+	/* The sender SSRC of the gateway's own RTCP to this peer (receiver reports, keyframe
+	 * requests): none of the streams', so its SRTCP index is its own. */
+	uint32_t report_ssrc;
 };
 
 /* A fresh flow id (never 0). */
@@ -43,6 +46,12 @@ struct ponte_offload_out {
 	bool has_pt_map; /* false: payload types pass unchanged */
 	uint8_t pt_map[128];
 };
+
+/* Output 0 of every flow made by ponte_offload_forward() and _echo() leads back to the leg the
+ * flow receives from: the gateway's own RTCP to that peer goes out there. */
+#define PONTE_OFFLOAD_BACK 0
+/* Outputs a forward may have beside the way back. */
+#define PONTE_OFFLOAD_MAX_OUTS (PONTE_FLOW_MAX_OUTPUTS - 1)
 
 /*
  * Forward what leg `from` sends to each output, each copy protected with its receiver's keys
@@ -60,6 +69,11 @@ int ponte_offload_echo(struct ponte_dp *dp, uint64_t id, const struct ponte_medi
 
 /* A flow built by the caller (a SIP bridge's legs); the spec is wiped after the call. */
 int ponte_offload_spec(struct ponte_dp *dp, struct ponte_flow_spec *spec, bool is_update);
+
+/* Ask the peer of leg `from` (flow id, made by _forward or _echo) for a video keyframe: an RTCP
+ * PLI (RFC 4585 §6.3.1) about its video stream. -ENOENT when it announced no video. */
+int ponte_offload_request_keyframe(struct ponte_dp *dp, uint64_t id,
+				   const struct ponte_media_leg *from);
 
 int ponte_offload_remove(struct ponte_dp *dp, uint64_t id);
 int ponte_offload_stats(struct ponte_dp *dp, uint64_t id, struct ponte_flow_stats *st);

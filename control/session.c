@@ -626,6 +626,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 	s->sdp_session_id = ((uint64_t)g_random_int() << 30) ^ g_random_int();
 	for (int k = 0; k < PONTE_LEG_NB_SLOTS; k++)
 		s->gw_ssrc[k] = random_ssrc();
+	s->leg.report_ssrc = random_ssrc();
 	if (cfg->webrtc.stun_server[0] != '\0') {
 		ip.stun_port = split_host_port(cfg->webrtc.stun_server, stun_host,
 					       sizeof(stun_host));

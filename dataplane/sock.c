@@ -79,13 +79,16 @@ struct port {
 	struct ponte_addr local;
 };
 
+#define GIVEN_IN (1u << 31)
+_Static_assert(PONTE_FLOW_MAX_OUTPUTS < 31, "given_away has a bit per output");
+
 struct flow {
 	struct ponte_flow_spec spec;
 	struct dp_srtp *in;
 	struct dp_srtp *out[PONTE_FLOW_MAX_OUTPUTS];
-	/* Contexts handed on to the entry that replaced this one: bit i for out[i], bit 15 for
+	/* Contexts handed on to the entry that replaced this one: bit i for out[i], GIVEN_IN for
 	 * in. The garbage collector must not destroy those. */
-	uint16_t given_away;
+	uint32_t given_away;
 	uint64_t key_hash;
 	struct ponte_addr latched;
 	struct ponte_flow_stats st; /* written by the dataplane thread only */
@@ -269,7 +272,7 @@ static uint64_t cmd_send(struct sock_dp *s, uint32_t type, uint64_t id, uint32_t
 
 static void flow_free(struct sock_dp *s, struct flow *f)
 {
-	if (f->in != NULL && !(f->given_away & 0x8000))
+	if (f->in != NULL && !(f->given_away & GIVEN_IN))
 		s->srtp->destroy(f->in);
 	for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
 		if (f->out[i] != NULL && !(f->given_away & (1u << i)))
@@ -424,16 +427,18 @@ static struct port *d_port(struct sock_dp *s, uint32_t id)
 	return id >= 1 && id <= s->cfg.max_ports ? s->d_ports[id] : NULL;
 }
 
-/* Rewrite, protect and queue one plain packet through output i of flow f. */
+/* Rewrite, protect and queue one plain packet through output i of flow f. An injected packet
+ * goes through whatever kinds the output takes. */
 static void send_through(struct sock_dp *s, struct flow *f, unsigned i, const uint8_t *pkt,
-			 size_t len, bool is_rtcp)
+			 size_t len, bool is_rtcp, bool is_injected)
 {
 	const struct ponte_flow_output *o = &f->spec.outputs[i];
 	struct port *p = d_port(s, o->port_id);
 	uint8_t *buf;
 	int rc = 0;
 
-	if (p == NULL || !(o->kinds & (is_rtcp ? PONTE_OUT_RTCP : PONTE_OUT_RTP))) {
+	if (p == NULL ||
+	    (!is_injected && !(o->kinds & (is_rtcp ? PONTE_OUT_RTCP : PONTE_OUT_RTP)))) {
 		if (p == NULL)
 			STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 		return;
@@ -544,7 +549,7 @@ static void process(struct sock_dp *s, struct port *p, const struct ponte_addr *
 	if (is_rtcp && f->spec.rtcp == PONTE_RTCP_DROP)
 		return;
 	for (unsigned i = 0; i < f->spec.nb_outputs; i++)
-		send_through(s, f, i, pkt, len, is_rtcp);
+		send_through(s, f, i, pkt, len, is_rtcp, false);
 }
 
 static void drain_input(struct sock_dp *s)
@@ -664,7 +669,8 @@ static bool apply(struct sock_dp *s, struct cmd *c)
 
 		if (f != NULL && c->output < f->spec.nb_outputs)
 			send_through(s, f, c->output, b->data, b->len,
-				     ponte_demux_classify(b->data, b->len) == PONTE_PKT_RTCP);
+				     ponte_demux_classify(b->data, b->len) == PONTE_PKT_RTCP,
+				     true);
 		give_back(s, G_BUF, b);
 		break;
 	}
@@ -906,7 +912,7 @@ static int flow_build(struct sock_dp *s, const struct ponte_flow_spec *spec, str
 	if (spec->srtp.profile != PONTE_SRTP_NULL) {
 		if (old != NULL && old->in != NULL && same_key(&old->spec.srtp, &spec->srtp)) {
 			f->in = old->in;
-			old->given_away |= 0x8000;
+			old->given_away |= GIVEN_IN;
 		} else {
 			rc = s->srtp->create(&spec->srtp, DP_SRTP_UNPROTECT, &f->in);
 		}
@@ -922,7 +928,7 @@ static int flow_build(struct sock_dp *s, const struct ponte_flow_spec *spec, str
 			    same_key(&old->spec.outputs[j].srtp, k) &&
 			    ponte_addr_equal(&old->spec.outputs[j].dst, &spec->outputs[i].dst)) {
 				f->out[i] = old->out[j];
-				old->given_away |= (uint16_t)(1u << j);
+				old->given_away |= (1u << j);
 				break;
 			}
 		}

@@ -27,7 +27,7 @@ struct ponte_addr {
 	uint8_t ip[16]; /**< network byte order; IPv4 uses the first 4 bytes */
 };
 
-#define PONTE_FLOW_MAX_OUTPUTS 8
+#define PONTE_FLOW_MAX_OUTPUTS 16
 #define PONTE_FLOW_MAX_SSRC_MAPS 8
 #define PONTE_PT_KEEP 0xff /**< pt_map value: leave this payload type as it is */
 #define PONTE_PT_DROP 0xfe /**< pt_map value: do not send packets of this payload type */
@@ -44,10 +44,15 @@ struct ponte_ssrc_map {
 	uint32_t ts_delta; /**< added to the RTP timestamp (mod 2^32) */
 };
 
-/** What an output receives from its flow. */
+/**
+ * What an output receives from its flow. An output with neither RTP nor RTCP carries only
+ * what the control plane injects (ponte_dp_flow_inject) and, with PONTE_OUT_REPORTS, the
+ * dataplane's own reports: the way back to the flow's own source.
+ */
 enum ponte_flow_out_kind {
 	PONTE_OUT_RTP = 1 << 0,
 	PONTE_OUT_RTCP = 1 << 1,
+	PONTE_OUT_REPORTS = 1 << 2, /**< receiver reports about the flow's streams go here */
 };
 
 /** One destination of a flow's packets. */

@@ -278,6 +278,7 @@ export function mediaStats(page) {
         }
       } else if (s.type === 'outbound-rtp' && s.kind in out.sent) {
         out.sent[s.kind] += s.bytesSent || 0;
+        if (s.kind === 'video') out.pliReceived = (out.pliReceived || 0) + (s.pliCount || 0);
         out.sentSsrcs.push(s.ssrc);
       } else if (s.type === 'transport' && s.selectedCandidatePairId) {
         out.transport = { packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived };

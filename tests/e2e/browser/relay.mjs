@@ -118,6 +118,10 @@ async function checkGatewayStatus(s) {
     (x) => `${x.session} in ${x.flow ? x.flow.rtp_in : '?'} out ${x.flow ? x.flow.pkts_out : '?'}`,
   ).join(', ')})`, relayed.length === 2 && relayed.every(
     (x) => x.flow && x.flow.rtp_in > 0 && x.flow.pkts_out > 0), JSON.stringify(st));
+  // Each member became a receiver of the other: the gateway asked it for a keyframe.
+  check(`${s}: the gateway asked each sender for a keyframe for its new receiver (PLIs ${
+    relayed.map((x) => x.keyframe_requests).join(', ')})`,
+  relayed.length === 2 && relayed.every((x) => x.keyframe_requests >= 1), JSON.stringify(st));
 }
 
 // A chat check whose failure is recorded but does not end the scenario: the media checks
@@ -156,6 +160,8 @@ async function scenarioRelay(browserA, browserB) {
 
   const stats = await checkRelayedMedia(s, [a, b]);
   await checkThroughGateway(s, stats, [a, b]);
+  note(`${s}: PLIs received by the senders: ${[a, b].map(
+    (p, i) => `${p.label} ${stats[i] && stats[i].pliReceived}`).join(', ')}`);
   await checkFromTheOther(s, a, b);
   await checkFromTheOther(s, b, a);
   await checkGatewayStatus(s);
