@@ -353,7 +353,6 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.type = CFG_STR,
 		FIELD(webrtc.turn_username),
 		.def = "",
-		.flags = CFG_F_EMPTY_OK,
 		.doc = "Long-term credential user name for `webrtc.turn_server`.",
 	},
 	{
@@ -361,7 +360,7 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.type = CFG_STR,
 		FIELD(webrtc.turn_password),
 		.def = "",
-		.flags = CFG_F_EMPTY_OK | CFG_F_SECRET,
+		.flags = CFG_F_SECRET,
 		.doc = "Password for `webrtc.turn_username`; write `${VAR}` to take it from the "
 		       "environment rather than the file.",
 	},
