@@ -122,6 +122,24 @@ static uint32_t open_port(struct ponte_addr *local)
 	return id;
 }
 
+/* What the function port of the test was handed (written on the dataplane thread, read
+ * after ponte_dp_sync). */
+static struct {
+	unsigned n;
+	size_t len;
+	uint8_t last[2048];
+} relay_seen;
+
+static int relay_tx(void *ctx, const uint8_t *pkt, size_t len)
+{
+	typeof(relay_seen) *seen = ctx;
+
+	seen->n++;
+	seen->len = len;
+	memcpy(seen->last, pkt, len < sizeof(seen->last) ? len : sizeof(seen->last));
+	return 0;
+}
+
 int main(void)
 {
 	struct ponte_dp_config cfg = {.max_flows = 64, .max_ports = 16};
@@ -277,6 +295,32 @@ int main(void)
 	n = peer_recv(&phone, got, sizeof(got), &from);
 	CHECK(n == (int)len && from == ice.addr.port,
 	      "forwarded, sent from the attached socket's own port");
+
+	/* A port another component sends for (a TURN-relayed ICE pair): the flow's output is
+	 * rewritten and handed to its function, nothing goes to a socket. */
+	uint32_t pf;
+
+	relay_seen.n = 0;
+	CHECK(ponte_dp_port_attach_fn(dp, NULL, NULL, &pf) == -EINVAL, "attach_fn: fn required");
+	CHECK(ponte_dp_port_attach_fn(dp, relay_tx, &relay_seen, &pf) == 0,
+	      "attach a port whose sends go through a function");
+	ponte_flow_spec_init(&spec, 30, pc);
+	spec.src = phone.addr;
+	struct ponte_flow_output *fo = ponte_flow_add_output(&spec, pf, &browser.addr);
+
+	fo->nb_ssrc_maps = 1;
+	fo->ssrc_maps[0] = (struct ponte_ssrc_map){.from = 0x4545, .to = 0x5454};
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "flow out through the function port");
+	len = make_rtp(pkt, 96, 8, 8, 0x4545, 40);
+	CHECK(ponte_dp_input(dp, pc, &phone.addr, pkt, len) == 0, "input a packet for it");
+	ponte_dp_sync(dp);
+	CHECK(relay_seen.n == 1 && relay_seen.len == len && rd32(relay_seen.last + 8) == 0x5454,
+	      "the function got the rewritten packet (%u calls)", relay_seen.n);
+	CHECK(ponte_dp_port_close(dp, pf) == 0 && ponte_dp_sync(dp) == 0, "close it");
+	CHECK(ponte_dp_input(dp, pc, &phone.addr, pkt, len) == 0 && ponte_dp_sync(dp) == 0 &&
+		      relay_seen.n == 1,
+	      "after close and sync the function is not called again");
+	ponte_dp_flow_delete(dp, 30);
 
 	/* Latching: a port-wide flow keeps the first source it sees. */
 	struct peer other;
