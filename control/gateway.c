@@ -558,7 +558,33 @@ static void req_offer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, 
 					   "%s", rc == -EALREADY ? "a call takes one offer" : err);
 		return;
 	}
-	rc = ponte_session_offer(g->s, sdp, &answer, err, sizeof(err));
+	if (g->service == SVC_RELAY && g->is_offer_pending) {
+		/* Glare (RFC 8829 §4.1.8.2): our offer is out; the browser, the polite side,
+		 * rolls its own back and answers ours. */
+		ponte_signal_error(conn, tx, "conflict", "an offer from the gateway is pending");
+		return;
+	}
+	if (g->service == SVC_RELAY) {
+		/* What the browser already receives stays in the sections we added for it. */
+		struct sdp_local_stream pinned[2 * MAX_FWDS];
+		unsigned nb = 0;
+
+		for (unsigned i = 0; i < g->nb_fwds; i++) {
+			const struct fwd *f = &g->fwds[i];
+
+			if (!f->is_negotiated || f->sender == NULL)
+				continue;
+			pinned[nb++] = (struct sdp_local_stream){
+				SDP_KIND_AUDIO, f->peer, "audio", f->ssrc[PONTE_SLOT_AUDIO], 0,
+				f->mid[0]};
+			pinned[nb++] = (struct sdp_local_stream){
+				SDP_KIND_VIDEO, f->peer, "video", f->ssrc[PONTE_SLOT_VIDEO],
+				f->ssrc[PONTE_SLOT_VIDEO_RTX], f->mid[1]};
+		}
+		rc = ponte_session_offer_with(g->s, sdp, pinned, nb, &answer, err, sizeof(err));
+	} else {
+		rc = ponte_session_offer(g->s, sdp, &answer, err, sizeof(err));
+	}
 	if (rc != 0) {
 		log_info("gateway", "session=%s offer refused: %s", g->id, err);
 		ponte_signal_error(conn, tx, "bad_sdp", "%s", err[0] ? err : g_strerror(-rc));
@@ -568,6 +594,9 @@ static void req_offer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, 
 					  "sdp", answer),
 			  tx);
 	g_free(answer);
+	/* A re-offer may bring new SSRCs or codecs: the room's flows follow. */
+	if (g->service == SVC_RELAY && g->is_media_ready)
+		relay_update(gw, g->room);
 }
 
 static void req_answer(struct ponte_gateway *gw, struct ponte_signal_conn *conn, json_t *msg,

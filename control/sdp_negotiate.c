@@ -525,13 +525,27 @@ static void answer_directions(struct section *secs, unsigned nb, const struct sd
 		enum sdp_direction off = sdp_media_direction(offer, s->om);
 		enum sdp_direction want =
 		    s->kind == SDP_KIND_AUDIO ? local->audio_dir : local->video_dir;
+		const struct sdp_local_stream *pinned = NULL;
+
+		for (unsigned k = 0; k < local->nb_streams && s->mid != NULL; k++) {
+			if (local->streams[k].mid != NULL && local->streams[k].kind == s->kind &&
+			    strcmp(local->streams[k].mid, s->mid) == 0)
+				pinned = &local->streams[k];
+		}
+		if (pinned != NULL) {
+			/* A section the gateway added for a stream it sends: only that. */
+			s->stream = sdp_dir_recvs(off) ? pinned : NULL;
+			s->dir = sdp_dir_of(s->stream != NULL, false);
+			continue;
+		}
 		bool send = sdp_dir_recvs(off) && sdp_dir_sends(want);
 		bool recv = sdp_dir_sends(off) && sdp_dir_recvs(want);
 
 		if (send) {
 			send = false;
 			for (unsigned k = 0; k < local->nb_streams && k < 256; k++) {
-				if (!is_used[k] && local->streams[k].kind == s->kind) {
+				if (!is_used[k] && local->streams[k].mid == NULL &&
+				    local->streams[k].kind == s->kind) {
 					is_used[k] = true;
 					s->stream = &local->streams[k];
 					send = true;

@@ -58,6 +58,10 @@ struct sdp_local_stream {
 	const char *track_id;  /* msid appdata; NULL: none */
 	uint32_t ssrc;
 	uint32_t rtx_ssrc; /* 0: none (no a=ssrc-group:FID) */
+	/* Set: the stream belongs to the offer's section of this mid (one the gateway added by
+	 * a re-offer), sent there whatever the kind's direction wish. NULL: the first free
+	 * section of its kind. */
+	const char *mid;
 };
 
 struct sdp_local {

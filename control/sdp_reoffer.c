@@ -70,6 +70,44 @@ static const struct sdp_media *template_of(const struct sdp *base, enum sdp_kind
 	return NULL;
 }
 
+/* EXTRA's section, modelled on the first accepted base section of its kind. */
+static int add_extra(struct sdp *sdp, const struct sdp *base, const struct sdp_extra_stream *x,
+		     uint16_t port, const char *cname, const char **mids, unsigned *nb_mids,
+		     char *err, size_t errlen)
+{
+	const struct sdp_media *t = template_of(base, x->kind);
+	struct sdp_media *n;
+	bool has_rtx = false;
+
+	if (t == NULL)
+		return sdp_neg_err(err, errlen, -EINVAL, "no accepted %s section to model mid %s on",
+				   x->kind == SDP_KIND_AUDIO ? "audio" : "video", x->mid);
+	n = copy_section(sdp, t, x->is_active ? port : 0, is_stream_attr);
+	if (n == NULL || sdp_add_str(sdp, n, SDP_ATTR_MID, x->mid) != 0 ||
+	    sdp_add_dir(sdp, n, x->is_active ? SDP_DIR_SENDONLY : SDP_DIR_INACTIVE) != 0)
+		return sdp_neg_err(err, errlen, -ENOMEM, "out of memory");
+	if (!x->is_active)
+		return 0;
+	for (unsigned k = 0; k < t->nb_attrs; k++)
+		if (t->attrs[k].type == SDP_ATTR_RTPMAP &&
+		    strcasecmp(t->attrs[k].u.rtpmap.encoding, "rtx") == 0)
+			has_rtx = true;
+	if (sdp_add_msid(sdp, n, &x->stream) != 0 ||
+	    sdp_add_stream_ssrcs(sdp, n, &x->stream, cname, has_rtx) != 0)
+		return sdp_neg_err(err, errlen, -ENOMEM, "out of memory");
+	mids[(*nb_mids)++] = x->mid;
+	return 0;
+}
+
+static const struct sdp_extra_stream *extra_of(const struct sdp_extra_stream *extra, unsigned nb,
+					       const char *mid)
+{
+	for (unsigned i = 0; mid != NULL && i < nb; i++)
+		if (strcmp(extra[i].mid, mid) == 0)
+			return &extra[i];
+	return NULL;
+}
+
 int sdp_reoffer_create(const struct sdp *base, uint64_t version,
 		       const struct sdp_extra_stream *extra, unsigned nb_extra, const char *cname,
 		       struct sdp **offer, char *err, size_t errlen)
@@ -78,6 +116,7 @@ int sdp_reoffer_create(const struct sdp *base, uint64_t version,
 	const char **mids = NULL;
 	unsigned nb_mids = 0;
 	uint16_t port = 9;
+	int rc;
 
 	if (sdp == NULL)
 		return -ENOMEM;
@@ -101,45 +140,40 @@ int sdp_reoffer_create(const struct sdp *base, uint64_t version,
 		if (base->attrs[i].type != SDP_ATTR_GROUP &&
 		    sdp_copy_attr(sdp, NULL, &base->attrs[i]) != 0)
 			goto nomem;
+	for (unsigned i = 0; i < base->nb_media && port == 9; i++)
+		if (base->media[i].port != 0 && sdp_media_mid(&base->media[i]) != NULL)
+			port = base->media[i].port;
+	/* Sections are never removed or reordered: a stream whose section the base already has
+	 * (the peer's own re-offer carried it back) is written in its place. */
 	for (unsigned i = 0; i < base->nb_media; i++) {
 		const struct sdp_media *m = &base->media[i];
 		const char *mid = sdp_media_mid(m);
+		const struct sdp_extra_stream *x = extra_of(extra, nb_extra, mid);
 
+		if (x != NULL) {
+			rc = add_extra(sdp, base, x, port, cname, mids, &nb_mids, err, errlen);
+			if (rc != 0)
+				goto fail;
+			continue;
+		}
 		if (copy_section(sdp, m, m->port, NULL) == NULL)
 			goto nomem;
-		if (m->port != 0 && mid != NULL) {
+		if (m->port != 0 && mid != NULL)
 			mids[nb_mids++] = mid;
-			if (port == 9)
-				port = m->port;
-		}
 	}
 	for (unsigned i = 0; i < nb_extra; i++) {
-		const struct sdp_extra_stream *x = &extra[i];
-		const struct sdp_media *t = template_of(base, x->kind);
-		struct sdp_media *n;
-		bool has_rtx = false;
+		bool is_in_base = false;
 
-		if (t == NULL) {
-			sdp_free(sdp);
-			return sdp_neg_err(err, errlen, -EINVAL,
-					   "no accepted %s section to model "
-					   "mid %s on",
-					   x->kind == SDP_KIND_AUDIO ? "audio" : "video", x->mid);
+		for (unsigned j = 0; j < base->nb_media && !is_in_base; j++) {
+			const char *mid = sdp_media_mid(&base->media[j]);
+
+			is_in_base = mid != NULL && strcmp(mid, extra[i].mid) == 0;
 		}
-		n = copy_section(sdp, t, x->is_active ? port : 0, is_stream_attr);
-		if (n == NULL || sdp_add_str(sdp, n, SDP_ATTR_MID, x->mid) != 0 ||
-		    sdp_add_dir(sdp, n, x->is_active ? SDP_DIR_SENDONLY : SDP_DIR_INACTIVE) != 0)
-			goto nomem;
-		if (x->is_active) {
-			for (unsigned k = 0; k < t->nb_attrs; k++)
-				if (t->attrs[k].type == SDP_ATTR_RTPMAP &&
-				    strcasecmp(t->attrs[k].u.rtpmap.encoding, "rtx") == 0)
-					has_rtx = true;
-			if (sdp_add_msid(sdp, n, &x->stream) != 0 ||
-			    sdp_add_stream_ssrcs(sdp, n, &x->stream, cname, has_rtx) != 0)
-				goto nomem;
-			mids[nb_mids++] = x->mid;
-		}
+		if (is_in_base)
+			continue;
+		rc = add_extra(sdp, base, &extra[i], port, cname, mids, &nb_mids, err, errlen);
+		if (rc != 0)
+			goto fail;
 	}
 	if (sdp_add_bundle(sdp, mids, nb_mids) != 0)
 		goto nomem;
@@ -153,6 +187,8 @@ int sdp_reoffer_create(const struct sdp *base, uint64_t version,
 	*offer = sdp;
 	return 0;
 nomem:
+	rc = sdp_neg_err(err, errlen, -ENOMEM, "out of memory");
+fail:
 	sdp_free(sdp);
-	return sdp_neg_err(err, errlen, -ENOMEM, "out of memory");
+	return rc;
 }

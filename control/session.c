@@ -409,9 +409,17 @@ static void read_ssrcs(struct ponte_session *s, const struct sdp *offer)
 int ponte_session_offer(struct ponte_session *s, const char *text, char **answer_text,
 			char *err, size_t errlen)
 {
+	return ponte_session_offer_with(s, text, NULL, 0, answer_text, err, errlen);
+}
+
+int ponte_session_offer_with(struct ponte_session *s, const char *text,
+			     const struct sdp_local_stream *pinned, unsigned nb_pinned,
+			     char **answer_text, char *err, size_t errlen)
+{
 	const struct ponte_config *cfg = s->env->cfg;
 	struct sdp *offer = NULL, *answer = NULL;
-	struct sdp_local_stream streams[2];
+	g_autofree struct sdp_local_stream *streams = g_new0(struct sdp_local_stream, 2 + nb_pinned);
+	unsigned nb_streams = s->is_relay ? 0 : 2;
 	const char *fp_alg;
 	const char *fp = ponte_dtls_cert_fingerprint(s->env->cert, &fp_alg);
 	bool is_restart = false;
@@ -430,11 +438,15 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 		g_ptr_array_set_size(s->local_candidates, 0);
 		s->is_gathering = s->is_gathered = false;
 	}
-	streams[0] = (struct sdp_local_stream){SDP_KIND_AUDIO, "ponte", "ponte-audio",
-					       s->gw_ssrc[PONTE_SLOT_AUDIO], 0};
-	streams[1] = (struct sdp_local_stream){SDP_KIND_VIDEO, "ponte", "ponte-video",
-					       s->gw_ssrc[PONTE_SLOT_VIDEO],
-					       s->gw_ssrc[PONTE_SLOT_VIDEO_RTX]};
+	if (!s->is_relay) {
+		streams[0] = (struct sdp_local_stream){SDP_KIND_AUDIO, "ponte", "ponte-audio",
+						       s->gw_ssrc[PONTE_SLOT_AUDIO], 0, NULL};
+		streams[1] = (struct sdp_local_stream){SDP_KIND_VIDEO, "ponte", "ponte-video",
+						       s->gw_ssrc[PONTE_SLOT_VIDEO],
+						       s->gw_ssrc[PONTE_SLOT_VIDEO_RTX], NULL};
+	}
+	for (unsigned i = 0; i < nb_pinned; i++)
+		streams[nb_streams++] = pinned[i];
 	struct sdp_local local = {
 		.session_id = s->sdp_session_id,
 		.session_version = ++s->sdp_version,
@@ -453,7 +465,7 @@ int ponte_session_offer(struct ponte_session *s, const char *text, char **answer
 		.audio_dir = s->is_relay ? SDP_DIR_RECVONLY : SDP_DIR_SENDRECV,
 		.video_dir = s->is_relay ? SDP_DIR_RECVONLY : SDP_DIR_SENDRECV,
 		.streams = streams,
-		.nb_streams = s->is_relay ? 0 : 2,
+		.nb_streams = nb_streams,
 		.cname = s->id,
 	};
 	rc = sdp_answer_create(offer, &local, &answer, err, errlen);

@@ -57,6 +57,15 @@ const char *ponte_session_id(const struct ponte_session *s);
  */
 int ponte_session_offer(struct ponte_session *s, const char *sdp, char **answer, char *err,
 			size_t errlen);
+struct sdp_local_stream;
+/*
+ * The same, for a session whose later offers include sections the gateway added by its own
+ * re-offers (a relayed room's forwarded streams): each of PINNED is answered, sendonly, in the
+ * section of its mid, so a browser's re-offer keeps what it receives.
+ */
+int ponte_session_offer_with(struct ponte_session *s, const char *sdp,
+			     const struct sdp_local_stream *pinned, unsigned nb_pinned,
+			     char **answer, char *err, size_t errlen);
 
 /*
  * A new offer from the gateway: the negotiated sections followed by EXTRA (the complete list

@@ -62,7 +62,8 @@ export class GatewayCall extends EventTarget {
     pc.ontrack = ({ track, streams }) => this.emit('track', { track, streams });
     pc.onconnectionstatechange = () => this.emit('state', { state: pc.connectionState });
     pc.onnegotiationneeded = () => {
-      // The first offer is made in attach(); later ones (ICE restart) come through here.
+      // The first offer is made in attach(); later ones (ICE restart, a track added) come
+      // through here.
       if (this.session) this.enqueue(() => this.offer());
     };
     pc.oniceconnectionstatechange = () => {
@@ -137,6 +138,12 @@ export class GatewayCall extends EventTarget {
       answer = await reply;
     } catch (err) {
       if (this.isClosed) return;
+      if (err.code === 'conflict') {
+        // Glare: the gateway's offer crossed ours and wins (it is queued behind this step).
+        // Ours is rolled back; once theirs is answered, negotiationneeded asks again.
+        await pc.setLocalDescription({ type: 'rollback' });
+        return;
+      }
       if (err.code) {
         this.fail(err.code, err.message);
       } else {

@@ -170,6 +170,29 @@ async function scenarioRelay(browserA, browserB) {
   await checkChatGoesOn(s, a, b);
   await checkChatGoesOn(s, b, a);
 
+  // B renegotiates by itself (a transceiver added, no ICE restart): the gateway answers,
+  // keeping the sections it added for A's streams, and B goes on receiving A.
+  const sB = `${s} (B re-offers)`;
+  const nbOffers = (await status()).signaling;
+  await b.evaluate(() => {
+    window.reofferAnswered = new Promise((resolve) => {
+      const pc = window.ponte.pc();
+      pc.addEventListener('signalingstatechange', () => {
+        if (pc.signalingState === 'stable') resolve(pc.currentRemoteDescription.sdp);
+      });
+    });
+    window.ponte.pc().addTransceiver('audio', { direction: 'recvonly' });
+  });
+  const answer = await b.evaluate(() => Promise.race([window.reofferAnswered,
+    new Promise((resolve) => setTimeout(() => resolve(null), 10_000))]));
+  check(`${sB}: the gateway answers B's re-offer`, answer !== null,
+    `signaling ${JSON.stringify(nbOffers)}`);
+  const sendonly = (answer || '').split(/\r?\n/).filter((l) => l === 'a=sendonly').length;
+  check(`${sB}: the answer still sends A's audio and video (${sendonly} sendonly sections)`,
+    sendonly >= 2, answer);
+  await checkRelayedMedia(sB, [a, b]);
+  await checkFromTheOther(sB, b, a);
+
   // A hangs up: B stays, connected to the gateway, waiting for a partner. A calls again.
   await a.locator('#btn-hangup').click();
   await checkSoon(`${s}: after A hangs up, B waits for a partner`, async (t) => {
