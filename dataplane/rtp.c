@@ -1,17 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "rtp.h"
 
-enum {
-	RTCP_SR = 200,
-	RTCP_RR = 201,
-	RTCP_SDES = 202,
-	RTCP_BYE = 203,
-	RTCP_APP = 204,
-	RTCP_RTPFB = 205,
-	RTCP_PSFB = 206,
-	RTCP_XR = 207,
-};
-
 #define PSFB_FIR 4
 #define PSFB_AFB 15 /* application layer feedback: REMB */
 
@@ -96,8 +85,9 @@ static void map_at(uint8_t *p, const struct ponte_flow_output *out)
 		dp_wr32(p, m->to);
 }
 
-/* The packet sender's own SSRC: translated, or else replaced by ssrc_any when set. */
-static void map_sender_at(uint8_t *p, const struct ponte_flow_output *out)
+/* The packet sender's own SSRC: translated, or else replaced by ssrc_any when set. Returns the
+ * map that translated it, NULL when none did. */
+static const struct ponte_ssrc_map *map_sender_at(uint8_t *p, const struct ponte_flow_output *out)
 {
 	const struct ponte_ssrc_map *m = find_map(out, dp_rd32(p));
 
@@ -105,11 +95,24 @@ static void map_sender_at(uint8_t *p, const struct ponte_flow_output *out)
 		dp_wr32(p, m->to);
 	else if (out->ssrc_any != 0)
 		dp_wr32(p, out->ssrc_any);
+	return m;
+}
+
+uint32_t dp_ssrc_out(const struct ponte_flow_output *out, uint32_t ssrc, uint32_t *ts_delta)
+{
+	const struct ponte_ssrc_map *m = find_map(out, ssrc);
+
+	if (ts_delta != NULL)
+		*ts_delta = m != NULL ? m->ts_delta : 0;
+	if (m != NULL)
+		return m->to;
+	return out->ssrc_any != 0 ? out->ssrc_any : ssrc;
 }
 
 /* One RTCP packet of plen bytes (already bounds-checked as a whole). */
 static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output *out)
 {
+	const struct ponte_ssrc_map *m;
 	unsigned count = p[0] & 0x1f;
 	size_t off;
 
@@ -119,15 +122,19 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 	if (plen < 8)
 		return;
 	switch (p[1]) {
-	case RTCP_SR:
-	case RTCP_RR:
+	case DP_RTCP_SR:
+	case DP_RTCP_RR:
 		/* RFC 3550 §6.4: sender SSRC, [20-byte sender info], report blocks of 24. */
-		map_sender_at(p + 4, out);
-		off = p[1] == RTCP_SR ? 28 : 8;
+		m = map_sender_at(p + 4, out);
+		/* RFC 3550 §6.4.1: the SR's RTP timestamp is in the sender's timestamp space,
+		 * which the output shifts by the map's delta like the RTP packets it sends. */
+		if (p[1] == DP_RTCP_SR && m != NULL && plen >= 28)
+			dp_wr32(p + 16, dp_rd32(p + 16) + m->ts_delta);
+		off = p[1] == DP_RTCP_SR ? 28 : 8;
 		for (unsigned i = 0; i < count && off + 24 <= plen; i++, off += 24)
 			map_at(p + off, out);
 		break;
-	case RTCP_SDES:
+	case DP_RTCP_SDES:
 		/* RFC 3550 §6.5: chunks of SSRC + items, each chunk padded to 32 bits. */
 		off = 4;
 		for (unsigned i = 0; i < count && off + 4 <= plen; i++) {
@@ -141,26 +148,26 @@ static void rewrite_one(uint8_t *p, size_t plen, const struct ponte_flow_output 
 			off = (off + 4) & ~(size_t)3;
 		}
 		break;
-	case RTCP_BYE:
+	case DP_RTCP_BYE:
 		for (unsigned i = 0; i < count && 4 + 4 * (i + 1) <= plen; i++)
 			map_sender_at(p + 4 + 4 * i, out);
 		break;
-	case RTCP_APP:
-	case RTCP_XR:
+	case DP_RTCP_APP:
+	case DP_RTCP_XR:
 		map_sender_at(p + 4, out);
 		break;
-	case RTCP_RTPFB:
-	case RTCP_PSFB:
+	case DP_RTCP_RTPFB:
+	case DP_RTCP_PSFB:
 		/* RFC 4585 §6.1: packet sender and media source, then the FCI. */
 		if (plen < 12)
 			return;
 		map_sender_at(p + 4, out);
 		map_at(p + 8, out);
-		if (p[1] == RTCP_PSFB && count == PSFB_FIR) {
+		if (p[1] == DP_RTCP_PSFB && count == PSFB_FIR) {
 			/* RFC 5104 §4.3.1: FCI entries of SSRC + seq nr + reserved. */
 			for (off = 12; off + 8 <= plen; off += 8)
 				map_at(p + off, out);
-		} else if (p[1] == RTCP_PSFB && count == PSFB_AFB && plen >= 20 &&
+		} else if (p[1] == DP_RTCP_PSFB && count == PSFB_AFB && plen >= 20 &&
 			   dp_rd32(p + 12) == 0x52454d42 /* "REMB" */) {
 			unsigned nb = p[16];
 

@@ -12,6 +12,18 @@
 #define DP_RTP_MIN_LEN 12
 #define DP_RTCP_MIN_LEN 8
 
+/* RTCP packet types (RFC 3550 §12.1, RFC 4585 §6.1, RFC 3611 §2). */
+enum {
+	DP_RTCP_SR = 200,
+	DP_RTCP_RR = 201,
+	DP_RTCP_SDES = 202,
+	DP_RTCP_BYE = 203,
+	DP_RTCP_APP = 204,
+	DP_RTCP_RTPFB = 205,
+	DP_RTCP_PSFB = 206,
+	DP_RTCP_XR = 207,
+};
+
 /* A plain RTP packet's header is whole: version 2, CSRCs and extension inside the packet. */
 bool dp_rtp_is_valid(const uint8_t *pkt, size_t len);
 
@@ -38,7 +50,18 @@ static inline void dp_wr32(uint8_t *p, uint32_t v)
  */
 bool dp_rtp_rewrite(uint8_t *pkt, const struct ponte_flow_output *out);
 
-/* Translate every SSRC field of a valid plain RTCP compound packet, in place. */
+/*
+ * Translate every SSRC field of a valid plain RTCP compound packet, in place. An SR whose
+ * sender SSRC a map translates also gets that map's ts_delta on its RTP timestamp, so that its
+ * NTP/RTP pair still describes the stream as the output sends it (ssrc_any has no delta).
+ */
 void dp_rtcp_rewrite(uint8_t *pkt, size_t len, const struct ponte_flow_output *out);
+
+/*
+ * The SSRC under which an output sends the stream that arrives as ssrc (its map's to, else
+ * ssrc_any when set, else ssrc itself), and in *ts_delta (may be NULL) what that output adds
+ * to the stream's RTP timestamps. Used to build per-output SRs (rtcp_term.h).
+ */
+uint32_t dp_ssrc_out(const struct ponte_flow_output *out, uint32_t ssrc, uint32_t *ts_delta);
 
 #endif

@@ -27,13 +27,14 @@
 #include <ponte/demux.h>
 
 #include "htab.h"
+#include "pipeline.h"
 #include "ring.h"
 #include "rtp.h"
 #include "srtp.h"
 
 #define BURST 32
-#define BUF_SIZE 2048
-#define PKT_MAX (BUF_SIZE - 64) /* room for an SRTP tag and SRTCP index */
+#define BUF_SIZE DP_PIPE_BUF
+#define PKT_MAX DP_PIPE_PKT_MAX /* room for an SRTP tag and SRTCP index */
 #define TX_MAX (BURST * 2)
 #define CMD_RING 4096
 #define GARBAGE_RING 8192
@@ -79,21 +80,6 @@ struct port {
 	struct ponte_addr local;
 };
 
-#define GIVEN_IN (1u << 31)
-_Static_assert(PONTE_FLOW_MAX_OUTPUTS < 31, "given_away has a bit per output");
-
-struct flow {
-	struct ponte_flow_spec spec;
-	struct dp_srtp *in;
-	struct dp_srtp *out[PONTE_FLOW_MAX_OUTPUTS];
-	/* Contexts handed on to the entry that replaced this one: bit i for out[i], GIVEN_IN for
-	 * in. The garbage collector must not destroy those. */
-	uint32_t given_away;
-	uint64_t key_hash;
-	struct ponte_addr latched;
-	struct ponte_flow_stats st; /* written by the dataplane thread only */
-};
-
 struct txbuf {
 	uint32_t port_id;
 	struct ponte_addr dst;
@@ -115,6 +101,7 @@ struct dp_stats_w {
 struct sock_dp {
 	struct ponte_dp base;
 	const struct dp_srtp_engine *srtp;
+	struct dp_pipe pipe; /* the pipeline's view of this backend */
 	struct ponte_dp_config cfg;
 	pthread_t thread;
 	bool is_running;
@@ -185,7 +172,7 @@ static uint64_t key_hash(uint32_t port_id, const struct ponte_addr *src)
 
 static bool key_eq(const void *item, const void *key)
 {
-	const struct flow *f = item;
+	const struct dp_flow *f = item;
 	const struct flow_key *k = key;
 
 	if (f->spec.port_id != k->port_id)
@@ -202,19 +189,19 @@ static uint64_t id_hash(uint64_t id)
 
 static bool id_eq(const void *item, const void *key)
 {
-	return ((const struct flow *)item)->spec.id == *(const uint64_t *)key;
+	return ((const struct dp_flow *)item)->spec.id == *(const uint64_t *)key;
 }
 
-static struct flow *find_by_id(const struct dp_htab *t, uint64_t id)
+static struct dp_flow *find_by_id(const struct dp_htab *t, uint64_t id)
 {
 	return dp_htab_find(t, id_hash(id), id_eq, &id);
 }
 
-static struct flow *find_by_key(const struct dp_htab *t, uint32_t port_id,
+static struct dp_flow *find_by_key(const struct dp_htab *t, uint32_t port_id,
 				const struct ponte_addr *src)
 {
 	struct flow_key k;
-	struct flow *f;
+	struct dp_flow *f;
 
 	memset(&k, 0, sizeof(k));
 	k.port_id = port_id;
@@ -270,18 +257,6 @@ static uint64_t cmd_send(struct sock_dp *s, uint32_t type, uint64_t id, uint32_t
 	return seq;
 }
 
-static void flow_free(struct sock_dp *s, struct flow *f)
-{
-	if (f->in != NULL && !(f->given_away & GIVEN_IN))
-		s->srtp->destroy(f->in);
-	for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
-		if (f->out[i] != NULL && !(f->given_away & (1u << i)))
-			s->srtp->destroy(f->out[i]);
-	explicit_bzero(f, sizeof(*f));
-	free(f);
-}
-
-/* Control thread: free what the dataplane thread has let go of. */
 static void collect_garbage(struct sock_dp *s)
 {
 	struct garbage *g;
@@ -289,7 +264,7 @@ static void collect_garbage(struct sock_dp *s)
 	while ((g = dp_ring_peek(&s->garbage)) != NULL) {
 		switch (g->type) {
 		case G_FLOW:
-			flow_free(s, g->ptr);
+			dp_flow_free(s->srtp, g->ptr);
 			break;
 		case G_PORT: {
 			struct port *p = g->ptr;
@@ -427,48 +402,27 @@ static struct port *d_port(struct sock_dp *s, uint32_t id)
 	return id >= 1 && id <= s->cfg.max_ports ? s->d_ports[id] : NULL;
 }
 
-/* Rewrite, protect and queue one plain packet through output i of flow f. An injected packet
- * goes through whatever kinds the output takes. */
-static void send_through(struct sock_dp *s, struct flow *f, unsigned i, const uint8_t *pkt,
-			 size_t len, bool is_rtcp, bool is_injected)
+/* ---- the pipeline's hooks (dataplane thread) ---- */
+
+static uint8_t *pipe_tx_buf(void *be)
 {
-	const struct ponte_flow_output *o = &f->spec.outputs[i];
-	struct port *p = d_port(s, o->port_id);
-	uint8_t *buf;
-	int rc = 0;
+	return tx_buf(be);
+}
 
-	if (p == NULL ||
-	    (!is_injected && !(o->kinds & (is_rtcp ? PONTE_OUT_RTCP : PONTE_OUT_RTP)))) {
-		if (p == NULL)
-			STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
-		return;
-	}
-	buf = tx_buf(s);
-	memcpy(buf, pkt, len);
-	if (is_rtcp) {
-		dp_rtcp_rewrite(buf, len, o);
-	} else if (!dp_rtp_rewrite(buf, o)) {
-		STAT_ADD(f->st.drops[PONTE_DROP_PT], 1);
-		return;
-	}
-	if (f->out[i] != NULL)
-		rc = is_rtcp ? s->srtp->rtcp(f->out[i], buf, &len, BUF_SIZE)
-			     : s->srtp->rtp(f->out[i], buf, &len, BUF_SIZE);
-	if (rc != 0) {
-		STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
-		return;
-	}
-	const struct ponte_addr *dst = &o->dst;
+static bool pipe_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len)
+{
+	struct sock_dp *s = be;
+	struct port *p = d_port(s, port_id);
 
-	if (o->dst_latch_flow != 0) {
-		const struct flow *l = find_by_id(&s->d_by_id, o->dst_latch_flow);
-
-		if (l != NULL && l->latched.family != 0)
-			dst = &l->latched;
-	}
-	STAT_ADD(f->st.pkts_out, 1);
-	STAT_ADD(f->st.bytes_out, len);
+	if (p == NULL)
+		return false;
 	tx_queue(s, p, dst, len);
+	return true;
+}
+
+static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id)
+{
+	return find_by_id(&((struct sock_dp *)be)->d_by_id, id);
 }
 
 /* ---- dataplane thread: receive ---- */
@@ -491,29 +445,15 @@ static void punt(struct sock_dp *s, uint32_t port_id, const struct ponte_addr *s
 		efd_signal(s->punt_efd);
 }
 
-static int drop_reason(int rc)
-{
-	switch (rc) {
-	case -EBADMSG:
-		return PONTE_DROP_AUTH;
-	case -EALREADY:
-		return PONTE_DROP_REPLAY;
-	default:
-		return PONTE_DROP_MALFORMED;
-	}
-}
-
 /* One received packet in a buffer of BUF_SIZE bytes, processed in place. */
 static void process(struct sock_dp *s, struct port *p, const struct ponte_addr *src,
 		    uint8_t *pkt, size_t len)
 {
 	enum ponte_pkt_class cls = ponte_demux_classify(pkt, len);
-	bool is_rtcp = cls == PONTE_PKT_RTCP;
-	struct flow *f;
-	int rc = 0;
+	struct dp_flow *f;
 
 	STAT_ADD(s->st.rx_pkts, 1);
-	if (cls != PONTE_PKT_RTP && !is_rtcp) {
+	if (cls != PONTE_PKT_RTP && cls != PONTE_PKT_RTCP) {
 		/* STUN, DTLS and the unknown belong to the control plane (RFC 7983). */
 		if (p->is_owned)
 			punt(s, p->id, src, pkt, len);
@@ -526,30 +466,7 @@ static void process(struct sock_dp *s, struct port *p, const struct ponte_addr *
 			punt(s, p->id, src, pkt, len);
 		return;
 	}
-	if (f->spec.src.family == 0 && f->spec.is_latching) {
-		if (f->latched.family == 0) {
-			f->latched = *src;
-		} else if (!ponte_addr_equal(&f->latched, src)) {
-			STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
-			return;
-		}
-	}
-	if (f->in != NULL)
-		rc = is_rtcp ? s->srtp->rtcp(f->in, pkt, &len, BUF_SIZE)
-			     : s->srtp->rtp(f->in, pkt, &len, BUF_SIZE);
-	if (rc == 0 && !(is_rtcp ? dp_rtcp_is_valid(pkt, len) : dp_rtp_is_valid(pkt, len)))
-		rc = -EINVAL;
-	if (rc != 0) {
-		STAT_ADD(f->st.drops[drop_reason(rc)], 1);
-		return;
-	}
-	STAT_ADD(*(is_rtcp ? &f->st.rtcp_in : &f->st.rtp_in), 1);
-	STAT_ADD(f->st.bytes_in, len);
-	__atomic_store_n(&f->st.last_in_ns, now_ns(), __ATOMIC_RELAXED);
-	if (is_rtcp && f->spec.rtcp == PONTE_RTCP_DROP)
-		return;
-	for (unsigned i = 0; i < f->spec.nb_outputs; i++)
-		send_through(s, f, i, pkt, len, is_rtcp, false);
+	dp_pipe_input(&s->pipe, f, src, cls == PONTE_PKT_RTCP, pkt, len, now_ns());
 }
 
 static void drain_input(struct sock_dp *s)
@@ -595,17 +512,15 @@ static void read_port(struct sock_dp *s, struct port *p)
 
 /* ---- dataplane thread: commands ---- */
 
-static void apply_replace(struct sock_dp *s, struct flow *nf)
+static void apply_replace(struct sock_dp *s, struct dp_flow *nf)
 {
-	struct flow *old = find_by_id(&s->d_by_id, nf->spec.id);
+	struct dp_flow *old = find_by_id(&s->d_by_id, nf->spec.id);
 
 	if (old != NULL) {
 		dp_htab_remove(&s->d_by_id, id_hash(old->spec.id), old);
 		dp_htab_remove(&s->d_by_key, old->key_hash, old);
-		/* Counters and the latched source go on across a modify. */
-		nf->st = old->st;
-		if (nf->spec.src.family == 0 && nf->spec.is_latching)
-			nf->latched = old->latched;
+		/* Counters, the latched source and RTCP state go on across a modify. */
+		dp_flow_carry_over(nf, old);
 		give_back(s, G_FLOW, old);
 	}
 	dp_htab_insert(&s->d_by_id, id_hash(nf->spec.id), nf);
@@ -643,7 +558,7 @@ static bool apply(struct sock_dp *s, struct cmd *c)
 		apply_replace(s, c->ptr);
 		break;
 	case CMD_FLOW_DEL: {
-		struct flow *f = find_by_id(&s->d_by_id, c->id);
+		struct dp_flow *f = find_by_id(&s->d_by_id, c->id);
 
 		if (f != NULL) {
 			dp_htab_remove(&s->d_by_id, id_hash(f->spec.id), f);
@@ -665,12 +580,10 @@ static bool apply(struct sock_dp *s, struct cmd *c)
 	}
 	case CMD_INJECT: {
 		struct txbuf *b = c->ptr;
-		struct flow *f = find_by_id(&s->d_by_id, c->id);
+		struct dp_flow *f = find_by_id(&s->d_by_id, c->id);
 
-		if (f != NULL && c->output < f->spec.nb_outputs)
-			send_through(s, f, c->output, b->data, b->len,
-				     ponte_demux_classify(b->data, b->len) == PONTE_PKT_RTCP,
-				     true);
+		if (f != NULL)
+			dp_pipe_inject(&s->pipe, f, c->output, b->data, b->len);
 		give_back(s, G_BUF, b);
 		break;
 	}
@@ -878,85 +791,30 @@ static int sock_port_close(struct ponte_dp *dp, uint32_t port_id)
 	return 0;
 }
 
-static bool same_key(const struct ponte_srtp_key *a, const struct ponte_srtp_key *b)
+/* Check the ports a spec names (control thread's view), then build its entry. */
+static int flow_build(struct sock_dp *s, const struct ponte_flow_spec *spec, struct dp_flow *old,
+		      struct dp_flow **out)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
-/* Build an entry off-table: check the spec, create SRTP contexts (reusing old's where the
- * keys did not change, so replay and ROC state survive a modify). */
-static int flow_build(struct sock_dp *s, const struct ponte_flow_spec *spec, struct flow *old,
-		      struct flow **out)
-{
-	struct flow *f;
-	int rc = 0;
-
 	if (spec->port_id < 1 || spec->port_id > s->cfg.max_ports ||
 	    s->c_ports[spec->port_id] == NULL)
 		return -ENOENT;
-	if (spec->nb_outputs > PONTE_FLOW_MAX_OUTPUTS)
-		return -EINVAL;
-	for (unsigned i = 0; i < spec->nb_outputs; i++) {
+	for (unsigned i = 0; i < spec->nb_outputs && i < PONTE_FLOW_MAX_OUTPUTS; i++) {
 		uint32_t op = spec->outputs[i].port_id;
 
 		if (op < 1 || op > s->cfg.max_ports || s->c_ports[op] == NULL)
 			return -ENOENT;
-		if (spec->outputs[i].nb_ssrc_maps > PONTE_FLOW_MAX_SSRC_MAPS)
-			return -EINVAL;
 	}
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -ENOMEM;
-	f->spec = *spec;
-	f->key_hash = key_hash(spec->port_id, &spec->src);
-	if (spec->srtp.profile != PONTE_SRTP_NULL) {
-		if (old != NULL && old->in != NULL && same_key(&old->spec.srtp, &spec->srtp)) {
-			f->in = old->in;
-			old->given_away |= GIVEN_IN;
-		} else {
-			rc = s->srtp->create(&spec->srtp, DP_SRTP_UNPROTECT, &f->in);
-		}
-	}
-	for (unsigned i = 0; rc == 0 && i < spec->nb_outputs; i++) {
-		const struct ponte_srtp_key *k = &spec->outputs[i].srtp;
+	int rc = dp_flow_build(s->srtp, spec, old, out);
 
-		if (k->profile == PONTE_SRTP_NULL)
-			continue;
-		/* Reuse the context of the old output with the same keys and destination. */
-		for (unsigned j = 0; old != NULL && j < old->spec.nb_outputs; j++) {
-			if (old->out[j] != NULL && !(old->given_away & (1u << j)) &&
-			    same_key(&old->spec.outputs[j].srtp, k) &&
-			    ponte_addr_equal(&old->spec.outputs[j].dst, &spec->outputs[i].dst)) {
-				f->out[i] = old->out[j];
-				old->given_away |= (1u << j);
-				break;
-			}
-		}
-		if (f->out[i] == NULL)
-			rc = s->srtp->create(k, DP_SRTP_PROTECT, &f->out[i]);
-	}
-	if (rc != 0) {
-		/* Give back what was taken from old: it stays live in the dataplane. */
-		if (old != NULL) {
-			if (f->in == old->in)
-				f->in = NULL;
-			for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
-				for (unsigned j = 0; j < PONTE_FLOW_MAX_OUTPUTS; j++)
-					if (f->out[i] != NULL && f->out[i] == old->out[j])
-						f->out[i] = NULL;
-			old->given_away = 0;
-		}
-		flow_free(s, f);
-		return rc;
-	}
-	*out = f;
-	return 0;
+	if (rc == 0)
+		(*out)->key_hash = key_hash(spec->port_id, &spec->src);
+	return rc;
 }
 
 static int sock_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec)
 {
 	struct sock_dp *s = to_sock(dp);
-	struct flow *f;
+	struct dp_flow *f;
 	int rc;
 
 	collect_garbage(s);
@@ -979,7 +837,7 @@ static int sock_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 static int sock_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *spec)
 {
 	struct sock_dp *s = to_sock(dp);
-	struct flow *old, *f, *other;
+	struct dp_flow *old, *f, *other;
 	int rc;
 
 	collect_garbage(s);
@@ -1004,7 +862,7 @@ static int sock_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 static int sock_flow_delete(struct ponte_dp *dp, uint64_t id)
 {
 	struct sock_dp *s = to_sock(dp);
-	struct flow *f;
+	struct dp_flow *f;
 
 	collect_garbage(s);
 	f = find_by_id(&s->c_by_id, id);
@@ -1019,7 +877,7 @@ static int sock_flow_delete(struct ponte_dp *dp, uint64_t id)
 static int sock_flow_stats(struct ponte_dp *dp, uint64_t id, struct ponte_flow_stats *out)
 {
 	struct sock_dp *s = to_sock(dp);
-	struct flow *f = find_by_id(&s->c_by_id, id);
+	struct dp_flow *f = find_by_id(&s->c_by_id, id);
 	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
 
@@ -1054,7 +912,7 @@ static int sock_flow_inject(struct ponte_dp *dp, uint64_t id, unsigned output, c
 			    size_t len)
 {
 	struct sock_dp *s = to_sock(dp);
-	struct flow *f = find_by_id(&s->c_by_id, id);
+	struct dp_flow *f = find_by_id(&s->c_by_id, id);
 	struct txbuf *b;
 
 	collect_garbage(s);
@@ -1163,7 +1021,7 @@ static void sock_destroy(struct ponte_dp *dp)
 		collect_garbage(s);
 	for (uint32_t i = 0; s->c_by_id.items != NULL && i <= s->c_by_id.mask; i++)
 		if (s->c_by_id.items[i] != NULL)
-			flow_free(s, s->c_by_id.items[i]);
+			dp_flow_free(s->srtp, s->c_by_id.items[i]);
 	for (uint32_t id = 1; s->c_ports != NULL && id <= s->cfg.max_ports; id++) {
 		if (s->c_ports[id] != NULL) {
 			if (s->c_ports[id]->fd >= 0)
@@ -1208,6 +1066,13 @@ static int sock_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	s->epfd = s->cmd_efd = s->punt_efd = s->ack_efd = -1;
 	s->cfg = *cfg;
 	s->srtp = srtp;
+	s->pipe = (struct dp_pipe){
+		.srtp = srtp,
+		.be = s,
+		.tx_buf = pipe_tx_buf,
+		.tx = pipe_tx,
+		.flow_by_id = pipe_flow_by_id,
+	};
 	s->c_ports = calloc(cfg->max_ports + 1, sizeof(*s->c_ports));
 	s->d_ports = calloc(cfg->max_ports + 1, sizeof(*s->d_ports));
 	s->tx_bufs = calloc(TX_MAX, BUF_SIZE);

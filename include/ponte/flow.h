@@ -78,8 +78,18 @@ struct ponte_flow_output {
 
 /** What happens to RTCP arriving on a flow. */
 enum ponte_flow_rtcp {
-	PONTE_RTCP_FORWARD = 0, /**< to the outputs that take PONTE_OUT_RTCP */
+	PONTE_RTCP_FORWARD = 0, /**< to the outputs that take PONTE_OUT_RTCP, translated */
 	PONTE_RTCP_DROP,
+	/**
+	 * Per leg (RFC 3550 §7.1, as an RTP translator that rewrites sequence numbers must): the
+	 * sender's SRs are consumed and each output that takes RTCP gets an SR of its own, with
+	 * the packet and octet counts of what it was really sent and the sender's NTP/RTP
+	 * mapping translated; RR report blocks are consumed; feedback (NACK, PLI, FIR, REMB),
+	 * SDES and BYE are forwarded, translated. The dataplane keeps receiver statistics of the
+	 * flow's streams and sends its own receiver reports about them, about once a second,
+	 * through the output marked PONTE_OUT_REPORTS.
+	 */
+	PONTE_RTCP_TERMINATE,
 };
 
 /** A flow, as installed. id is chosen by the control plane and unique per dataplane. */
@@ -92,6 +102,17 @@ struct ponte_flow_spec {
 	struct ponte_addr src;
 	bool is_latching;
 	uint8_t rtcp; /**< enum ponte_flow_rtcp */
+	/** PONTE_RTCP_TERMINATE: the sender SSRC and SDES CNAME ("": none) of the gateway's
+	 * receiver reports about this flow's streams. */
+	uint32_t report_ssrc;
+	char report_cname[32];
+	/** When not 0: this flow carries the RTCP of the streams whose RTP arrives on flow
+	 * rtp_flow (a SIP phone without rtcp-mux sends it to another port): their statistics,
+	 * and the counts its SRs get, are that flow's. */
+	uint64_t rtp_flow;
+	/** RTP clock rate by incoming payload type, in kHz (8, 16, 48, 90), for the jitter of
+	 * receiver reports; 0: unknown (jitter reported as 0). */
+	uint8_t clock_khz[128];
 	struct ponte_srtp_key srtp; /**< unprotect with these keys; PONTE_SRTP_NULL: plain */
 	uint8_t nb_outputs;
 	struct ponte_flow_output outputs[PONTE_FLOW_MAX_OUTPUTS];

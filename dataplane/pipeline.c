@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ponte/demux.h>
+
+#include "rtp.h"
+
+#define STAT_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+
+/* Receiver reports go out about once a second, spread over [0.75 s, 1.25 s) so that flows
+ * started together do not report together (RFC 3550 §6.3.1 randomises for the same reason).
+ * WebRTC peers report this often too; RFC 4585 allows it. */
+#define REPORT_MIN_NS 750000000ull
+#define REPORT_SPREAD_NS 500000000ull
+#define MAX_SR_PER_COMPOUND 4
+
+static bool same_key(const struct ponte_srtp_key *a, const struct ponte_srtp_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+void dp_flow_free(const struct dp_srtp_engine *srtp, struct dp_flow *f)
+{
+	if (f == NULL)
+		return;
+	if (f->in != NULL && !(f->given_away & DP_GIVEN_IN))
+		srtp->destroy(f->in);
+	for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
+		if (f->out[i] != NULL && !(f->given_away & (1u << i)))
+			srtp->destroy(f->out[i]);
+	explicit_bzero(f, sizeof(*f));
+	free(f);
+}
+
+int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spec *spec,
+		  struct dp_flow *old, struct dp_flow **out)
+{
+	struct dp_flow *f;
+	int rc = 0;
+
+	if (spec->nb_outputs > PONTE_FLOW_MAX_OUTPUTS || spec->rtcp > PONTE_RTCP_TERMINATE)
+		return -EINVAL;
+	for (unsigned i = 0; i < spec->nb_outputs; i++)
+		if (spec->outputs[i].nb_ssrc_maps > PONTE_FLOW_MAX_SSRC_MAPS)
+			return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->spec = *spec;
+	f->spec.report_cname[sizeof(f->spec.report_cname) - 1] = '\0';
+	if (spec->srtp.profile != PONTE_SRTP_NULL) {
+		if (old != NULL && old->in != NULL && same_key(&old->spec.srtp, &spec->srtp)) {
+			f->in = old->in;
+			old->given_away |= DP_GIVEN_IN;
+		} else {
+			rc = srtp->create(&spec->srtp, DP_SRTP_UNPROTECT, &f->in);
+		}
+	}
+	for (unsigned i = 0; rc == 0 && i < spec->nb_outputs; i++) {
+		const struct ponte_srtp_key *k = &spec->outputs[i].srtp;
+
+		if (k->profile == PONTE_SRTP_NULL)
+			continue;
+		/* Reuse the context of the old output with the same keys and destination. */
+		for (unsigned j = 0; old != NULL && j < old->spec.nb_outputs; j++) {
+			if (old->out[j] != NULL && !(old->given_away & (1u << j)) &&
+			    same_key(&old->spec.outputs[j].srtp, k) &&
+			    ponte_addr_equal(&old->spec.outputs[j].dst, &spec->outputs[i].dst)) {
+				f->out[i] = old->out[j];
+				old->given_away |= (1u << j);
+				break;
+			}
+		}
+		if (f->out[i] == NULL)
+			rc = srtp->create(k, DP_SRTP_PROTECT, &f->out[i]);
+	}
+	if (rc != 0) {
+		/* Give back what was taken from old: it stays live in the dataplane. */
+		if (old != NULL) {
+			if (f->in == old->in)
+				f->in = NULL;
+			for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
+				for (unsigned j = 0; j < PONTE_FLOW_MAX_OUTPUTS; j++)
+					if (f->out[i] != NULL && f->out[i] == old->out[j])
+						f->out[i] = NULL;
+			old->given_away = 0;
+		}
+		dp_flow_free(srtp, f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old)
+{
+	nf->st = old->st;
+	if (nf->spec.src.family == 0 && nf->spec.is_latching)
+		nf->latched = old->latched;
+	nf->rx = old->rx;
+	nf->next_report_ns = old->next_report_ns;
+	/* An output's counts follow it when it keeps its destination (same receiver). */
+	for (unsigned i = 0; i < nf->spec.nb_outputs; i++)
+		for (unsigned j = 0; j < old->spec.nb_outputs; j++)
+			if (nf->spec.outputs[i].port_id == old->spec.outputs[j].port_id &&
+			    ponte_addr_equal(&nf->spec.outputs[i].dst, &old->spec.outputs[j].dst)) {
+				nf->tx[i] = old->tx[j];
+				break;
+			}
+}
+
+static const struct ponte_addr *dst_of(const struct dp_pipe *pp, const struct ponte_flow_output *o)
+{
+	if (o->dst_latch_flow != 0) {
+		const struct dp_flow *l = pp->flow_by_id(pp->be, o->dst_latch_flow);
+
+		if (l != NULL && l->latched.family != 0)
+			return &l->latched;
+	}
+	return &o->dst;
+}
+
+/* Protect buf (len plain bytes) with output i's keys and send it; false when dropped. */
+static bool emit(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, uint8_t *buf, size_t len,
+		 bool is_rtcp)
+{
+	const struct ponte_flow_output *o = &f->spec.outputs[i];
+	int rc = 0;
+
+	if (f->out[i] != NULL)
+		rc = is_rtcp ? pp->srtp->rtcp(f->out[i], buf, &len, DP_PIPE_BUF)
+			     : pp->srtp->rtp(f->out[i], buf, &len, DP_PIPE_BUF);
+	if (rc != 0 || !pp->tx(pp->be, o->port_id, dst_of(pp, o), len)) {
+		STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
+		return false;
+	}
+	STAT_ADD(f->st.pkts_out, 1);
+	STAT_ADD(f->st.bytes_out, len);
+	return true;
+}
+
+/* Rewrite, protect and send one plain packet through output i of flow f. An injected packet
+ * goes through whatever kinds the output takes. */
+static void send_through(const struct dp_pipe *pp, struct dp_flow *f, unsigned i,
+			 const uint8_t *pkt, size_t len, bool is_rtcp, bool is_injected)
+{
+	const struct ponte_flow_output *o = &f->spec.outputs[i];
+	uint8_t *buf;
+
+	if (!is_injected && !(o->kinds & (is_rtcp ? PONTE_OUT_RTCP : PONTE_OUT_RTP)))
+		return;
+	buf = pp->tx_buf(pp->be);
+	memcpy(buf, pkt, len);
+	if (is_rtcp) {
+		dp_rtcp_rewrite(buf, len, o);
+	} else if (!dp_rtp_rewrite(buf, o)) {
+		STAT_ADD(f->st.drops[PONTE_DROP_PT], 1);
+		return;
+	} else if (f->spec.rtcp == PONTE_RTCP_TERMINATE) {
+		dp_tx_stats_rtp(&f->tx[i], buf, len);
+	}
+	emit(pp, f, i, buf, len, is_rtcp);
+}
+
+static bool tx_has(const struct dp_tx_stats *tx, uint32_t ssrc)
+{
+	for (unsigned k = 0; k < tx->nb; k++)
+		if (tx->s[k].ssrc == ssrc)
+			return true;
+	return false;
+}
+
+/* The counts of what flow c sent under ssrc: output i's when it has them (relay: each
+ * receiver its own SSRCs), else any output's (a phone's RTP and RTCP outputs apart). */
+static const struct dp_tx_stats *counts_of(const struct dp_flow *c, unsigned i, uint32_t ssrc)
+{
+	if (i < c->spec.nb_outputs && tx_has(&c->tx[i], ssrc))
+		return &c->tx[i];
+	for (unsigned j = 0; j < c->spec.nb_outputs; j++)
+		if (tx_has(&c->tx[j], ssrc))
+			return &c->tx[j];
+	return NULL;
+}
+
+/* Terminated RTCP: per output, an SR of its own for each SR the sender sent, then what is
+ * left of the compound (feedback, SDES, BYE), translated. */
+static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t *pkt, size_t len,
+			   uint64_t now_ns)
+{
+	struct dp_flow *rf = f->spec.rtp_flow != 0 ? pp->flow_by_id(pp->be, f->spec.rtp_flow) : f;
+	struct dp_sr_info srs[MAX_SR_PER_COMPOUND];
+	unsigned nb_sr = 0;
+	size_t rest;
+
+	if (rf == NULL)
+		rf = f;
+	rest = dp_rtcp_consume(pkt, len, &rf->rx, now_ns, srs, MAX_SR_PER_COMPOUND, &nb_sr);
+	for (unsigned i = 0; i < f->spec.nb_outputs; i++) {
+		const struct ponte_flow_output *o = &f->spec.outputs[i];
+		uint8_t *buf;
+		size_t off = 0;
+
+		if (!(o->kinds & PONTE_OUT_RTCP))
+			continue;
+		buf = pp->tx_buf(pp->be);
+		for (unsigned k = 0; k < nb_sr; k++) {
+			uint32_t delta = 0;
+			uint32_t ssrc = dp_ssrc_out(o, srs[k].ssrc, &delta);
+			const struct dp_tx_stats *tx = counts_of(rf, rf == f ? i : ~0u, ssrc);
+
+			if (tx != NULL)
+				off += dp_rtcp_build_sr(tx, ssrc, srs[k].ntp, srs[k].rtp_ts + delta,
+							buf + off, DP_PIPE_PKT_MAX - off);
+		}
+		if (rest > 0 && off + rest <= DP_PIPE_PKT_MAX) {
+			memcpy(buf + off, pkt, rest);
+			dp_rtcp_rewrite(buf + off, rest, o);
+			off += rest;
+		}
+		if (off > 0)
+			emit(pp, f, i, buf, off, true);
+	}
+}
+
+/* Our receiver report about f's streams, back to their sender, when one is due. */
+static void maybe_report(const struct dp_pipe *pp, struct dp_flow *f, uint64_t now_ns)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (now_ns < f->next_report_ns)
+		return;
+	f->next_report_ns =
+		now_ns + REPORT_MIN_NS + ((now_ns >> 10) ^ (f->spec.id * 0x9e3779b97f4a7c15ull)) %
+						 REPORT_SPREAD_NS;
+	for (unsigned i = 0; i < f->spec.nb_outputs; i++) {
+		if (!(f->spec.outputs[i].kinds & PONTE_OUT_REPORTS))
+			continue;
+		buf = pp->tx_buf(pp->be);
+		len = dp_rtcp_build_rr(&f->rx, f->spec.report_ssrc,
+				       f->spec.report_cname[0] ? f->spec.report_cname : NULL, now_ns,
+				       buf, DP_PIPE_PKT_MAX);
+		/* Not rewritten: the report names the sender's own SSRCs. */
+		if (len > 0)
+			emit(pp, f, i, buf, len, true);
+		return;
+	}
+}
+
+static int drop_reason(int rc)
+{
+	switch (rc) {
+	case -EBADMSG:
+		return PONTE_DROP_AUTH;
+	case -EALREADY:
+		return PONTE_DROP_REPLAY;
+	default:
+		return PONTE_DROP_MALFORMED;
+	}
+}
+
+void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct ponte_addr *src,
+		   bool is_rtcp, uint8_t *pkt, size_t len, uint64_t now_ns)
+{
+	int rc = 0;
+
+	if (f->spec.src.family == 0 && f->spec.is_latching) {
+		if (f->latched.family == 0) {
+			f->latched = *src;
+		} else if (!ponte_addr_equal(&f->latched, src)) {
+			STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
+			return;
+		}
+	}
+	if (f->in != NULL)
+		rc = is_rtcp ? pp->srtp->rtcp(f->in, pkt, &len, DP_PIPE_BUF)
+			     : pp->srtp->rtp(f->in, pkt, &len, DP_PIPE_BUF);
+	if (rc == 0 && !(is_rtcp ? dp_rtcp_is_valid(pkt, len) : dp_rtp_is_valid(pkt, len)))
+		rc = -EINVAL;
+	if (rc != 0) {
+		STAT_ADD(f->st.drops[drop_reason(rc)], 1);
+		return;
+	}
+	STAT_ADD(*(is_rtcp ? &f->st.rtcp_in : &f->st.rtp_in), 1);
+	STAT_ADD(f->st.bytes_in, len);
+	__atomic_store_n(&f->st.last_in_ns, now_ns, __ATOMIC_RELAXED);
+	if (is_rtcp) {
+		if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
+			terminate_rtcp(pp, f, pkt, len, now_ns);
+		else if (f->spec.rtcp == PONTE_RTCP_FORWARD)
+			for (unsigned i = 0; i < f->spec.nb_outputs; i++)
+				send_through(pp, f, i, pkt, len, true, false);
+		return;
+	}
+	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
+		dp_rx_stats_rtp(&f->rx, pkt, len, now_ns,
+				1000u * f->spec.clock_khz[pkt[1] & 0x7f]);
+	for (unsigned i = 0; i < f->spec.nb_outputs; i++)
+		send_through(pp, f, i, pkt, len, false, false);
+	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
+		maybe_report(pp, f, now_ns);
+}
+
+void dp_pipe_inject(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, const uint8_t *pkt,
+		    size_t len)
+{
+	if (i < f->spec.nb_outputs && len <= DP_PIPE_PKT_MAX)
+		send_through(pp, f, i, pkt, len,
+			     ponte_demux_classify(pkt, len) == PONTE_PKT_RTCP, true);
+}
