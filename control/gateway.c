@@ -814,7 +814,9 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 		if (g->has_flow && ponte_offload_stats(gw->env.dp, g->flow_id, &st) == 0)
 			json_object_set_new(
 				e, "flow",
-				json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rtp_in",
+				json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+					  "reports_out", (json_int_t)st.reports_out, "srs_out",
+					  (json_int_t)st.srs_out, "rtp_in",
 					  (json_int_t)st.rtp_in, "rtcp_in", (json_int_t)st.rtcp_in,
 					  "pkts_out", (json_int_t)st.pkts_out, "drop_auth",
 					  (json_int_t)st.drops[PONTE_DROP_AUTH], "drop_replay",

@@ -35,6 +35,12 @@ int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_m
 	 * may change with the selected pair, so the flow does not pin the source. */
 	ponte_flow_spec_init(&spec, id, from->port_id);
 	spec.srtp = from->rx;
+	/* SR/RR per leg: each receiver gets SRs that count what it was sent, and the gateway
+	 * reports on what it receives from this leg through the way back. */
+	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_ssrc = from->report_ssrc;
+	memcpy(spec.report_cname, from->cname, sizeof(spec.report_cname));
+	memcpy(spec.clock_khz, from->clock_khz, sizeof(spec.clock_khz));
 	back = ponte_flow_add_output(&spec, from->port_id, &from->remote);
 	back->srtp = from->tx;
 	back->kinds = PONTE_OUT_REPORTS;

@@ -33,6 +33,8 @@ struct ponte_media_leg {
 	/* The sender SSRC of the gateway's own RTCP to this peer (receiver reports, keyframe
 	 * requests): none of the streams', so its SRTCP index is its own. */
 	uint32_t report_ssrc;
+	char cname[32]; /* RTCP CNAME of the gateway's reports */
+	uint8_t clock_khz[128]; /* RTP clock by the peer's payload types, kHz; 0: unknown */
 };
 
 /* A fresh flow id (never 0). */

@@ -406,6 +406,22 @@ static void read_ssrcs(struct ponte_session *s, const struct sdp *offer)
 	}
 }
 
+/* The clock of each payload type the peer sends, from the answer (it keeps the offer's
+ * numbers), for the jitter of the gateway's receiver reports. */
+static void read_clocks(struct ponte_session *s, const struct sdp *answer)
+{
+	memset(s->leg.clock_khz, 0, sizeof(s->leg.clock_khz));
+	for (unsigned i = 0; i < answer->nb_media; i++) {
+		const struct sdp_media *m = &answer->media[i];
+		const struct sdp_attr *a;
+		unsigned pos = 0;
+
+		while ((a = sdp_attr_next(m->attrs, m->nb_attrs, &pos, SDP_ATTR_RTPMAP)) != NULL)
+			if (a->u.rtpmap.pt < 128 && a->u.rtpmap.clock / 1000 <= 255)
+				s->leg.clock_khz[a->u.rtpmap.pt] = (uint8_t)(a->u.rtpmap.clock / 1000);
+	}
+}
+
 int ponte_session_offer(struct ponte_session *s, const char *text, char **answer_text,
 			char *err, size_t errlen)
 {
@@ -482,6 +498,7 @@ int ponte_session_offer_with(struct ponte_session *s, const char *text,
 									       : PONTE_DTLS_SERVER;
 	}
 	read_ssrcs(s, offer);
+	read_clocks(s, answer);
 	rc = sdp_print(answer, 0, &printed, NULL);
 	if (rc != 0)
 		goto out;
@@ -639,6 +656,7 @@ int ponte_session_create(const struct ponte_session_env *env, const char *id, bo
 	for (int k = 0; k < PONTE_LEG_NB_SLOTS; k++)
 		s->gw_ssrc[k] = random_ssrc();
 	s->leg.report_ssrc = random_ssrc();
+	g_strlcpy(s->leg.cname, id, sizeof(s->leg.cname));
 	if (cfg->webrtc.stun_server[0] != '\0') {
 		ip.stun_port = split_host_port(cfg->webrtc.stun_server, stun_host,
 					       sizeof(stun_host));

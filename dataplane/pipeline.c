@@ -203,6 +203,7 @@ static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t 
 		const struct ponte_flow_output *o = &f->spec.outputs[i];
 		uint8_t *buf;
 		size_t off = 0;
+		unsigned nb_built = 0;
 
 		if (!(o->kinds & PONTE_OUT_RTCP))
 			continue;
@@ -212,17 +213,21 @@ static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t 
 			uint32_t ssrc = dp_ssrc_out(o, srs[k].ssrc, &delta);
 			const struct dp_tx_stats *tx = counts_of(rf, rf == f ? i : ~0u, ssrc);
 
+			size_t n = 0;
+
 			if (tx != NULL)
-				off += dp_rtcp_build_sr(tx, ssrc, srs[k].ntp, srs[k].rtp_ts + delta,
-							buf + off, DP_PIPE_PKT_MAX - off);
+				n = dp_rtcp_build_sr(tx, ssrc, srs[k].ntp, srs[k].rtp_ts + delta,
+						     buf + off, DP_PIPE_PKT_MAX - off);
+			nb_built += n > 0;
+			off += n;
 		}
 		if (rest > 0 && off + rest <= DP_PIPE_PKT_MAX) {
 			memcpy(buf + off, pkt, rest);
 			dp_rtcp_rewrite(buf + off, rest, o);
 			off += rest;
 		}
-		if (off > 0)
-			emit(pp, f, i, buf, off, true);
+		if (off > 0 && emit(pp, f, i, buf, off, true))
+			STAT_ADD(f->st.srs_out, nb_built);
 	}
 }
 
@@ -245,8 +250,8 @@ static void maybe_report(const struct dp_pipe *pp, struct dp_flow *f, uint64_t n
 				       f->spec.report_cname[0] ? f->spec.report_cname : NULL, now_ns,
 				       buf, DP_PIPE_PKT_MAX);
 		/* Not rewritten: the report names the sender's own SSRCs. */
-		if (len > 0)
-			emit(pp, f, i, buf, len, true);
+		if (len > 0 && emit(pp, f, i, buf, len, true))
+			STAT_ADD(f->st.reports_out, 1);
 		return;
 	}
 }

@@ -134,6 +134,9 @@ struct ponte_flow_stats {
 	uint64_t rtp_in, rtcp_in, bytes_in;
 	uint64_t pkts_out, bytes_out;
 	uint64_t drops[PONTE_DROP_NB];
+	/** PONTE_RTCP_TERMINATE: the gateway's own receiver reports sent back to the source,
+	 * and the SRs it made for the outputs. */
+	uint64_t reports_out, srs_out;
 	uint64_t last_in_ns; /**< CLOCK_MONOTONIC time of the last accepted packet, 0: none */
 };
 

@@ -83,6 +83,16 @@ async function checkEchoMedia(s, page) {
     report(x > 0 && y > x, `${s}: returned ${kind} bytes growing (inbound-rtp bytesReceived ` +
       `${x} -> ${y}, ${b[kind].nbStreams} stream(s))`);
   }
+  // RTCP per leg: the browser's reports are consumed by the gateway, which sends its own.
+  // Receiver reports about the browser's streams give it round-trip times; sender reports
+  // about the returned streams count what the gateway sent.
+  const rrs = b.remoteIn.audio.measurements + b.remoteIn.video.measurements;
+  report(rrs > 0, `${s}: the browser takes the gateway's receiver reports (${rrs} RTT ` +
+    `measurements, RTT ${(1000 * Math.max(b.remoteIn.audio.rtt, b.remoteIn.video.rtt)).toFixed(
+      1)} ms)`);
+  const srs = b.remoteOut.audio.reportsSent + b.remoteOut.video.reportsSent;
+  report(srs > 0, `${s}: the browser takes the gateway's sender reports (${srs}; they count ` +
+    `${b.remoteOut.video.packetsSent} video packets sent, ${b.video.packetsReceived} received)`);
   report(b.audio.audioLevel > 0.01 && b.audio.totalAudioEnergy > a.audio.totalAudioEnergy,
     `${s}: returned audio carries the tone (audioLevel ${b.audio.audioLevel.toFixed(3)}, ` +
     `totalAudioEnergy ${a.audio.totalAudioEnergy.toFixed(3)} -> ` +
@@ -173,7 +183,12 @@ async function scenarioEcho(browser) {
   await checkChannelEcho(s, page);
   await checkChatEcho(s, page);
   await screenshot(page, 'echo');
-  note(`GET /status during the call: ${JSON.stringify(await status())}`);
+  const during = await status();
+  note(`GET /status during the call: ${JSON.stringify(during)}`);
+  const flow = ((during.gateway && during.gateway.list) || []).map((x) => x.flow).find(Boolean);
+  check(`${s}: the gateway made its own receiver and sender reports (reports_out ` +
+    `${flow && flow.reports_out}, srs_out ${flow && flow.srs_out})`,
+  !!flow && flow.reports_out > 0 && flow.srs_out > 0, JSON.stringify(during.gateway));
 
   // The gateway keeps a healthy session past its consent timeout (RFC 7675 checks answered,
   // media flowing), and the media is still coming at the end.

@@ -264,7 +264,10 @@ export function mediaStats(page) {
       framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioLevel: 0, totalAudioEnergy: 0,
       nbStreams: 0, ssrcs: [] });
     const out = { audio: zero(), video: zero(), sent: { audio: 0, video: 0 }, sentSsrcs: [],
-      transport: null, pair: null };
+      transport: null, pair: null,
+      remoteIn: { audio: { measurements: 0, rtt: 0 }, video: { measurements: 0, rtt: 0 } },
+      remoteOut: { audio: { reportsSent: 0, packetsSent: 0 },
+        video: { reportsSent: 0, packetsSent: 0 } } };
     const report = await pc.getStats();
     report.forEach((s) => {
       if (s.type === 'inbound-rtp' && s.kind in out.sent) {
@@ -280,6 +283,16 @@ export function mediaStats(page) {
         out.sent[s.kind] += s.bytesSent || 0;
         if (s.kind === 'video') out.pliReceived = (out.pliReceived || 0) + (s.pliCount || 0);
         out.sentSsrcs.push(s.ssrc);
+      } else if (s.type === 'remote-inbound-rtp' && s.kind in out.sent) {
+        // What the far end's receiver reports say about our streams (here: the gateway's).
+        const r = out.remoteIn[s.kind];
+        r.measurements += s.roundTripTimeMeasurements || 0;
+        r.rtt = Math.max(r.rtt, s.roundTripTime || 0);
+      } else if (s.type === 'remote-outbound-rtp' && s.kind in out.sent) {
+        // What the far end's sender reports say about the streams we receive.
+        const r = out.remoteOut[s.kind];
+        r.reportsSent += s.reportsSent || 0;
+        r.packetsSent += s.packetsSent || 0;
       } else if (s.type === 'transport' && s.selectedCandidatePairId) {
         out.transport = { packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived };
         const pair = report.get(s.selectedCandidatePairId);

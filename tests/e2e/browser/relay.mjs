@@ -118,6 +118,11 @@ async function checkGatewayStatus(s) {
     (x) => `${x.session} in ${x.flow ? x.flow.rtp_in : '?'} out ${x.flow ? x.flow.pkts_out : '?'}`,
   ).join(', ')})`, relayed.length === 2 && relayed.every(
     (x) => x.flow && x.flow.rtp_in > 0 && x.flow.pkts_out > 0), JSON.stringify(st));
+  // RTCP per leg: the gateway reports to each sender itself and makes each receiver's SRs.
+  check(`${s}: the gateway sends each member its own receiver and sender reports (${
+    relayed.map((x) => `RR ${x.flow && x.flow.reports_out} SR ${x.flow && x.flow.srs_out}`)
+      .join(', ')})`, relayed.length === 2 && relayed.every(
+    (x) => x.flow && x.flow.reports_out > 0 && x.flow.srs_out > 0), JSON.stringify(st));
   // Each member became a receiver of the other: the gateway asked it for a keyframe.
   check(`${s}: the gateway asked each sender for a keyframe for its new receiver (PLIs ${
     relayed.map((x) => x.keyframe_requests).join(', ')})`,
