@@ -88,6 +88,17 @@ static void set_pt_maps(const struct ponte_bridge *b, struct ponte_flow_output *
 	}
 }
 
+/* The clock of each payload type the phone sends, for the jitter of our reports to it. */
+static void phone_clocks(const struct ponte_bridge *b, uint8_t clock_khz[128])
+{
+	for (unsigned i = 0; i < b->offer.nb_codecs; i++) {
+		const struct sip_sdp_codec *c = &b->offer.codecs[i];
+
+		if (c->phone_pt >= 0 && c->phone_pt < 128 && c->clock / 1000 <= 255)
+			clock_khz[c->phone_pt] = (uint8_t)(c->clock / 1000);
+	}
+}
+
 static int install_flows(struct ponte_bridge *b)
 {
 	const struct ponte_media_leg *leg = b->leg;
@@ -102,9 +113,18 @@ static int install_flows(struct ponte_bridge *b)
 		b->flow_from_phone = ponte_offload_new_id();
 		b->flow_from_phone_rtcp = ponte_offload_new_id();
 	}
-	/* Browser -> phone: SRTP in, RTP out of our RTP port, RTCP out of the RTCP port. */
+	/* Browser -> phone: SRTP in, RTP out of our RTP port, RTCP out of the RTCP port. RTCP
+	 * per leg: the browser's reports stop here; the gateway reports to it (output 0) and
+	 * makes the phone's SRs from the browser's, with what the phone was sent. */
 	ponte_flow_spec_init(&spec, b->flow_to_phone, leg->port_id);
 	spec.srtp = leg->rx;
+	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_ssrc = leg->report_ssrc;
+	memcpy(spec.report_cname, leg->cname, sizeof(spec.report_cname));
+	memcpy(spec.clock_khz, leg->clock_khz, sizeof(spec.clock_khz));
+	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
+	o->srtp = leg->tx;
+	o->kinds = PONTE_OUT_REPORTS;
 	o = ponte_flow_add_output(&spec, b->rtp_port, &b->answer.rtp);
 	o->kinds = PONTE_OUT_RTP;
 	set_pt_maps(b, o, true);
@@ -123,6 +143,14 @@ static int install_flows(struct ponte_bridge *b)
 	 * flows latch to the source the phone really sends from (NAT). */
 	ponte_flow_spec_init(&spec, b->flow_from_phone, b->rtp_port);
 	spec.is_latching = true;
+	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_ssrc = b->sip_ssrc;
+	memcpy(spec.report_cname, leg->cname, sizeof(spec.report_cname));
+	phone_clocks(b, spec.clock_khz);
+	/* Our receiver reports about the phone's stream go to its RTCP port. */
+	o = ponte_flow_add_output(&spec, b->rtcp_port, &b->answer.rtcp);
+	o->kinds = PONTE_OUT_REPORTS;
+	o->dst_latch_flow = b->flow_from_phone_rtcp;
 	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
 	o->srtp = leg->tx;
 	o->kinds = PONTE_OUT_RTP;
@@ -133,6 +161,10 @@ static int install_flows(struct ponte_bridge *b)
 		return rc;
 	ponte_flow_spec_init(&spec, b->flow_from_phone_rtcp, b->rtcp_port);
 	spec.is_latching = true;
+	/* The phone's SRs become the browser's with the counts of what the browser was sent;
+	 * their statistics are those of the RTP flow. */
+	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.rtp_flow = b->flow_from_phone;
 	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
 	o->srtp = leg->tx;
 	o->kinds = PONTE_OUT_RTCP;

@@ -807,9 +807,12 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 		if (g->bridge != NULL && ponte_bridge_stats(g->bridge, &to_phone, &from_phone) == 0)
 			json_object_set_new(e, "sip",
 					    json_pack("{s:I, s:I, s:I}", "to_phone",
-						      (json_int_t)to_phone.pkts_out, "from_phone",
-						      (json_int_t)from_phone.rtp_in, "to_browser",
-						      (json_int_t)from_phone.pkts_out));
+						      (json_int_t)(to_phone.pkts_out -
+								   to_phone.reports_out),
+						      "from_phone", (json_int_t)from_phone.rtp_in,
+						      "to_browser",
+						      (json_int_t)(from_phone.pkts_out -
+								   from_phone.reports_out)));
 
 		if (g->has_flow && ponte_offload_stats(gw->env.dp, g->flow_id, &st) == 0)
 			json_object_set_new(
