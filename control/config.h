@@ -31,6 +31,32 @@ enum ponte_turn_transport {
 	PONTE_TURN_TLS,
 };
 
+/*
+ * A SIP account: Ponte registers as this user at a registrar (RFC 3261 §10) and calls out
+ * through it with its credentials. One element of sip.accounts.
+ */
+struct ponte_sip_account {
+	char *name; /* unique among accounts and trunks; names it in routes, logs, /status */
+	char *registrar; /* sip: URI of the registrar, e.g. "sip:pbx.example.com:5060" */
+	char *aor; /* address of record, e.g. "sip:1001@example.com"; empty: user@registrar host */
+	char *username; /* digest user name (and the AOR user when aor is empty) */
+	char *password; /* digest password (${VAR} recommended) */
+	char *outbound_proxy; /* sip: URI every request goes through; empty: none */
+	int expires; /* seconds asked for in REGISTER; refreshed before they run out */
+	bool do_register; /* false: credentials for calls only, no REGISTER */
+};
+
+/*
+ * A SIP trunk: a peer (carrier, PBX) Ponte sends calls to without registering, with optional
+ * digest credentials, and accepts calls from only at the listed addresses (others get 403).
+ */
+struct ponte_sip_trunk {
+	char *name; /* unique among accounts and trunks */
+	char *address; /* sip: URI of the peer, e.g. "sip:203.0.113.5:5060" */
+	char *username, *password; /* digest credentials when the peer challenges; may be empty */
+	char **allow; /* IP literals inbound INVITEs may come from; empty: the address's host */
+};
+
 /* Our a=setup when answering an a=setup:actpass offer (RFC 8842 §5). */
 enum ponte_dtls_setup {
 	PONTE_DTLS_SETUP_PASSIVE,
@@ -121,6 +147,11 @@ struct ponte_config {
 		int ring_timeout; /* seconds an outgoing call may ring before CANCEL */
 		int media_timeout; /* seconds without RTP from the phone before BYE */
 		char *user_agent;
+		struct ponte_sip_account *accounts; /* sip.accounts, nb_accounts of them */
+		size_t nb_accounts;
+		struct ponte_sip_trunk *trunks; /* sip.trunks, nb_trunks of them */
+		size_t nb_trunks;
+		char *number_route; /* account or trunk name for dialled numbers; empty: none */
 	} sip;
 };
 

@@ -28,15 +28,8 @@
 
 #include <glib.h>
 
-/* The context pointers nua hands back: typed instead of void. */
-#define SU_ROOT_MAGIC_T struct ponte_sip
-#define NUA_MAGIC_T struct ponte_sip
-#define NUA_HMAGIC_T struct ponte_sip_call
+#include "sip_internal.h"
 
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
@@ -78,6 +71,7 @@ struct ponte_sip {
 };
 
 struct ponte_sip_call {
+	struct sip_owner owner; /* first: nua's handle magic */
 	struct ponte_sip *sip;
 	nua_handle_t *nh;
 	const struct ponte_sip_call_ops *ops;
@@ -151,10 +145,6 @@ static void sofia_log_setup(void)
 
 /* ---- helpers ---- */
 
-static const char *sip_str(const char *s)
-{
-	return s != NULL ? s : "";
-}
 
 /* An IPv6 literal in brackets, as a URI host (RFC 3261 §25.1); others as they are. */
 static char *uri_host(const char *addr)
@@ -400,10 +390,12 @@ static void call_on_state(struct ponte_sip_call *call, int status, const char *p
 	call_release(call);
 }
 
-static void call_on_event(struct ponte_sip_call *call, nua_event_t event, int status,
+static void call_on_event(struct sip_owner *owner, nua_event_t event, int status,
 			  const char *phrase, nua_handle_t *nh, sip_t const *sip,
 			  tagi_t const *tags)
 {
+	struct ponte_sip_call *call = (struct ponte_sip_call *)owner;
+
 	switch (event) {
 	case nua_r_invite:
 		call_on_invite_response(call, status, phrase, sip);
@@ -479,7 +471,7 @@ static void on_foreign_event(struct ponte_sip *sip, nua_event_t event, int statu
 }
 
 static void on_nua_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
-			 struct ponte_sip *sip, nua_handle_t *nh, struct ponte_sip_call *call,
+			 struct ponte_sip *sip, nua_handle_t *nh, struct sip_owner *owner,
 			 sip_t const *msg, tagi_t tags[])
 {
 	phrase = sip_str(phrase);
@@ -492,8 +484,8 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase, nua_
 		log_debug(MOD, "%s %d %s", nua_event_name(event), status, phrase);
 		return;
 	}
-	if (call != NULL) {
-		call_on_event(call, event, status, phrase, nh, msg, tags);
+	if (owner != NULL) {
+		owner->on_event(owner, event, status, phrase, nh, msg, tags);
 		return;
 	}
 	if (sip->is_closing) /* nua_shutdown() answers pending requests itself */
@@ -502,6 +494,21 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase, nua_
 }
 
 /* ---- the stack ---- */
+
+nua_t *sip_nua(const struct ponte_sip *sip)
+{
+	return sip->nua;
+}
+
+const struct ponte_config *sip_config(const struct ponte_sip *sip)
+{
+	return sip->cfg;
+}
+
+const char *sip_from_host(const struct ponte_sip *sip)
+{
+	return sip->from_host;
+}
 
 /*
  * The URL nta binds one transport with. nta binds to maddr and writes the host part in Via and
@@ -688,12 +695,13 @@ int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user,
 	to_hdr = g_strdup_printf("<%s>", to);
 
 	call = g_new0(struct ponte_sip_call, 1);
+	call->owner.on_event = call_on_event;
 	call->sip = sip;
 	call->ops = ops;
 	call->ctx = ctx;
 	call->call_id = new_call_id();
 	call->is_offerless = sdp == NULL;
-	call->nh = nua_handle(sip->nua, call, NUTAG_URL(to), SIPTAG_TO_STR(to_hdr),
+	call->nh = nua_handle(sip->nua, &call->owner, NUTAG_URL(to), SIPTAG_TO_STR(to_hdr),
 			      SIPTAG_FROM_STR(from), TAG_END());
 	if (call->nh == NULL) {
 		g_free(call->call_id);
