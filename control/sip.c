@@ -43,8 +43,6 @@
  * and NOTIFY are not handled yet: leaving them out makes nua refuse them with 405. */
 #define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
 
-/* RFC 3261 §20.43: warn-code 399 is "miscellaneous warning", the agent a pseudonym. */
-#define SIP_WARNING_NO_INCOMING "399 ponte \"incoming calls are not handled yet\""
 
 /*
  * Seconds after a hangup (or a final failure) before a handle nua never reported as terminated
@@ -57,34 +55,6 @@
  * this is only reached if nua itself is stuck.
  */
 #define SIP_SHUTDOWN_MAX_US (35 * G_USEC_PER_SEC)
-
-struct ponte_sip {
-	const struct ponte_config *cfg;
-	su_root_t *root;
-	GSource *source; /* the root's GSource, attached to the default main context */
-	nua_t *nua;
-	char *contact;	 /* "sip:ADDR:PORT" we listen on */
-	char *from_host; /* host part of our From: the public address, else the listen one */
-	GList *calls;	 /* struct ponte_sip_call *: every call whose handle is not destroyed yet */
-	bool is_closing; /* ponte_sip_destroy() runs: no callback any more */
-	int shutdown_status; /* last nua_r_shutdown status; >= 200 when done */
-};
-
-struct ponte_sip_call {
-	struct sip_owner owner; /* first: nua's handle magic */
-	struct ponte_sip *sip;
-	nua_handle_t *nh;
-	const struct ponte_sip_call_ops *ops;
-	void *ctx;
-	char *call_id;
-	guint ring_timer;
-	guint reap_timer;
-	bool is_offerless; /* INVITE without SDP: the ACK carries our answer (RFC 3264 §5) */
-	bool is_answered;  /* a 2xx arrived */
-	bool is_acked;	   /* offerless only: ponte_sip_call_ack() sent the ACK */
-	bool is_ended;	   /* ended() ran or the caller hung up: no callback any more */
-	bool is_hung_up;   /* we sent (or asked nua for) CANCEL or BYE */
-};
 
 /* ---- sofia's logs, redirected to ours ---- */
 
@@ -235,7 +205,7 @@ static void call_stop_ring_timer(struct ponte_sip_call *call)
 }
 
 /* Destroy the handle and free the call: nua delivers nothing for this handle afterwards. */
-static void call_release(struct ponte_sip_call *call)
+void sip_call_release(struct ponte_sip_call *call)
 {
 	struct ponte_sip *sip = call->sip;
 
@@ -255,12 +225,12 @@ static gboolean on_reap(gpointer data)
 
 	call->reap_timer = 0;
 	log_warn(MOD, "call=%s: the stack never finished the call; releasing it", call->call_id);
-	call_release(call);
+	sip_call_release(call);
 	return G_SOURCE_REMOVE;
 }
 
 /* From now on no callback runs for this call; its handle is released later. */
-static void call_silence(struct ponte_sip_call *call)
+void sip_call_silence(struct ponte_sip_call *call)
 {
 	call->is_ended = true;
 	call_stop_ring_timer(call);
@@ -269,12 +239,12 @@ static void call_silence(struct ponte_sip_call *call)
 }
 
 /* Report the end of the call once, unless the caller hung up or the stack is closing. */
-static void call_end(struct ponte_sip_call *call, int status, const char *reason)
+void sip_call_end(struct ponte_sip_call *call, int status, const char *reason)
 {
 	if (call->is_ended)
 		return;
 	log_info(MOD, "call=%s ended: %d %s", call->call_id, status, reason);
-	call_silence(call);
+	sip_call_silence(call);
 	if (!call->sip->is_closing && call->ops->ended != NULL)
 		call->ops->ended(call->ctx, status, reason);
 }
@@ -285,12 +255,17 @@ static void call_terminate(struct ponte_sip_call *call)
 	if (call->is_hung_up)
 		return;
 	call->is_hung_up = true;
+	if (call->is_incoming && !call->is_answered_by_us) {
+		/* Ours to refuse: the caller's INVITE is still pending (RFC 3261 §13.3.1.3). */
+		nua_respond(call->nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+		return;
+	}
 	if (!call->is_answered) {
 		nua_cancel(call->nh, TAG_END());
 		return;
 	}
 	/* A 2xx to an offerless INVITE must still be acknowledged before the BYE (§13.2.2.4). */
-	if (call->is_offerless && !call->is_acked) {
+	if (!call->is_incoming && call->is_offerless && !call->is_acked) {
 		call->is_acked = true;
 		nua_ack(call->nh, TAG_END());
 	}
@@ -305,7 +280,7 @@ static gboolean on_ring_timeout(gpointer data)
 	log_info(MOD, "call=%s unanswered after %d s: cancelling", call->call_id,
 		 call->sip->cfg->sip.ring_timeout);
 	call_terminate(call);
-	call_end(call, 408, "ring timeout");
+	sip_call_end(call, 408, "ring timeout");
 	return G_SOURCE_REMOVE;
 }
 
@@ -370,8 +345,8 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 	 */
 	if (status >= 700)
 		log_info(MOD, "call=%s failed in the stack: %d %s", call->call_id, status, phrase);
-	call_end(call, final_status(status), final_reason(status, phrase));
-	call_release(call);
+	sip_call_end(call, final_status(status), final_reason(status, phrase));
+	sip_call_release(call);
 }
 
 static void call_on_state(struct ponte_sip_call *call, int status, const char *phrase,
@@ -385,9 +360,9 @@ static void call_on_state(struct ponte_sip_call *call, int status, const char *p
 	if (state != nua_callstate_terminated)
 		return;
 	/* Terminated without a final error or a BYE: e.g. no ACK could be sent. */
-	call_end(call, status >= 300 ? final_status(status) : 503,
+	sip_call_end(call, status >= 300 ? final_status(status) : 503,
 		 phrase != NULL && phrase[0] != '\0' ? phrase : "terminated");
-	call_release(call);
+	sip_call_release(call);
 }
 
 static void call_on_event(struct sip_owner *owner, nua_event_t event, int status,
@@ -401,7 +376,7 @@ static void call_on_event(struct sip_owner *owner, nua_event_t event, int status
 		call_on_invite_response(call, status, phrase, sip);
 		break;
 	case nua_i_bye: /* nua has answered 200 (RFC 3261 §15.1.2) */
-		call_end(call, 0, "bye");
+		sip_call_end(call, 0, "bye");
 		break;
 	case nua_i_state:
 		call_on_state(call, status, phrase, tags);
@@ -433,19 +408,8 @@ static void on_foreign_event(struct ponte_sip *sip, nua_event_t event, int statu
 
 	switch (event) {
 	case nua_i_invite:
-		/*
-		 * Incoming calls are not routed to browsers yet. 480 says "try later" without
-		 * claiming the user does not exist (RFC 3261 §21.4.18); the Warning says why.
-		 * The handle goes when nua reports the transaction terminated.
-		 */
-		log_info(MOD, "incoming INVITE call=%s from %s refused with 480",
-			 msg != NULL && msg->sip_call_id != NULL ? sip_str(msg->sip_call_id->i_id)
-								 : "?",
-			 msg != NULL && msg->sip_from != NULL && msg->sip_from->a_url->url_host
-			     ? msg->sip_from->a_url->url_host
-			     : "?");
-		nua_respond(nh, SIP_480_TEMPORARILY_UNAVAILABLE,
-			    SIPTAG_WARNING_STR(SIP_WARNING_NO_INCOMING), TAG_END());
+		/* A new call: sip_incoming.c takes the handle (or refuses the call). */
+		sip_incoming_invite(sip, nh, msg);
 		return;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -656,7 +620,7 @@ void ponte_sip_destroy(struct ponte_sip *sip)
 	nua_shutdown(sip->nua);
 	pump_shutdown(sip, SIP_SHUTDOWN_MAX_US);
 	while (sip->calls != NULL)
-		call_release(sip->calls->data);
+		sip_call_release(sip->calls->data);
 	if (sip->shutdown_status < 200) {
 		/* Leak the stack rather than free memory nua may still use. */
 		log_error(MOD, "the SIP stack did not shut down in time; leaving it");
@@ -741,7 +705,7 @@ void ponte_sip_hangup(struct ponte_sip_call *call)
 	if (call == NULL || call->is_ended)
 		return;
 	log_info(MOD, "call=%s hung up (%s)", call->call_id, call->is_answered ? "BYE" : "CANCEL");
-	call_silence(call);
+	sip_call_silence(call);
 	call_terminate(call);
 }
 

@@ -56,6 +56,53 @@ int ponte_sip_call_ack(struct ponte_sip_call *call, const char *sdp);
  */
 void ponte_sip_hangup(struct ponte_sip_call *call);
 
+/* ---- incoming calls (sip_incoming.c) ---- */
+
+/* An INVITE from outside any dialog of ours. Strings are borrowed for the callback. */
+struct ponte_sip_incoming {
+	const char *call_id;
+	const char *from_uri; /* "sip:bob@example.com" */
+	const char *from_display; /* display name, "" when none */
+	const char *to_user; /* user part of the Request-URI: who is called */
+	const char *sdp; /* the offer, NULL for an offerless INVITE (we offer in the 200) */
+	const char *source_ip; /* where the INVITE came from */
+	const char *trunk; /* name of the trunk it came through, NULL if none */
+};
+
+struct ponte_sip_server_ops {
+	/*
+	 * Take or refuse an incoming call. Return 0 to take it: the stack has sent 100 Trying,
+	 * and the call stays pending until ponte_sip_call_accept(), _answer() or _reject(). Return
+	 * a SIP status (404, 480, 486, ...) to refuse it; *warning (may stay NULL) becomes the
+	 * response's Warning text. Until accepted, a CANCEL from the caller ends the call through
+	 * ops->ended of ponte_sip_call_accept(), or, before that, through cancelled().
+	 */
+	int (*invite)(void *ctx, const struct ponte_sip_incoming *in, struct ponte_sip_call *call,
+		      const char **warning);
+	/* A pending call (taken, not yet accepted) was cancelled by the caller, or the stack
+	 * gave it up: the call is gone. */
+	void (*cancelled)(void *ctx, struct ponte_sip_call *call);
+};
+
+/* Whom incoming INVITEs go to; without it they get 480. ops and ctx outlive the stack. */
+void ponte_sip_set_server(struct ponte_sip *sip, const struct ponte_sip_server_ops *ops,
+			  void *ctx);
+
+/*
+ * An incoming call's owner from now on: ops->ended when the caller cancels or hangs up,
+ * ops->answered when the ACK to our 2xx arrives (sdp: its body, the caller's answer after an
+ * offerless INVITE, else NULL). progress is not used.
+ */
+void ponte_sip_call_accept(struct ponte_sip_call *call, const struct ponte_sip_call_ops *ops,
+			   void *ctx);
+/* 180 Ringing. */
+int ponte_sip_call_ringing(struct ponte_sip_call *call);
+/* 200 OK with our SDP (the answer, or our offer after an offerless INVITE). */
+int ponte_sip_call_answer(struct ponte_sip_call *call, const char *sdp);
+/* A final failure (>= 300) with an optional Warning text; the call goes. No callback runs
+ * afterwards. */
+int ponte_sip_call_reject(struct ponte_sip_call *call, int status, const char *warning);
+
 /* The Call-ID of the call (for logs and tests); owned by the call. */
 const char *ponte_sip_call_id(const struct ponte_sip_call *call);
 

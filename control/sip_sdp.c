@@ -42,16 +42,83 @@ static void add_codec(struct sip_sdp_offer *st, const struct sdp_media *m, int p
 	c->phone_pt = -1;
 }
 
-int sip_sdp_make_offer(const struct ponte_config *cfg, const struct sdp *browser_offer,
-		       const char *addr, uint16_t port, uint64_t sess_id, char **text,
-		       struct sip_sdp_offer *st, char *err, size_t errlen)
+/* Every codec of an offer; in an answer (ans) only the chosen one and telephone-event. */
+static bool is_used(const struct sip_sdp_answer *ans, unsigned i)
 {
-	const struct sdp_media *bm = first_audio(browser_offer);
+	return ans == NULL || (int)i == ans->codec || (int)i == ans->te;
+}
+
+/* Offers number codecs as the browser did; answers as the phone's offer did. */
+static int pt_of(const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans, unsigned i)
+{
+	return ans == NULL ? st->codecs[i].browser_pt : st->codecs[i].phone_pt;
+}
+
+/* An SDP with one RTP/AVP audio section at addr:port carrying st's codecs (see is_used). */
+static int print_audio(const char *addr, uint16_t port, uint64_t sess_id,
+		       const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans, char **text)
+{
 	const char *ip4 = strchr(addr, ':') == NULL ? "IP4" : "IP6";
 	struct sdp *sdp;
 	struct sdp_media *m;
 	char *printed = NULL;
 	int rc = -ENOMEM;
+
+	sdp = sdp_new();
+	if (sdp == NULL)
+		return -ENOMEM;
+	sdp->origin.username = "ponte";
+	sdp->origin.sess_id = sdp_printf(sdp, "%" PRIu64, sess_id);
+	sdp->origin.sess_version = "1";
+	sdp->origin.nettype = "IN";
+	sdp->origin.addrtype = ip4;
+	sdp->origin.address = sdp_strdup(sdp, addr);
+	sdp->name = "ponte";
+	sdp->times = sdp_alloc(sdp, sizeof(*sdp->times));
+	if (sdp->times == NULL || sdp->origin.address == NULL)
+		goto out;
+	sdp->nb_times = 1;
+	m = sdp_add_media(sdp, "audio", port, "RTP/AVP");
+	if (m == NULL || sdp_media_add_conn(sdp, m, ip4, addr) != 0)
+		goto out;
+	for (unsigned i = 0; i < st->nb_codecs; i++)
+		if (is_used(ans, i) && sdp_add_fmt_pt(sdp, m, pt_of(st, ans, i)) != 0)
+			goto out;
+	for (unsigned i = 0; i < st->nb_codecs; i++) {
+		const struct sip_sdp_codec *c = &st->codecs[i];
+
+		if (!is_used(ans, i))
+			continue;
+		if (sdp_add_rtpmap(sdp, m, pt_of(st, ans, i), c->name, c->clock, c->channels) != 0 ||
+		    sdp_add_fmtp(sdp, m, pt_of(st, ans, i), c->fmtp[0] ? c->fmtp : NULL) != 0)
+			goto out;
+	}
+	{
+		/* RFC 4566 §6: 20 ms packets, what phones and browsers send by default. */
+		struct sdp_attr *a = sdp_add_attr(sdp, m, SDP_ATTR_GENERIC);
+
+		if (a == NULL)
+			goto out;
+		a->u.generic.name = "ptime";
+		a->u.generic.value = "20";
+	}
+	if (sdp_add_dir(sdp, m, SDP_DIR_SENDRECV) != 0)
+		goto out;
+	rc = sdp_print(sdp, 0, &printed, NULL);
+	if (rc == 0) {
+		*text = g_strdup(printed);
+		free(printed);
+	}
+out:
+	sdp_free(sdp);
+	return rc;
+}
+
+int sip_sdp_make_offer(const struct ponte_config *cfg, const struct sdp *browser_offer,
+		       const char *addr, uint16_t port, uint64_t sess_id, char **text,
+		       struct sip_sdp_offer *st, char *err, size_t errlen)
+{
+	const struct sdp_media *bm = first_audio(browser_offer);
 
 	memset(st, 0, sizeof(*st));
 	st->te = -1;
@@ -87,52 +154,7 @@ int sip_sdp_make_offer(const struct ponte_config *cfg, const struct sdp *browser
 		}
 	}
 
-	sdp = sdp_new();
-	if (sdp == NULL)
-		return -ENOMEM;
-	sdp->origin.username = "ponte";
-	sdp->origin.sess_id = sdp_printf(sdp, "%" PRIu64, sess_id);
-	sdp->origin.sess_version = "1";
-	sdp->origin.nettype = "IN";
-	sdp->origin.addrtype = ip4;
-	sdp->origin.address = sdp_strdup(sdp, addr);
-	sdp->name = "ponte";
-	sdp->times = sdp_alloc(sdp, sizeof(*sdp->times));
-	if (sdp->times == NULL || sdp->origin.address == NULL)
-		goto out;
-	sdp->nb_times = 1;
-	m = sdp_add_media(sdp, "audio", port, "RTP/AVP");
-	if (m == NULL || sdp_media_add_conn(sdp, m, ip4, addr) != 0)
-		goto out;
-	for (unsigned i = 0; i < st->nb_codecs; i++)
-		if (sdp_add_fmt_pt(sdp, m, st->codecs[i].browser_pt) != 0)
-			goto out;
-	for (unsigned i = 0; i < st->nb_codecs; i++) {
-		const struct sip_sdp_codec *c = &st->codecs[i];
-
-		if (sdp_add_rtpmap(sdp, m, c->browser_pt, c->name, c->clock, c->channels) != 0 ||
-		    sdp_add_fmtp(sdp, m, c->browser_pt, c->fmtp[0] ? c->fmtp : NULL) != 0)
-			goto out;
-	}
-	{
-		/* RFC 4566 §6: 20 ms packets, what phones and browsers send by default. */
-		struct sdp_attr *a = sdp_add_attr(sdp, m, SDP_ATTR_GENERIC);
-
-		if (a == NULL)
-			goto out;
-		a->u.generic.name = "ptime";
-		a->u.generic.value = "20";
-	}
-	if (sdp_add_dir(sdp, m, SDP_DIR_SENDRECV) != 0)
-		goto out;
-	rc = sdp_print(sdp, 0, &printed, NULL);
-	if (rc == 0) {
-		*text = g_strdup(printed);
-		free(printed);
-	}
-out:
-	sdp_free(sdp);
-	return rc;
+	return print_audio(addr, port, sess_id, st, NULL, text);
 }
 
 int sip_sdp_read_answer(const char *text, struct sip_sdp_offer *st, struct sip_sdp_answer *ans,
@@ -233,4 +255,12 @@ unsigned sip_sdp_browser_codecs(const struct sip_sdp_offer *st, const struct sip
 		};
 	}
 	return n;
+}
+
+int sip_sdp_make_answer(const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans,
+			const char *addr, uint16_t port, uint64_t sess_id, char **text)
+{
+	if (ans->codec < 0)
+		return -EINVAL;
+	return print_audio(addr, port, sess_id, st, ans, text);
 }

@@ -57,6 +57,15 @@ int sip_sdp_read_answer(const char *text, struct sip_sdp_offer *st, struct sip_s
 			char *err, size_t errlen);
 
 /*
+ * A phone called us with an offer: read it with sip_sdp_read_answer() against the offer we
+ * would make from the browser's (it picks the phone's most preferred codec we have), then
+ * answer the phone with this: the chosen codec and telephone-event, numbered as the phone's
+ * offer numbers them, at addr:port.
+ */
+int sip_sdp_make_answer(const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans,
+			const char *addr, uint16_t port, uint64_t sess_id, char **text);
+
+/*
  * The codec table to answer the browser with: the chosen codec (and telephone-event), so the
  * browser sends what the phone expects. table must hold 2 entries; returns how many were set.
  * Strings point into st.
