@@ -32,6 +32,8 @@ struct ponte_bridge {
 	struct sdp_codec browser_codecs[2];
 	bool has_phone_sdp;
 	bool has_answered_browser;
+	bool is_incoming; /* the phone called: its INVITE is answered, not sent */
+	char *phone_offer; /* incoming: the INVITE's SDP, NULL when offerless */
 	/* The phone's leg: an RTP port and the RTCP port after it (RFC 3550 §11). */
 	uint32_t rtp_port, rtcp_port;
 	struct ponte_addr rtp_local;
@@ -264,6 +266,18 @@ static void on_answered(void *ctx, const char *sdp)
 {
 	struct ponte_bridge *b = ctx;
 
+	if (b->is_incoming) {
+		/* The ACK of our 200: after an offerless INVITE it carries the phone's answer. */
+		if (b->has_phone_sdp)
+			return;
+		answer_browser(b, sdp);
+		if (!b->has_phone_sdp && b->state != ST_ENDED) {
+			ponte_sip_hangup(b->call);
+			b->call = NULL;
+			end(b, "bad-sdp", 488, "the phone's ACK carries no SDP answer");
+		}
+		return;
+	}
 	b->state = ST_ANSWERED;
 	b->answered_ns = (uint64_t)g_get_monotonic_time() * 1000ull;
 	event(b, "answered", 200, "OK");
@@ -320,6 +334,76 @@ static int open_rtp_pair(struct ponte_bridge *b)
 	return -EADDRINUSE;
 }
 
+static const char *sip_media_address(const struct ponte_config *cfg)
+{
+	return cfg->sip.public_address[0] ? cfg->sip.public_address : cfg->sip.rtp_address;
+}
+
+/*
+ * The browser took an incoming call and offers: with the phone's offer, the phone's most
+ * preferred codec the browser has is chosen, and both are answered with it; after an
+ * offerless INVITE our 200 carries the offer the browser's makes, and the phone answers in
+ * its ACK (on_answered).
+ */
+static int answer_phone(struct ponte_bridge *b, const char *sdp_text, char *err, size_t errlen)
+{
+	const struct ponte_config *cfg = b->env.cfg;
+	struct sdp *offer = NULL;
+	char *ours = NULL;
+	int rc;
+
+	rc = sdp_parse(sdp_text, strlen(sdp_text), &offer, err, errlen);
+	if (rc != 0)
+		return -EINVAL;
+	rc = open_rtp_pair(b);
+	if (rc != 0) {
+		snprintf(err, errlen, "no free RTP port pair in sip.rtp_port_min..max");
+		goto out;
+	}
+	rc = sip_sdp_make_offer(cfg, offer, sip_media_address(cfg), b->rtp_local.port,
+				g_random_int(), &ours, &b->offer, err, errlen);
+	if (rc != 0)
+		goto refuse;
+	b->browser_offer = g_strdup(sdp_text);
+	if (b->phone_offer != NULL) {
+		rc = sip_sdp_read_answer(b->phone_offer, &b->offer, &b->answer, err, errlen);
+		if (rc != 0)
+			goto refuse;
+		g_free(ours);
+		ours = NULL;
+		rc = sip_sdp_make_answer(&b->offer, &b->answer, sip_media_address(cfg),
+					 b->rtp_local.port, g_random_int(), &ours);
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot answer the phone's offer");
+			goto refuse;
+		}
+	}
+	ponte_sip_call_answer(b->call, ours);
+	b->state = ST_ANSWERED;
+	b->answered_ns = (uint64_t)g_get_monotonic_time() * 1000ull;
+	event(b, "answered", 200, "OK");
+	log_info("bridge", "session=%s answered the call from %s%s", ponte_session_id(b->s), b->to,
+		 b->phone_offer == NULL ? " (offerless: our offer in the 200)" : "");
+	if (b->phone_offer != NULL) {
+		/* answer_browser() reads the phone's SDP again: the offer plays the answer. */
+		answer_browser(b, b->phone_offer);
+	}
+	rc = 0;
+	goto out;
+refuse:
+	/* The phone's offer and the browser's have no codec in common: 488 (RFC 3261 §13.3.1.3
+	 * with a Warning, §20.43), and the browser hears why. */
+	log_info("bridge", "session=%s incoming call from %s: %s", ponte_session_id(b->s), b->to,
+		 err);
+	ponte_sip_call_reject(b->call, 488, err);
+	b->call = NULL;
+	rc = -EINVAL;
+out:
+	g_free(ours);
+	sdp_free(offer);
+	return rc;
+}
+
 int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, size_t errlen)
 {
 	const struct ponte_config *cfg = b->env.cfg;
@@ -331,6 +415,8 @@ int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, 
 
 	if (b->state != ST_NEW)
 		return -EALREADY;
+	if (b->is_incoming)
+		return answer_phone(b, sdp_text, err, errlen);
 	rc = sdp_parse(sdp_text, strlen(sdp_text), &offer, err, errlen);
 	if (rc != 0)
 		return -EINVAL;
@@ -402,6 +488,23 @@ int ponte_bridge_create(const struct ponte_bridge_env *env, struct ponte_session
 	return 0;
 }
 
+int ponte_bridge_create_incoming(const struct ponte_bridge_env *env, struct ponte_session *s,
+				 struct ponte_sip_call *call, const char *from,
+				 const char *phone_offer, const struct ponte_bridge_ops *ops,
+				 void *ctx, struct ponte_bridge **out)
+{
+	int rc = ponte_bridge_create(env, s, from, NULL, ops, ctx, out);
+
+	if (rc != 0)
+		return rc;
+	(*out)->is_incoming = true;
+	(*out)->call = call;
+	/* Ours from now on: a CANCEL or BYE from the phone ends the bridge. */
+	ponte_sip_call_accept(call, &call_ops, *out);
+	(*out)->phone_offer = g_strdup(phone_offer);
+	return 0;
+}
+
 void ponte_bridge_destroy(struct ponte_bridge *b)
 {
 	if (b == NULL)
@@ -421,5 +524,6 @@ void ponte_bridge_destroy(struct ponte_bridge *b)
 	g_free(b->to);
 	g_free(b->from_user);
 	g_free(b->browser_offer);
+	g_free(b->phone_offer);
 	g_free(b);
 }

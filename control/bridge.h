@@ -36,6 +36,15 @@ struct ponte_bridge_env {
 int ponte_bridge_create(const struct ponte_bridge_env *env, struct ponte_session *s,
 			const char *to, const char *from_user, const struct ponte_bridge_ops *ops,
 			void *ctx, struct ponte_bridge **out);
+/*
+ * A phone's call the browser took: call is an incoming call not yet accepted (the bridge
+ * accepts it), from the caller's URI, phone_offer the INVITE's SDP or NULL (offerless). The
+ * browser's offer (ponte_bridge_offer) then answers the phone.
+ */
+int ponte_bridge_create_incoming(const struct ponte_bridge_env *env, struct ponte_session *s,
+				 struct ponte_sip_call *call, const char *from,
+				 const char *phone_offer, const struct ponte_bridge_ops *ops,
+				 void *ctx, struct ponte_bridge **out);
 void ponte_bridge_destroy(struct ponte_bridge *b);
 
 /* The browser's offer: sends the INVITE. -EINVAL with err for an offer the SIP side cannot

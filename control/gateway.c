@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "gw_calls.h"
 #include "log.h"
 #include "offload.h"
 #include "room.h"
@@ -60,6 +61,7 @@ struct ponte_gateway {
 	struct ponte_session_env env;
 	struct ponte_signal *sig;
 	struct ponte_sip *sip;
+	struct gw_calls *calls; /* phones calling browsers; NULL without SIP */
 	GHashTable *sessions; /* id -> struct gw_session *, owned */
 	guint watchdog;
 	uint64_t nb_ended;
@@ -453,6 +455,7 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	const char *service = json_string_value(json_object_get(msg, "service"));
 	const char *room = json_string_value(json_object_get(msg, "room"));
 	const char *to = json_string_value(json_object_get(msg, "to"));
+	const char *call_id = json_string_value(json_object_get(msg, "call"));
 	struct gw_session *g;
 	unsigned svc;
 	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -469,8 +472,9 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 		ponte_signal_error(conn, tx, "sip_disabled", "the SIP side is off (sip.enabled)");
 		return;
 	}
-	if (svc == SVC_SIP && (to == NULL || strncmp(to, "sip:", 4) != 0)) {
-		ponte_signal_error(conn, tx, "bad_request", "to: expected a sip: URI");
+	if (svc == SVC_SIP && call_id == NULL && (to == NULL || strncmp(to, "sip:", 4) != 0)) {
+		ponte_signal_error(conn, tx, "bad_request",
+				   "to: expected a sip: URI (or call: an incoming call's id)");
 		return;
 	}
 	if (svc == SVC_RELAY &&
@@ -515,7 +519,24 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	for (int i = 2; i < 14; i++)
 		g->id[i] = alphabet[g_random_int_range(0, sizeof(alphabet) - 1)];
 	rc = ponte_session_create(&gw->env, g->id, svc == SVC_RELAY, &session_ops, g, &g->s);
-	if (rc == 0 && svc == SVC_SIP) {
+	if (rc == 0 && svc == SVC_SIP && call_id != NULL) {
+		struct ponte_bridge_env be = {gw->env.cfg, gw->env.dp, gw->sip};
+		g_autofree char *caller = NULL, *offer = NULL;
+		const char *why = NULL;
+		struct ponte_sip_call *call =
+			gw_calls_take(gw->calls, conn, call_id, &caller, &offer, &why);
+
+		if (call == NULL) {
+			ponte_signal_error(conn, tx, "no_such_call", "%s", why);
+			ponte_session_destroy(g->s);
+			g_free(g);
+			return;
+		}
+		rc = ponte_bridge_create_incoming(&be, g->s, call, caller, offer, &bridge_ops, g,
+						  &g->bridge);
+		if (rc != 0)
+			ponte_sip_call_reject(call, 500, "cannot bridge the call");
+	} else if (rc == 0 && svc == SVC_SIP) {
 		struct ponte_bridge_env be = {gw->env.cfg, gw->env.dp, gw->sip};
 		const char *from = room != NULL ? ponte_signal_peer_id(conn, room) : NULL;
 
@@ -680,6 +701,10 @@ static const struct {
 static bool on_request(void *ctx, struct ponte_signal_conn *conn, const char *type, json_t *msg,
 		       json_t *tx)
 {
+	struct ponte_gateway *gw = ctx;
+
+	if (gw->calls != NULL && gw_calls_request(gw->calls, conn, type, msg, tx))
+		return true;
 	for (size_t i = 0; i < G_N_ELEMENTS(requests); i++) {
 		if (strcmp(requests[i].type, type) == 0) {
 			requests[i].fn(ctx, conn, msg, tx);
@@ -695,6 +720,8 @@ static void on_conn_gone(void *ctx, struct ponte_signal_conn *conn)
 	GHashTableIter it;
 	gpointer v;
 
+	if (gw->calls != NULL)
+		gw_calls_conn_gone(gw->calls, conn);
 	g_hash_table_iter_init(&it, gw->sessions);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct gw_session *g = v;
@@ -767,6 +794,8 @@ int ponte_gateway_create(const struct ponte_session_env *env, struct ponte_signa
 	gw->sip = sip;
 	gw->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_session_free);
 	gw->watchdog = g_timeout_add_seconds(1, watchdog, gw);
+	if (sip != NULL)
+		gw->calls = gw_calls_new(env->cfg, sig, sip);
 	ponte_signal_set_services(sig, &services, gw);
 	*out = gw;
 	return 0;
@@ -779,6 +808,7 @@ void ponte_gateway_destroy(struct ponte_gateway *gw)
 	ponte_signal_set_services(gw->sig, NULL, NULL);
 	g_source_remove(gw->watchdog);
 	g_hash_table_destroy(gw->sessions);
+	gw_calls_free(gw->calls);
 	g_free(gw);
 }
 
@@ -829,6 +859,8 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 					  (json_int_t)st.drops[PONTE_DROP_TX]));
 		json_array_append_new(list, e);
 	}
+	if (gw->calls != NULL)
+		gw_calls_status(gw->calls, obj);
 	json_object_set_new(obj, "gateway",
 			    json_pack("{s:i, s:I, s:o}", "sessions",
 				      (int)g_hash_table_size(gw->sessions), "ended",

@@ -802,3 +802,19 @@ const char *ponte_signal_peer_id(struct ponte_signal_conn *conn, const char *roo
 
 	return m != NULL ? m->peer : NULL;
 }
+
+unsigned ponte_signal_room_conns(struct ponte_signal *sig, const char *room,
+				 struct ponte_signal_conn **out, unsigned max)
+{
+	struct room *r = room_find(sig->rooms, room);
+	unsigned n = 0;
+
+	for (unsigned i = 0; r != NULL && i < room_nb_members(r) && n < max; i++) {
+		struct room_member *m = room_member_at(r, i);
+
+		/* Seed-protocol members speak no JSON: they cannot take a call. */
+		if (!m->is_seed)
+			out[n++] = m->conn;
+	}
+	return n;
+}

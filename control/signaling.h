@@ -105,6 +105,9 @@ void ponte_signal_error(struct ponte_signal_conn *conn, json_t *tx, const char *
 /* Whether conn is a member of room, and the room's media mode (enum ponte_room_media
  * of config.h; -ENOENT if not a member). */
 int ponte_signal_room_media(struct ponte_signal_conn *conn, const char *room);
+/* The JSON-protocol members of room (at most max of them) into out; how many. */
+unsigned ponte_signal_room_conns(struct ponte_signal *sig, const char *room,
+				 struct ponte_signal_conn **out, unsigned max);
 /* The peer id conn has in room, or NULL. */
 const char *ponte_signal_peer_id(struct ponte_signal_conn *conn, const char *room);
 

@@ -30,6 +30,23 @@ static char *body_of(sip_t const *msg)
 	return g_strndup(msg->sip_payload->pl_data, msg->sip_payload->pl_len);
 }
 
+/* A display name as written ("Desk Phone", quoted or not) without its quotes and escapes. */
+static char *unquote(const char *s)
+{
+	size_t n = strlen(s);
+	GString *out;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return g_strdup(s);
+	out = g_string_sized_new(n);
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (s[i] == '\\' && i + 2 < n)
+			i++;
+		g_string_append_c(out, s[i]);
+	}
+	return g_string_free(out, FALSE);
+}
+
 static void respond(nua_handle_t *nh, int status, const char *warning)
 {
 	g_autofree char *w = warning != NULL ? g_strdup_printf(WARNING_FMT, warning) : NULL;
@@ -184,6 +201,7 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	char ip[INET6_ADDRSTRLEN];
 	g_autofree char *sdp = body_of(msg);
 	g_autofree char *from = NULL;
+	g_autofree char *display = NULL;
 	struct ponte_sip_incoming in = {0};
 	struct ponte_sip_call *call;
 	const char *warning = NULL;
@@ -205,7 +223,8 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	}
 	from = url_as_string(NULL, msg->sip_from->a_url);
 	in.from_uri = from != NULL ? from : "";
-	in.from_display = sip_str(msg->sip_from->a_display);
+	display = unquote(sip_str(msg->sip_from->a_display));
+	in.from_display = display;
 	in.to_user = sip_str(msg->sip_request->rq_url->url_user);
 	in.sdp = sdp;
 

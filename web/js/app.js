@@ -33,6 +33,11 @@
 //   window.ponte.hungupStatus    phone: {status, text} of a call the phone refused, or null
 //   window.ponte.dtmfTones       phone: the tones played so far (ontonechange), e.g. ['1','#']
 //   window.ponte.dtmf()          phone: the call's RTCDTMFSender, or null
+//   window.ponte.sipName         phone: {name, uri} registered (?name=NAME registers at
+//                                load), or null
+//   window.ponte.incoming        phone: the call ringing here {call, from, display, to}, or null
+//   window.ponte.accept()        phone: take the ringing call (the Accept button)
+//   window.ponte.decline(status) phone: refuse it with a SIP status (Decline: 603)
 //   window.ponte.session         the gateway session id (echo, relay), or null
 //   window.ponte.hungupReason    why the gateway ended the last session ('consent-lost', ...)
 //   window.ponte.channel()       the call's RTCDataChannel, or null
@@ -164,6 +169,10 @@ const ui = {
   dial: $('btn-dial'),
   dialPad: null, // buildDialPad()'s handle, phone mode only
   dtmfSent: $('dtmf-sent'),
+  sipName: $('sip-name'),
+  sipNameStatus: $('sip-name-status'),
+  incoming: $('incoming'),
+  incomingText: $('incoming-text'),
 };
 
 const app = {
@@ -188,6 +197,8 @@ const app = {
   callProgress: null, // phone: the last call event
   hungupStatus: null, // phone: {status, text} from the gateway's hungup
   dtmfTones: [], // phone: tones played (ontonechange)
+  sipName: null, // phone: {name, uri} this browser is reachable as, once registered
+  incoming: null, // phone: the call ringing here {call, from, display, to}, or null
 };
 
 function modeFromUrl() {
@@ -348,7 +359,11 @@ function startSignaling() {
   sig.addEventListener('peer-left', (ev) => onPeerLeft(ev.detail));
   sig.addEventListener('message', (ev) => onMessage(ev.detail));
   sig.addEventListener('error', (ev) => onSignalingError(ev.detail));
+  sig.addEventListener('registered', (ev) => onRegistered(ev.detail));
+  sig.addEventListener('incoming', (ev) => onIncoming(ev.detail));
+  sig.addEventListener('incoming-ended', (ev) => onIncomingEnded(ev.detail));
   sig.start();
+  if (CALL_MODES[app.mode].isDialled && ui.sipName.value.trim()) registerName();
   if (!CALL_MODES[app.mode].isDialled) joinRoom();
 }
 
@@ -459,6 +474,12 @@ function onMessage({ room, from, data }) {
 }
 
 function onSignalingError(err) {
+  if (err.register) {
+    app.sipName = null;
+    ui.sipNameStatus.textContent = `not reachable: ${err.text || err.code}`;
+    render();
+    return;
+  }
   if (err.room && err.room !== app.roomKey) return;
   if (err.code === 'room_full') {
     app.isInRoom = false;
@@ -597,6 +618,13 @@ function wirePhone() {
     ui.phoneError.hidden = true;
   });
   ui.dialPad = buildDialPad($('dialpad'), sendTone);
+  ui.sipName.value = new URLSearchParams(location.search).get('name') || '';
+  $('sip-name-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    registerName();
+  });
+  $('btn-accept').addEventListener('click', acceptIncoming);
+  $('btn-decline').addEventListener('click', () => declineIncoming(603));
 }
 
 function renderPhone(state) {
@@ -617,6 +645,68 @@ function dial() {
     ui.phoneTo.focus();
     return;
   }
+  startPhoneCall({ to: uri });
+}
+
+// --- calls from a phone ---
+
+function registerName() {
+  const name = ui.sipName.value.trim();
+  if (!name || !app.sig) return;
+  ui.sipNameStatus.textContent = `registering "${name}"…`;
+  app.sig.register(name).catch(() => {
+    // Reported through the 'error' event (onSignalingError).
+  });
+}
+
+function onRegistered(reg) {
+  app.sipName = { name: reg.name, uri: reg.uri };
+  ui.sipName.value = reg.name;
+  ui.sipNameStatus.textContent = `phones reach you at ${reg.uri}`;
+  render();
+}
+
+function onIncoming(msg) {
+  if (app.call || app.incoming) {
+    // One call at a time: the caller hears busy.
+    app.sig.request({ type: 'decline', call: msg.call, status: 486 }).catch(() => {});
+    return;
+  }
+  app.incoming = { call: msg.call, from: msg.from, display: msg.display, to: msg.to };
+  const who = msg.display ? `${msg.display} <${msg.from}>` : msg.from;
+  ui.incomingText.textContent = `${who} is calling ${msg.to}`;
+  ui.incoming.hidden = false;
+  render();
+}
+
+function onIncomingEnded(msg) {
+  if (!app.incoming || app.incoming.call !== msg.call) return;
+  app.incoming = null;
+  ui.incoming.hidden = true;
+  app.chat.note(`the incoming call ended: ${msg.reason}`);
+  render();
+}
+
+function acceptIncoming() {
+  const inc = app.incoming;
+  if (!inc || app.call) return;
+  app.incoming = null;
+  ui.incoming.hidden = true;
+  ui.phoneTo.value = inc.from;
+  startPhoneCall({ callId: inc.call });
+}
+
+function declineIncoming(status = 603) {
+  const inc = app.incoming;
+  if (!inc) return;
+  app.incoming = null;
+  ui.incoming.hidden = true;
+  app.sig.request({ type: 'decline', call: inc.call, status }).catch(() => {});
+  render();
+}
+
+// An outgoing call (to: a sip: URI) or an incoming one taken (callId).
+function startPhoneCall({ to = null, callId = null }) {
   hideNotice();
   app.stopState = null;
   app.stopText = null;
@@ -624,7 +714,8 @@ function dial() {
   app.hungupReason = null;
   app.hungupStatus = null;
   app.dtmfTones = [];
-  const call = CALL_MODES[app.mode].create({ sig: app.sig, localStream: app.localStream, to: uri });
+  const call = CALL_MODES[app.mode].create({ sig: app.sig, localStream: app.localStream, to,
+    callId });
   app.call = call;
   call.addEventListener('state', (ev) => onCallState(call, ev.detail.state));
   call.addEventListener('track', (ev) => onRemoteTrack(ev.detail));
@@ -871,6 +962,10 @@ window.ponte = {
   get hungupStatus() { return app.hungupStatus ? { ...app.hungupStatus } : null; },
   get dtmfTones() { return [...app.dtmfTones]; },
   dtmf: () => (app.call ? app.call.dtmf : null),
+  get sipName() { return app.sipName ? { ...app.sipName } : null; },
+  get incoming() { return app.incoming ? { ...app.incoming } : null; },
+  accept: () => acceptIncoming(),
+  decline: (status) => declineIncoming(status),
 };
 
 async function main() {

@@ -30,13 +30,14 @@
 // ends the session without a word, so app.js starts a new call after the rejoin.
 
 export class GatewayCall extends EventTarget {
-  constructor({ sig, service, room = null, to = null, kinds = ['audio', 'video'],
+  constructor({ sig, service, room = null, to = null, callId = null, kinds = ['audio', 'video'],
     hasChannel = true, localStream, rtcConfig = {} }) {
     super();
     this.sig = sig;
     this.service = service;
     this.room = room;
     this.to = to; // the sip: URI to call (service sip)
+    this.callId = callId; // or the incoming call to take (service sip)
     this.kinds = kinds; // the media kinds we receive even without a local track of that kind
     this.hasChannel = hasChannel;
     this.localStream = localStream;
@@ -93,6 +94,7 @@ export class GatewayCall extends EventTarget {
     const frame = { type: 'attach', service: this.service };
     if (this.room) frame.room = this.room;
     if (this.to) frame.to = this.to;
+    if (this.callId) frame.call = this.callId;
     let attached;
     try {
       attached = await this.sig.request(frame);

@@ -17,6 +17,10 @@
 //   session      a gateway session frame that answers no request of ours (docs/signaling.md,
 //                "Gateway sessions"): offer, answer, candidate, call or hungup, with its
 //                session id
+//   registered   {name, uri}: the name this browser holds (also after each reconnect)
+//   incoming     {call, from, display, to}: a phone calls us (docs/signaling.md,
+//                "Incoming calls")
+//   incoming-ended {call, reason}: that call stopped ringing here
 
 const PING_INTERVAL_MS = 15000;
 const PONG_TIMEOUT_MS = 10000;
@@ -154,6 +158,8 @@ export class Signaling extends EventTarget {
       for (const [room, peer] of this.rooms) {
         this.sendJoin(room, peer, this.joinedOnce.has(room)).catch(() => {});
       }
+      // The gateway forgets names with the connection: take ours again.
+      if (this.sipName) this.sendRegister().catch(() => {});
     };
     ws.onmessage = (ev) => this.onFrame(ev.data);
     ws.onclose = () => this.onClose();
@@ -179,6 +185,25 @@ export class Signaling extends EventTarget {
     this.attempt += 1;
     this.setState('reconnecting', { delayMs });
     this.timers.reconnect = setTimeout(() => this.connect(), delayMs);
+  }
+
+  // Be reachable from SIP phones as sip:NAME@gateway, now and after every reconnect.
+  register(name) {
+    this.sipName = name;
+    return this.state === 'open' ? this.sendRegister() : Promise.resolve(null);
+  }
+
+  sendRegister() {
+    return this.request({ type: 'register', name: this.sipName }).then((reg) => {
+      this.emit('registered', reg);
+      return reg;
+    }, (err) => {
+      if (err.code) {
+        this.sipName = null;
+        this.emit('error', { ...err.frame, register: true });
+      }
+      throw err;
+    });
   }
 
   sendJoin(room, peer, isRejoin) {
@@ -236,6 +261,8 @@ export class Signaling extends EventTarget {
     case 'peer-joined':
     case 'peer-left':
     case 'message':
+    case 'incoming':
+    case 'incoming-ended':
       this.emit(msg.type, msg);
       break;
     case 'error':

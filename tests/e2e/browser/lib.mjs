@@ -76,12 +76,14 @@ export function check(name, isOk, detail) {
 
 export async function checkSoon(name, fn, timeoutMs = CONNECT_TIMEOUT_MS) {
   let err;
+  let result;
   try {
-    await fn(timeoutMs);
+    result = await fn(timeoutMs);
   } catch (e) {
     err = e;
   }
   check(name, !err, err && err.message.split('\n')[0]);
+  return result;
 }
 
 // --- set-up and the end ---

@@ -6,7 +6,7 @@
 # Chromium browsers:
 #
 #   run.sh [PONTE [TEST]]   PONTE: the built daemon (default: $PONTE)
-#                           TEST: p2p (default), echo, relay, phone or turn: runs TEST.mjs
+#                           TEST: p2p (default), echo, relay, phone, incoming or turn: runs TEST.mjs
 #                           (phone also needs sipp, Debian sip-tester: it calls SIPp phones;
 #                           turn needs coturn: the daemon allocates its candidates there)
 #
@@ -108,7 +108,7 @@ webrtc:
   # healthy call must outlast it.
   consent_timeout: 10
 EOF
-if [[ $name == phone ]]; then
+if [[ $name == phone || $name == incoming ]]; then
 	command -v sipp >/dev/null || fail "sipp is not installed (apt-get install -y sip-tester)"
 	# phone.mjs starts its SIPp phones on 127.0.0.1:5070; the gateway's SIP side is here (the
 	# namespace is private, so 5060 is free).

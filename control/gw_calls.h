@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls from phones to browsers, before a browser takes them: the names browsers register
+ * through signaling (reachable as sip:NAME@gateway), rooms reachable as sip:room-KEY@gateway,
+ * and the calls ringing there. A browser takes a call by attaching the sip service with the
+ * call's id (gateway.c then builds the bridge), or declines it. Main loop only.
+ *
+ * Requests handled here (docs/signaling.md "Incoming calls"):
+ *   {"type":"register","name":"alice"}   -> {"type":"registered","name":"alice","uri":...}
+ *   {"type":"unregister"}                -> {"type":"unregistered"}
+ *   {"type":"decline","call":"c-..","status":486}
+ * Frames sent: {"type":"incoming","call":"c-..","from":URI,"display":...,"to":NAME}, and
+ * {"type":"incoming-ended","call":"c-..","reason":"cancelled"|"timeout"|"answered-elsewhere"|
+ * "declined"}.
+ */
+#ifndef PONTE_CONTROL_GW_CALLS_H
+#define PONTE_CONTROL_GW_CALLS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "signaling.h"
+#include "sip.h"
+
+struct gw_calls;
+
+/* Sets itself as sip's server (incoming INVITEs). Everything is borrowed and outlives it. */
+struct gw_calls *gw_calls_new(const struct ponte_config *cfg, struct ponte_signal *sig,
+			      struct ponte_sip *sip);
+/* Refuses the calls still ringing (480) and stops serving sip. */
+void gw_calls_free(struct gw_calls *gc);
+
+/* A request of this module: handled (true) or not ours (false). */
+bool gw_calls_request(struct gw_calls *gc, struct ponte_signal_conn *conn, const char *type,
+		      json_t *msg, json_t *tx);
+void gw_calls_conn_gone(struct gw_calls *gc, struct ponte_signal_conn *conn);
+
+/*
+ * conn takes call id (it must be ringing there): the SIP call, the caller's URI and its SDP
+ * offer (NULL: offerless) are handed over (g_free the strings) and the other browsers told.
+ * NULL with *why set when there is no such call for conn.
+ */
+struct ponte_sip_call *gw_calls_take(struct gw_calls *gc, struct ponte_signal_conn *conn,
+				     const char *id, char **from, char **offer, const char **why);
+
+/* {"users": [...names], "ringing": n} for /status. */
+void gw_calls_status(struct gw_calls *gc, json_t *obj);
+
+#endif
