@@ -174,12 +174,13 @@ static bool tx_has(const struct dp_tx_stats *tx, uint32_t ssrc)
 	return false;
 }
 
-/* The counts of what flow c sent under ssrc: output i's when it has them (relay: each
- * receiver its own SSRCs), else any output's (a phone's RTP and RTCP outputs apart). */
+/* The counts of what flow c sent under ssrc: output i's own when it carries RTP (relay: each
+ * receiver its own counts; nothing sent, no SR), else any output's (a phone's RTP and RTCP
+ * outputs apart, or the RTP flow of an RTCP-only one: i is then ~0u). */
 static const struct dp_tx_stats *counts_of(const struct dp_flow *c, unsigned i, uint32_t ssrc)
 {
-	if (i < c->spec.nb_outputs && tx_has(&c->tx[i], ssrc))
-		return &c->tx[i];
+	if (i < c->spec.nb_outputs && (c->spec.outputs[i].kinds & PONTE_OUT_RTP))
+		return tx_has(&c->tx[i], ssrc) ? &c->tx[i] : NULL;
 	for (unsigned j = 0; j < c->spec.nb_outputs; j++)
 		if (tx_has(&c->tx[j], ssrc))
 			return &c->tx[j];
