@@ -36,6 +36,7 @@
 #include <sofia-sip/url.h>
 
 #include "log.h"
+#include "sip_digest.h"
 
 #define MOD "sip"
 
@@ -509,6 +510,13 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 	}
 	su_init();
 	sofia_log_setup();
+	/* Digest with SHA-256 and SHA-512-256 as well as MD5 (RFC 8760), for every nua. */
+	rc = ponte_sip_digest_init();
+	if (rc < 0) {
+		*why = g_strdup_printf("digest authentication: %s", g_strerror(-rc));
+		su_deinit();
+		return rc;
+	}
 
 	sip = g_new0(struct ponte_sip, 1);
 	sip->cfg = cfg;
