@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "room.h"
+#include "sip_sdp.h"
 
 #define MOD "calls"
 #define MAX_RING 16 /* browsers one call rings at once */
@@ -105,8 +106,15 @@ static int on_invite(void *ctx, const struct ponte_sip_incoming *in, struct pont
 		     const char **warning)
 {
 	struct gw_calls *gc = ctx;
+	static char why[160]; /* read by the caller as soon as we return (main loop only) */
 	struct ringing *r;
 
+	/* An offer nobody could answer gets 488 at once (RFC 3261 §13.3.1.3), with the reason
+	 * in a Warning (§20.43), before any browser rings. */
+	if (in->sdp != NULL && sip_sdp_check_offer(gc->cfg, in->sdp, why, sizeof(why)) != 0) {
+		*warning = why;
+		return 488;
+	}
 	r = g_new0(struct ringing, 1);
 	r->nb_conns = targets_of(gc, in->to_user, r->conns);
 	if (r->nb_conns == 0) {

@@ -264,3 +264,39 @@ int sip_sdp_make_answer(const struct sip_sdp_offer *st, const struct sip_sdp_ans
 		return -EINVAL;
 	return print_audio(addr, port, sess_id, st, ans, text);
 }
+
+int sip_sdp_check_offer(const struct ponte_config *cfg, const char *text, char *err,
+			size_t errlen)
+{
+	struct sdp *sdp = NULL;
+	const struct sdp_media *m;
+	int rc = sdp_parse(text, strlen(text), &sdp, err, errlen);
+
+	if (rc != 0)
+		return -EINVAL;
+	rc = -EINVAL;
+	m = first_audio(sdp);
+	if (m == NULL) {
+		sdp_neg_err(err, errlen, -EINVAL, "no audio section with a port");
+		goto out;
+	}
+	if (strcmp(m->proto, "RTP/AVP") != 0 && strcmp(m->proto, "RTP/AVPF") != 0) {
+		sdp_neg_err(err, errlen, -EINVAL, "line %u: audio over %s: plain RTP/AVP only",
+			    m->line, m->proto);
+		goto out;
+	}
+	for (unsigned i = 0; i < m->nb_fmts; i++) {
+		const struct sdp_rtpmap *r = rtpmap_of(m, atoi(m->fmts[i]));
+
+		for (char **want = cfg->sip.codecs; r != NULL && *want != NULL; want++)
+			if (strcasecmp(r->encoding, *want) == 0) {
+				rc = 0;
+				goto out;
+			}
+	}
+	sdp_neg_err(err, errlen, -EINVAL, "line %u: no audio codec allowed by sip.codecs",
+		    m->line);
+out:
+	sdp_free(sdp);
+	return rc;
+}

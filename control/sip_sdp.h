@@ -57,6 +57,13 @@ int sip_sdp_read_answer(const char *text, struct sip_sdp_offer *st, struct sip_s
 			char *err, size_t errlen);
 
 /*
+ * Whether a phone's offer can be answered at all, before anyone rings: an RTP/AVP audio
+ * section with a codec sip.codecs allows. -EINVAL with the reason (and line) in err.
+ */
+int sip_sdp_check_offer(const struct ponte_config *cfg, const char *text, char *err,
+			size_t errlen);
+
+/*
  * A phone called us with an offer: read it with sip_sdp_read_answer() against the offer we
  * would make from the browser's (it picks the phone's most preferred codec we have), then
  * answer the phone with this: the chosen codec and telephone-event, numbered as the phone's

@@ -14,6 +14,7 @@
 //   cancel     sipp-call-cancel.xml: the phone gives up while the page rings; the banner
 //              goes away;
 //   nobody     sipp-call-refused.xml to a name no browser holds: 404 with a Warning;
+//   unacceptable  sipp-call-gsm.xml offers only GSM: 488 with a Warning, nothing rings;
 //   taken      a second page cannot register "alice" (name_taken).
 // Run by run.sh (`run.sh PONTE incoming`), which starts the daemon with SIP on.
 
@@ -138,6 +139,14 @@ async function scenarioIncoming(browser) {
   {
     const s = 'nobody';
     const phone = startSipp(s, 'sipp-call-refused.xml', 'bob');
+    await sippDone(s, phone);
+    check(`${s}: the page did not ring`, (await page.evaluate(() => window.ponte.incoming)) ===
+      null);
+  }
+  // An offer the gateway cannot answer: 488 with a Warning at once, nothing rings.
+  {
+    const s = 'unacceptable';
+    const phone = startSipp(s, 'sipp-call-gsm.xml', 'alice');
     await sippDone(s, phone);
     check(`${s}: the page did not ring`, (await page.evaluate(() => window.ponte.incoming)) ===
       null);
