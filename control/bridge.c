@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "offload.h"
+#include "punts.h"
 #include "sip_sdp.h"
 
 enum state {
@@ -33,6 +34,8 @@ struct ponte_bridge {
 	bool has_phone_sdp;
 	bool has_answered_browser;
 	bool is_incoming; /* the phone called: its INVITE is answered, not sent */
+	bool has_event_ts;
+	uint32_t event_ts; /* RTP timestamp of the phone's last telephone-event */
 	char *phone_offer; /* incoming: the INVITE's SDP, NULL when offerless */
 	/* The phone's leg: an RTP port and the RTCP port after it (RFC 3550 §11). */
 	uint32_t rtp_port, rtcp_port;
@@ -149,6 +152,9 @@ static int install_flows(struct ponte_bridge *b)
 	spec.report_ssrc = b->sip_ssrc;
 	memcpy(spec.report_cname, leg->cname, sizeof(spec.report_cname));
 	phone_clocks(b, spec.clock_khz);
+	/* The phone's RFC 4733 events come to us too: their digits are shown in the page. */
+	if (b->answer.te >= 0 && b->offer.codecs[b->answer.te].phone_pt >= 0)
+		spec.mirror_pt = (uint8_t)b->offer.codecs[b->answer.te].phone_pt;
 	/* Our receiver reports about the phone's stream go to its RTCP port. */
 	o = ponte_flow_add_output(&spec, b->rtcp_port, &b->answer.rtcp);
 	o->kinds = PONTE_OUT_REPORTS;
@@ -179,6 +185,41 @@ static int install_flows(struct ponte_bridge *b)
 	return rc;
 }
 
+/*
+ * A telephone-event from the phone (RFC 4733 §2.3): event, E|R|volume, duration. Packets of
+ * one event share its timestamp (and its end is sent three times): a digit is reported once,
+ * on the first packet with a new timestamp.
+ */
+static void on_phone_event(void *ctx, const struct ponte_dp_punt *pkt)
+{
+	static const char digits[] = "0123456789*#ABCD";
+	struct ponte_bridge *b = ctx;
+	const uint8_t *p = pkt->data;
+	size_t hdr = 12 + 4u * (p[0] & 0x0f);
+	uint32_t ts;
+	char digit[2] = "";
+
+	/* Anything else punted on this port (STUN, strays) is not ours. */
+	if (pkt->len < 12 || b->state == ST_ENDED || (p[0] >> 6) != 2 || b->answer.te < 0 ||
+	    (p[1] & 0x7f) != b->offer.codecs[b->answer.te].phone_pt)
+		return;
+	if (p[0] & 0x10) /* header extension */
+		hdr += pkt->len >= hdr + 4 ? 4 + 4u * ((size_t)p[hdr + 2] << 8 | p[hdr + 3]) : 0;
+	if (pkt->len < hdr + 4)
+		return;
+	ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	if (b->has_event_ts && ts == b->event_ts)
+		return;
+	b->has_event_ts = true;
+	b->event_ts = ts;
+	if (p[hdr] >= sizeof(digits) - 1)
+		return; /* not a DTMF event (RFC 4734 tones) */
+	digit[0] = digits[p[hdr]];
+	log_info("bridge", "session=%s the phone sent DTMF %s", ponte_session_id(b->s), digit);
+	b->ops->event(b->ctx, json_pack("{s:s, s:s, s:s, s:s}", "type", "call", "session",
+					ponte_session_id(b->s), "state", "dtmf", "digit", digit));
+}
+
 static void maybe_bridge(struct ponte_bridge *b)
 {
 	int rc;
@@ -192,6 +233,7 @@ static void maybe_bridge(struct ponte_bridge *b)
 		end(b, "internal", 500, "cannot install media flows");
 		return;
 	}
+	ponte_punts_watch(b->rtp_port, on_phone_event, b);
 	log_info("bridge", "session=%s media bridged to %s", ponte_session_id(b->s), b->to);
 }
 
@@ -517,8 +559,10 @@ void ponte_bridge_destroy(struct ponte_bridge *b)
 		ponte_offload_remove(b->env.dp, b->flow_from_phone);
 		ponte_offload_remove(b->env.dp, b->flow_from_phone_rtcp);
 	}
-	if (b->rtp_port != 0)
+	if (b->rtp_port != 0) {
+		ponte_punts_unwatch(b->rtp_port);
 		ponte_dp_port_close(b->env.dp, b->rtp_port);
+	}
 	if (b->rtcp_port != 0)
 		ponte_dp_port_close(b->env.dp, b->rtcp_port);
 	g_free(b->to);

@@ -11,6 +11,7 @@
 #include "gateway.h"
 #include "http.h"
 #include "mediaio.h"
+#include "punts.h"
 #include "sctp.h"
 #include "sip.h"
 #include "ponte-configs.h"
@@ -76,6 +77,7 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 		log_error("daemon", "dataplane: %s", g_strerror(-rc));
 		return rc;
 	}
+	ponte_punts_start(d->dp);
 	rc = ponte_mediaio_start();
 	if (rc != 0)
 		return rc;
@@ -198,6 +200,7 @@ out:
 	ponte_sctp_shutdown();
 	ponte_signal_destroy(d.sig);
 	ponte_mediaio_stop();
+	ponte_punts_stop();
 	ponte_dp_destroy(d.dp);
 	if (d.cert != NULL)
 		ponte_dtls_cert_unref(d.cert);

@@ -49,6 +49,7 @@ void ponte_flow_spec_init(struct ponte_flow_spec *spec, uint64_t id, uint32_t po
 	spec->id = id;
 	spec->port_id = port_id;
 	spec->rtcp = PONTE_RTCP_FORWARD;
+	spec->mirror_pt = PONTE_PT_KEEP;
 }
 
 struct ponte_flow_output *ponte_flow_add_output(struct ponte_flow_spec *spec, uint32_t port_id,

@@ -302,6 +302,8 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 				send_through(pp, f, i, pkt, len, true, false);
 		return;
 	}
+	if ((pkt[1] & 0x7f) == f->spec.mirror_pt && pp->mirror != NULL)
+		pp->mirror(pp->be, f, src, pkt, len);
 	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
 		dp_rx_stats_rtp(&f->rx, pkt, len, now_ns,
 				1000u * f->spec.clock_khz[pkt[1] & 0x7f]);

@@ -56,6 +56,9 @@ struct dp_pipe {
 	bool (*tx)(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len);
 	/* The entry of flow id, or NULL. */
 	struct dp_flow *(*flow_by_id)(void *be, uint64_t id);
+	/* Hand a copy of a plain packet of flow f to the control plane (spec.mirror_pt). */
+	void (*mirror)(void *be, const struct dp_flow *f, const struct ponte_addr *src,
+		       const uint8_t *pkt, size_t len);
 };
 
 /*

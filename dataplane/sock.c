@@ -425,6 +425,15 @@ static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id)
 	return find_by_id(&((struct sock_dp *)be)->d_by_id, id);
 }
 
+static void punt(struct sock_dp *s, uint32_t port_id, const struct ponte_addr *src,
+		 const uint8_t *pkt, size_t len);
+
+static void pipe_mirror(void *be, const struct dp_flow *f, const struct ponte_addr *src,
+			const uint8_t *pkt, size_t len)
+{
+	punt(be, f->spec.port_id, src, pkt, len);
+}
+
 /* ---- dataplane thread: receive ---- */
 
 static void punt(struct sock_dp *s, uint32_t port_id, const struct ponte_addr *src,
@@ -1072,6 +1081,7 @@ static int sock_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 		.tx_buf = pipe_tx_buf,
 		.tx = pipe_tx,
 		.flow_by_id = pipe_flow_by_id,
+		.mirror = pipe_mirror,
 	};
 	s->c_ports = calloc(cfg->max_ports + 1, sizeof(*s->c_ports));
 	s->d_ports = calloc(cfg->max_ports + 1, sizeof(*s->d_ports));

@@ -113,6 +113,10 @@ struct ponte_flow_spec {
 	/** RTP clock rate by incoming payload type, in kHz (8, 16, 48, 90), for the jitter of
 	 * receiver reports; 0: unknown (jitter reported as 0). */
 	uint8_t clock_khz[128];
+	/** RTP packets of this payload type (0..127) are also handed to the control plane, plain,
+	 * through the punt queue (ponte_dp_punt_read, port_id the flow's): telephone-events
+	 * (RFC 4733) whose digits the control plane reports. PONTE_PT_KEEP (0xff): none. */
+	uint8_t mirror_pt;
 	struct ponte_srtp_key srtp; /**< unprotect with these keys; PONTE_SRTP_NULL: plain */
 	uint8_t nb_outputs;
 	struct ponte_flow_output outputs[PONTE_FLOW_MAX_OUTPUTS];

@@ -33,6 +33,7 @@
 //   window.ponte.hungupStatus    phone: {status, text} of a call the phone refused, or null
 //   window.ponte.dtmfTones       phone: the tones played so far (ontonechange), e.g. ['1','#']
 //   window.ponte.dtmf()          phone: the call's RTCDTMFSender, or null
+//   window.ponte.dtmfReceived    phone: the keys the phone pressed (RFC 4733), e.g. ['5']
 //   window.ponte.sipName         phone: {name, uri} registered (?name=NAME registers at
 //                                load), or null
 //   window.ponte.incoming        phone: the call ringing here {call, from, display, to}, or null
@@ -197,6 +198,7 @@ const app = {
   callProgress: null, // phone: the last call event
   hungupStatus: null, // phone: {status, text} from the gateway's hungup
   dtmfTones: [], // phone: tones played (ontonechange)
+  dtmfReceived: [], // phone: keys the phone pressed
   sipName: null, // phone: {name, uri} this browser is reachable as, once registered
   incoming: null, // phone: the call ringing here {call, from, display, to}, or null
 };
@@ -633,7 +635,10 @@ function renderPhone(state) {
   ui.phoneTo.readOnly = !isIdle;
   const dtmf = app.call ? app.call.dtmf : null;
   ui.dialPad.setEnabled(state === 'answered' && !!dtmf && dtmf.canInsertDTMF);
-  ui.dtmfSent.textContent = app.dtmfTones.length > 0 ? `tones sent: ${app.dtmfTones.join('')}` : '';
+  const sent = app.dtmfTones.length > 0 ? `tones sent: ${app.dtmfTones.join('')}` : '';
+  const got = app.dtmfReceived.length > 0 ? `keys from the phone: ${app.dtmfReceived.join('')}`
+    : '';
+  ui.dtmfSent.textContent = [sent, got].filter(Boolean).join(' · ');
 }
 
 function dial() {
@@ -714,6 +719,7 @@ function startPhoneCall({ to = null, callId = null }) {
   app.hungupReason = null;
   app.hungupStatus = null;
   app.dtmfTones = [];
+  app.dtmfReceived = [];
   const call = CALL_MODES[app.mode].create({ sig: app.sig, localStream: app.localStream, to,
     callId });
   app.call = call;
@@ -721,6 +727,12 @@ function startPhoneCall({ to = null, callId = null }) {
   call.addEventListener('track', (ev) => onRemoteTrack(ev.detail));
   call.addEventListener('call', (ev) => {
     if (call !== app.call) return;
+    if (ev.detail.state === 'dtmf') {
+      // A key the phone pressed (RFC 4733, reported by the gateway).
+      app.dtmfReceived.push(ev.detail.digit);
+      render();
+      return;
+    }
     app.callProgress = ev.detail;
     render();
   });
@@ -961,6 +973,7 @@ window.ponte = {
   get callProgress() { return app.callProgress ? { ...app.callProgress } : null; },
   get hungupStatus() { return app.hungupStatus ? { ...app.hungupStatus } : null; },
   get dtmfTones() { return [...app.dtmfTones]; },
+  get dtmfReceived() { return [...app.dtmfReceived]; },
   dtmf: () => (app.call ? app.call.dtmf : null),
   get sipName() { return app.sipName ? { ...app.sipName } : null; },
   get incoming() { return app.incoming ? { ...app.incoming } : null; },

@@ -193,7 +193,8 @@ export class GatewayCall extends EventTarget {
       this.enqueue(() => this.applyAnswer(msg.sdp));
       break;
     case 'call':
-      this.emit('call', { state: msg.state, status: msg.status, reason: msg.reason });
+      this.emit('call', { state: msg.state, status: msg.status, reason: msg.reason,
+        digit: msg.digit });
       break;
     case 'hungup':
       this.fail(msg.reason || 'hangup', msg.text, msg.status);

@@ -164,6 +164,12 @@ async function scenarioAnswer(browser) {
   const seen = JSON.parse(sniffed.split('\n').filter((l) => l.startsWith('{'))[0] || '{}');
   check(`${s}: the phone receives them as RFC 4733 events on its payload type 101 `
     + `(${JSON.stringify(seen)})`, seen.events === keys.join(''));
+  // SIPp echoes the events back: the gateway reports them as keys the phone pressed.
+  await checkSoon(`${s}: the page shows the phone's keys ${keys.join(' ')} (RFC 4733 from the `
+    + 'phone, reported by the gateway)', (t) => waitFor(page,
+    (want) => window.ponte.dtmfReceived.join('') === want, keys.join(''), t), 5_000);
+  const shownBack = await page.locator('#dtmf-sent').innerText();
+  check(`${s}: and lists them ("${shownBack}")`, shownBack.includes(`phone: ${keys.join('')}`));
   await screenshot(page, 'phone-dtmf');
 
   // Hang up: the gateway confirms and sends BYE, which completes SIPp's scenario.
