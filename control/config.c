@@ -7,7 +7,6 @@
  * position of every node, and they show an alias as an alias, where the document API would
  * silently resolve it (and expand an alias bomb while doing so).
  */
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "config_value.h"
 
 /* A configuration is a few kilobytes; the cap keeps a mistaken /dev/zero from eating memory. */
 #define CFG_MAX_FILE_BYTES (1024 * 1024)
@@ -43,6 +43,27 @@ struct cfg_parser {
 	size_t nb_errors;
 	struct ponte_config *cfg;
 	struct cfg_pos *seen; /* per schema row: where the key was first set, for duplicates */
+	GArray *names; /* struct cfg_name: each CFG_F_NAME value set, to keep them unique */
+	GArray *refs; /* struct cfg_name: each CFG_F_NAME_REF value set, checked at the end */
+};
+
+/*
+ * A mapping being parsed: which rows its keys are and where their values go. A section's
+ * rows are named as they are in the schema ("http.port"); the rows of an element of a list
+ * of mappings ("sip.accounts[].name") are named with its index in messages.
+ */
+struct cfg_scope {
+	const char *rows; /* the rows' parent path: "" (top level), "http", "sip.accounts[]" */
+	const char *shown; /* the same as messages name it: "sip.accounts[2]" */
+	void *base; /* the struct the rows' offsets are in: the configuration, or the element */
+	struct cfg_pos *seen; /* per schema row: where the key was first set in this mapping */
+};
+
+/* A name set by a row with CFG_F_NAME or CFG_F_NAME_REF, and where. */
+struct cfg_name {
+	char *value;
+	char *path; /* the row as messages name it: "sip.accounts[1].name" */
+	struct cfg_pos pos;
 };
 
 /* The top-level mapping, handled like a section so one code path checks every mapping. */
@@ -130,6 +151,12 @@ bool cfg_is_child(const struct cfg_key *k, const char *parent)
 	       !strchr(k->path + n + 1, '.');
 }
 
+/* Whether row k is a key of the elements of a list of mappings (its offset is in those). */
+static bool is_element_key(const struct cfg_key *k)
+{
+	return strstr(k->path, "[].") != NULL;
+}
+
 static const struct cfg_key *find_key(const char *path)
 {
 	size_t i;
@@ -169,13 +196,16 @@ static size_t edit_distance(const char *a, const char *b)
 /*
  * Report an unknown key with a hint: the closest key of the same section when one is near
  * enough, else the key of that name in another section (a key put in the wrong section), and
- * the nested form of a dotted key ("http.port:" at the top level).
+ * the nested form of a dotted key ("http.port:" at the top level). In an element of a list
+ * of mappings (parent "sip.trunks[]"), a key from another section is no hint: "port" there
+ * belongs in a URI, not in http.port; one from another list's elements is.
  */
 static void report_unknown(struct cfg_parser *p, struct cfg_pos pos, const char *parent,
 			   const char *name, const char *path)
 {
 	const struct cfg_key *best = NULL, *moved = NULL;
 	const struct cfg_key *dotted = strchr(name, '.') ? find_key(path) : NULL;
+	bool is_in_element = strstr(parent, "[]") != NULL;
 	size_t best_dist = SIZE_MAX, i;
 	GString *shown = g_string_new(NULL);
 
@@ -185,7 +215,8 @@ static void report_unknown(struct cfg_parser *p, struct cfg_pos pos, const char 
 		size_t dist;
 
 		if (!cfg_is_child(k, parent)) {
-			if (!moved && k->type != CFG_SECTION && strcmp(leaf_of(k->path), name) == 0)
+			if (!moved && k->type != CFG_SECTION && strcmp(leaf_of(k->path), name) == 0 &&
+			    (!is_in_element || is_element_key(k)))
 				moved = k;
 			continue;
 		}
@@ -214,150 +245,45 @@ static void report_unknown(struct cfg_parser *p, struct cfg_pos pos, const char 
 	g_string_free(shown, TRUE);
 }
 
-static void *field_of(struct ponte_config *cfg, const struct cfg_key *k)
+/* The field of row k in base: the configuration, or for an element key, the element. */
+static void *field_of(void *base, const struct cfg_key *k)
 {
-	return (char *)cfg + k->offset;
+	return (char *)base + k->offset;
 }
 
-static void set_string(struct ponte_config *cfg, const struct cfg_key *k, const char *value)
+/* The element count of list of mappings k in base. */
+static size_t *count_of(void *base, const struct cfg_key *k)
 {
-	char **field = field_of(cfg, k);
+	return (size_t *)((char *)base + k->count_offset);
+}
 
-	g_free(*field);
+/* Free a string that is, or may hold part of, the value of row k: wiped first if secret. */
+static void free_text(const struct cfg_key *k, char *text)
+{
+	if (text && (k->flags & CFG_F_SECRET))
+		explicit_bzero(text, strlen(text));
+	g_free(text);
+}
+
+static void set_string(void *base, const struct cfg_key *k, const char *value)
+{
+	char **field = field_of(base, k);
+
+	free_text(k, *field);
 	*field = g_strdup(value);
 }
 
-/* YAML 1.2 core schema integers, decimal only: [-+]?[0-9]+. */
-static int parse_int(const char *text, long long *out)
-{
-	const char *s = text;
-	char *end;
-
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!g_ascii_isdigit(*s))
-		return -EINVAL;
-	while (g_ascii_isdigit(*s))
-		s++;
-	if (*s)
-		return -EINVAL;
-	errno = 0;
-	*out = strtoll(text, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	return 0;
-}
-
-static bool is_url_path(const char *s)
-{
-	if (s[0] != '/')
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '?' || *s == '#')
-			return false;
-	return true;
-}
-
-/* An IPv4 or IPv6 literal as bytes, so that "::1" and "0::1" compare equal. */
-struct cfg_addr {
-	int family;
-	unsigned char bytes[sizeof(struct in6_addr)];
-};
-
-static bool parse_addr(const char *text, struct cfg_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = AF_INET;
-	if (inet_pton(AF_INET, text, out->bytes) == 1)
-		return true;
-	out->family = AF_INET6;
-	return inet_pton(AF_INET6, text, out->bytes) == 1;
-}
-
-/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-static bool is_host_name(const char *s, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			label = 0;
-		} else if (g_ascii_isalnum(s[i]) || (s[i] == '-' && label > 0)) {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* "HOST:PORT": HOST a name or an IPv4 literal, or an IPv6 literal in brackets; PORT 1..65535. */
-static bool is_host_port(const char *s)
-{
-	const char *colon = strrchr(s, ':');
-	struct cfg_addr addr;
-	long long port;
-	char *v6;
-	bool is_ok;
-
-	if (!colon || !g_ascii_isdigit(colon[1]) || parse_int(colon + 1, &port) < 0 || port < 1 ||
-	    port > 65535)
-		return false;
-	if (s[0] != '[')
-		return is_host_name(s, (size_t)(colon - s));
-	if (colon - s < 3 || colon[-1] != ']')
-		return false;
-	v6 = g_strndup(s + 1, (size_t)(colon - s - 2));
-	is_ok = inet_pton(AF_INET6, v6, addr.bytes) == 1;
-	g_free(v6);
-	return is_ok;
-}
-
-/* The index of text in the names of enum row k, or -1. */
-static int enum_index(const struct cfg_key *k, const char *text)
-{
-	int i;
-
-	for (i = 0; k->names[i]; i++)
-		if (strcmp(k->names[i], text) == 0)
-			return i;
-	return -1;
-}
-
-/* Whether text is a value of row k, of a type stored as a string (CFG_STR, CFG_ADDR, CFG_ENUM). */
-static bool is_valid_text(const struct cfg_key *k, const char *text)
-{
-	struct cfg_addr addr;
-
-	if (!*text && (k->flags & CFG_F_EMPTY_OK))
-		return true;
-	switch (k->type) {
-	case CFG_STR:
-		if ((k->flags & CFG_F_URL_PATH) && !is_url_path(text))
-			return false;
-		return !(k->flags & CFG_F_HOST_PORT) || is_host_port(text);
-	case CFG_ADDR:
-		return parse_addr(text, &addr);
-	case CFG_ENUM:
-		return enum_index(k, text) >= 0;
-	default:
-		return false;
-	}
-}
-
-static int set_list_text(struct ponte_config *cfg, const struct cfg_key *k, const char *text);
+static int set_list_text(void *base, const struct cfg_key *k, const char *text);
+static void free_elements(const struct cfg_key *k, void *elems, size_t nb);
 
 /*
- * Store text, the scalar as written (after ${VAR} expansion), into the field of row k; for a
- * list, text is a YAML flow sequence, as defaults are written. Returns 0, -EINVAL when text
- * is not of the row's type or -ERANGE when it is outside the row's range. The same function
- * applies the defaults, so a default is checked like a value.
+ * Store text, the scalar as written (after ${VAR} expansion), into the field of row k in base
+ * (see field_of); for a list, text is a YAML flow sequence, as defaults are written, and a
+ * list of mappings takes only "[]". Returns 0, -EINVAL when text is not of the row's type or
+ * -ERANGE when it is outside the row's range. The same function applies the defaults, so a
+ * default is checked like a value.
  */
-static int cfg_set(struct ponte_config *cfg, const struct cfg_key *k, const char *text)
+static int cfg_set(void *base, const struct cfg_key *k, const char *text)
 {
 	long long v;
 	int rc;
@@ -365,75 +291,46 @@ static int cfg_set(struct ponte_config *cfg, const struct cfg_key *k, const char
 	switch (k->type) {
 	case CFG_STR:
 	case CFG_ADDR:
-		if (!is_valid_text(k, text))
+		if (!cfg_is_valid_text(k, text))
 			return -EINVAL;
-		set_string(cfg, k, text);
+		set_string(base, k, text);
 		return 0;
 	case CFG_STRLIST:
-		return set_list_text(cfg, k, text);
+		return set_list_text(base, k, text);
+	case CFG_MAPLIST:
+		if (strcmp(text, "[]") != 0)
+			return -EINVAL;
+		free_elements(k, *(void **)field_of(base, k), *count_of(base, k));
+		*(void **)field_of(base, k) = NULL;
+		*count_of(base, k) = 0;
+		return 0;
 	case CFG_INT:
-		rc = parse_int(text, &v);
+		rc = cfg_parse_int(text, &v);
 		if (rc < 0)
 			return rc;
 		if (v < k->min || v > k->max)
 			return -ERANGE;
-		*(int *)field_of(cfg, k) = (int)v;
+		*(int *)field_of(base, k) = (int)v;
 		return 0;
 	case CFG_BOOL:
 		/* YAML 1.2 core schema: 1.1's yes/no/on/off are too easy to write by accident. */
 		if (!strcmp(text, "true") || !strcmp(text, "True") || !strcmp(text, "TRUE"))
-			*(bool *)field_of(cfg, k) = true;
+			*(bool *)field_of(base, k) = true;
 		else if (!strcmp(text, "false") || !strcmp(text, "False") || !strcmp(text, "FALSE"))
-			*(bool *)field_of(cfg, k) = false;
+			*(bool *)field_of(base, k) = false;
 		else
 			return -EINVAL;
 		return 0;
 	case CFG_ENUM:
-		rc = enum_index(k, text);
+		rc = cfg_enum_index(k, text);
 		if (rc < 0)
 			return -EINVAL;
-		*(int *)field_of(cfg, k) = rc;
+		*(int *)field_of(base, k) = rc;
 		return 0;
 	case CFG_SECTION:
 		break;
 	}
 	return -EINVAL;
-}
-
-/* What a row expects, as it follows "expected" in messages and in the reference. */
-static char *expected_of(const struct cfg_key *k)
-{
-	const char *or_empty = k->flags & CFG_F_EMPTY_OK ? " or \"\"" : "";
-	GString *s;
-	size_t i;
-
-	switch (k->type) {
-	case CFG_SECTION:
-		return g_strdup("a mapping");
-	case CFG_STRLIST:
-		return g_strdup("a list");
-	case CFG_STR:
-		if (k->flags & CFG_F_URL_PATH)
-			return g_strdup_printf("a URL path: \"/\" then no spaces, \"?\" or \"#\"%s",
-					       or_empty);
-		if (k->flags & CFG_F_HOST_PORT)
-			return g_strdup_printf("HOST:PORT (as in stun.example.org:3478 or "
-					       "[2001:db8::1]:3478)%s",
-					       or_empty);
-		return g_strdup("a string");
-	case CFG_INT:
-		return g_strdup("an integer");
-	case CFG_BOOL:
-		return g_strdup("true or false");
-	case CFG_ADDR:
-		return g_strdup_printf("an IPv4 or IPv6 address%s", or_empty);
-	case CFG_ENUM:
-		s = g_string_new("one of: ");
-		for (i = 0; k->names[i]; i++)
-			g_string_append_printf(s, "%s%s", i ? ", " : "", k->names[i]);
-		return g_string_free(s, FALSE);
-	}
-	return g_strdup("?");
 }
 
 /*
@@ -443,7 +340,7 @@ static char *expected_of(const struct cfg_key *k)
 static void type_error(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev,
 		       const char *text)
 {
-	char *expected = expected_of(k);
+	char *expected = cfg_expected_of(k);
 	char *got = NULL;
 
 	if (ev->type == YAML_MAPPING_START_EVENT) {
@@ -514,7 +411,7 @@ static char *expand_env(struct cfg_parser *p, const struct cfg_key *k, struct cf
 		s = end + 1;
 	}
 	if (!is_ok) {
-		g_string_free(out, TRUE);
+		free_text(k, g_string_free(out, FALSE));
 		return NULL;
 	}
 	return g_string_free(out, FALSE);
@@ -562,7 +459,42 @@ static char *scalar_text(struct cfg_parser *p, const struct cfg_key *k, const ya
 	return expand_env(p, k, pos, raw);
 }
 
-static void set_scalar(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev)
+/*
+ * Remember text, the value of row k (as messages name it) set at pos. A CFG_F_NAME must differ
+ * from every one set before it, in any list; a CFG_F_NAME_REF is checked by check_refs() once
+ * every name is known, since it may come first in the file.
+ */
+static void note_name(struct cfg_parser *p, const struct cfg_key *k, struct cfg_pos pos,
+		      const char *text)
+{
+	struct cfg_name name = {g_strdup(text), g_strdup(k->path), pos};
+	guint i;
+
+	if (k->flags & CFG_F_NAME_REF) {
+		g_array_append_val(p->refs, name);
+		return;
+	}
+	for (i = 0; i < p->names->len; i++) {
+		const struct cfg_name *first = &g_array_index(p->names, struct cfg_name, i);
+		char *q;
+
+		if (strcmp(first->value, text) != 0)
+			continue;
+		q = quote(text);
+		add_error(p, pos, k->path, "%s is already the name of %.*s (at %d:%d)", q,
+			  (int)(leaf_of(first->path) - first->path - 1), first->path,
+			  first->pos.line, first->pos.col);
+		g_free(q);
+		g_free(name.value);
+		g_free(name.path);
+		return;
+	}
+	g_array_append_val(p->names, name);
+}
+
+/* The node ev, a scalar, as the value of row k, stored in base (see field_of). */
+static void set_scalar(struct cfg_parser *p, const struct cfg_key *k, void *base,
+		       const yaml_event_t *ev)
 {
 	struct cfg_pos pos = pos_of(ev->start_mark);
 	char *text;
@@ -571,7 +503,9 @@ static void set_scalar(struct cfg_parser *p, const struct cfg_key *k, const yaml
 	text = scalar_text(p, k, ev);
 	if (!text)
 		return;
-	rc = cfg_set(p->cfg, k, text);
+	rc = cfg_set(base, k, text);
+	if (rc == 0 && *text && (k->flags & (CFG_F_NAME | CFG_F_NAME_REF)) && p->names)
+		note_name(p, k, pos, text);
 	if (rc == -ERANGE) {
 		GString *shown = g_string_new(NULL);
 
@@ -585,7 +519,7 @@ static void set_scalar(struct cfg_parser *p, const struct cfg_key *k, const yaml
 	} else if (rc < 0) {
 		type_error(p, k, ev, text);
 	}
-	g_free(text);
+	free_text(k, text);
 }
 
 static void syntax_error(struct cfg_parser *p)
@@ -662,7 +596,7 @@ static bool is_same_element(const struct cfg_key *k, const char *a, const char *
 {
 	struct cfg_addr x, y;
 
-	if (k->elem == CFG_ADDR && parse_addr(a, &x) && parse_addr(b, &y))
+	if (k->elem == CFG_ADDR && cfg_parse_addr(a, &x) && cfg_parse_addr(b, &y))
 		return memcmp(&x, &y, sizeof(x)) == 0;
 	return strcmp(a, b) == 0;
 }
@@ -670,9 +604,11 @@ static bool is_same_element(const struct cfg_key *k, const char *a, const char *
 /*
  * The elements of the sequence that start began, as the value of list row k, up to and
  * including its end event. Each element is checked as a row of type k->elem would be, under
- * the path "k.path[INDEX]", INDEX counted from 0. The field is set only when all are good.
+ * the path "k.path[INDEX]", INDEX counted from 0. The field in base is set only when all are
+ * good.
  */
-static int parse_list(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *start)
+static int parse_list(struct cfg_parser *p, const struct cfg_key *k, void *base,
+		      const yaml_event_t *start)
 {
 	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
 	GArray *where = g_array_new(FALSE, FALSE, sizeof(struct cfg_pos));
@@ -710,7 +646,7 @@ static int parse_list(struct cfg_parser *p, const struct cfg_key *k, const yaml_
 		} else {
 			text = scalar_text(p, &elem, &ev);
 		}
-		if (text && !is_valid_text(&elem, text)) {
+		if (text && !cfg_is_valid_text(&elem, text)) {
 			type_error(p, &elem, &ev, text);
 			g_clear_pointer(&text, g_free);
 		}
@@ -736,7 +672,7 @@ static int parse_list(struct cfg_parser *p, const struct cfg_key *k, const yaml_
 		add_error(p, pos_of(start->start_mark), k->path, "too few elements (at least %lld)",
 			  k->min);
 	if (rc == 0 && p->nb_errors == nb_errors) {
-		char ***field = field_of(p->cfg, k);
+		char ***field = field_of(base, k);
 
 		g_strfreev(*field);
 		g_ptr_array_add(values, NULL);
@@ -750,12 +686,12 @@ static int parse_list(struct cfg_parser *p, const struct cfg_key *k, const yaml_
 }
 
 /*
- * Set list row k from text, a YAML sequence as a default is written ("[a, b]"), with the
- * code that parses one in a file. Returns 0 or -EINVAL; problems are not described.
+ * Set list row k in base from text, a YAML sequence as a default is written ("[a, b]"), with
+ * the code that parses one in a file. Returns 0 or -EINVAL; problems are not described.
  */
-static int set_list_text(struct ponte_config *cfg, const struct cfg_key *k, const char *text)
+static int set_list_text(void *base, const struct cfg_key *k, const char *text)
 {
-	struct cfg_parser p = {.name = k->path, .text = text, .len = strlen(text), .cfg = cfg};
+	struct cfg_parser p = {.name = k->path, .text = text, .len = strlen(text)};
 	yaml_event_t ev;
 	size_t nb_lists = 0;
 	int rc = 0;
@@ -768,7 +704,7 @@ static int set_list_text(struct ponte_config *cfg, const struct cfg_key *k, cons
 
 		/* The stream must hold one node, a sequence: nothing else may begin. */
 		if (type == YAML_SEQUENCE_START_EVENT && nb_lists++ == 0)
-			rc = parse_list(&p, k, &ev);
+			rc = parse_list(&p, k, base, &ev);
 		else if (type != YAML_STREAM_START_EVENT && type != YAML_DOCUMENT_START_EVENT &&
 			 type != YAML_DOCUMENT_END_EVENT && type != YAML_STREAM_END_EVENT)
 			p.nb_errors++;
@@ -780,14 +716,76 @@ static int set_list_text(struct ponte_config *cfg, const struct cfg_key *k, cons
 	return p.nb_errors || nb_lists != 1 ? -EINVAL : 0;
 }
 
-static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev);
+/*
+ * Whether row k is a field of the elements of the list of mappings whose rows are "rows"
+ * ("sip.accounts[]"), or with rows NULL, of struct ponte_config.
+ */
+static bool is_field_of(const struct cfg_key *k, const char *rows)
+{
+	if (k->type == CFG_SECTION)
+		return false;
+	return rows ? cfg_is_child(k, rows) : !is_element_key(k);
+}
+
+/* Set each field of base, as is_field_of() picks them, to its row's default. */
+static void set_defaults(void *base, const char *rows)
+{
+	size_t i;
+
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		const struct cfg_key *k = &ponte_cfg_schema[i];
+		int rc;
+
+		if (!is_field_of(k, rows) || !k->def)
+			continue;
+		rc = cfg_set(base, k, k->def);
+		/* A default that does not parse is a bug in config_schema.c; a test checks. */
+		assert(rc == 0);
+		(void)rc;
+	}
+}
+
+/* Free what the fields of base, as is_field_of() picks them, own. */
+static void free_fields(void *base, const char *rows)
+{
+	size_t i;
+
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		const struct cfg_key *k = &ponte_cfg_schema[i];
+
+		if (!is_field_of(k, rows))
+			continue;
+		if (k->type == CFG_STR || k->type == CFG_ADDR)
+			free_text(k, *(char **)field_of(base, k));
+		else if (k->type == CFG_STRLIST)
+			g_strfreev(*(char ***)field_of(base, k));
+		else if (k->type == CFG_MAPLIST)
+			free_elements(k, *(void **)field_of(base, k), *count_of(base, k));
+	}
+}
+
+/* Free the array of nb elements of list of mappings k, and what each element owns. */
+static void free_elements(const struct cfg_key *k, void *elems, size_t nb)
+{
+	char *rows = g_strconcat(k->path, "[]", NULL);
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		free_fields((char *)elems + i * k->elem_size, rows);
+	g_free(rows);
+	g_free(elems);
+}
+
+static int parse_value(struct cfg_parser *p, const struct cfg_key *k, void *base,
+		       const yaml_event_t *ev);
 
 /*
- * The key event kev of a mapping in section parent ("" for the top level): find its row, or
- * report it unknown or duplicate. Returns the row, or NULL when the value is to be skipped.
+ * The key event kev of the mapping of scope: find its row, or report it unknown or duplicate.
+ * Returns the row, or NULL when the value is to be skipped; *shown is the key's path as
+ * messages name it either way (g_free it).
  */
-static const struct cfg_key *lookup_key(struct cfg_parser *p, const char *parent,
-					const yaml_event_t *kev)
+static const struct cfg_key *lookup_key(struct cfg_parser *p, const struct cfg_scope *scope,
+					const yaml_event_t *kev, char **shown)
 {
 	const char *name = (const char *)kev->data.scalar.value;
 	struct cfg_pos pos = pos_of(kev->start_mark);
@@ -795,37 +793,40 @@ static const struct cfg_key *lookup_key(struct cfg_parser *p, const char *parent
 	char *path;
 	size_t i;
 
-	path = *parent ? g_strconcat(parent, ".", name, NULL) : g_strdup(name);
+	path = *scope->rows ? g_strconcat(scope->rows, ".", name, NULL) : g_strdup(name);
+	*shown = *scope->shown ? g_strconcat(scope->shown, ".", name, NULL) : g_strdup(name);
 	if (has_tag(kev)) {
-		add_error(p, pos, path, "tags are not supported");
+		add_error(p, pos, *shown, "tags are not supported");
 		k = NULL;
 	} else if (strchr(name, '.') || strlen(name) != kev->data.scalar.length ||
 		   !(k = find_key(path))) {
-		report_unknown(p, pos, parent, name, path);
+		report_unknown(p, pos, scope->rows, name, *shown);
 		k = NULL;
 	} else {
 		i = (size_t)(k - ponte_cfg_schema);
-		if (p->seen[i].line) {
-			add_error(p, pos, k->path, "duplicate key (first set at %d:%d)",
-				  p->seen[i].line, p->seen[i].col);
+		if (scope->seen[i].line) {
+			add_error(p, pos, *shown, "duplicate key (first set at %d:%d)",
+				  scope->seen[i].line, scope->seen[i].col);
 			k = NULL;
 		} else {
-			p->seen[i] = pos;
+			scope->seen[i] = pos;
 		}
 	}
 	g_free(path);
 	return k;
 }
 
-/* The entries of the mapping of section, up to and including its end event. */
-static int parse_mapping(struct cfg_parser *p, const struct cfg_key *section)
+/* The entries of the mapping of scope, up to and including its end event. */
+static int parse_mapping(struct cfg_parser *p, const struct cfg_scope *scope)
 {
-	const char *parent = section == &root_key ? "" : section->path;
 	const struct cfg_key *k;
 	yaml_event_t key, value;
+	char *shown;
 	int rc;
 
 	for (;;) {
+		struct cfg_key row;
+
 		if (next_event(p, &key) < 0)
 			return -EINVAL;
 		if (key.type == YAML_MAPPING_END_EVENT) {
@@ -833,33 +834,143 @@ static int parse_mapping(struct cfg_parser *p, const struct cfg_key *section)
 			return 0;
 		}
 		k = NULL;
+		shown = NULL;
 		rc = 0;
 		if (key.type == YAML_SCALAR_EVENT) {
-			k = lookup_key(p, parent, &key);
+			k = lookup_key(p, scope, &key, &shown);
 		} else {
+			const char *where = *scope->shown ? scope->shown : root_key.path;
+
 			/* A collection or alias as a key: "? [a, b]: 1" or "*x: 1". */
 			if (key.type == YAML_ALIAS_EVENT)
-				add_error(p, pos_of(key.start_mark), section->path,
+				add_error(p, pos_of(key.start_mark), where,
 					  "aliases are not supported");
 			else
-				add_error(p, pos_of(key.start_mark), section->path,
+				add_error(p, pos_of(key.start_mark), where,
 					  "expected a key name, got a %s",
 					  key.type == YAML_MAPPING_START_EVENT ? "mapping"
 									       : "sequence");
 			rc = skip_node(p, &key);
 		}
 		yaml_event_delete(&key);
-		if (rc < 0 || next_event(p, &value) < 0)
+		if (rc < 0 || next_event(p, &value) < 0) {
+			g_free(shown);
 			return -EINVAL;
-		rc = k ? parse_value(p, k, &value) : skip_node(p, &value);
+		}
+		/* The row as messages name it: with its index inside an element of a list. */
+		if (k) {
+			row = *k;
+			row.path = shown;
+			rc = parse_value(p, &row, scope->base, &value);
+		} else {
+			rc = skip_node(p, &value);
+		}
+		g_free(shown);
 		yaml_event_delete(&value);
 		if (rc < 0)
 			return rc;
 	}
 }
 
-/* The node that ev starts, as the value of row k. */
-static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml_event_t *ev)
+/*
+ * One element of a list of mappings, whose rows are "rows" ("sip.accounts[]"), named shown
+ * ("sip.accounts[2]") in messages and starting at pos, into elem (zeroed): the defaults of its
+ * rows, then its keys up to and including the end of the mapping, then a message for each
+ * required key it lacks.
+ */
+static int parse_element(struct cfg_parser *p, const char *rows, const char *shown,
+			 struct cfg_pos pos, void *elem)
+{
+	struct cfg_scope scope = {rows, shown, elem, g_new0(struct cfg_pos, ponte_cfg_schema_len)};
+	size_t i;
+	int rc;
+
+	set_defaults(elem, rows);
+	rc = parse_mapping(p, &scope);
+	for (i = 0; rc == 0 && i < ponte_cfg_schema_len; i++) {
+		const struct cfg_key *k = &ponte_cfg_schema[i];
+
+		if ((k->flags & CFG_F_REQUIRED) && cfg_is_child(k, rows) && !scope.seen[i].line)
+			add_error(p, pos, shown, "missing required key %s", leaf_of(k->path));
+	}
+	g_free(scope.seen);
+	return rc;
+}
+
+/*
+ * The elements of the sequence that start began, as the value of list of mappings k, up to
+ * and including its end event: each a mapping of the rows "k.path[].KEY", parsed like a
+ * section into a struct of its own, named "k.path[INDEX]" in messages. The array is stored in
+ * base even after errors: the configuration is then freed, and the elements with it.
+ */
+static int parse_maplist(struct cfg_parser *p, const struct cfg_key *k, void *base,
+			 const yaml_event_t *start)
+{
+	GArray *elems = g_array_new(FALSE, TRUE, (guint)k->elem_size);
+	char *rows = g_strconcat(k->path, "[]", NULL);
+	void **field = field_of(base, k);
+	yaml_event_t ev;
+	size_t nb = 0;
+	int rc = 0;
+
+	for (;;) {
+		struct cfg_key elem = {.type = CFG_SECTION};
+		struct cfg_pos pos;
+		char *shown;
+
+		if (next_event(p, &ev) < 0) {
+			rc = -EINVAL;
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		pos = pos_of(ev.start_mark);
+		shown = g_strdup_printf("%s[%zu]", k->path, nb);
+		if (nb++ == (size_t)k->max)
+			add_error(p, pos, shown, "too many elements (at most %lld)", k->max);
+		if (ev.type == YAML_ALIAS_EVENT) {
+			add_error(p, pos, shown, "aliases are not supported");
+		} else if (has_tag(&ev)) {
+			add_error(p, pos, shown, "tags are not supported");
+			rc = skip_node(p, &ev);
+		} else if (ev.type == YAML_MAPPING_START_EVENT) {
+			g_array_set_size(elems, elems->len + 1);
+			rc = parse_element(p, rows, shown, pos,
+					   elems->data + (elems->len - 1) * k->elem_size);
+		} else if (is_null(&ev)) {
+			add_error(p, pos, shown, "missing value");
+		} else {
+			elem.path = shown;
+			type_error(p, &elem, &ev,
+				   ev.type == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value
+								: NULL);
+			rc = skip_node(p, &ev);
+		}
+		g_free(shown);
+		yaml_event_delete(&ev);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && nb < (size_t)k->min)
+		add_error(p, pos_of(start->start_mark), k->path, "too few elements (at least %lld)",
+			  k->min);
+	free_elements(k, *field, *count_of(base, k));
+	*count_of(base, k) = elems->len;
+	if (elems->len) {
+		*field = g_array_free(elems, FALSE);
+	} else {
+		*field = NULL;
+		g_array_free(elems, TRUE);
+	}
+	g_free(rows);
+	return rc;
+}
+
+/* The node that ev starts, as the value of row k, stored in base (see field_of). */
+static int parse_value(struct cfg_parser *p, const struct cfg_key *k, void *base,
+		       const yaml_event_t *ev)
 {
 	if (ev->type == YAML_ALIAS_EVENT) {
 		add_error(p, pos_of(ev->start_mark), k->path, "aliases are not supported");
@@ -870,8 +981,10 @@ static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml
 		return skip_node(p, ev);
 	}
 	if (k->type == CFG_SECTION) {
+		const char *rows = k == &root_key ? "" : k->path;
+
 		if (ev->type == YAML_MAPPING_START_EVENT)
-			return parse_mapping(p, k);
+			return parse_mapping(p, &(struct cfg_scope){rows, rows, base, p->seen});
 		/* "tls:" with every key commented out is an empty section, not an error. */
 		if (is_null(ev))
 			return 0;
@@ -880,9 +993,10 @@ static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml
 							 : NULL);
 		return skip_node(p, ev);
 	}
-	if (k->type == CFG_STRLIST) {
+	if (k->type == CFG_STRLIST || k->type == CFG_MAPLIST) {
 		if (ev->type == YAML_SEQUENCE_START_EVENT)
-			return parse_list(p, k, ev);
+			return k->type == CFG_STRLIST ? parse_list(p, k, base, ev)
+						      : parse_maplist(p, k, base, ev);
 		/*
 		 * "addresses:" with its elements commented out could mean the default as well
 		 * as none, so unlike a section it is refused: an empty list is written [].
@@ -901,8 +1015,68 @@ static int parse_value(struct cfg_parser *p, const struct cfg_key *k, const yaml
 		type_error(p, k, ev, NULL);
 		return skip_node(p, ev);
 	}
-	set_scalar(p, k, ev);
+	set_scalar(p, k, base, ev);
 	return 0;
+}
+
+/*
+ * The lists of mappings whose elements have a CFG_F_NAME, as messages name them
+ * ("sip.accounts or sip.trunks").
+ */
+static char *named_lists(void)
+{
+	GPtrArray *lists = g_ptr_array_new();
+	GString *s = g_string_new(NULL);
+	size_t i;
+	guint j;
+
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		const struct cfg_key *k = &ponte_cfg_schema[i];
+
+		if ((k->flags & CFG_F_NAME) && is_element_key(k))
+			g_ptr_array_add(lists, (gpointer)k->path);
+	}
+	for (j = 0; j < lists->len; j++) {
+		const char *path = g_ptr_array_index(lists, j);
+
+		if (j)
+			g_string_append(s, j + 1 == lists->len ? " or " : ", ");
+		/* "sip.accounts[].name" -> "sip.accounts" */
+		g_string_append_len(s, path, (gssize)(strstr(path, "[].") - path));
+	}
+	g_ptr_array_free(lists, TRUE);
+	return g_string_free(s, FALSE);
+}
+
+/* Each CFG_F_NAME_REF noted must be the name of an element (see note_name). */
+static void check_refs(struct cfg_parser *p)
+{
+	guint i, j;
+
+	for (i = 0; i < p->refs->len; i++) {
+		const struct cfg_name *ref = &g_array_index(p->refs, struct cfg_name, i);
+		bool is_found = false;
+		char *lists, *q;
+
+		for (j = 0; j < p->names->len && !is_found; j++)
+			is_found = !strcmp(g_array_index(p->names, struct cfg_name, j).value,
+					   ref->value);
+		if (is_found)
+			continue;
+		lists = named_lists();
+		q = quote(ref->value);
+		add_error(p, ref->pos, ref->path, "no element of %s is named %s", lists, q);
+		g_free(q);
+		g_free(lists);
+	}
+}
+
+static void clear_name(void *data)
+{
+	struct cfg_name *name = data;
+
+	g_free(name->value);
+	g_free(name->path);
 }
 
 /* The whole stream: at most one document, whose root is the top-level mapping. */
@@ -925,7 +1099,7 @@ static int parse_stream(struct cfg_parser *p)
 			rc = next_event(p, &root);
 			if (rc == 0) {
 				rc = nb_docs > 1 ? skip_node(p, &root)
-						 : parse_value(p, &root_key, &root);
+						 : parse_value(p, &root_key, p->cfg, &root);
 				yaml_event_delete(&root);
 			}
 		}
@@ -955,11 +1129,21 @@ int ponte_config_parse(const char *name, const char *text, size_t len, GPtrArray
 	g_free(p.cfg->source);
 	p.cfg->source = g_strdup(name);
 	p.seen = g_new0(struct cfg_pos, ponte_cfg_schema_len);
+	p.names = g_array_new(FALSE, FALSE, sizeof(struct cfg_name));
+	p.refs = g_array_new(FALSE, FALSE, sizeof(struct cfg_name));
+	g_array_set_clear_func(p.names, clear_name);
+	g_array_set_clear_func(p.refs, clear_name);
 
-	/* Errors are collected in p, and a syntax error is one of them: the result is unused. */
-	(void)parse_stream(&p);
+	/*
+	 * Errors are collected in p, and a syntax error is one of them. After one, the names
+	 * past it are unknown, so references to them are not checked.
+	 */
+	if (parse_stream(&p) == 0)
+		check_refs(&p);
 
 	yaml_parser_delete(&p.yp);
+	g_array_free(p.refs, TRUE);
+	g_array_free(p.names, TRUE);
 	g_free(p.seen);
 	if (p.nb_errors) {
 		ponte_config_free(p.cfg);
@@ -1039,37 +1223,17 @@ int ponte_config_load(const char *file, GPtrArray *errors, struct ponte_config *
 struct ponte_config *ponte_config_defaults(void)
 {
 	struct ponte_config *cfg = g_new0(struct ponte_config, 1);
-	size_t i;
 
 	cfg->source = g_strdup("<defaults>");
-	for (i = 0; i < ponte_cfg_schema_len; i++) {
-		const struct cfg_key *k = &ponte_cfg_schema[i];
-		int rc;
-
-		if (k->type == CFG_SECTION)
-			continue;
-		rc = cfg_set(cfg, k, k->def);
-		/* A default that does not parse is a bug in config_schema.c; a test checks. */
-		assert(rc == 0);
-		(void)rc;
-	}
+	set_defaults(cfg, NULL);
 	return cfg;
 }
 
 void ponte_config_free(struct ponte_config *cfg)
 {
-	size_t i;
-
 	if (!cfg)
 		return;
-	for (i = 0; i < ponte_cfg_schema_len; i++) {
-		const struct cfg_key *k = &ponte_cfg_schema[i];
-
-		if (k->type == CFG_STR || k->type == CFG_ADDR)
-			g_free(*(char **)field_of(cfg, k));
-		else if (k->type == CFG_STRLIST)
-			g_strfreev(*(char ***)field_of(cfg, k));
-	}
+	free_fields(cfg, NULL);
 	g_free(cfg->source);
 	g_free(cfg);
 }

@@ -169,6 +169,14 @@ enum cfg_type {
 	 * bound the number of elements.
 	 */
 	CFG_STRLIST,
+	/*
+	 * A YAML sequence of mappings, stored as an array of elem_size-byte structs (g_free)
+	 * at offset, NULL when empty, and its length, a size_t at count_offset. The keys of an
+	 * element are the rows whose path is "PATH[].KEY", with offsets inside the element
+	 * struct; a key an element leaves out takes its row's default. min and max bound the
+	 * number of elements; the default is always "[]".
+	 */
+	CFG_MAPLIST,
 };
 
 /* Flags of a schema entry. */
@@ -178,19 +186,30 @@ enum cfg_type {
 #define CFG_F_HOST_PORT 0x8 /* CFG_STR: "HOST:PORT", HOST a name, IPv4 or [IPv6] literal */
 #define CFG_F_EMPTY_OK 0x10 /* CFG_ADDR, or CFG_STR with a format flag: "" means "not set" */
 #define CFG_F_UNIQUE 0x20 /* CFG_STRLIST: no element twice (addresses compared as binary) */
+#define CFG_F_REQUIRED 0x40 /* a key of a CFG_MAPLIST element that each must set; no default */
+/*
+ * CFG_STR: a name, 1 to 32 of [A-Za-z0-9_-]. As a key of CFG_MAPLIST elements it names the
+ * element: no two elements of all such lists together may have the same name.
+ */
+#define CFG_F_NAME 0x80
+#define CFG_F_NAME_REF 0x100 /* CFG_STR: the CFG_F_NAME of an element of some CFG_MAPLIST */
+#define CFG_F_SIP_URI 0x200 /* CFG_STR: a sip: or sips: URI with a host (RFC 3261 §19.1) */
 
 /* One row of the schema: nginx-style directive table. */
 struct cfg_key {
 	const char *path; /* dotted key path, e.g. "http.port" */
 	enum cfg_type type;
-	size_t offset; /* offsetof(struct ponte_config, ...); unused for sections */
-	long long min, max; /* CFG_INT range, CFG_STRLIST number of elements; inclusive */
+	size_t offset; /* offsetof(struct ponte_config, ...), of the element's struct for a
+			  "LIST[].KEY" row; unused for sections */
+	long long min, max; /* CFG_INT range, number of elements of a list; inclusive */
 	const char *const *names; /* CFG_ENUM (also as elem): NULL-terminated; value: index */
-	const char *def; /* default, written as the YAML scalar (a flow sequence: "[a, b]") */
+	const char *def; /* default as YAML ("[a, b]" for a list); NULL with CFG_F_REQUIRED */
 	unsigned flags;
 	const char *doc; /* one or two sentences for docs/config.md */
 	size_t size; /* sizeof the field at offset, so a test can check it against the type */
 	enum cfg_type elem; /* CFG_STRLIST: the type each element is checked as */
+	size_t elem_size; /* CFG_MAPLIST: sizeof one element */
+	size_t count_offset; /* CFG_MAPLIST: offsetof(struct ponte_config, ...) of the size_t count */
 };
 
 extern const struct cfg_key ponte_cfg_schema[];

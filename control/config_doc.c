@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The configuration reference, docs/config.md, written from ponte_cfg_schema[]: the format
- * and conventions first, then one table per section. Like the parser, it knows no key by
- * name, so a new row is documented as soon as it is added.
+ * and conventions first, then one table per section, each followed by a table of the keys of
+ * the elements of each list of mappings in it. Like the parser, it knows no key by name, so a
+ * new row is documented as soon as it is added.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <glib.h>
 
 #include "config.h"
+#include "config_value.h"
 
 /* A table cell: the only character Markdown tables cannot hold as is is the pipe. */
 static void write_cell(FILE *out, const char *s)
@@ -39,10 +42,30 @@ static const char *type_name(const struct cfg_key *k, enum cfg_type type)
 		return "address";
 	case CFG_SECTION:
 		return "section";
+	case CFG_MAPLIST:
+		return "list of mappings";
 	case CFG_STRLIST:
 		break;
 	}
 	return "list";
+}
+
+/* The lists of mappings whose elements have a CFG_F_NAME, "`a`, `b` CONJ `c`". */
+static void append_named_lists(GString *s, const char *conj)
+{
+	size_t i, nb = 0, n = 0;
+
+	for (i = 0; i < ponte_cfg_schema_len; i++)
+		nb += (ponte_cfg_schema[i].flags & CFG_F_NAME) != 0;
+	for (i = 0; i < ponte_cfg_schema_len; i++) {
+		const char *path = ponte_cfg_schema[i].path;
+
+		if (!(ponte_cfg_schema[i].flags & CFG_F_NAME))
+			continue;
+		if (n++)
+			g_string_append_printf(s, n == nb ? " %s " : ", ", conj);
+		g_string_append_printf(s, "`%.*s`", (int)(strstr(path, "[].") - path), path);
+	}
 }
 
 /* The range / values column for a row, or for the elements of a list (type k->elem). */
@@ -69,6 +92,22 @@ static void append_values(GString *s, const struct cfg_key *k, enum cfg_type typ
 			g_string_append(s, "starts with `/`; no spaces, `?` or `#`");
 		else if (k->flags & CFG_F_HOST_PORT)
 			g_string_append(s, "`HOST:PORT` or `[IPv6]:PORT`");
+		else if (k->flags & CFG_F_SIP_URI)
+			g_string_append(s, "`sip:` or `sips:` URI with a host");
+		if (k->flags & (CFG_F_NAME | CFG_F_NAME_REF))
+			g_string_append_printf(s, "1 to %d of `A-Z`, `a-z`, `0-9`, `_`, `-`",
+					       CFG_MAX_NAME);
+		if (k->flags & CFG_F_NAME) {
+			g_string_append(s, "; unique across ");
+			append_named_lists(s, "and");
+		} else if (k->flags & CFG_F_NAME_REF) {
+			g_string_append(s, "; the `name` of an element of ");
+			append_named_lists(s, "or");
+		}
+		break;
+	case CFG_MAPLIST:
+		g_string_append_printf(s, "%lld..%lld elements; each a mapping of the keys in the "
+				       "table below", k->min, k->max);
 		break;
 	case CFG_STRLIST:
 		g_string_append_printf(s, "%lld..%lld elements", k->min, k->max);
@@ -84,6 +123,12 @@ static void append_values(GString *s, const struct cfg_key *k, enum cfg_type typ
 	}
 	if ((k->flags & CFG_F_EMPTY_OK) && type != CFG_STRLIST)
 		g_string_append(s, ", or `\"\"` for none");
+}
+
+static void write_table_head(FILE *out)
+{
+	fputs("| key | type | default | range / values | description |\n", out);
+	fputs("| --- | --- | --- | --- | --- |\n", out);
 }
 
 static void write_row(FILE *out, const struct cfg_key *k)
@@ -103,7 +148,10 @@ static void write_row(FILE *out, const struct cfg_key *k)
 		g_string_append(s, ", secret");
 	write_cell(out, s->str);
 
-	g_string_printf(s, *k->def ? "`%s`" : "`\"\"`", k->def);
+	if (!k->def)
+		g_string_assign(s, "required");
+	else
+		g_string_printf(s, *k->def ? "`%s`" : "`\"\"`", k->def);
 	write_cell(out, s->str);
 
 	g_string_truncate(s, 0);
@@ -150,6 +198,23 @@ static const char doc_intro[] =
 	"  element that starts with `:` or holds one of `{}[],`, as `::1` and `${NAME}` do:\n"
 	"  `[\"::1\", \"${ADDR}\"]`. Messages name an element by its index from 0:\n"
 	"  `webrtc.addresses[1]`.\n"
+	"- A list of mappings, such as `sip.accounts`, is a sequence whose elements are\n"
+	"  mappings of the keys in the table after the section's. A key an element leaves out\n"
+	"  takes its default; one whose default is *required* must be set in every element.\n"
+	"  Messages name an element's key with the element's index:\n"
+	"  `sip.accounts[1].registrar`.\n"
+	"\n"
+	"  ```yaml\n"
+	"  sip:\n"
+	"      accounts:\n"
+	"          - name: office\n"
+	"            registrar: sip:pbx.example.com\n"
+	"            username: \"1001\"\n"
+	"            password: ${PONTE_SIP_PASSWORD}\n"
+	"          - name: home\n"
+	"            registrar: sip:sip.example.net\n"
+	"  ```\n"
+	"\n"
 	"- Unknown keys are errors, so a misspelt key is never silently ignored.\n"
 	"\n"
 	"## Environment variables\n"
@@ -182,6 +247,20 @@ static const char doc_intro[] =
 	"To check a file before deploying it, run `ponte --check-config FILE`: it prints the\n"
 	"same lines and exits with status 2 if there are any, 0 if the file is valid.\n";
 
+/* The table of the keys of each element of list of mappings k. */
+static void write_elements(FILE *out, const struct cfg_key *k)
+{
+	char *rows = g_strconcat(k->path, "[]", NULL);
+	size_t i;
+
+	fprintf(out, "\nEach element of `%s`:\n\n", k->path);
+	write_table_head(out);
+	for (i = 0; i < ponte_cfg_schema_len; i++)
+		if (cfg_is_child(&ponte_cfg_schema[i], rows))
+			write_row(out, &ponte_cfg_schema[i]);
+	g_free(rows);
+}
+
 void ponte_config_write_doc(FILE *out)
 {
 	size_t i, j;
@@ -193,10 +272,13 @@ void ponte_config_write_doc(FILE *out)
 		if (sec->type != CFG_SECTION)
 			continue;
 		fprintf(out, "\n## `%s`\n\n%s\n\n", sec->path, sec->doc);
-		fputs("| key | type | default | range / values | description |\n", out);
-		fputs("| --- | --- | --- | --- | --- |\n", out);
+		write_table_head(out);
 		for (j = 0; j < ponte_cfg_schema_len; j++)
 			if (cfg_is_child(&ponte_cfg_schema[j], sec->path))
 				write_row(out, &ponte_cfg_schema[j]);
+		for (j = 0; j < ponte_cfg_schema_len; j++)
+			if (ponte_cfg_schema[j].type == CFG_MAPLIST &&
+			    cfg_is_child(&ponte_cfg_schema[j], sec->path))
+				write_elements(out, &ponte_cfg_schema[j]);
 	}
 }

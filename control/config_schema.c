@@ -10,8 +10,12 @@
 #include "config.h"
 
 /* Both the offset and the size of a field, so the unit test can check the row's type. */
-#define FIELD(f)                                                                                   \
-	.offset = offsetof(struct ponte_config, f), .size = sizeof(((struct ponte_config *)0)->f)
+#define MEMBER(type, f) .offset = offsetof(type, f), .size = sizeof(((type *)0)->f)
+#define FIELD(f) MEMBER(struct ponte_config, f)
+
+/* A list of mappings: the array field f, of elements of type elem, counted by the field nb. */
+#define LIST_OF(elem, f, nb)                                                                       \
+	FIELD(f), .elem_size = sizeof(elem), .count_offset = offsetof(struct ponte_config, nb)
 
 /* Indexed by enum ponte_log_level. */
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -624,6 +628,162 @@ const struct cfg_key ponte_cfg_schema[] = {
 		FIELD(sip.user_agent),
 		.def = "Ponte",
 		.doc = "User-Agent header of the gateway's requests and responses.",
+	},
+	{
+		.path = "sip.accounts",
+		.type = CFG_MAPLIST,
+		LIST_OF(struct ponte_sip_account, sip.accounts, sip.nb_accounts),
+		.min = 0,
+		.max = 256,
+		.def = "[]",
+		.doc = "SIP accounts: for each, Ponte registers at a registrar as a user (RFC 3261 "
+		       "§10), so that calls to that user reach the gateway, and calls out through "
+		       "it with the account's credentials.",
+	},
+	{
+		.path = "sip.accounts[].name",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, name),
+		.flags = CFG_F_REQUIRED | CFG_F_NAME,
+		.doc = "Name of the account in logs, in the status page and in "
+		       "`sip.number_route`, e.g. `office` or `pbx-1001`.",
+	},
+	{
+		.path = "sip.accounts[].registrar",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, registrar),
+		.flags = CFG_F_REQUIRED | CFG_F_SIP_URI,
+		.doc = "Registrar that REGISTER requests go to, a `sip:` or `sips:` URI with a "
+		       "host and an optional port, e.g. `sip:pbx.example.com` or "
+		       "`sip:192.0.2.10:5060`. Incoming calls from its address are accepted even "
+		       "when `sip.trunks` restricts the others.",
+	},
+	{
+		.path = "sip.accounts[].aor",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, aor),
+		.def = "",
+		.flags = CFG_F_SIP_URI | CFG_F_EMPTY_OK,
+		.doc = "Address of record registered, with a user part, e.g. "
+		       "`sip:1001@example.com`. Empty registers `sip:USERNAME@HOST`, HOST being the "
+		       "registrar's.",
+	},
+	{
+		.path = "sip.accounts[].username",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, username),
+		.def = "",
+		.doc = "User name for digest authentication (RFC 3261 §22) when the registrar or "
+		       "the far end challenges, e.g. `1001`; also the user of the address of record "
+		       "when `aor` is empty.",
+	},
+	{
+		.path = "sip.accounts[].password",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, password),
+		.def = "",
+		.flags = CFG_F_SECRET,
+		.doc = "Password for digest authentication, e.g. `${PONTE_SIP_1001_PASSWORD}`.",
+	},
+	{
+		.path = "sip.accounts[].outbound_proxy",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, outbound_proxy),
+		.def = "",
+		.flags = CFG_F_SIP_URI | CFG_F_EMPTY_OK,
+		.doc = "Proxy every request of the account is sent through whatever its "
+		       "destination, e.g. `sip:sbc.example.com:5060` for a provider whose session "
+		       "border controller is not the registrar. Empty sends requests where their "
+		       "URI leads.",
+	},
+	{
+		.path = "sip.accounts[].expires",
+		.type = CFG_INT,
+		MEMBER(struct ponte_sip_account, expires),
+		.min = 60,
+		.max = 86400,
+		.def = "600",
+		.doc = "Seconds a registration is asked to last; Ponte renews it before it runs "
+		       "out. The registrar may grant less. A short time notices a lost registration "
+		       "sooner, at the cost of more REGISTER traffic.",
+	},
+	{
+		.path = "sip.accounts[].register",
+		.type = CFG_BOOL,
+		MEMBER(struct ponte_sip_account, do_register),
+		.def = "true",
+		.doc = "Register the account. `false` keeps the credentials for outgoing calls "
+		       "only, for a provider that takes calls from unregistered users.",
+	},
+	{
+		.path = "sip.trunks",
+		.type = CFG_MAPLIST,
+		LIST_OF(struct ponte_sip_trunk, sip.trunks, sip.nb_trunks),
+		.min = 0,
+		.max = 256,
+		.def = "[]",
+		.doc = "SIP trunks: peers such as a carrier or a PBX that Ponte sends calls to "
+		       "without registering, and takes calls from. With any trunk set, incoming "
+		       "calls are accepted only from trunks' addresses (and accounts' registrars); "
+		       "others get 403.",
+	},
+	{
+		.path = "sip.trunks[].name",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_trunk, name),
+		.flags = CFG_F_REQUIRED | CFG_F_NAME,
+		.doc = "Name of the trunk in logs, in the status page and in `sip.number_route`, "
+		       "e.g. `carrier` or `pbx_main`.",
+	},
+	{
+		.path = "sip.trunks[].address",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_trunk, address),
+		.flags = CFG_F_REQUIRED | CFG_F_SIP_URI,
+		.doc = "The peer, as a `sip:` or `sips:` URI that calls to the trunk are sent to, "
+		       "e.g. `sip:203.0.113.5:5060` or `sip:pbx.example.com`.",
+	},
+	{
+		.path = "sip.trunks[].username",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_trunk, username),
+		.def = "",
+		.doc = "User name for digest authentication (RFC 3261 §22) when the trunk "
+		       "challenges a call, e.g. `ponte`. Leave it empty for a trunk that "
+		       "recognises Ponte by its address.",
+	},
+	{
+		.path = "sip.trunks[].password",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_trunk, password),
+		.def = "",
+		.flags = CFG_F_SECRET,
+		.doc = "Password for digest authentication with the trunk, e.g. "
+		       "`${PONTE_TRUNK_PASSWORD}`.",
+	},
+	{
+		.path = "sip.trunks[].allow",
+		.type = CFG_STRLIST,
+		.elem = CFG_ADDR,
+		MEMBER(struct ponte_sip_trunk, allow),
+		.min = 0,
+		.max = 64,
+		.def = "[]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "Source addresses incoming calls from the trunk may come from, e.g. "
+		       "`[203.0.113.5, \"2001:db8::5\"]` for a carrier with several signaling "
+		       "hosts. Empty allows the host of `address`, which must then be an IP "
+		       "address.",
+	},
+	{
+		.path = "sip.number_route",
+		.type = CFG_STR,
+		FIELD(sip.number_route),
+		.def = "",
+		.flags = CFG_F_NAME_REF | CFG_F_EMPTY_OK,
+		.doc = "The `name` of the account or trunk that calls from browsers to a bare "
+		       "number (`+33123456789` or `1001`, rather than a SIP URI) are sent through, "
+		       "e.g. `carrier`. Empty: no route for numbers.",
 	},
 };
 

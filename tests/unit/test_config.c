@@ -32,8 +32,6 @@ static void dump_errors(const GPtrArray *errors)
  * The first field in which a and b differ, or NULL. Written out field by field rather than
  * through the schema, so that a wrong offset in the schema shows up here.
  */
-static const char *config_diff(const struct ponte_config *a, const struct ponte_config *b)
-{
 #define SAME_INT(f)                                                                                \
 	do {                                                                                       \
 		if (a->f != b->f)                                                                  \
@@ -50,6 +48,36 @@ static const char *config_diff(const struct ponte_config *a, const struct ponte_
 		    !g_strv_equal((const char *const *)a->f, (const char *const *)b->f))           \
 			return #f;                                                                 \
 	} while (0)
+
+static const char *account_diff(const struct ponte_sip_account *a,
+				const struct ponte_sip_account *b)
+{
+	SAME_STR(name);
+	SAME_STR(registrar);
+	SAME_STR(aor);
+	SAME_STR(username);
+	SAME_STR(password);
+	SAME_STR(outbound_proxy);
+	SAME_INT(expires);
+	SAME_INT(do_register);
+	return NULL;
+}
+
+static const char *trunk_diff(const struct ponte_sip_trunk *a, const struct ponte_sip_trunk *b)
+{
+	SAME_STR(name);
+	SAME_STR(address);
+	SAME_STR(username);
+	SAME_STR(password);
+	SAME_LIST(allow);
+	return NULL;
+}
+
+static const char *config_diff(const struct ponte_config *a, const struct ponte_config *b)
+{
+	const char *diff = NULL;
+	size_t i;
+
 	SAME_INT(log.level);
 	SAME_STR(log.file);
 	SAME_STR(http.listen);
@@ -88,11 +116,23 @@ static const char *config_diff(const struct ponte_config *a, const struct ponte_
 	SAME_INT(dataplane.input_queue);
 	SAME_INT(rooms.media);
 	SAME_INT(rooms.relay_max_members);
+	SAME_INT(sip.nb_accounts);
+	SAME_INT(sip.nb_trunks);
+	/* An empty list is NULL, not an allocation of nothing. */
+	if (!a->sip.accounts != !a->sip.nb_accounts || !a->sip.trunks != !a->sip.nb_trunks)
+		return "sip.accounts or sip.trunks: NULL when empty";
+	for (i = 0; !diff && i < a->sip.nb_accounts; i++)
+		diff = account_diff(&a->sip.accounts[i], &b->sip.accounts[i]);
+	for (i = 0; !diff && i < a->sip.nb_trunks; i++)
+		diff = trunk_diff(&a->sip.trunks[i], &b->sip.trunks[i]);
+	if (diff)
+		return diff;
+	SAME_STR(sip.number_route);
 	return NULL;
+}
 #undef SAME_INT
 #undef SAME_STR
 #undef SAME_LIST
-}
 
 /* Lists for the expected configurations (NULL-terminated, as the parser stores them). */
 #define LIST(...) ((char *[]){__VA_ARGS__, NULL})
@@ -140,6 +180,8 @@ static const struct ponte_config want_defaults = {
 			.input_queue = 4096,
 		},
 	.rooms = {.media = PONTE_ROOM_MEDIA_P2P, .relay_max_members = 8},
+	.sip = {.accounts = NULL, .nb_accounts = 0, .trunks = NULL, .nb_trunks = 0,
+		.number_route = ""},
 };
 
 /* What configs/good.yaml sets: every key away from its default. */
@@ -192,6 +234,7 @@ static const struct ponte_config want_good = {
 			.input_queue = 64,
 		},
 	.rooms = {.media = PONTE_ROOM_MEDIA_RELAY, .relay_max_members = 2},
+	.sip = {.number_route = ""},
 };
 
 /* Load file (or parse text under that name) and expect success with the configuration want. */
@@ -261,10 +304,42 @@ static size_t field_size(enum cfg_type type)
 		return sizeof(char *);
 	case CFG_STRLIST:
 		return sizeof(char **);
+	case CFG_MAPLIST:
+		return sizeof(void *);
 	case CFG_SECTION:
 		break;
 	}
 	return 0;
+}
+
+/* The row of path, or NULL. */
+static const struct cfg_key *row_of(const char *path, size_t nb_rows)
+{
+	size_t i;
+
+	for (i = 0; i < nb_rows; i++)
+		if (!strcmp(ponte_cfg_schema[i].path, path))
+			return &ponte_cfg_schema[i];
+	return NULL;
+}
+
+/*
+ * Row k, a key of the elements of a list of mappings ("sip.accounts[].name"), is well formed:
+ * its list comes before it, its field lies inside the element, and it is of a type an element
+ * key may have. A required key has no default, and every other key has one.
+ */
+static bool is_good_element_key(const struct cfg_key *k, size_t index)
+{
+	const char *brackets = strstr(k->path, "[].");
+	char *list_path = g_strndup(k->path, (size_t)(brackets - k->path));
+	const struct cfg_key *list = row_of(list_path, index);
+	bool is_ok = list && list->type == CFG_MAPLIST && !strchr(brackets + 3, '.') &&
+		     k->size == field_size(k->type) && k->offset + k->size <= list->elem_size &&
+		     k->type != CFG_SECTION && k->type != CFG_MAPLIST &&
+		     !(k->flags & CFG_F_REQUIRED) == (k->def != NULL);
+
+	g_free(list_path);
+	return is_ok;
 }
 
 /* Every row is well formed: the parser and the reference trust the table blindly. */
@@ -279,8 +354,15 @@ static void test_schema(void)
 
 		for (j = 0; j < i; j++)
 			is_ok = is_ok && strcmp(ponte_cfg_schema[j].path, k->path) != 0;
+		/* Formats apply to strings; a name names an element; only element keys are required. */
+		if (k->flags & (CFG_F_SIP_URI | CFG_F_NAME | CFG_F_NAME_REF))
+			is_ok = is_ok && k->type == CFG_STR;
+		if (k->flags & (CFG_F_NAME | CFG_F_REQUIRED))
+			is_ok = is_ok && strstr(k->path, "[].");
 		if (k->type == CFG_SECTION) {
 			is_ok = is_ok && !dot;
+		} else if (strstr(k->path, "[].")) {
+			is_ok = is_ok && is_good_element_key(k, i);
 		} else {
 			char *parent = dot ? g_strndup(k->path, (size_t)(dot - k->path)) : NULL;
 			bool has_parent = false;
@@ -295,22 +377,29 @@ static void test_schema(void)
 			g_free(parent);
 			is_ok = is_ok && has_parent && k->def && k->size == field_size(k->type) &&
 				k->offset + k->size <= sizeof(struct ponte_config);
-			if (k->type == CFG_INT)
-				is_ok = is_ok && k->min <= k->max;
-			if (k->type == CFG_ENUM || (k->type == CFG_STRLIST && k->elem == CFG_ENUM))
-				is_ok = is_ok && k->names && k->names[0];
-			/* A list holds strings; its count is never negative. */
-			if (k->type == CFG_STRLIST)
-				is_ok = is_ok && 0 <= k->min && k->min <= k->max &&
-					(k->elem == CFG_STR || k->elem == CFG_ADDR ||
-					 k->elem == CFG_ENUM);
-			if (k->flags & CFG_F_UNIQUE)
-				is_ok = is_ok && k->type == CFG_STRLIST;
-			/* "" means "not set" only where it is otherwise refused. */
-			if ((k->flags & CFG_F_EMPTY_OK) && k->type != CFG_ADDR)
-				is_ok = is_ok && k->type == CFG_STR &&
-					(k->flags & (CFG_F_URL_PATH | CFG_F_HOST_PORT));
+			/* A list of mappings is empty by default; its count is a size_t. */
+			if (k->type == CFG_MAPLIST)
+				is_ok = is_ok && !strcmp(k->def, "[]") && k->elem_size > 0 &&
+					0 <= k->min && k->min <= k->max &&
+					k->count_offset + sizeof(size_t) <=
+						sizeof(struct ponte_config);
 		}
+		/* The rest holds for the keys of sections and of list elements alike. */
+		if (k->type == CFG_INT)
+			is_ok = is_ok && k->min <= k->max;
+		if (k->type == CFG_ENUM || (k->type == CFG_STRLIST && k->elem == CFG_ENUM))
+			is_ok = is_ok && k->names && k->names[0];
+		/* A list holds strings; its count is never negative. */
+		if (k->type == CFG_STRLIST)
+			is_ok = is_ok && 0 <= k->min && k->min <= k->max &&
+				(k->elem == CFG_STR || k->elem == CFG_ADDR || k->elem == CFG_ENUM);
+		if (k->flags & CFG_F_UNIQUE)
+			is_ok = is_ok && k->type == CFG_STRLIST;
+		/* "" means "not set" only where it is otherwise refused. */
+		if ((k->flags & CFG_F_EMPTY_OK) && k->type != CFG_ADDR)
+			is_ok = is_ok && k->type == CFG_STR &&
+				(k->flags & (CFG_F_URL_PATH | CFG_F_HOST_PORT | CFG_F_SIP_URI |
+					     CFG_F_NAME_REF));
 		CHECK(is_ok, "schema row %s is well formed", k->path);
 	}
 }
@@ -410,7 +499,8 @@ static void test_default_file(void)
 		const char *path = ponte_cfg_schema[i].path;
 		bool is_found = false;
 
-		if (ponte_cfg_schema[i].type == CFG_SECTION)
+		/* The lists of mappings are empty: their elements' keys are in comments. */
+		if (ponte_cfg_schema[i].type == CFG_SECTION || strstr(path, "[]."))
 			continue;
 		for (j = 0; j < paths->len; j++)
 			is_found = is_found || !strcmp(g_ptr_array_index(paths, j), path);
@@ -495,6 +585,138 @@ static void test_lists(void)
 	want.webrtc.addresses = LIST("10.0.0.1", "::1", "fe80::1");
 	want.webrtc.srtp_profiles = LIST("AEAD_AES_128_GCM");
 	expect_config("configs/lists-flow.yaml", NULL, &want);
+}
+
+/* What configs/sip-lists.yaml sets: one account with every key set, one with the defaults. */
+static struct ponte_sip_account want_accounts[] = {
+	{
+		.name = "office",
+		.registrar = "sip:pbx.example.com",
+		.aor = "sip:1001@example.com",
+		.username = "1001",
+		.password = "s3cret",
+		.outbound_proxy = "sips:sbc.example.com:5061;transport=tcp",
+		.expires = 3600,
+		.do_register = false,
+	},
+	{
+		.name = "home_2",
+		.registrar = "sip:[2001:db8::10]:5070",
+		.aor = "",
+		.username = "",
+		.password = "",
+		.outbound_proxy = "",
+		.expires = 600,
+		.do_register = true,
+	},
+};
+
+static struct ponte_sip_trunk want_trunks[] = {
+	{
+		.name = "carrier",
+		.address = "sip:203.0.113.5:5060",
+		.username = "ponte",
+		.password = "p@ss:word",
+		.allow = LIST("203.0.113.5", "2001:db8::5"),
+	},
+};
+
+/* Lists of mappings: elements in block and flow style, defaults, names referred to. */
+static void test_sip_lists(void)
+{
+	struct ponte_sip_trunk bare_trunk = {
+		.name = "t-1",
+		.address = "sip:10.0.0.1",
+		.username = "",
+		.password = "",
+		.allow = EMPTY_LIST,
+	};
+	struct ponte_sip_account env_account = want_accounts[1];
+	struct ponte_config want = want_defaults;
+
+	want.sip.accounts = want_accounts;
+	want.sip.nb_accounts = G_N_ELEMENTS(want_accounts);
+	want.sip.trunks = want_trunks;
+	want.sip.nb_trunks = G_N_ELEMENTS(want_trunks);
+	want.sip.number_route = "carrier";
+	expect_config("configs/sip-lists.yaml", NULL, &want);
+
+	/* A trunk with only its required keys: empty credentials, an empty (not NULL) list. */
+	want = want_defaults;
+	want.sip.trunks = &bare_trunk;
+	want.sip.nb_trunks = 1;
+	expect_config("trunk-defaults", "sip:\n    trunks: [{name: t-1, address: \"sip:10.0.0.1\"}]\n",
+		      &want);
+	want.sip.number_route = "t-1";
+	expect_config("route-to-trunk",
+		      "sip:\n    trunks:\n        - name: t-1\n          address: sip:10.0.0.1\n"
+		      "    number_route: t-1\n",
+		      &want);
+	expect_config("empty-lists", "sip: {accounts: [], trunks: [], number_route: \"\"}\n",
+		      &want_defaults);
+
+	/* A password is expanded like any string, and never shown when it is missing. */
+	setenv("PONTE_TEST_SIP_PASSWORD", "hunter2:${X}", 1);
+	env_account.password = "hunter2:${X}";
+	want = want_defaults;
+	want.sip.accounts = &env_account;
+	want.sip.nb_accounts = 1;
+	expect_config("env-password",
+		      "sip:\n    accounts:\n        - name: home_2\n"
+		      "          registrar: \"sip:[2001:db8::10]:5070\"\n"
+		      "          password: ${PONTE_TEST_SIP_PASSWORD}\n",
+		      &want);
+	unsetenv("PONTE_TEST_SIP_PASSWORD");
+	expect_errors("env-password-unset",
+		      "sip:\n    accounts:\n        - name: home_2\n"
+		      "          registrar: \"sip:[2001:db8::10]:5070\"\n"
+		      "          password: ${PONTE_TEST_SIP_PASSWORD}\n",
+		      ERRORS("env-password-unset:5:21: sip.accounts[0].password: environment "
+			     "variable PONTE_TEST_SIP_PASSWORD is not set"));
+}
+
+/* sip: or sips:, an optional user part, a host, an optional port; parameters unchecked. */
+static void test_sip_uris(void)
+{
+	static const char *const good[] = {
+		"sip:pbx",
+		"SIP:pbx.example.com",
+		"sips:1001@pbx.example.com:5061",
+		"sip:1001:secret@192.0.2.1",
+		"sip:[2001:db8::1]",
+		"sip:[::1]:5060;transport=tcp",
+		"sip:pbx.example.com;lr?subject=x",
+	};
+	static const char *const bad[] = {
+		"pbx.example.com", "sip:", "sip:1001@", "sip:@pbx", "sip:pbx:0", "sip:pbx:65536",
+		"sip:pbx:", "sip:pbx:50x", "sip:[::1", "sip:[zz]", "sip:2001:db8::1", "sip:pb x",
+		"sip:-pbx", "tel:+33123456789", "http://pbx.example.com",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(good); i++) {
+		char *text = g_strdup_printf("sip:\n    trunks: [{name: t, address: \"%s\"}]\n",
+					     good[i]);
+		struct ponte_config *cfg = NULL;
+		int rc = ponte_config_parse("uri", text, strlen(text), NULL, &cfg);
+
+		CHECK(rc == 0 && cfg && !strcmp(cfg->sip.trunks[0].address, good[i]),
+		      "%s is a SIP URI", good[i]);
+		ponte_config_free(cfg);
+		g_free(text);
+	}
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *text = g_strdup_printf("sip:\n    trunks: [{name: t, address: \"%s\"}]\n",
+					     bad[i]);
+		char *want = g_strdup_printf("uri:2:33: sip.trunks[0].address: expected a sip: or "
+					     "sips: URI with a host (as in "
+					     "sip:pbx.example.com:5060), got \"%s\"",
+					     bad[i]);
+
+		expect_errors("uri", text, ERRORS(want));
+		g_free(want);
+		g_free(text);
+	}
 }
 
 /* configs/env.yaml with none of its variables set. */
@@ -734,6 +956,53 @@ static const char *const want_bad_env[] = {
 	NULL,
 };
 
+static const char *const want_bad_sip_lists[] = {
+	"configs/bad-sip-lists.yaml:6:22: sip.accounts[0].registrar: expected a sip: or sips: URI "
+	"with a host (as in sip:pbx.example.com:5060), got \"pbx.example.com\"",
+	"configs/bad-sip-lists.yaml:7:20: sip.accounts[0].expires: 30 is out of range (60..86400)",
+	"configs/bad-sip-lists.yaml:8:11: sip.accounts[0].pasword: unknown key (did you mean "
+	"password?)",
+	"configs/bad-sip-lists.yaml:10:16: sip.accounts[1].aor: expected a sip: or sips: URI with "
+	"a host (as in sip:pbx.example.com:5060) or \"\", got \"sip:1001@\"",
+	/* A missing key is reported at its element, once the element has been read. */
+	"configs/bad-sip-lists.yaml:9:11: sip.accounts[1]: missing required key name",
+	"configs/bad-sip-lists.yaml:11:17: sip.accounts[2].name: expected a name of 1 to 32 "
+	"letters, digits, \"_\" or \"-\" (got \"bad name\")",
+	"configs/bad-sip-lists.yaml:13:27: sip.accounts[2].outbound_proxy: expected a sip: or "
+	"sips: URI with a host (as in sip:pbx.example.com:5060) or \"\", got "
+	"\"http://proxy.example.com\"",
+	"configs/bad-sip-lists.yaml:14:21: sip.accounts[2].register: expected true or false, got "
+	"\"yes\"",
+	"configs/bad-sip-lists.yaml:15:11: sip.accounts[2].name: duplicate key (first set at "
+	"11:11)",
+	"configs/bad-sip-lists.yaml:16:11: sip.accounts[3]: expected a mapping, got \"office\"",
+	"configs/bad-sip-lists.yaml:17:11: sip.accounts[4]: expected a mapping, got a sequence",
+	"configs/bad-sip-lists.yaml:18:10: sip.accounts[5]: missing value",
+	"configs/bad-sip-lists.yaml:19:17: sip.accounts[6].name: \"office\" is already the name of "
+	"sip.accounts[0] (at 5:17)",
+	"configs/bad-sip-lists.yaml:21:21: sip.accounts[6].username: expected a string, got a "
+	"sequence",
+	/* No hint from another section: "port" in an element belongs in a URI. */
+	"configs/bad-sip-lists.yaml:22:11: sip.accounts[6].port: unknown key",
+	"configs/bad-sip-lists.yaml:26:18: sip.trunks[0].allow: expected a list, got "
+	"\"203.0.113.5\"",
+	/* Names are unique across accounts and trunks together. */
+	"configs/bad-sip-lists.yaml:27:17: sip.trunks[1].name: \"office\" is already the name of "
+	"sip.accounts[0] (at 5:17)",
+	"configs/bad-sip-lists.yaml:29:29: sip.trunks[1].allow[1]: expected an IPv4 or IPv6 "
+	"address, got \"10.0.0.x\"",
+	"configs/bad-sip-lists.yaml:29:39: sip.trunks[1].allow[2]: duplicate element (first set "
+	"at 29:19)",
+	/* A key of the other list's elements is a hint. */
+	"configs/bad-sip-lists.yaml:31:11: sip.trunks[2].expires: unknown key (did you mean "
+	"sip.accounts[].expires?)",
+	"configs/bad-sip-lists.yaml:30:11: sip.trunks[2]: missing required key name",
+	/* References are checked once the whole file is read. */
+	"configs/bad-sip-lists.yaml:3:19: sip.number_route: no element of sip.accounts or "
+	"sip.trunks is named \"nowhere\"",
+	NULL,
+};
+
 static const char *const want_bad_many[] = {
 	"configs/bad-many.yaml:3:12: log.level: expected one of: error, warn, info, debug (got "
 	"\"loud\")",
@@ -776,6 +1045,7 @@ static const struct {
 	{"configs/bad-multidoc.yaml", want_bad_multidoc},
 	{"configs/bad-env.yaml", want_bad_env},
 	{"configs/bad-many.yaml", want_bad_many},
+	{"configs/bad-sip-lists.yaml", want_bad_sip_lists},
 };
 
 /* Every bad file gives exactly its messages; a secret's value is in none of them. */
@@ -799,7 +1069,7 @@ static void test_bad_files(void)
 /* Problems that need no file of their own: name, text, messages. */
 static const struct {
 	const char *name, *text;
-	const char *want[3];
+	const char *want[4]; /* NULL-terminated */
 } bad_texts[] = {
 	{"scalar", "hello\n", {"scalar:1:1: top level: expected a mapping, got \"hello\""}},
 	{"quoted-bool",
@@ -867,6 +1137,58 @@ static const struct {
 	 {"stun-bad-name:2:18: webrtc.stun_server: expected HOST:PORT (as in "
 	  "stun.example.org:3478 or [2001:db8::1]:3478) or \"\", got "
 	  "\"stun-.example.org:3478\""}},
+	/* Lists of mappings: the list itself, then its elements. */
+	{"accounts-as-mapping",
+	 "sip:\n    accounts: {name: office, registrar: \"sip:pbx\"}\n",
+	 {"accounts-as-mapping:2:15: sip.accounts: expected a list of mappings, got a mapping"}},
+	{"accounts-as-scalar",
+	 "sip:\n    accounts: office\n",
+	 {"accounts-as-scalar:2:15: sip.accounts: expected a list of mappings, got \"office\""}},
+	{"accounts-null",
+	 "sip:\n    accounts:\n    trunks: []\n",
+	 {"accounts-null:2:14: sip.accounts: missing value (write [] for an empty list)"}},
+	{"accounts-alias",
+	 "sip:\n    trunks: &t []\n    accounts: *t\n",
+	 {"accounts-alias:3:15: sip.accounts: aliases are not supported"}},
+	{"element-alias-tag",
+	 "sip:\n    trunks: [&t {name: a, address: \"sip:a\"}, *t, !!map {name: b}]\n",
+	 {"element-alias-tag:2:46: sip.trunks[1]: aliases are not supported",
+	  "element-alias-tag:2:50: sip.trunks[2]: tags are not supported"}},
+	{"empty-element",
+	 "sip: {accounts: [{}]}\n",
+	 {"empty-element:1:18: sip.accounts[0]: missing required key name",
+	  "empty-element:1:18: sip.accounts[0]: missing required key registrar"}},
+	{"name-too-long",
+	 "sip:\n    trunks: [{name: abcdefghijklmnopqrstuvwxyz-0123456, address: \"sip:a\"}]\n",
+	 {"name-too-long:2:21: sip.trunks[0].name: expected a name of 1 to 32 letters, digits, "
+	  "\"_\" or \"-\" (got \"abcdefghijklmnopqrstuvwxyz-0123456\")"}},
+	{"route-bad-name",
+	 "sip:\n    number_route: \"pstn trunk\"\n",
+	 {"route-bad-name:2:19: sip.number_route: expected a name of 1 to 32 letters, digits, "
+	  "\"_\" or \"-\" or \"\" (got \"pstn trunk\")"}},
+	/* Names are case-sensitive: "Carrier" is not "carrier". */
+	{"route-case",
+	 "sip:\n    number_route: Carrier\n    trunks: [{name: carrier, address: \"sip:a\"}]\n",
+	 {"route-case:2:19: sip.number_route: no element of sip.accounts or sip.trunks is named "
+	  "\"Carrier\""}},
+	/* After a syntax error, names past it are unknown: the route is not checked. */
+	{"route-syntax",
+	 "sip:\n    number_route: carrier\n    trunks: [{name: carrier, address: \"sip:a\"}\n",
+	 {"route-syntax:4:1: syntax: did not find expected ',' or ']' (while parsing a flow "
+	  "sequence at 3:13)"}},
+	{"element-key-not-scalar",
+	 "sip:\n    trunks:\n        - ? [a]\n          : 1\n",
+	 {"element-key-not-scalar:3:13: sip.trunks[0]: expected a key name, got a sequence",
+	  "element-key-not-scalar:3:11: sip.trunks[0]: missing required key name",
+	  "element-key-not-scalar:3:11: sip.trunks[0]: missing required key address"}},
+	{"element-dotted-key",
+	 "sip:\n    trunks: [{name: t, address: \"sip:a\", allow.x: 1}]\n",
+	 {"element-dotted-key:2:42: sip.trunks[0].allow.x: unknown key (did you mean allow?)"}},
+	/* A key of a list's elements is the hint for one put in the section itself. */
+	{"element-key-in-section",
+	 "sip:\n    registrar: \"sip:pbx\"\n",
+	 {"element-key-in-section:2:5: sip.registrar: unknown key (did you mean "
+	  "sip.accounts[].registrar?)"}},
 };
 
 static void test_bad_texts(void)
@@ -894,6 +1216,14 @@ static void test_bad_texts(void)
 		expect_errors("too-many", many->str,
 			      ERRORS("too-many:67:11: webrtc.addresses[64]: too many elements (at "
 				     "most 64)"));
+		g_string_free(many, TRUE);
+
+		many = g_string_new("sip:\n    trunks:\n");
+		for (j = 0; j < 257; j++)
+			g_string_append_printf(many, "        - {name: t%d, address: \"sip:a\"}\n", j);
+		expect_errors("too-many-trunks", many->str,
+			      ERRORS("too-many-trunks:259:11: sip.trunks[256]: too many elements (at "
+				     "most 256)"));
 		g_string_free(many, TRUE);
 	}
 
@@ -939,6 +1269,8 @@ int main(void)
 	test_good();
 	test_lists();
 	test_env();
+	test_sip_lists();
+	test_sip_uris();
 	test_bad_files();
 	test_bad_texts();
 	test_unreadable();
