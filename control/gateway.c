@@ -456,6 +456,7 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 	const char *room = json_string_value(json_object_get(msg, "room"));
 	const char *to = json_string_value(json_object_get(msg, "to"));
 	const char *call_id = json_string_value(json_object_get(msg, "call"));
+	g_autofree char *routed = NULL;
 	struct gw_session *g;
 	unsigned svc;
 	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -472,9 +473,23 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 		ponte_signal_error(conn, tx, "sip_disabled", "the SIP side is off (sip.enabled)");
 		return;
 	}
+	if (svc == SVC_SIP && call_id == NULL && to != NULL && strncmp(to, "sip:", 4) != 0 &&
+	    g_regex_match_simple("^\\+?[0-9*#]+$", to, 0, 0)) {
+		/* A dialled number: through the account or trunk of sip.number_route. */
+		routed = ponte_sip_route_number(gw->sip, to);
+		if (routed == NULL) {
+			ponte_signal_error(conn, tx, "no_route",
+					   "%.32s is a number, and sip.number_route names no account "
+					   "or trunk to call numbers through",
+					   to);
+			return;
+		}
+		to = routed;
+	}
 	if (svc == SVC_SIP && call_id == NULL && (to == NULL || strncmp(to, "sip:", 4) != 0)) {
 		ponte_signal_error(conn, tx, "bad_request",
-				   "to: expected a sip: URI (or call: an incoming call's id)");
+				   "to: expected a sip: URI, a number (digits, + * #) or call: an "
+				   "incoming call's id");
 		return;
 	}
 	if (svc == SVC_RELAY &&

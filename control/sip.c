@@ -216,6 +216,10 @@ void sip_call_release(struct ponte_sip_call *call)
 	log_debug(MOD, "call=%s released", call->call_id);
 	nua_handle_destroy(call->nh);
 	sip->calls = g_list_remove(sip->calls, call);
+	if (call->auth_pass != NULL)
+		explicit_bzero(call->auth_pass, strlen(call->auth_pass));
+	g_free(call->auth_user);
+	g_free(call->auth_pass);
 	g_free(call->call_id);
 	g_free(call);
 }
@@ -302,6 +306,32 @@ static const char *final_reason(int status, const char *phrase)
 	return std != NULL ? std : "";
 }
 
+/*
+ * A 401 or 407 to our INVITE (RFC 3261 §22.2): with the credentials of the account or trunk
+ * the call goes through, answer it (nua resends the INVITE, same Call-ID, next CSeq). A
+ * second challenge means the credentials were refused: the call ends with that status.
+ */
+static bool answer_challenge(struct ponte_sip_call *call, sip_t const *msg)
+{
+	msg_auth_t const *ch = msg == NULL ? NULL
+				: msg->sip_www_authenticate != NULL ? msg->sip_www_authenticate
+								    : msg->sip_proxy_authenticate;
+	const char *realm = ch != NULL ? msg_params_find(ch->au_params, "realm=") : NULL;
+	g_autofree char *auth = NULL;
+
+	if (call->auth_user == NULL || realm == NULL || call->nb_auth >= 2)
+		return false;
+	call->nb_auth++;
+	/* NUTAG_AUTH wants "scheme:realm:user:password" with the realm quoted as sent. */
+	auth = g_strdup_printf("%s:%s%s%s:%s:%s", ch->au_scheme, realm[0] == '"' ? "" : "\"",
+			       realm, realm[0] == '"' ? "" : "\"", call->auth_user, call->auth_pass);
+	log_info(MOD, "call=%s challenged (%d), answering for realm %s as %s", call->call_id,
+		 msg->sip_status ? msg->sip_status->st_status : 0, realm, call->auth_user);
+	nua_authenticate(call->nh, NUTAG_AUTH(auth), TAG_END());
+	explicit_bzero(auth, strlen(auth));
+	return true;
+}
+
 /* nua_r_invite: a response to our INVITE. */
 static void call_on_invite_response(struct ponte_sip_call *call, int status, const char *phrase,
 				    sip_t const *sip)
@@ -320,6 +350,8 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 			call->ops->progress(call->ctx, status, phrase, sdp);
 		return;
 	}
+	if ((status == 401 || status == 407) && !call->is_ended && answer_challenge(call, sip))
+		return;
 	if (status < 300) {
 		if (call->is_answered) /* a retransmission or another fork's 2xx */
 			return;
@@ -650,6 +682,93 @@ const char *ponte_sip_contact(const struct ponte_sip *sip)
 	return sip->contact;
 }
 
+/* host[:port] of a URI, lower case, for matching a target to an account or trunk. */
+static char *host_port_of(const char *uri, bool with_port)
+{
+	url_t url[1];
+	g_autofree char *copy = g_strdup(uri);
+
+	if (url_d(url, copy) < 0 || url->url_host == NULL)
+		return NULL;
+	if (with_port && url->url_port != NULL) {
+		g_autofree char *hp = g_strdup_printf("%s:%s", url->url_host, url->url_port);
+
+		return g_ascii_strdown(hp, -1);
+	}
+	return g_ascii_strdown(url->url_host, -1);
+}
+
+/* Whether target goes to the peer of uri: the same host, and the same port when uri has one. */
+static bool same_peer(const char *uri, const char *target)
+{
+	g_autofree char *a = host_port_of(uri, true);
+	g_autofree char *b = host_port_of(target, strchr(a != NULL ? a : "", ':') != NULL);
+
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* The digest credentials for a call to target: its trunk's or its account's, if any. */
+static void creds_for(struct ponte_sip *sip, const char *target, char **user, char **pass)
+{
+	const struct ponte_config *cfg = sip->cfg;
+
+	for (size_t i = 0; i < cfg->sip.nb_trunks; i++) {
+		const struct ponte_sip_trunk *t = &cfg->sip.trunks[i];
+
+		if (t->username != NULL && t->username[0] && same_peer(t->address, target)) {
+			*user = g_strdup(t->username);
+			*pass = g_strdup(t->password != NULL ? t->password : "");
+			return;
+		}
+	}
+	for (size_t i = 0; i < cfg->sip.nb_accounts; i++) {
+		const struct ponte_sip_account *a = &cfg->sip.accounts[i];
+
+		if (a->username != NULL && a->username[0] && same_peer(a->registrar, target)) {
+			*user = g_strdup(a->username);
+			*pass = g_strdup(a->password != NULL ? a->password : "");
+			return;
+		}
+	}
+}
+
+char *ponte_sip_route_number(struct ponte_sip *sip, const char *number)
+{
+	const struct ponte_config *cfg = sip->cfg;
+	const char *via = NULL;
+	url_t url[1];
+	g_autofree char *copy = NULL;
+
+	if (number == NULL || number[0] == '\0' || cfg->sip.number_route == NULL ||
+	    cfg->sip.number_route[0] == '\0')
+		return NULL;
+	for (const char *p = number; *p != '\0'; p++)
+		if (!g_ascii_isdigit(*p) && !(p == number && *p == '+') && *p != '*' && *p != '#')
+			return NULL;
+	for (size_t i = 0; i < cfg->sip.nb_trunks && via == NULL; i++)
+		if (strcmp(cfg->sip.trunks[i].name, cfg->sip.number_route) == 0)
+			via = cfg->sip.trunks[i].address;
+	for (size_t i = 0; i < cfg->sip.nb_accounts && via == NULL; i++)
+		if (strcmp(cfg->sip.accounts[i].name, cfg->sip.number_route) == 0)
+			via = cfg->sip.accounts[i].registrar;
+	copy = g_strdup(via);
+	if (copy == NULL || url_d(url, copy) < 0 || url->url_host == NULL)
+		return NULL;
+	/* '#' is not allowed unescaped in a user part (RFC 3261 §25.1). */
+	{
+		g_autoptr(GString) user = g_string_new(NULL);
+
+		for (const char *p = number; *p != '\0'; p++)
+			if (*p == '#')
+				g_string_append(user, "%23");
+			else
+				g_string_append_c(user, *p);
+		return g_strdup_printf("%s:%s@%s%s%s", url->url_scheme ? url->url_scheme : "sip",
+				       user->str, url->url_host, url->url_port ? ":" : "",
+				       url->url_port ? url->url_port : "");
+	}
+}
+
 int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
 		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out)
 {
@@ -667,6 +786,7 @@ int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user,
 	to_hdr = g_strdup_printf("<%s>", to);
 
 	call = g_new0(struct ponte_sip_call, 1);
+	creds_for(sip, to, &call->auth_user, &call->auth_pass);
 	call->owner.on_event = call_on_event;
 	call->sip = sip;
 	call->ops = ops;

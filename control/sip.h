@@ -47,6 +47,14 @@ const char *ponte_sip_contact(const struct ponte_sip *sip);
 int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
 		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out);
 
+/*
+ * A dialled number (digits, an optional leading +, * and #) as a SIP URI through
+ * sip.number_route: "sip:NUMBER@HOST[:PORT]" of that trunk's address or account's registrar.
+ * NULL when it is not a number or there is no route. g_free it. Calls to a trunk's or an
+ * account's host answer 401/407 challenges with its credentials.
+ */
+char *ponte_sip_route_number(struct ponte_sip *sip, const char *number);
+
 /* Send the ACK's SDP for an offerless INVITE answered with an offer; NULL for a plain ACK. */
 int ponte_sip_call_ack(struct ponte_sip_call *call, const char *sdp);
 

@@ -66,6 +66,8 @@ struct ponte_sip_call {
 	bool is_acked;	   /* offerless only: ponte_sip_call_ack() sent the ACK */
 	bool is_ended;	   /* ended() ran or the caller hung up: no callback any more */
 	bool is_hung_up;   /* we sent (or asked nua for) CANCEL or BYE */
+	char *auth_user, *auth_pass; /* the account's or trunk's digest credentials, or NULL */
+	int nb_auth; /* challenges answered: one per realm and nonce is enough, two is a refusal */
 };
 
 /* The stack's nua and configuration, for the other files of the stack. */

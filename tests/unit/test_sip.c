@@ -440,6 +440,54 @@ out:
 	rec_clear(&r);
 }
 
+/*
+ * A trunk that challenges calls: the stack answers its 407 with the trunk's credentials (one
+ * retry), the trunk verifies them and answers. Also the number route through that trunk.
+ */
+static void test_trunk_auth(void)
+{
+	struct sipp s;
+	struct rec r = {0};
+	struct ponte_sip_trunk trunk = {0};
+	g_autofree char *address = NULL, *routed = NULL;
+	int rc;
+
+	if (!sipp_start(&s, "uas_invite_auth", NULL))
+		return;
+	address = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	trunk.name = "carrier";
+	trunk.address = address;
+	trunk.username = "trunkuser";
+	trunk.password = "trunk-pass";
+	cfg->sip.trunks = &trunk;
+	cfg->sip.nb_trunks = 1;
+	cfg->sip.number_route = "carrier";
+	routed = ponte_sip_route_number(sip, "+4930123#");
+	CHECK(routed != NULL && g_str_has_prefix(routed, "sip:+4930123%23@127.0.0.1:"),
+	      "a number is routed through the trunk (%s)", routed ? routed : "NULL");
+	CHECK(ponte_sip_route_number(sip, "sip:x@y") == NULL &&
+		      ponte_sip_route_number(sip, "12a") == NULL,
+	      "what is not a number is not routed");
+	rc = ponte_sip_call(sip, routed, "alice", SDP_OFFER, &rec_ops, &r, &r.call);
+	CHECK(rc == 0, "call %s", routed);
+	if (rc != 0)
+		goto out;
+	cur_rec = &r;
+	run(rec_answered, 10000);
+	CHECK(r.is_answered && !r.is_ended,
+	      "the trunk's 407 and 401 were answered with its credentials; the call is up");
+	ponte_sip_hangup(r.call);
+	rc = sipp_wait(&s, 10000);
+	CHECK(rc == 0, "the trunk verified the digest and got our BYE (exit %d)", rc);
+	settle(200);
+out:
+	cfg->sip.trunks = NULL;
+	cfg->sip.nb_trunks = 0;
+	cfg->sip.number_route = NULL;
+	sipp_free(&s);
+	rec_clear(&r);
+}
+
 static void test_peer_bye(void)
 {
 	struct sipp s;
@@ -882,6 +930,7 @@ int main(void)
 
 	test_bad_targets();
 	test_answer_then_bye();
+	test_trunk_auth();
 	test_peer_bye();
 	test_busy("plain");
 	test_early_media();

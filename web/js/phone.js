@@ -11,8 +11,8 @@ export function parseSipTarget(text) {
   const value = String(text || '').trim();
   if (!value) return { error: 'Enter the SIP address to call, for example sip:alice@example.com.' };
   if (PHONE_NUMBER.test(value)) {
-    return { error: 'Phone numbers cannot be dialled yet: enter a SIP address such as ' +
-      `sip:${value.replace(/[\s().-]/g, '')}@your-pbx.example.com.` };
+    // The gateway calls numbers through the account or trunk its sip.number_route names.
+    return { uri: value.replace(/[\s().-]/g, '') };
   }
   if (/^sips:/i.test(value)) return { error: 'sips: addresses are not supported yet: use sip:.' };
   if (/^sip:/i.test(value) && !value.startsWith('sip:')) {
