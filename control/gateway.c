@@ -876,6 +876,8 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 	}
 	if (gw->calls != NULL)
 		gw_calls_status(gw->calls, obj);
+	if (gw->sip != NULL)
+		ponte_sip_status(gw->sip, obj);
 	json_object_set_new(obj, "gateway",
 			    json_pack("{s:i, s:I, s:o}", "sessions",
 				      (int)g_hash_table_size(gw->sessions), "ended",

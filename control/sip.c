@@ -37,6 +37,7 @@
 
 #include "log.h"
 #include "sip_digest.h"
+#include "sip_reg.h"
 
 #define MOD "sip"
 
@@ -606,6 +607,8 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 		 url2 != NULL ? url2 : "",
 		 cfg->sip.public_address[0] != '\0' ? ", public address " : "",
 		 cfg->sip.public_address);
+	/* Accounts that register (sip_reg.c); an account's failures stay in its status. */
+	sip_reg_start(sip);
 	*out = sip;
 	return 0;
 
@@ -657,6 +660,7 @@ void ponte_sip_destroy(struct ponte_sip *sip)
 	 * timeout (64*T1 = 32 s, RFC 3261 §17.1.1.2) or nua's 30 s. Destroying the handles does
 	 * not cut this short: nua still waits for their transactions.
 	 */
+	sip_reg_stop(sip);
 	nua_shutdown(sip->nua);
 	pump_shutdown(sip, SIP_SHUTDOWN_MAX_US);
 	while (sip->calls != NULL)
@@ -840,4 +844,13 @@ void ponte_sip_hangup(struct ponte_sip_call *call)
 const char *ponte_sip_call_id(const struct ponte_sip_call *call)
 {
 	return call->call_id;
+}
+
+void ponte_sip_status(struct ponte_sip *sip, json_t *obj)
+{
+	json_t *accounts = json_array();
+
+	sip_reg_status(sip, accounts);
+	json_object_set_new(obj, "sip",
+			    json_pack("{s:s, s:o}", "contact", sip->contact, "accounts", accounts));
 }

@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "config.h"
 
 struct ponte_sip;
@@ -34,6 +36,9 @@ struct ponte_sip_call_ops {
 /* cfg is borrowed and outlives the stack. Returns 0, or a negative errno with why set. */
 int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, char **why);
 void ponte_sip_destroy(struct ponte_sip *sip);
+
+/* {"sip": {"contact": ..., "accounts": [registration states, sip_reg.c]}} into obj. */
+void ponte_sip_status(struct ponte_sip *sip, json_t *obj);
 
 /* "sip:ADDR:PORT" the stack listens on (for logs and tests); owned by sip. */
 const char *ponte_sip_contact(const struct ponte_sip *sip);

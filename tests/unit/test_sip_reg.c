@@ -1,0 +1,864 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Registrations (control/sip_reg.c) against a real registrar: SIPp (Debian sip-tester) on
+ * 127.0.0.1 playing the scenarios tests/unit/sip/reg_*.xml. Proves that an account registers
+ * through a digest challenge (SIPp checks the answer with verifyauth), that the binding the
+ * registrar granted (10 s of 3600 asked) is refreshed in time by the stack with credentials and
+ * that stopping the stack un-REGISTERs it; that a refresh refused with 503 is followed by a
+ * registration of our own; that refused credentials fail the account with 401 after exactly one
+ * answer and schedule a retry instead of looping, and so does a challenge with an algorithm the
+ * stack lacks; that a proxy's 407 and the registrar's 401 in one registration are both
+ * answered; that a registrar that is down (nothing listening) or overloaded (503 with
+ * Retry-After) is retried with back-off, a few REGISTERs over seconds, the next retry shown in
+ * the status, and that the account registers once the registrar is back; that an outbound proxy
+ * receives the REGISTER for another domain; and that accounts which cannot register are
+ * reported, not sent. Exits 77 (skipped) without the sipp command. PONTE_TEST_DEBUG=1 logs the
+ * stack's events; PONTE_TEST_KEEP=1 keeps SIPp's message logs in the temporary directory.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "sip.h"
+#include "sip_reg.h"
+#include "loop.h"
+#include "tap.h"
+
+#define SCENARIO_DIR PONTE_SRC_DIR "/tests/unit/sip"
+
+static char *tmpdir;
+
+static void run(bool (*pred)(void), unsigned int max_ms)
+{
+	test_loop_run(pred, max_ms, 10);
+}
+
+static void settle(unsigned int ms)
+{
+	run(NULL, ms);
+}
+
+/* ---- ports ---- */
+
+static int bind_lo(int type, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, type, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* A port free on 127.0.0.1 for both UDP and TCP, and its successor (SIPp's media port). */
+static int free_port(void)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		int u = bind_lo(SOCK_DGRAM, 0), t, t2;
+		int port;
+
+		if (u < 0)
+			continue;
+		getsockname(u, (struct sockaddr *)&sa, &len);
+		port = ntohs(sa.sin_port);
+		t = bind_lo(SOCK_STREAM, port);
+		t2 = port < 65535 ? bind_lo(SOCK_DGRAM, port + 1) : -1;
+		close(u);
+		if (t >= 0)
+			close(t);
+		if (t2 >= 0)
+			close(t2);
+		if (t >= 0 && t2 >= 0)
+			return port;
+	}
+	return -1;
+}
+
+static bool udp_port_taken(int port)
+{
+	int fd = bind_lo(SOCK_DGRAM, port);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return fd == -EADDRINUSE;
+}
+
+/* ---- SIPp as the registrar ---- */
+
+struct sipp {
+	GPid pid;
+	bool is_running;
+	int status;
+	int port;
+	char *messages; /* SIPp's message log (-trace_msg) */
+	guint poll_src;
+};
+
+static gboolean on_sipp_poll(gpointer data)
+{
+	struct sipp *s = data;
+
+	if (waitpid(s->pid, &s->status, WNOHANG) != s->pid)
+		return G_SOURCE_CONTINUE;
+	s->is_running = false;
+	s->poll_src = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static struct sipp *cur_sipp;
+
+static bool sipp_exited(void)
+{
+	return !cur_sipp->is_running;
+}
+
+static bool sipp_listening(void)
+{
+	return udp_port_taken(cur_sipp->port) || !cur_sipp->is_running;
+}
+
+/* Start SIPp with scenario name on port (> 0), for max_calls registrations (Call-IDs). */
+static bool sipp_start(struct sipp *s, const char *name, int port, int max_calls)
+{
+	g_autofree char *sf = g_strdup_printf("%s/%s.xml", SCENARIO_DIR, name);
+	g_autofree char *q_sf = g_shell_quote(sf), *q_log = NULL, *cmd = NULL;
+	g_auto(GStrv) argv = NULL;
+	static int nb_runs;
+	GError *err = NULL;
+	bool is_ok;
+
+	memset(s, 0, sizeof(*s));
+	s->port = port;
+	s->messages = g_strdup_printf("%s/%s-%d.log", tmpdir, name, nb_runs++);
+	q_log = g_shell_quote(s->messages);
+	/* SIPp gives up by itself, failing, if the scenario does not complete in time. */
+	cmd = g_strdup_printf("sipp -sf %s -i 127.0.0.1 -p %d -mi 127.0.0.1 -mp %d -m %d -nostdin "
+			      "-timeout 30s -timeout_error -trace_msg -message_file %s",
+			      q_sf, port, port + 1, max_calls, q_log);
+	is_ok = g_shell_parse_argv(cmd, NULL, &argv, &err) &&
+		g_spawn_async(tmpdir, argv, NULL,
+			      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+				  G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+			      NULL, NULL, &s->pid, &err);
+	if (!is_ok) {
+		printf("# spawn sipp: %s\n", err->message);
+		g_error_free(err);
+		g_clear_pointer(&s->messages, g_free);
+		return false;
+	}
+	s->is_running = true;
+	s->poll_src = g_timeout_add(20, on_sipp_poll, s);
+	/* Our REGISTER must not find the port closed: that is another test. */
+	cur_sipp = s;
+	run(sipp_listening, 5000);
+	if (!s->is_running) {
+		printf("# sipp %s exited at once\n", name);
+		g_clear_pointer(&s->messages, g_free);
+		return false;
+	}
+	return true;
+}
+
+static char *sipp_log(const struct sipp *s)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(s->messages, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+/* The REGISTER requests SIPp has logged so far. */
+static int sipp_nb_registers(const struct sipp *s)
+{
+	g_autofree char *text = sipp_log(s);
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, "\nREGISTER sip:")) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Wait for SIPp to finish its scenario; its exit status, or -1 if it had to be killed. */
+static int sipp_wait(struct sipp *s, unsigned int max_ms)
+{
+	int rc;
+
+	cur_sipp = s;
+	run(sipp_exited, max_ms);
+	if (s->is_running) {
+		kill(s->pid, SIGKILL);
+		run(sipp_exited, 3000);
+		rc = -1;
+	} else {
+		rc = WIFEXITED(s->status) ? WEXITSTATUS(s->status) : -1;
+	}
+	if (rc != 0) {
+		g_autofree char *text = sipp_log(s);
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+		printf("# sipp exit %d; its messages (%s):\n", rc, s->messages);
+		for (char **l = lines; *l != NULL; l++)
+			printf("#   %s\n", *l);
+	}
+	return rc;
+}
+
+/* Stop SIPp if it still runs and forget it; nothing to do after a failed sipp_start(). */
+static void sipp_free(struct sipp *s)
+{
+	if (s->messages == NULL)
+		return;
+	if (s->is_running) {
+		kill(s->pid, SIGKILL);
+		cur_sipp = s;
+		run(sipp_exited, 3000);
+	}
+	if (s->poll_src != 0)
+		g_source_remove(s->poll_src);
+	if (getenv("PONTE_TEST_KEEP") == NULL)
+		g_unlink(s->messages);
+	g_clear_pointer(&s->messages, g_free);
+}
+
+/* ---- a stack with accounts ---- */
+
+struct bench {
+	struct ponte_config *cfg;
+	struct ponte_sip_account *accounts;
+	size_t nb_accounts;
+	struct ponte_sip *sip;
+};
+
+static void account_init(struct ponte_sip_account *a, const char *name, const char *registrar,
+			 const char *username, const char *password, int expires)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = g_strdup(name);
+	a->registrar = g_strdup(registrar);
+	a->aor = g_strdup("");
+	a->username = g_strdup(username);
+	a->password = g_strdup(password);
+	a->outbound_proxy = g_strdup("");
+	a->expires = expires;
+	a->do_register = true;
+}
+
+/* A stack on a free port with the accounts (taken over). Sets b->sip, or NULL on failure. */
+static bool bench_start(struct bench *b, struct ponte_sip_account *accounts, size_t nb)
+{
+	char *why = NULL;
+	int rc;
+
+	b->cfg = ponte_config_defaults();
+	b->cfg->sip.port = free_port();
+	b->accounts = accounts;
+	b->nb_accounts = nb;
+	b->cfg->sip.accounts = accounts;
+	b->cfg->sip.nb_accounts = nb;
+	rc = ponte_sip_create(b->cfg, &b->sip, &why);
+	if (rc != 0) {
+		printf("# ponte_sip_create: %d %s\n", rc, why != NULL ? why : "");
+		g_free(why);
+		return false;
+	}
+	/* -EALREADY once ponte_sip_create() starts the registrations itself. */
+	rc = sip_reg_start(b->sip);
+	if (rc != 0 && rc != -EALREADY) {
+		printf("# sip_reg_start: %d\n", rc);
+		return false;
+	}
+	return true;
+}
+
+static void bench_stop(struct bench *b)
+{
+	if (b->sip != NULL) {
+		sip_reg_stop(b->sip);
+		ponte_sip_destroy(b->sip);
+		b->sip = NULL;
+	}
+}
+
+static void bench_free(struct bench *b)
+{
+	bench_stop(b);
+	/* The accounts are ours: the configuration must not free them. */
+	b->cfg->sip.accounts = NULL;
+	b->cfg->sip.nb_accounts = 0;
+	ponte_config_free(b->cfg);
+	for (size_t i = 0; i < b->nb_accounts; i++) {
+		struct ponte_sip_account *a = &b->accounts[i];
+
+		g_free(a->name);
+		g_free(a->registrar);
+		g_free(a->aor);
+		g_free(a->username);
+		g_free(a->password);
+		g_free(a->outbound_proxy);
+	}
+	g_free(b->accounts);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- status ---- */
+
+struct st {
+	char state[16];
+	int status; /* -1: null */
+	char reason[160];
+	long expires_in, next_retry_in; /* -1: null */
+	long registrations, attempts;
+};
+
+static long int_or(json_t *v)
+{
+	return json_is_integer(v) ? (long)json_integer_value(v) : -1;
+}
+
+/* Account i of b's status; false if there is none. */
+static bool get_st(struct bench *b, size_t i, struct st *out)
+{
+	json_t *arr = json_array();
+	json_t *o;
+	bool is_ok = false;
+
+	memset(out, 0, sizeof(*out));
+	sip_reg_status(b->sip, arr);
+	o = json_array_get(arr, i);
+	if (o != NULL) {
+		const char *s = json_string_value(json_object_get(o, "state"));
+		const char *r = json_string_value(json_object_get(o, "reason"));
+
+		g_strlcpy(out->state, s != NULL ? s : "", sizeof(out->state));
+		g_strlcpy(out->reason, r != NULL ? r : "", sizeof(out->reason));
+		out->status = (int)int_or(json_object_get(o, "status"));
+		out->expires_in = int_or(json_object_get(o, "expires_in"));
+		out->next_retry_in = int_or(json_object_get(o, "next_retry_in"));
+		out->registrations = int_or(json_object_get(o, "registrations"));
+		out->attempts = int_or(json_object_get(o, "attempts"));
+		is_ok = true;
+	}
+	json_decref(arr);
+	return is_ok;
+}
+
+static void print_st(const char *what, const struct st *s)
+{
+	printf("# %s: state=%s status=%d reason='%s' expires_in=%ld next_retry_in=%ld "
+	       "registrations=%ld attempts=%ld\n",
+	       what, s->state, s->status, s->reason, s->expires_in, s->next_retry_in,
+	       s->registrations, s->attempts);
+}
+
+static struct bench *cur_bench;
+static const char *want_state;
+static long want_registrations;
+static bool seen_registering;
+
+static bool reached_state(void)
+{
+	struct st s;
+
+	if (!get_st(cur_bench, 0, &s))
+		return false;
+	if (strcmp(s.state, "registering") == 0)
+		seen_registering = true;
+	return strcmp(s.state, want_state) == 0;
+}
+
+static bool wait_state(struct bench *b, const char *state, unsigned int max_ms)
+{
+	cur_bench = b;
+	want_state = state;
+	run(reached_state, max_ms);
+	return reached_state();
+}
+
+static bool reached_registrations(void)
+{
+	struct st s;
+
+	return get_st(cur_bench, 0, &s) && s.registrations >= want_registrations;
+}
+
+/* ---- tests ---- */
+
+static void test_auth_refresh_unregister(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s;
+	struct st st;
+	g_autofree char *registrar = NULL;
+	gint64 t_registered, t_refreshed;
+	bool is_ok;
+	int rc;
+
+	if (!sipp_start(&s, "reg_auth", free_port(), 1)) {
+		CHECK(false, "start SIPp as a registrar with digest authentication");
+		g_free(accts);
+		return;
+	}
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 3600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	is_ok = get_st(&b, 0, &st);
+	CHECK(is_ok && strcmp(st.state, "registering") == 0 && st.attempts == 1,
+	      "at start: registering, one attempt (%s)", st.state);
+	seen_registering = is_ok && strcmp(st.state, "registering") == 0;
+
+	is_ok = wait_state(&b, "registered", 8000);
+	t_registered = g_get_monotonic_time();
+	get_st(&b, 0, &st);
+	print_st("after the challenge", &st);
+	CHECK(is_ok && seen_registering, "registering -> registered through a 401 challenge");
+	CHECK(st.status == 200 && st.registrations == 1, "200, one registration so far");
+	CHECK(st.expires_in > 0 && st.expires_in <= 10,
+	      "the 10 s the registrar granted are noted, not the 3600 asked (%ld)", st.expires_in);
+	CHECK(st.next_retry_in < 0, "no retry pending");
+	{
+		const char *name = NULL;
+
+		CHECK(sip_reg_is_local_user(b.sip, "1001", &name) && name != NULL &&
+			  strcmp(name, "pbx") == 0,
+		      "1001 is the Contact user of account pbx");
+		CHECK(!sip_reg_is_local_user(b.sip, "1002", NULL), "1002 is nobody's");
+	}
+
+	/* nua refreshes by itself, within the 10 s granted (SIPp fails if it comes later). */
+	cur_bench = &b;
+	want_registrations = 2;
+	run(reached_registrations, 12000);
+	t_refreshed = g_get_monotonic_time();
+	get_st(&b, 0, &st);
+	print_st("after the refresh", &st);
+	CHECK(st.registrations >= 2 && strcmp(st.state, "registered") == 0,
+	      "refreshed by the stack %.1f s after the 2xx (registrations %ld)",
+	      (double)(t_refreshed - t_registered) / G_USEC_PER_SEC, st.registrations);
+	CHECK(t_refreshed - t_registered < 10 * G_USEC_PER_SEC, "before the binding ran out");
+	CHECK(st.attempts == 1, "with no attempt of ours: nua's refresh");
+
+	bench_stop(&b);
+	rc = sipp_wait(&s, 10000);
+	CHECK(rc == 0,
+	      "SIPp checked the credentials twice, the refresh and the un-REGISTER (exit %d)", rc);
+	{
+		g_autofree char *text = sipp_log(&s);
+
+		CHECK(strstr(text, "Expires: 0") != NULL, "the un-REGISTER says Expires: 0");
+	}
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+/*
+ * A refresh refused with 503: failed (nua un-REGISTERs the binding itself), then registered
+ * again by a retry of ours.
+ */
+static void test_refresh_fails(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s;
+	struct st st;
+	g_autofree char *registrar = NULL;
+	bool is_ok;
+	int rc;
+
+	sip_reg_set_backoff_ms(1000, 2000);
+	if (!sipp_start(&s, "reg_refresh_fail", free_port(), 2)) {
+		CHECK(false, "start SIPp refusing the first refresh");
+		g_free(accts);
+		return;
+	}
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	is_ok = wait_state(&b, "registered", 5000);
+	CHECK(is_ok, "registered for 4 s");
+	is_ok = wait_state(&b, "failed", 6000);
+	get_st(&b, 0, &st);
+	print_st("refresh refused", &st);
+	CHECK(is_ok && st.status == 503 && st.next_retry_in > 0,
+	      "the refresh got 503: failed, retry in %ld s", st.next_retry_in);
+	is_ok = wait_state(&b, "registered", 6000);
+	get_st(&b, 0, &st);
+	print_st("registered again", &st);
+	CHECK(is_ok && st.registrations == 2 && st.attempts == 2 && st.expires_in > 50,
+	      "registered again by our retry (60 s granted)");
+	bench_stop(&b);
+	rc = sipp_wait(&s, 10000);
+	CHECK(rc == 0,
+	      "SIPp saw the refresh, nua's un-REGISTER, our new REGISTER, the un-REGISTER at stop "
+	      "(exit %d)",
+	      rc);
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+static void test_wrong_password(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s;
+	struct st st;
+	g_autofree char *registrar = NULL;
+	int nb, rc;
+	bool is_ok;
+
+	/* Long enough that no retry of ours falls in the 3 s watched. */
+	sip_reg_set_backoff_ms(10000, 20000);
+	if (!sipp_start(&s, "reg_wrong_password", free_port(), 1)) {
+		CHECK(false, "start SIPp as a registrar refusing the credentials");
+		g_free(accts);
+		return;
+	}
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "wrong", 600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	is_ok = wait_state(&b, "failed", 8000);
+	get_st(&b, 0, &st);
+	print_st("refused", &st);
+	CHECK(is_ok && st.status == 401, "refused credentials: failed with 401 (%s)", st.reason);
+	CHECK(st.next_retry_in >= 5 && st.next_retry_in <= 10,
+	      "a retry is scheduled with back-off (in %ld s)", st.next_retry_in);
+	settle(3000);
+	nb = sipp_nb_registers(&s);
+	get_st(&b, 0, &st);
+	CHECK(nb == 2, "no loop: %d REGISTERs at the registrar over 3 s (the first and one answer)",
+	      nb);
+	CHECK(strcmp(st.state, "failed") == 0 && st.attempts == 1, "still failed, one attempt");
+	rc = sipp_wait(&s, 5000);
+	CHECK(rc == 0, "the registrar saw nothing after its second 401 (exit %d)", rc);
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+/* A proxy's 407 and then the registrar's 401: each realm answered once, both carried on. */
+static void test_two_realms(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s;
+	struct st st;
+	g_autofree char *registrar = NULL;
+	int rc;
+
+	if (!sipp_start(&s, "reg_proxy_auth", free_port(), 1)) {
+		CHECK(false, "start SIPp as a proxy and registrar that both challenge");
+		g_free(accts);
+		return;
+	}
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	wait_state(&b, "registered", 8000);
+	get_st(&b, 0, &st);
+	CHECK(strcmp(st.state, "registered") == 0 && st.attempts == 1,
+	      "407 then 401 in one attempt: registered (%s %s)", st.state, st.reason);
+	bench_stop(&b);
+	rc = sipp_wait(&s, 10000);
+	CHECK(rc == 0, "both realms answered, the last REGISTER carried both (exit %d)", rc);
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+/* A challenge with an algorithm the stack does not have: failed with the reason, no loop. */
+static void test_bad_algorithm(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s;
+	struct st st;
+	g_autofree char *registrar = NULL;
+	bool is_ok;
+	int rc;
+
+	sip_reg_set_backoff_ms(10000, 20000);
+	if (!sipp_start(&s, "reg_bad_algorithm", free_port(), 1)) {
+		CHECK(false, "start SIPp challenging with an unknown algorithm");
+		g_free(accts);
+		return;
+	}
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	is_ok = wait_state(&b, "failed", 8000);
+	get_st(&b, 0, &st);
+	print_st("unknown algorithm", &st);
+	CHECK(is_ok && st.status == 401 && strstr(st.reason, "XYZ-999") != NULL &&
+		  st.next_retry_in > 0,
+	      "algorithm=XYZ-999: failed with 401, says why, retry scheduled");
+	rc = sipp_wait(&s, 5000);
+	CHECK(rc == 0 && sipp_nb_registers(&s) == 1,
+	      "one REGISTER, nothing after the 401 (exit %d)", rc);
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+static struct st max_retry_seen;
+
+static bool note_retry(void)
+{
+	struct st s;
+
+	if (get_st(cur_bench, 0, &s) && s.status == 503 && s.next_retry_in > 0)
+		max_retry_seen = s;
+	return false;
+}
+
+static void test_registrar_down(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s = {0};
+	struct st st;
+	g_autofree char *registrar = NULL;
+	int port = free_port();
+	long attempts0;
+	int nb0, nb1, rc;
+	bool is_ok;
+
+	sip_reg_set_backoff_ms(1000, 4000);
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", port);
+	account_init(&accts[0], "down", registrar, "1001", "secret", 600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+
+	/* Nothing listens: the ICMP error comes back at once. */
+	is_ok = wait_state(&b, "failed", 5000);
+	get_st(&b, 0, &st);
+	print_st("nothing listening", &st);
+	CHECK(is_ok && (st.status == 503 || st.status == 408),
+	      "registrar down: failed with %d (%s)", st.status, st.reason);
+	CHECK(st.next_retry_in > 0 && st.next_retry_in <= 4, "the next retry is due in %ld s",
+	      st.next_retry_in);
+	attempts0 = st.attempts;
+	settle(3000);
+	get_st(&b, 0, &st);
+	print_st("3 s later", &st);
+	CHECK(st.attempts - attempts0 >= 1 && st.attempts - attempts0 <= 3,
+	      "back-off: %ld attempts in 3 s (1 s, 2 s, 4 s...), not a loop",
+	      st.attempts - attempts0);
+	CHECK(strcmp(st.state, "failed") == 0, "still failed");
+
+	/* Overloaded: 503 with Retry-After: 2, to every REGISTER. */
+	if (!sipp_start(&s, "reg_503", port, 100)) {
+		CHECK(false, "start SIPp answering 503");
+		goto out;
+	}
+	cur_bench = &b;
+	{
+		gint64 deadline = g_get_monotonic_time() + 6 * G_USEC_PER_SEC;
+
+		/* Until the registrar has answered once. */
+		while (sipp_nb_registers(&s) == 0 && g_get_monotonic_time() < deadline)
+			settle(50);
+	}
+	nb0 = sipp_nb_registers(&s);
+	memset(&max_retry_seen, 0, sizeof(max_retry_seen));
+	run(note_retry, 4500);
+	nb1 = sipp_nb_registers(&s);
+	print_st("503 seen", &max_retry_seen);
+	CHECK(nb0 >= 1 && nb1 - nb0 <= 3, "Retry-After: 2 is followed: %d more REGISTERs in 4.5 s",
+	      nb1 - nb0);
+	CHECK(max_retry_seen.status == 503 && strcmp(max_retry_seen.state, "failed") == 0 &&
+		  max_retry_seen.next_retry_in > 0 && max_retry_seen.next_retry_in <= 2,
+	      "the status says failed, 503, next retry in %ld s", max_retry_seen.next_retry_in);
+	sipp_free(&s);
+
+	/* Back: the next attempt registers. */
+	if (!sipp_start(&s, "reg_ok", port, 1)) {
+		CHECK(false, "restart SIPp answering 200");
+		goto out;
+	}
+	is_ok = wait_state(&b, "registered", 10000);
+	get_st(&b, 0, &st);
+	print_st("registrar back", &st);
+	CHECK(is_ok && st.status == 200 && st.registrations == 1,
+	      "the registrar is back: registered (%ld attempts in all)", st.attempts);
+	CHECK(st.next_retry_in < 0, "no retry pending any more");
+	bench_stop(&b);
+	rc = sipp_wait(&s, 10000);
+	CHECK(rc == 0, "and un-REGISTERed at stop (exit %d)", rc);
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+/* An outbound proxy gets the REGISTER for the registrar's domain (RFC 3261 §8.1.2). */
+static void test_outbound_proxy(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp s;
+	struct st st;
+	g_autofree char *proxy = NULL;
+	int rc;
+
+	if (!sipp_start(&s, "reg_ok", free_port(), 1)) {
+		CHECK(false, "start SIPp as the outbound proxy");
+		g_free(accts);
+		return;
+	}
+	proxy = g_strdup_printf("sip:127.0.0.1:%d", s.port);
+	account_init(&accts[0], "via-proxy", "sip:pbx.invalid", "1001", "secret", 600);
+	g_free(accts[0].aor);
+	accts[0].aor = g_strdup("sip:alice@example.invalid");
+	g_free(accts[0].outbound_proxy);
+	accts[0].outbound_proxy = g_strdup(proxy);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	wait_state(&b, "registered", 8000);
+	get_st(&b, 0, &st);
+	CHECK(strcmp(st.state, "registered") == 0, "registered through the outbound proxy (%s %s)",
+	      st.state, st.reason);
+	bench_stop(&b);
+	rc = sipp_wait(&s, 10000);
+	CHECK(rc == 0, "the proxy got REGISTER and un-REGISTER (exit %d)", rc);
+	{
+		g_autofree char *text = sipp_log(&s);
+
+		CHECK(strstr(text, "REGISTER sip:pbx.invalid SIP/2.0") != NULL,
+		      "the Request-URI is the registrar's");
+		CHECK(strstr(text, "To: <sip:alice@example.invalid>") != NULL,
+		      "To is the configured address of record");
+	}
+out:
+	sipp_free(&s);
+	bench_free(&b);
+}
+
+/* Accounts that cannot or need not register: reported, nothing sent. */
+static void test_invalid_accounts(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 5);
+	struct bench b = {0};
+	struct st st;
+	json_t *arr;
+
+	account_init(&accts[0], "bad-uri", "http://pbx.invalid/", "1001", "secret", 600);
+	account_init(&accts[1], "colon", "sip:pbx.invalid", "1001", "pa:ss", 600);
+	account_init(&accts[2], "no-user", "sip:pbx.invalid", "", "", 600);
+	account_init(&accts[3], "calls-only", "sip:pbx.invalid", "1001", "secret", 600);
+	accts[3].do_register = false;
+	/* Registers (to a port where nothing listens): its user name needs escaping. */
+	account_init(&accts[4], "escaped", "sip:127.0.0.1:9", "a b@c", "secret", 600);
+	if (!bench_start(&b, accts, 5)) {
+		CHECK(false, "a stack with five accounts");
+		goto out;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		get_st(&b, i, &st);
+		CHECK(strcmp(st.state, "failed") == 0 && st.attempts == 0 && st.next_retry_in < 0 &&
+			  st.reason[0] != '\0',
+		      "account %zu cannot register: failed, never sent, no retry (%s)", i,
+		      st.reason);
+	}
+	get_st(&b, 3, &st);
+	CHECK(strcmp(st.state, "disabled") == 0 && st.attempts == 0,
+	      "an account without do_register is disabled");
+	CHECK(!sip_reg_is_local_user(b.sip, "1001", NULL), "and none of them is a local user");
+	{
+		const char *name = NULL;
+		json_t *all = json_array();
+		const char *aor;
+
+		sip_reg_status(b.sip, all);
+		aor = json_string_value(json_object_get(json_array_get(all, 4), "aor"));
+		CHECK_STR(aor, "sip:a%20b%40c@127.0.0.1", "a user name is escaped in the AOR");
+		json_decref(all);
+		CHECK(sip_reg_is_local_user(b.sip, "a%20b%40c", &name) && name != NULL &&
+			  strcmp(name, "escaped") == 0,
+		      "its escaped Contact user is a local user");
+		CHECK(sip_reg_is_local_user(b.sip, "a%20b@c", NULL),
+		      "and so is any other escaping of it");
+	}
+	CHECK(sip_reg_start(b.sip) == -EALREADY, "a second sip_reg_start() is refused");
+	bench_stop(&b);
+	arr = json_array();
+	sip_reg_status(b.sip, arr); /* b.sip is NULL now: an unknown stack */
+	CHECK(json_array_size(arr) == 0, "no status after the stop");
+	json_decref(arr);
+out:
+	bench_free(&b);
+}
+
+int main(void)
+{
+	g_autofree char *sipp_path = g_find_program_in_path("sipp");
+	GError *err = NULL;
+
+	if (sipp_path == NULL) {
+		printf("# skipped: no sipp command (Debian package sip-tester)\n");
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ponte_log_set_level(getenv("PONTE_TEST_DEBUG") != NULL ? PONTE_LOG_DEBUG : PONTE_LOG_ERROR);
+	test_loop = g_main_loop_new(NULL, FALSE);
+	tmpdir = g_dir_make_tmp("ponte-sip-reg-XXXXXX", &err);
+	g_assert_no_error(err);
+
+	test_invalid_accounts();
+	test_auth_refresh_unregister();
+	test_refresh_fails();
+	test_wrong_password();
+	test_two_realms();
+	test_bad_algorithm();
+	test_registrar_down();
+	test_outbound_proxy();
+
+	if (getenv("PONTE_TEST_KEEP") == NULL)
+		g_rmdir(tmpdir);
+	g_free(tmpdir);
+	g_main_loop_unref(test_loop);
+	return tap_done();
+}
