@@ -108,7 +108,9 @@ webrtc:
   # healthy call must outlast it.
   consent_timeout: 10
 EOF
-if [[ $name == phone || $name == incoming ]]; then
+# The tests whose gateway has its SIP side on (and whose phones are SIPp or baresip).
+sip_tests=" phone incoming baresip "
+if [[ $sip_tests == *" $name "* ]]; then
 	command -v sipp >/dev/null || fail "sipp is not installed (apt-get install -y sip-tester)"
 	# phone.mjs starts its SIPp phones on 127.0.0.1:5070; the gateway's SIP side is here (the
 	# namespace is private, so 5060 is free).
