@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "bridge.h"
+#include "bridge_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -11,44 +11,7 @@
 #include "punts.h"
 #include "sip_sdp.h"
 
-enum state {
-	ST_NEW,
-	ST_CALLING, /* INVITE sent */
-	ST_EARLY, /* 18x with SDP: media flows before the answer */
-	ST_ANSWERED,
-	ST_ENDED,
-};
-
-struct ponte_bridge {
-	struct ponte_bridge_env env;
-	struct ponte_session *s; /* borrowed: the owner destroys it after the bridge */
-	const struct ponte_bridge_ops *ops;
-	void *ctx;
-	char *to, *from_user;
-	char *browser_offer;
-	enum state state;
-	struct ponte_sip_call *call;
-	struct sip_sdp_offer offer;
-	struct sip_sdp_answer answer;
-	struct sdp_codec browser_codecs[2];
-	bool has_phone_sdp;
-	bool has_answered_browser;
-	bool is_incoming; /* the phone called: its INVITE is answered, not sent */
-	bool has_event_ts;
-	uint32_t event_ts; /* RTP timestamp of the phone's last telephone-event */
-	char *phone_offer; /* incoming: the INVITE's SDP, NULL when offerless */
-	/* The phone's leg: an RTP port and the RTCP port after it (RFC 3550 §11). */
-	uint32_t rtp_port, rtcp_port;
-	struct ponte_addr rtp_local;
-	uint32_t sip_ssrc; /* the browser's stream as the phone sees it */
-	const struct ponte_media_leg *leg; /* the browser's, once media_ready */
-	uint64_t flow_to_phone, flow_from_phone, flow_from_phone_rtcp;
-	bool has_flows;
-	guint watchdog;
-	uint64_t answered_ns; /* CLOCK_MONOTONIC, for the media timeout */
-};
-
-static void end(struct ponte_bridge *b, const char *reason, int status, const char *text)
+void bridge_end(struct ponte_bridge *b, const char *reason, int status, const char *text)
 {
 	if (b->state == ST_ENDED)
 		return;
@@ -62,7 +25,7 @@ static void end(struct ponte_bridge *b, const char *reason, int status, const ch
 	b->ops->ended(b->ctx, reason, status, text);
 }
 
-static void event(struct ponte_bridge *b, const char *state, int status, const char *reason)
+void bridge_event(struct ponte_bridge *b, const char *state, int status, const char *reason)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:s}", "type", "call", "session",
 			       ponte_session_id(b->s), "state", state);
@@ -104,7 +67,7 @@ static void phone_clocks(const struct ponte_bridge *b, uint8_t clock_khz[128])
 	}
 }
 
-static int install_flows(struct ponte_bridge *b)
+int bridge_install_flows(struct ponte_bridge *b)
 {
 	const struct ponte_media_leg *leg = b->leg;
 	uint32_t gw_audio = leg->ssrcs[PONTE_SLOT_AUDIO].gw;
@@ -132,12 +95,16 @@ static int install_flows(struct ponte_bridge *b)
 	o->kinds = PONTE_OUT_REPORTS;
 	o = ponte_flow_add_output(&spec, b->rtp_port, &b->answer.rtp);
 	o->kinds = PONTE_OUT_RTP;
+	o->srtp = b->answer.tx; /* SDES (RFC 4568): our key; PONTE_SRTP_NULL: plain RTP */
 	set_pt_maps(b, o, true);
+	if (!bridge_sends_to_phone(b)) /* on hold: RTCP goes on, RTP does not */
+		memset(o->pt_map, PONTE_PT_DROP, sizeof(o->pt_map));
 	o->ssrc_any = b->sip_ssrc;
 	/* Symmetric RTP: once the phone's media arrives, answer where it comes from. */
 	o->dst_latch_flow = b->flow_from_phone;
 	o = ponte_flow_add_output(&spec, b->rtcp_port, &b->answer.rtcp);
 	o->kinds = PONTE_OUT_RTCP;
+	o->srtp = b->answer.tx;
 	o->ssrc_any = b->sip_ssrc;
 	o->dst_latch_flow = b->flow_from_phone_rtcp;
 	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
@@ -148,8 +115,15 @@ static int install_flows(struct ponte_bridge *b)
 	 * flows latch to the source the phone really sends from (NAT). */
 	ponte_flow_spec_init(&spec, b->flow_from_phone, b->rtp_port);
 	spec.is_latching = true;
+	spec.latch_epoch = b->latch_epoch; /* a new media address: latch again */
 	spec.rtcp = PONTE_RTCP_TERMINATE;
 	spec.report_ssrc = b->sip_ssrc;
+	spec.srtp = b->answer.rx; /* SDES: the phone's key */
+	/* With SRTP, our reports to the phone come from an SSRC of their own: two contexts (the
+	 * SRs above, these RRs) protecting SRTCP of one SSRC with one key would repeat SRTCP
+	 * indexes, i.e. keystream (RFC 3711 §9.1), and the phone would drop them as replays. */
+	if (b->answer.tx.profile != PONTE_SRTP_NULL)
+		spec.report_ssrc = b->sip_ssrc + 1 != 0 ? b->sip_ssrc + 1 : 1;
 	memcpy(spec.report_cname, leg->cname, sizeof(spec.report_cname));
 	phone_clocks(b, spec.clock_khz);
 	/* The phone's RFC 4733 events come to us too: their digits are shown in the page. */
@@ -158,21 +132,26 @@ static int install_flows(struct ponte_bridge *b)
 	/* Our receiver reports about the phone's stream go to its RTCP port. */
 	o = ponte_flow_add_output(&spec, b->rtcp_port, &b->answer.rtcp);
 	o->kinds = PONTE_OUT_REPORTS;
+	o->srtp = b->answer.tx;
 	o->dst_latch_flow = b->flow_from_phone_rtcp;
 	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
 	o->srtp = leg->tx;
 	o->kinds = PONTE_OUT_RTP;
 	set_pt_maps(b, o, false);
+	if (!bridge_sends_to_browser(b))
+		memset(o->pt_map, PONTE_PT_DROP, sizeof(o->pt_map));
 	o->ssrc_any = gw_audio;
 	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
 	if (rc != 0)
 		return rc;
 	ponte_flow_spec_init(&spec, b->flow_from_phone_rtcp, b->rtcp_port);
 	spec.is_latching = true;
+	spec.latch_epoch = b->latch_epoch;
 	/* The phone's SRs become the browser's with the counts of what the browser was sent;
 	 * their statistics are those of the RTP flow. */
 	spec.rtcp = PONTE_RTCP_TERMINATE;
 	spec.rtp_flow = b->flow_from_phone;
+	spec.srtp = b->answer.rx; /* SDES: the phone's SRTCP */
 	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
 	o->srtp = leg->tx;
 	o->kinds = PONTE_OUT_RTCP;
@@ -227,10 +206,10 @@ static void maybe_bridge(struct ponte_bridge *b)
 	if (b->leg == NULL || !b->has_phone_sdp || b->answer.rtp.port == 0 ||
 	    b->state == ST_ENDED)
 		return;
-	rc = install_flows(b);
+	rc = bridge_install_flows(b);
 	if (rc != 0) {
 		log_warn("bridge", "session=%s flows: %s", ponte_session_id(b->s), g_strerror(-rc));
-		end(b, "internal", 500, "cannot install media flows");
+		bridge_end(b, "internal", 500, "cannot install media flows");
 		return;
 	}
 	ponte_punts_watch(b->rtp_port, on_phone_event, b);
@@ -245,16 +224,17 @@ static gboolean watchdog(gpointer data)
 	uint64_t now = (uint64_t)g_get_monotonic_time() * 1000ull;
 	uint64_t limit = (uint64_t)b->env.cfg->sip.media_timeout * 1000000000ull;
 
-	if (b->state != ST_ANSWERED || !b->has_flows ||
+	if (b->state != ST_ANSWERED || !b->has_flows || bridge_is_held(b) ||
 	    ponte_offload_stats(b->env.dp, b->flow_from_phone, &st) != 0)
 		return G_SOURCE_CONTINUE;
-	/* A phone that never sent anything is timed from the answer. */
-	if (st.last_in_ns == 0)
+	/* A phone that never sent anything is timed from the answer, one that was on hold
+	 * from the resume. */
+	if (st.last_in_ns < b->answered_ns)
 		st.last_in_ns = b->answered_ns;
 	if (now > st.last_in_ns && now - st.last_in_ns > limit) {
 		ponte_sip_hangup(b->call);
 		b->call = NULL;
-		end(b, "media-timeout", 0, "no RTP from the phone");
+		bridge_end(b, "media-timeout", 0, "no RTP from the phone");
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -273,16 +253,20 @@ static void answer_browser(struct ponte_bridge *b, const char *phone_sdp)
 		log_warn("bridge", "session=%s phone SDP: %s", ponte_session_id(b->s), err);
 		ponte_sip_hangup(b->call);
 		b->call = NULL;
-		end(b, "bad-sdp", 488, err);
+		bridge_end(b, "bad-sdp", 488, err);
 		return;
 	}
 	b->has_phone_sdp = true;
+	b->phone_dir = b->answer.is_sendonly   ? SDP_DIR_SENDONLY
+		       : b->answer.is_recvonly ? SDP_DIR_RECVONLY
+		       : b->answer.is_inactive ? SDP_DIR_INACTIVE
+					       : SDP_DIR_SENDRECV;
 	n = sip_sdp_browser_codecs(&b->offer, &b->answer, b->browser_codecs);
 	ponte_session_set_codecs(b->s, b->browser_codecs, n);
 	if (ponte_session_offer(b->s, b->browser_offer, &answer, err, sizeof(err)) != 0) {
 		ponte_sip_hangup(b->call);
 		b->call = NULL;
-		end(b, "bad-sdp", 488, err);
+		bridge_end(b, "bad-sdp", 488, err);
 		return;
 	}
 	b->has_answered_browser = true;
@@ -297,11 +281,11 @@ static void on_progress(void *ctx, int status, const char *reason, const char *s
 
 	if (sdp != NULL && b->state == ST_CALLING) {
 		b->state = ST_EARLY;
-		event(b, "early", status, reason);
+		bridge_event(b, "early", status, reason);
 		answer_browser(b, sdp);
 		return;
 	}
-	event(b, status == 180 || status == 183 ? "ringing" : "trying", status, reason);
+	bridge_event(b, status == 180 || status == 183 ? "ringing" : "trying", status, reason);
 }
 
 static void on_answered(void *ctx, const char *sdp)
@@ -316,37 +300,56 @@ static void on_answered(void *ctx, const char *sdp)
 		if (!b->has_phone_sdp && b->state != ST_ENDED) {
 			ponte_sip_hangup(b->call);
 			b->call = NULL;
-			end(b, "bad-sdp", 488, "the phone's ACK carries no SDP answer");
+			bridge_end(b, "bad-sdp", 488, "the phone's ACK carries no SDP answer");
 		}
 		return;
 	}
 	b->state = ST_ANSWERED;
 	b->answered_ns = (uint64_t)g_get_monotonic_time() * 1000ull;
-	event(b, "answered", 200, "OK");
+	bridge_event(b, "answered", 200, "OK");
 	answer_browser(b, sdp);
 	if (!b->has_phone_sdp && b->state != ST_ENDED) {
 		ponte_sip_hangup(b->call);
 		b->call = NULL;
-		end(b, "bad-sdp", 488, "the phone answered without SDP");
+		bridge_end(b, "bad-sdp", 488, "the phone answered without SDP");
 	}
 }
 
-static void on_ended(void *ctx, int status, const char *reason)
+void bridge_on_call_ended(void *ctx, int status, const char *reason)
 {
 	struct ponte_bridge *b = ctx;
 
 	b->call = NULL;
+	if (b->transfer != NULL) {
+		/* The phone that transferred us hung up: its target is being called. */
+		log_info("bridge", "session=%s the transferring phone left (%d %s)",
+			 ponte_session_id(b->s), status, reason);
+		return;
+	}
 	if (status == 0)
-		end(b, "remote-bye", 0, reason);
+		bridge_end(b, "remote-bye", 0, reason);
 	else
-		end(b, "sip-status", status, reason);
+		bridge_end(b, "sip-status", status, reason);
 }
 
 static const struct ponte_sip_call_ops call_ops = {
 	.progress = on_progress,
 	.answered = on_answered,
-	.ended = on_ended,
+	.ended = bridge_on_call_ended,
+	.reoffer = bridge_on_reoffer,
+	.reoffer_acked = bridge_on_reoffer_acked,
+	.reinvite_done = bridge_on_reinvite_done,
+	.refer = bridge_on_refer,
 };
+
+/* The direction of the browser's audio, from its offer. */
+static enum sdp_direction browser_audio_dir(const struct sdp *offer)
+{
+	for (unsigned i = 0; i < offer->nb_media; i++)
+		if (strcmp(offer->media[i].type, "audio") == 0 && offer->media[i].port != 0)
+			return sdp_media_direction(offer, &offer->media[i]);
+	return SDP_DIR_SENDRECV;
+}
 
 /* An even RTP port and the odd one after it, in sip.rtp_port_min..max. */
 static int open_rtp_pair(struct ponte_bridge *b)
@@ -376,7 +379,7 @@ static int open_rtp_pair(struct ponte_bridge *b)
 	return -EADDRINUSE;
 }
 
-static const char *sip_media_address(const struct ponte_config *cfg)
+const char *bridge_media_address(const struct ponte_config *cfg)
 {
 	return cfg->sip.public_address[0] ? cfg->sip.public_address : cfg->sip.rtp_address;
 }
@@ -402,8 +405,8 @@ static int answer_phone(struct ponte_bridge *b, const char *sdp_text, char *err,
 		snprintf(err, errlen, "no free RTP port pair in sip.rtp_port_min..max");
 		goto out;
 	}
-	rc = sip_sdp_make_offer(cfg, offer, sip_media_address(cfg), b->rtp_local.port,
-				g_random_int(), &ours, &b->offer, err, errlen);
+	rc = sip_sdp_make_offer(cfg, offer, bridge_media_address(cfg), b->rtp_local.port,
+				b->sess_id, &ours, &b->offer, err, errlen);
 	if (rc != 0)
 		goto refuse;
 	b->browser_offer = g_strdup(sdp_text);
@@ -413,17 +416,19 @@ static int answer_phone(struct ponte_bridge *b, const char *sdp_text, char *err,
 			goto refuse;
 		g_free(ours);
 		ours = NULL;
-		rc = sip_sdp_make_answer(&b->offer, &b->answer, sip_media_address(cfg),
-					 b->rtp_local.port, g_random_int(), &ours);
+		rc = sip_sdp_make_answer(&b->offer, &b->answer, bridge_media_address(cfg),
+					 b->rtp_local.port, b->sess_id, &ours);
 		if (rc != 0) {
 			snprintf(err, errlen, "cannot answer the phone's offer");
 			goto refuse;
 		}
 	}
 	ponte_sip_call_answer(b->call, ours);
+	b->browser_dir = browser_audio_dir(offer);
+	b->local_sdp = g_strdup(ours);
 	b->state = ST_ANSWERED;
 	b->answered_ns = (uint64_t)g_get_monotonic_time() * 1000ull;
-	event(b, "answered", 200, "OK");
+	bridge_event(b, "answered", 200, "OK");
 	log_info("bridge", "session=%s answered the call from %s%s", ponte_session_id(b->s), b->to,
 		 b->phone_offer == NULL ? " (offerless: our offer in the 200)" : "");
 	if (b->phone_offer != NULL) {
@@ -455,6 +460,8 @@ int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, 
 						       : cfg->sip.rtp_address;
 	int rc;
 
+	if (b->state == ST_ANSWERED && b->has_answered_browser)
+		return bridge_browser_reoffer(b, sdp_text, err, errlen);
 	if (b->state != ST_NEW)
 		return -EALREADY;
 	if (b->is_incoming)
@@ -467,10 +474,12 @@ int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, 
 		snprintf(err, errlen, "no free RTP port pair in sip.rtp_port_min..max");
 		goto out;
 	}
-	rc = sip_sdp_make_offer(cfg, offer, addr, b->rtp_local.port, g_random_int(), &sip_offer,
+	rc = sip_sdp_make_offer(cfg, offer, addr, b->rtp_local.port, b->sess_id, &sip_offer,
 				&b->offer, err, errlen);
 	if (rc != 0)
 		goto out;
+	b->browser_dir = browser_audio_dir(offer);
+	b->local_sdp = g_strdup(sip_offer);
 	b->browser_offer = g_strdup(sdp_text);
 	rc = ponte_sip_call(b->env.sip, b->to, b->from_user, sip_offer, &call_ops, b, &b->call);
 	if (rc != 0) {
@@ -478,7 +487,7 @@ int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, 
 		goto out;
 	}
 	b->state = ST_CALLING;
-	event(b, "calling", 0, NULL);
+	bridge_event(b, "calling", 0, NULL);
 	log_info("bridge", "session=%s calling %s", ponte_session_id(b->s), b->to);
 out:
 	g_free(sip_offer);
@@ -494,11 +503,12 @@ void ponte_bridge_media_ready(struct ponte_bridge *b, const struct ponte_media_l
 
 void ponte_bridge_hangup(struct ponte_bridge *b)
 {
+	bridge_transfer_abandon(b);
 	if (b->call != NULL) {
 		ponte_sip_hangup(b->call);
 		b->call = NULL;
 	}
-	end(b, "hangup", 0, NULL);
+	bridge_end(b, "hangup", 0, NULL);
 }
 
 int ponte_bridge_stats(struct ponte_bridge *b, struct ponte_flow_stats *to_phone,
@@ -525,6 +535,7 @@ int ponte_bridge_create(const struct ponte_bridge_env *env, struct ponte_session
 	do
 		b->sip_ssrc = g_random_int();
 	while (b->sip_ssrc == 0);
+	b->sess_id = g_random_int();
 	b->watchdog = g_timeout_add_seconds(1, watchdog, b);
 	*out = b;
 	return 0;
@@ -552,6 +563,7 @@ void ponte_bridge_destroy(struct ponte_bridge *b)
 	if (b == NULL)
 		return;
 	g_source_remove(b->watchdog);
+	bridge_transfer_abandon(b);
 	if (b->call != NULL)
 		ponte_sip_hangup(b->call);
 	if (b->has_flows) {
@@ -569,5 +581,12 @@ void ponte_bridge_destroy(struct ponte_bridge *b)
 	g_free(b->from_user);
 	g_free(b->browser_offer);
 	g_free(b->phone_offer);
+	/* The SIP side's SDP and state hold SDES keys (a=crypto) when SRTP is on. */
+	if (b->local_sdp != NULL)
+		explicit_bzero(b->local_sdp, strlen(b->local_sdp));
+	g_free(b->local_sdp);
+	sip_sdp_offer_wipe(&b->offer);
+	sip_sdp_answer_wipe(&b->answer);
+	sip_sdp_offer_wipe(&b->transfer_offer);
 	g_free(b);
 }

@@ -1071,6 +1071,48 @@ static void check_refs(struct cfg_parser *p)
 	}
 }
 
+/* Where row path was set in the file; line 0 when it was not (it has its default). */
+static struct cfg_pos key_pos(const struct cfg_parser *p, const char *path)
+{
+	const struct cfg_key *k = find_key(path);
+
+	return k ? p->seen[k - ponte_cfg_schema] : (struct cfg_pos){0, 0};
+}
+
+static bool list_has(char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}
+
+/*
+ * Rules that tie keys together, checked once the whole file is read since the keys may come
+ * in any order. Each message names the key to change, at the place the file set it: a rule
+ * only breaks when the file set at least one of its keys, as the defaults obey them all.
+ */
+static void check_rules(struct cfg_parser *p)
+{
+	const struct ponte_config *cfg = p->cfg;
+	bool has_tls = list_has(cfg->sip.transports, "tls");
+
+	if (has_tls && !*cfg->sip.tls_certificate)
+		add_error(p, key_pos(p, "sip.transports"), "sip.transports",
+			  "tls needs sip.tls_certificate (a PEM certificate chain)");
+	if (cfg->sip.tls_verify_clients && !*cfg->sip.tls_ca)
+		add_error(p, key_pos(p, "sip.tls_verify_clients"), "sip.tls_verify_clients",
+			  "needs sip.tls_ca (the authorities client certificates must come from)");
+	if (has_tls && list_has(cfg->sip.transports, "tcp") &&
+	    cfg->sip.tls_port == cfg->sip.port) {
+		const char *path = key_pos(p, "sip.tls_port").line ? "sip.tls_port" : "sip.port";
+
+		add_error(p, key_pos(p, path), path,
+			  "tcp and tls cannot share port %d (sip.port and sip.tls_port)",
+			  cfg->sip.port);
+	}
+}
+
 static void clear_name(void *data)
 {
 	struct cfg_name *name = data;
@@ -1136,10 +1178,12 @@ int ponte_config_parse(const char *name, const char *text, size_t len, GPtrArray
 
 	/*
 	 * Errors are collected in p, and a syntax error is one of them. After one, the names
-	 * past it are unknown, so references to them are not checked.
+	 * and values past it are unknown, so references and rules are not checked.
 	 */
-	if (parse_stream(&p) == 0)
+	if (parse_stream(&p) == 0) {
 		check_refs(&p);
+		check_rules(&p);
+	}
 
 	yaml_parser_delete(&p.yp);
 	g_array_free(p.refs, TRUE);

@@ -44,6 +44,8 @@ struct ponte_sip_account {
 	char *outbound_proxy; /* sip: URI every request goes through; empty: none */
 	int expires; /* seconds asked for in REGISTER; refreshed before they run out */
 	bool do_register; /* false: credentials for calls only, no REGISTER */
+	/* who calls to the registered Contact ring: a browser name or "room-KEY"; empty: name */
+	char *incoming;
 };
 
 /*
@@ -66,6 +68,13 @@ enum ponte_dtls_setup {
 /* The SRTP implementation of the dataplane; the name is what dp_srtp_engine_find() takes. */
 enum ponte_srtp_engine {
 	PONTE_SRTP_ENGINE_LIBSRTP2,
+};
+
+/* sip.srtp: SDES-SRTP (RFC 4568) on the SIP side. */
+enum ponte_sip_srtp {
+	PONTE_SIP_SRTP_OFF,
+	PONTE_SIP_SRTP_OPTIONAL, /* RTP/AVP with a=crypto: SRTP when the phone takes it */
+	PONTE_SIP_SRTP_MANDATORY, /* RTP/SAVP: no call without SRTP */
 };
 
 /* How the members of a room exchange media. */
@@ -139,13 +148,21 @@ struct ponte_config {
 		bool enabled;
 		char *listen; /* address the SIP stack binds */
 		int port;
-		char **transports; /* "udp", "tcp" */
+		char **transports; /* "udp", "tcp", "tls" */
+		int tls_port; /* SIP over TLS */
+		char *tls_certificate; /* PEM chain, leaf first; required with "tls" */
+		char *tls_key; /* PEM private key; empty: in tls_certificate's file */
+		char *tls_ca; /* PEM bundle peers are verified against; empty: no verification */
+		bool tls_verify_clients; /* incoming TLS connections need a tls_ca certificate */
 		char *public_address; /* put in Contact/Via/SDP behind 1:1 NAT; empty: none */
 		char *rtp_address; /* local address of SIP-side RTP */
 		int rtp_port_min, rtp_port_max;
 		char **codecs; /* audio codec names, preference order */
+		int srtp; /* enum ponte_sip_srtp */
+		char **srtp_profiles; /* SDES crypto-suite names, most preferred first */
 		int ring_timeout; /* seconds an outgoing call may ring before CANCEL */
 		int media_timeout; /* seconds without RTP from the phone before BYE */
+		bool session_timers; /* RFC 4028, when the phone asks */
 		char *user_agent;
 		struct ponte_sip_account *accounts; /* sip.accounts, nb_accounts of them */
 		size_t nb_accounts;

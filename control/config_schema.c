@@ -36,10 +36,19 @@ static const char *const srtp_engines[] = {"libsrtp2", NULL};
 static const char *const room_media[] = {"p2p", "relay", NULL};
 
 /* Elements of sip.transports. */
-static const char *const sip_transports[] = {"udp", "tcp", NULL};
+static const char *const sip_transports[] = {"udp", "tcp", "tls", NULL};
 
 /* Elements of sip.codecs: what the SIP side may negotiate, all passed through unchanged. */
 static const char *const sip_codecs[] = {"PCMU", "PCMA", "G722", "opus", NULL};
+
+/* Indexed by enum ponte_sip_srtp. */
+static const char *const sip_srtp_modes[] = {"off", "sdes-optional", "sdes-mandatory", NULL};
+
+/* Elements of sip.srtp_profiles: the SDES crypto-suites the dataplane's SRTP engines all do
+ * (RFC 4568 §6.2, RFC 7714 §12); control/sip_sdes.c maps them to profiles. */
+static const char *const sip_srtp_suites[] = {"AES_CM_128_HMAC_SHA1_80",
+					      "AES_CM_128_HMAC_SHA1_32", "AEAD_AES_128_GCM",
+					      "AEAD_AES_256_GCM", NULL};
 
 /* Elements of webrtc.srtp_profiles: DTLS-SRTP protection profiles (RFC 5764, RFC 7714). */
 static const char *const srtp_profiles[] = {"AEAD_AES_128_GCM", "AES128_CM_SHA1_80", NULL};
@@ -547,10 +556,62 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.names = sip_transports,
 		FIELD(sip.transports),
 		.min = 1,
-		.max = 2,
+		.max = 3,
 		.def = "[udp, tcp]",
 		.flags = CFG_F_UNIQUE,
-		.doc = "Transports the SIP stack listens on.",
+		.doc = "Transports the SIP stack listens on: `udp` and `tcp` on `sip.port`, `tls` "
+		       "(SIP over TLS, `sips:` URIs, RFC 3261 §26.2) on `sip.tls_port` with "
+		       "`sip.tls_certificate`.",
+	},
+	{
+		.path = "sip.tls_port",
+		.type = CFG_INT,
+		FIELD(sip.tls_port),
+		.min = 1,
+		.max = 65535,
+		.def = "5061",
+		.doc = "TCP port of SIP over TLS, when `sip.transports` has `tls` (RFC 3261 §26.2). "
+		       "It must differ from `sip.port` when `tcp` is on too.",
+	},
+	{
+		.path = "sip.tls_certificate",
+		.type = CFG_STR,
+		FIELD(sip.tls_certificate),
+		.def = "",
+		.flags = CFG_F_PATH,
+		.doc = "PEM file holding the certificate chain of SIP over TLS, leaf first; "
+		       "required with `tls` in `sip.transports`. Peers that check it expect the "
+		       "gateway's host name (or IP address) in it (docs/sip.md).",
+	},
+	{
+		.path = "sip.tls_key",
+		.type = CFG_STR,
+		FIELD(sip.tls_key),
+		.def = "",
+		.flags = CFG_F_PATH | CFG_F_SECRET,
+		.doc = "PEM file holding the private key of `sip.tls_certificate`, unencrypted. "
+		       "Empty reads it from the `sip.tls_certificate` file.",
+	},
+	{
+		.path = "sip.tls_ca",
+		.type = CFG_STR,
+		FIELD(sip.tls_ca),
+		.def = "",
+		.flags = CFG_F_PATH,
+		.doc = "PEM bundle of the certificate authorities SIP peers are checked against: "
+		       "a server the gateway connects to must present a certificate from one of "
+		       "them naming the host it was called at, e.g. "
+		       "`/etc/ssl/certs/ca-certificates.crt`. Empty: peers are not checked at all "
+		       "(encryption without authentication), which the log says at start.",
+	},
+	{
+		.path = "sip.tls_verify_clients",
+		.type = CFG_BOOL,
+		FIELD(sip.tls_verify_clients),
+		.def = "false",
+		.doc = "Require a certificate from `sip.tls_ca` of every phone or server that "
+		       "connects to the TLS port (mutual TLS); needs `sip.tls_ca`. false: clients "
+		       "connect without one, as most phones do.",
 	},
 	{
 		.path = "sip.public_address",
@@ -603,6 +664,32 @@ const struct cfg_key ponte_cfg_schema[] = {
 		       "phone have; telephone-event is always added for DTMF (RFC 4733).",
 	},
 	{
+		.path = "sip.srtp",
+		.type = CFG_ENUM,
+		FIELD(sip.srtp),
+		.names = sip_srtp_modes,
+		.def = "off",
+		.doc = "SRTP toward phones with keys in the SDP (SDES, RFC 4568; docs/sip.md). "
+		       "`off`: plain RTP, and offers of RTP/SAVP are refused (488). "
+		       "`sdes-optional`: offer RTP/AVP with `a=crypto` lines and use SRTP when the "
+		       "phone takes them, plain RTP otherwise. `sdes-mandatory`: offer RTP/SAVP "
+		       "and refuse calls without usable `a=crypto`.",
+	},
+	{
+		.path = "sip.srtp_profiles",
+		.type = CFG_STRLIST,
+		.elem = CFG_ENUM,
+		.names = sip_srtp_suites,
+		FIELD(sip.srtp_profiles),
+		.min = 1,
+		.max = 4,
+		.def = "[AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "SDES crypto-suites (RFC 4568 §6.2, RFC 7714 §12) offered to phones and "
+		       "accepted from them when `sip.srtp` is not `off`, most preferred first; "
+		       "each offered suite gets its own `a=crypto` line and key.",
+	},
+	{
 		.path = "sip.ring_timeout",
 		.type = CFG_INT,
 		FIELD(sip.ring_timeout),
@@ -621,6 +708,18 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "60",
 		.doc = "Seconds without RTP from the phone after which an answered call is ended "
 		       "with BYE: a phone that vanished frees its ports.",
+	},
+	{
+		.path = "sip.session_timers",
+		.type = CFG_BOOL,
+		FIELD(sip.session_timers),
+		.def = "true",
+		.doc = "Session timers (RFC 4028) when the phone asks for them: the gateway says "
+		       "it supports them (Supported: timer), lets the phone refresh (re-INVITE) "
+		       "unless the phone asks the gateway to (then UPDATE), refuses intervals "
+		       "under 90 s with 422, and ends a call whose refresh does not come with BYE. "
+		       "The gateway does not impose timers on a phone that did not ask. false: "
+		       "no timer support (a phone's re-INVITEs are still answered).",
 	},
 	{
 		.path = "sip.user_agent",
@@ -714,6 +813,19 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "true",
 		.doc = "Register the account. `false` keeps the credentials for outgoing calls "
 		       "only, for a provider that takes calls from unregistered users.",
+	},
+	{
+		.path = "sip.accounts[].incoming",
+		.type = CFG_STR,
+		MEMBER(struct ponte_sip_account, incoming),
+		.def = "",
+		.doc = "Who a call to the account rings (a call to the Contact it registered, "
+		       "`sip:NAME@GATEWAY`, or to its address of record from its registrar): the "
+		       "browser that registered that name, e.g. `alice`, or every member of a room, "
+		       "`room-KEY`. Empty: the browser that registered the account's `name`. When "
+		       "nobody is there the caller gets 480 with a Warning. A browser name is 1 to "
+		       "32 of `[A-Za-z0-9._-]`; a room key 1 to 128 bytes without `:` or control "
+		       "characters; anything else stops the SIP stack at start.",
 	},
 	{
 		.path = "sip.trunks",

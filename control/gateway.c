@@ -486,10 +486,12 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 		}
 		to = routed;
 	}
-	if (svc == SVC_SIP && call_id == NULL && (to == NULL || strncmp(to, "sip:", 4) != 0)) {
+	/* sips: goes over TLS (sip.transports has tls, docs/sip.md). */
+	if (svc == SVC_SIP && call_id == NULL &&
+	    (to == NULL || (strncmp(to, "sip:", 4) != 0 && strncmp(to, "sips:", 5) != 0))) {
 		ponte_signal_error(conn, tx, "bad_request",
-				   "to: expected a sip: URI, a number (digits, + * #) or call: an "
-				   "incoming call's id");
+				   "to: expected a sip: or sips: URI, a number (digits, + * #) or "
+				   "call: an incoming call's id");
 		return;
 	}
 	if (svc == SVC_RELAY &&
@@ -851,13 +853,19 @@ void ponte_gateway_status(struct ponte_gateway *gw, json_t *obj)
 					    json_integer((json_int_t)g->nb_keyframe_requests));
 		if (g->bridge != NULL && ponte_bridge_stats(g->bridge, &to_phone, &from_phone) == 0)
 			json_object_set_new(e, "sip",
-					    json_pack("{s:I, s:I, s:I}", "to_phone",
+					    json_pack("{s:I, s:I, s:I, s:I, s:I}", "to_phone",
 						      (json_int_t)(to_phone.pkts_out -
 								   to_phone.reports_out),
 						      "from_phone", (json_int_t)from_phone.rtp_in,
 						      "to_browser",
 						      (json_int_t)(from_phone.pkts_out -
-								   from_phone.reports_out)));
+								   from_phone.reports_out),
+						      /* the phone's new streams joined into one
+						       * for the browser, and the browser's */
+						      "phone_ssrc_switches",
+						      (json_int_t)from_phone.ssrc_switches,
+						      "browser_ssrc_switches",
+						      (json_int_t)to_phone.ssrc_switches));
 
 		if (g->has_flow && ponte_offload_stats(gw->env.dp, g->flow_id, &st) == 0)
 			json_object_set_new(

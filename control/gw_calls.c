@@ -2,16 +2,19 @@
 #include "gw_calls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "room.h"
+#include "sip_message.h"
 #include "sip_sdp.h"
 
 #define MOD "calls"
 #define MAX_RING 16 /* browsers one call rings at once */
 #define NAME_MAX_LEN 32
 #define ROOM_PREFIX "room-"
+#define MAX_SENDING 8 /* MESSAGEs one browser may have waiting for their final status */
 
 struct ringing {
 	struct gw_calls *gc;
@@ -29,6 +32,16 @@ struct gw_calls {
 	struct ponte_sip *sip;
 	GHashTable *users; /* name -> struct ponte_signal_conn *; names owned */
 	GHashTable *ringing; /* id -> struct ringing *, owned */
+	GList *sending; /* struct sending *, owned: browsers' MESSAGEs waiting for a status */
+};
+
+/* A MESSAGE a browser sent (sip_message), until its final status comes back. */
+struct sending {
+	struct gw_calls *gc;
+	struct ponte_signal_conn *conn;
+	json_t *tx; /* the request's tx (a reference), or NULL */
+	char *to; /* the SIP URI it went to */
+	struct ponte_sip_msg *m;
 };
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
@@ -117,6 +130,17 @@ static int on_invite(void *ctx, const struct ponte_sip_incoming *in, struct pont
 	}
 	r = g_new0(struct ringing, 1);
 	r->nb_conns = targets_of(gc, in->to_user, r->conns);
+	if (r->nb_conns == 0 && in->account != NULL) {
+		g_free(r);
+		/* The account exists and is registered here: its user is only away (480, RFC 3261
+		 * §21.4.18), whether its target is a name or a room. */
+		snprintf(why, sizeof(why), "account %.32s: %s %.64s", in->account,
+			 g_str_has_prefix(in->to_user, ROOM_PREFIX) ? "nobody in"
+								   : "no browser has the name",
+			 in->to_user);
+		*warning = why;
+		return 480;
+	}
 	if (r->nb_conns == 0) {
 		g_free(r);
 		/* A name nobody holds now: 404 (RFC 3261 §21.4.5); an empty room: 480. */
@@ -135,18 +159,23 @@ static int on_invite(void *ctx, const struct ponte_sip_incoming *in, struct pont
 	r->to = g_strdup(in->to_user);
 	r->offer = g_strdup(in->sdp);
 	g_hash_table_insert(gc->ringing, r->id, r);
-	for (unsigned i = 0; i < r->nb_conns; i++)
-		ponte_signal_send(r->conns[i],
-				  json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "incoming",
-					    "call", r->id, "from", r->from, "display", r->display,
-					    "to", r->to, "offerless", in->sdp == NULL),
-				  NULL);
+	for (unsigned i = 0; i < r->nb_conns; i++) {
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "incoming", "call",
+				       r->id, "from", r->from, "display", r->display, "to", r->to,
+				       "offerless", in->sdp == NULL);
+
+		/* Through which account, when it came through one (sip.accounts[].incoming). */
+		if (ev != NULL && in->account != NULL)
+			json_object_set_new(ev, "account", json_string(in->account));
+		ponte_signal_send(r->conns[i], ev, NULL);
+	}
 	ponte_sip_call_ringing(call);
 	if (gc->cfg->sip.ring_timeout > 0)
 		r->timer = g_timeout_add_seconds((guint)gc->cfg->sip.ring_timeout, on_ring_timeout,
 						 r);
-	log_info(MOD, "call %s from %s rings %u browser(s) as %s", r->id, r->from, r->nb_conns,
-		 r->to);
+	log_info(MOD, "call %s from %s rings %u browser(s) as %s%s%s", r->id, r->from, r->nb_conns,
+		 r->to, in->account != NULL ? " for account " : "",
+		 in->account != NULL ? in->account : "");
 	return 0;
 }
 
@@ -173,9 +202,45 @@ static void on_cancelled(void *ctx, struct ponte_sip_call *call)
 	}
 }
 
+/*
+ * A MESSAGE from a phone (RFC 3428), checked by the SIP stack: to the browser that holds the
+ * name, or to every JSON member of room-KEY, as a sip_message frame. 200 once the frame is
+ * on its way: the gateway is the SIP user agent here, the browser its screen.
+ */
+static int on_message(void *ctx, const struct ponte_sip_message_in *in, const char **warning)
+{
+	struct gw_calls *gc = ctx;
+	struct ponte_signal_conn *conns[MAX_RING];
+	unsigned n = targets_of(gc, in->to_user, conns);
+	/* Header values are bytes: JSON strings must be UTF-8. */
+	g_autofree char *from = g_utf8_make_valid(in->from_uri, -1);
+	g_autofree char *display = g_utf8_make_valid(in->from_display, -1);
+
+	if (n == 0) {
+		bool is_room = g_str_has_prefix(in->to_user, ROOM_PREFIX);
+
+		*warning = is_room ? "nobody in that room" : "no browser has that name";
+		return is_room ? 480 : 404;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s%}", "type", "sip_message", "from",
+				       from, "display", display, "to", in->to_user, "text",
+				       in->text, in->len);
+
+		if (ev == NULL)
+			return 500;
+		if (in->call != NULL)
+			json_object_set_new(ev, "in_call", json_true());
+		ponte_signal_send(conns[i], ev, NULL);
+	}
+	log_info(MOD, "message from %s to %s shown at %u browser(s)", from, in->to_user, n);
+	return 200;
+}
+
 static const struct ponte_sip_server_ops server_ops = {
 	.invite = on_invite,
 	.cancelled = on_cancelled,
+	.message = on_message,
 };
 
 static bool rings_at(const struct ringing *r, const struct ponte_signal_conn *conn)
@@ -285,11 +350,133 @@ static void req_decline(struct gw_calls *gc, struct ponte_signal_conn *conn, jso
 	drop_conn(gc, r, conn, status, "declined");
 }
 
+static void sending_free(struct sending *o)
+{
+	ponte_sip_message_forget(o->m);
+	json_decref(o->tx);
+	g_free(o->to);
+	g_free(o);
+}
+
+/* The final status of a browser's MESSAGE: 2xx delivered, anything else not. */
+static void on_message_status(void *ctx, int status, const char *reason)
+{
+	struct sending *o = ctx;
+	/* The phone's reason phrase is bytes: JSON strings must be UTF-8. */
+	g_autofree char *why = g_utf8_make_valid(reason, -1);
+
+	o->gc->sending = g_list_remove(o->gc->sending, o);
+	o->m = NULL; /* the stack frees it after this callback */
+	ponte_signal_send(o->conn,
+			  json_pack("{s:s, s:i, s:s, s:s}", "type", "sip_message_status", "status",
+				    status, "reason", why, "to", o->to),
+			  o->tx);
+	sending_free(o);
+}
+
+/* Digits, * and #, with an optional leading +: what ponte_sip_route_number() dials. */
+static bool is_number(const char *s)
+{
+	if (*s == '+')
+		s++;
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!g_ascii_isdigit(*s) && *s != '*' && *s != '#')
+			return false;
+	return true;
+}
+
+/* The name conn registered, or NULL. */
+static const char *name_of(struct gw_calls *gc, struct ponte_signal_conn *conn)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, gc->users);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (v == conn)
+			return k;
+	return NULL;
+}
+
+/*
+ * {"type":"sip_message","to":URI or number,"text":...}: a MESSAGE from this browser, From its
+ * registered name (else "ponte"), answered with sip_message_status once the far end answers.
+ */
+static void req_sip_message(struct gw_calls *gc, struct ponte_signal_conn *conn, json_t *msg,
+			    json_t *tx)
+{
+	json_t *jtext = json_object_get(msg, "text");
+	const char *to = json_string_value(json_object_get(msg, "to"));
+	const char *text = json_string_value(jtext);
+	g_autofree char *routed = NULL;
+	const char *why = NULL;
+	struct sending *o;
+	unsigned nb_sending = 0;
+	int rc;
+
+	if (to == NULL || text == NULL) {
+		ponte_signal_error(conn, tx, "bad_request", "%s: expected a string",
+				   to == NULL ? "to" : "text");
+		return;
+	}
+	rc = ponte_sip_message_check_text(text, json_string_length(jtext),
+					  PONTE_SIP_MESSAGE_MAX_OUT, &why);
+	if (rc == -EMSGSIZE) {
+		ponte_signal_error(conn, tx, "too_long", "text: %zu bytes, the limit is %d",
+				   json_string_length(jtext), PONTE_SIP_MESSAGE_MAX_OUT);
+		return;
+	}
+	if (rc < 0) {
+		ponte_signal_error(conn, tx, "bad_text", "text: %s", why);
+		return;
+	}
+	if (is_number(to)) {
+		routed = ponte_sip_route_number(gc->sip, to);
+		if (routed == NULL) {
+			ponte_signal_error(conn, tx, "no_route",
+					   "%.32s is a number, and sip.number_route names no account "
+					   "or trunk to send to numbers through",
+					   to);
+			return;
+		}
+	}
+	for (GList *l = gc->sending; l != NULL; l = l->next)
+		nb_sending += ((struct sending *)l->data)->conn == conn;
+	if (nb_sending >= MAX_SENDING) {
+		ponte_signal_error(conn, tx, "too_many_messages",
+				   "%u messages wait for their status already", nb_sending);
+		return;
+	}
+	o = g_new0(struct sending, 1);
+	o->gc = gc;
+	o->conn = conn;
+	o->tx = json_incref(tx);
+	o->to = g_strdup(routed != NULL ? routed : to);
+	rc = ponte_sip_message(gc->sip, routed != NULL ? routed : to, name_of(gc, conn), text,
+			       on_message_status, o, &o->m);
+	if (rc < 0) {
+		if (rc == -EINVAL)
+			ponte_signal_error(conn, tx, "bad_target",
+					   "to: expected a sip: URI (sip:user@host[:port], no "
+					   "headers) or a number (digits, + * #)");
+		else
+			ponte_signal_error(conn, tx, "internal", "cannot send: %s",
+					   g_strerror(-rc));
+		sending_free(o);
+		return;
+	}
+	gc->sending = g_list_prepend(gc->sending, o);
+}
+
 bool gw_calls_request(struct gw_calls *gc, struct ponte_signal_conn *conn, const char *type,
 		      json_t *msg, json_t *tx)
 {
 	if (strcmp(type, "register") == 0)
 		req_register(gc, conn, msg, tx);
+	else if (strcmp(type, "sip_message") == 0)
+		req_sip_message(gc, conn, msg, tx);
 	else if (strcmp(type, "unregister") == 0)
 		req_unregister(gc, conn, msg, tx);
 	else if (strcmp(type, "decline") == 0)
@@ -306,6 +493,14 @@ void gw_calls_conn_gone(struct gw_calls *gc, struct ponte_signal_conn *conn)
 	GPtrArray *left = g_ptr_array_new();
 
 	remove_names_of(gc, conn);
+	/* Its MESSAGEs carry on; their statuses have nobody to go to. */
+	for (GList *l = gc->sending, *next; l != NULL; l = next) {
+		next = l->next;
+		if (((struct sending *)l->data)->conn == conn) {
+			sending_free(l->data);
+			gc->sending = g_list_delete_link(gc->sending, l);
+		}
+	}
 	g_hash_table_iter_init(&it, gc->ringing);
 	while (g_hash_table_iter_next(&it, NULL, &v))
 		if (rings_at(v, conn))
@@ -374,6 +569,7 @@ void gw_calls_free(struct gw_calls *gc)
 		ponte_sip_call_reject(((struct ringing *)v)->call, 480, "the gateway stops");
 		ringing_free(v, "cancelled", NULL);
 	}
+	g_list_free_full(gc->sending, (GDestroyNotify)sending_free);
 	g_hash_table_destroy(gc->ringing);
 	g_hash_table_destroy(gc->users);
 	ponte_sip_set_server(gc->sip, NULL, NULL);

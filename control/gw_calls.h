@@ -9,9 +9,12 @@
  *   {"type":"register","name":"alice"}   -> {"type":"registered","name":"alice","uri":...}
  *   {"type":"unregister"}                -> {"type":"unregistered"}
  *   {"type":"decline","call":"c-..","status":486}
- * Frames sent: {"type":"incoming","call":"c-..","from":URI,"display":...,"to":NAME}, and
+ *   {"type":"sip_message","to":URI|NUMBER,"text":..} -> {"type":"sip_message_status",
+ *                                           "status":200,"reason":"OK","to":URI} later
+ * Frames sent: {"type":"incoming","call":"c-..","from":URI,"display":...,"to":NAME},
  * {"type":"incoming-ended","call":"c-..","reason":"cancelled"|"timeout"|"answered-elsewhere"|
- * "declined"}.
+ * "declined"}, and {"type":"sip_message","from":URI,"display":..,"to":NAME,"text":..} for a
+ * MESSAGE from a phone (RFC 3428, sip_message.h).
  */
 #ifndef PONTE_CONTROL_GW_CALLS_H
 #define PONTE_CONTROL_GW_CALLS_H

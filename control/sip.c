@@ -38,12 +38,16 @@
 #include "log.h"
 #include "sip_digest.h"
 #include "sip_reg.h"
+#include "sip_tls.h"
+
+#include <sofia-sip/tport_tag.h>
 
 #define MOD "sip"
 
-/* What we answer to and advertise (RFC 3261 §20.5). PRACK, UPDATE, MESSAGE, REFER, SUBSCRIBE
- * and NOTIFY are not handled yet: leaving them out makes nua refuse them with 405. */
-#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+/* What we answer to and advertise (RFC 3261 §20.5). PRACK, UPDATE, SUBSCRIBE and NOTIFY are
+ * not handled: leaving them out makes nua refuse them with 405. MESSAGE: sip_message.c; REFER
+ * (in a call): sip_dialog.c. */
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, REFER"
 
 
 /*
@@ -143,7 +147,7 @@ static char *sdp_body(sip_t const *sip)
  * The user part of our From, percent-escaping what RFC 3261 §25.1 does not allow unescaped
  * there, so a browser's peer id cannot break the header.
  */
-static char *escape_user(const char *user)
+char *sip_escape_user(const char *user)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	GString *out = g_string_new(NULL);
@@ -180,7 +184,7 @@ static char *new_call_id(void)
  * has a host, no headers part (RFC 3261 §19.1.5 forbids them in a Request-URI), and nothing
  * that could end the header it is written into.
  */
-static bool is_valid_target(const char *to)
+bool sip_is_valid_target(const char *to)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	url_t *url;
@@ -214,6 +218,7 @@ void sip_call_release(struct ponte_sip_call *call)
 	call_stop_ring_timer(call);
 	if (call->reap_timer != 0)
 		g_source_remove(call->reap_timer);
+	sip_dialog_free(call);
 	log_debug(MOD, "call=%s released", call->call_id);
 	nua_handle_destroy(call->nh);
 	sip->calls = g_list_remove(sip->calls, call);
@@ -221,6 +226,7 @@ void sip_call_release(struct ponte_sip_call *call)
 		explicit_bzero(call->auth_pass, strlen(call->auth_pass));
 	g_free(call->auth_user);
 	g_free(call->auth_pass);
+	g_free(call->contact);
 	g_free(call->call_id);
 	g_free(call);
 }
@@ -256,7 +262,7 @@ void sip_call_end(struct ponte_sip_call *call, int status, const char *reason)
 }
 
 /* CANCEL before a final response (RFC 3261 §9.1), BYE after a 2xx (§15.1.1). */
-static void call_terminate(struct ponte_sip_call *call)
+void sip_call_hangup_internal(struct ponte_sip_call *call)
 {
 	if (call->is_hung_up)
 		return;
@@ -285,7 +291,7 @@ static gboolean on_ring_timeout(gpointer data)
 	call->ring_timer = 0;
 	log_info(MOD, "call=%s unanswered after %d s: cancelling", call->call_id,
 		 call->sip->cfg->sip.ring_timeout);
-	call_terminate(call);
+	sip_call_hangup_internal(call);
 	sip_call_end(call, 408, "ring timeout");
 	return G_SOURCE_REMOVE;
 }
@@ -312,23 +318,41 @@ static const char *final_reason(int status, const char *phrase)
  * the call goes through, answer it (nua resends the INVITE, same Call-ID, next CSeq). A
  * second challenge means the credentials were refused: the call ends with that status.
  */
-static bool answer_challenge(struct ponte_sip_call *call, sip_t const *msg)
+bool sip_call_answer_challenge(struct ponte_sip_call *call, sip_t const *msg)
+{
+	return sip_answer_challenge(call->nh, "call", call->call_id, call->auth_user,
+				    call->auth_pass, &call->nb_auth, msg);
+}
+
+/* The same for any request of ours: calls, MESSAGEs (sip_message.c). */
+bool sip_answer_challenge(nua_handle_t *nh, const char *kind, const char *id, const char *user,
+			  const char *pass, int *nb_auth, sip_t const *msg)
 {
 	msg_auth_t const *ch = msg == NULL ? NULL
 				: msg->sip_www_authenticate != NULL ? msg->sip_www_authenticate
 								    : msg->sip_proxy_authenticate;
 	const char *realm = ch != NULL ? msg_params_find(ch->au_params, "realm=") : NULL;
+	const char *stale = ch != NULL ? msg_params_find(ch->au_params, "stale=") : NULL;
+	int status = msg != NULL && msg->sip_status != NULL ? msg->sip_status->st_status : 0;
+	int kind_bit = status == 407 ? SIP_AUTH_ANSWERED_407 : SIP_AUTH_ANSWERED_401;
 	g_autofree char *auth = NULL;
 
-	if (call->auth_user == NULL || realm == NULL || call->nb_auth >= 2)
+	/*
+	 * One answer per kind of challenge: a proxy's 407 and the far end's 401 may both come,
+	 * but the same kind again means our credentials were refused (RFC 3261 §22.2, as
+	 * Asterisk answers a wrong password), unless it only says our nonce went stale
+	 * (RFC 7616 §3.3). Never more than two answers in all: no loop with any peer.
+	 */
+	if (user == NULL || realm == NULL || *nb_auth >> SIP_AUTH_COUNT_SHIFT >= 2 ||
+	    ((*nb_auth & kind_bit) && (stale == NULL || g_ascii_strcasecmp(stale, "true") != 0)))
 		return false;
-	call->nb_auth++;
+	*nb_auth = (*nb_auth | kind_bit) + (1 << SIP_AUTH_COUNT_SHIFT);
 	/* NUTAG_AUTH wants "scheme:realm:user:password" with the realm quoted as sent. */
 	auth = g_strdup_printf("%s:%s%s%s:%s:%s", ch->au_scheme, realm[0] == '"' ? "" : "\"",
-			       realm, realm[0] == '"' ? "" : "\"", call->auth_user, call->auth_pass);
-	log_info(MOD, "call=%s challenged (%d), answering for realm %s as %s", call->call_id,
-		 msg->sip_status ? msg->sip_status->st_status : 0, realm, call->auth_user);
-	nua_authenticate(call->nh, NUTAG_AUTH(auth), TAG_END());
+			       realm, realm[0] == '"' ? "" : "\"", user, pass != NULL ? pass : "");
+	log_info(MOD, "%s=%s challenged (%d), answering for realm %s as %s", kind, id,
+		 msg->sip_status ? msg->sip_status->st_status : 0, realm, user);
+	nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
 	explicit_bzero(auth, strlen(auth));
 	return true;
 }
@@ -351,7 +375,7 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 			call->ops->progress(call->ctx, status, phrase, sdp);
 		return;
 	}
-	if ((status == 401 || status == 407) && !call->is_ended && answer_challenge(call, sip))
+	if ((status == 401 || status == 407) && !call->is_ended && sip_call_answer_challenge(call, sip))
 		return;
 	if (status < 300) {
 		if (call->is_answered) /* a retransmission or another fork's 2xx */
@@ -362,7 +386,7 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 			/* The 2xx crossed our CANCEL: the call exists now, end it (§9.1). */
 			log_info(MOD, "call=%s answered after the hangup: BYE", call->call_id);
 			call->is_hung_up = false;
-			call_terminate(call);
+			sip_call_hangup_internal(call);
 			return;
 		}
 		sdp = sdp_body(sip);
@@ -405,6 +429,8 @@ static void call_on_event(struct sip_owner *owner, nua_event_t event, int status
 {
 	struct ponte_sip_call *call = (struct ponte_sip_call *)owner;
 
+	if (sip_dialog_event(call, event, status, phrase, nh, sip, tags))
+		return;
 	switch (event) {
 	case nua_r_invite:
 		call_on_invite_response(call, status, phrase, sip);
@@ -412,18 +438,11 @@ static void call_on_event(struct sip_owner *owner, nua_event_t event, int status
 	case nua_i_bye: /* nua has answered 200 (RFC 3261 §15.1.2) */
 		sip_call_end(call, 0, "bye");
 		break;
+	case nua_i_message: /* an instant message in the call (sip_message.c answers it) */
+		sip_message_in_call(call, nh, sip);
+		break;
 	case nua_i_state:
 		call_on_state(call, status, phrase, tags);
-		break;
-	case nua_i_invite:
-		/*
-		 * A re-INVITE: changing the session is not supported yet. 488 leaves the session
-		 * as it was (RFC 3261 §14.2).
-		 */
-		log_info(MOD, "call=%s re-INVITE refused with 488", call->call_id);
-		nua_respond(nh, SIP_488_NOT_ACCEPTABLE,
-			    SIPTAG_WARNING_STR("399 ponte \"re-INVITE is not handled yet\""),
-			    TAG_END());
 		break;
 	default:
 		log_debug(MOD, "call=%s %s %d %s", call->call_id, nua_event_name(event), status,
@@ -452,6 +471,10 @@ static void on_foreign_event(struct ponte_sip *sip, nua_event_t event, int statu
 			nua_handle_destroy(nh);
 		}
 		return;
+	case nua_i_message:
+		/* An instant message (sip_message.c answers it); the handle goes below. */
+		sip_message_incoming(sip, nh, msg);
+		break;
 	case nua_i_register:
 	case nua_i_publish:
 	case nua_i_subscribe:
@@ -509,22 +532,29 @@ const char *sip_from_host(const struct ponte_sip *sip)
 }
 
 /*
- * The URL nta binds one transport with. nta binds to maddr and writes the host part in Via and
- * Contact: with a public address behind a 1:1 NAT, the public one goes in the host part (RFC
- * 3261 §18.2.1, §20.10). One URL per transport: the "transport=udp,tcp" list form crashes this
- * sofia-sip (1.12.11) when the bind fails.
+ * The URL nta binds transport with ("udp", "tcp", "tls"; NULL: UDP and TCP). nta binds to
+ * maddr and writes the host part in Via and Contact: with a public address behind a 1:1 NAT,
+ * the public one goes in the host part (RFC 3261 §18.2.1, §20.10). TLS is a sips: URI on
+ * sip.tls_port. Never the "transport=udp,tcp" list form: this sofia-sip (1.12.11) reads
+ * uninitialised memory parsing it, and crashes when the bind fails; a sip: URI without
+ * transport binds UDP and TCP from sofia's own list.
  */
 static char *bind_url(const struct ponte_config *cfg, const char *transport)
 {
 	g_autofree char *listen = uri_host(cfg->sip.listen);
+	bool is_tls = transport != NULL && strcmp(transport, "tls") == 0;
+	const char *scheme = is_tls ? "sips" : "sip";
+	int port = is_tls ? cfg->sip.tls_port : cfg->sip.port;
+	g_autofree char *param = transport != NULL && !is_tls
+					 ? g_strdup_printf(";transport=%s", transport)
+					 : g_strdup("");
 
 	if (cfg->sip.public_address[0] != '\0') {
 		g_autofree char *pub = uri_host(cfg->sip.public_address);
 
-		return g_strdup_printf("sip:%s:%d;maddr=%s;transport=%s", pub, cfg->sip.port,
-				       listen, transport);
+		return g_strdup_printf("%s:%s:%d;maddr=%s%s", scheme, pub, port, listen, param);
 	}
-	return g_strdup_printf("sip:%s:%d;transport=%s", listen, cfg->sip.port, transport);
+	return g_strdup_printf("%s:%s:%d%s", scheme, listen, port, param);
 }
 
 int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, char **why)
@@ -533,6 +563,9 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 	g_autofree char *url = NULL, *url2 = NULL;
 	g_autofree char *listen = NULL;
 	const char *ua = cfg->sip.user_agent;
+	const char *const *tps = (const char *const *)cfg->sip.transports;
+	bool has_udp = g_strv_contains(tps, "udp"), has_tcp = g_strv_contains(tps, "tcp");
+	bool has_tls = g_strv_contains(tps, "tls");
 	int rc;
 
 	*out = NULL;
@@ -541,6 +574,10 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 		*why = g_strdup("sip.transports: no transport");
 		return -EINVAL;
 	}
+	/* Accounts' incoming targets: names and rooms the gateway can ring (sip_reg.c). */
+	rc = sip_reg_check_config(cfg, why);
+	if (rc < 0)
+		return rc;
 	su_init();
 	sofia_log_setup();
 	/* Digest with SHA-256 and SHA-512-256 as well as MD5 (RFC 8760), for every nua. */
@@ -554,13 +591,24 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 	sip = g_new0(struct ponte_sip, 1);
 	sip->cfg = cfg;
 	listen = uri_host(cfg->sip.listen);
-	sip->contact = g_strdup_printf("sip:%s:%d", listen, cfg->sip.port);
+	/* A sip: URI either way: the gateway's users' addresses are built on it (gw_calls.c). */
+	if (has_udp || has_tcp)
+		sip->contact = g_strdup_printf("sip:%s:%d", listen, cfg->sip.port);
+	else
+		sip->contact = g_strdup_printf("sip:%s:%d;transport=tls", listen, cfg->sip.tls_port);
 	if (cfg->sip.public_address[0] != '\0')
 		sip->from_host = uri_host(cfg->sip.public_address);
 	else if (!is_wildcard(cfg->sip.listen))
 		sip->from_host = g_strdup(listen);
 	else /* From is not used for routing: a reserved name will do (RFC 2606) */
 		sip->from_host = g_strdup("ponte.invalid");
+
+	/* The certificate and key checked and written where sofia reads them (sip_tls.c). */
+	if (has_tls) {
+		rc = sip_tls_create(cfg, &sip->tls, why);
+		if (rc < 0)
+			goto fail_root;
+	}
 
 	sip->root = su_glib_root_create(sip);
 	if (sip->root == NULL) {
@@ -574,27 +622,50 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 	g_source_attach(sip->source, NULL);
 
 	/*
-	 * The schema allows one or two transports, no duplicates. nua takes one NUTAG_URL (the
+	 * The schema allows one to three transports, no duplicates. nua takes one NUTAG_URL (the
 	 * last) and one NUTAG_SIPS_URL, and binds each with its own nta_agent_add_tport(); a
-	 * "sip:" URI in the second one is bound as plain SIP.
+	 * "sip:" URI in the second one is bound as plain SIP. With TLS and both UDP and TCP, the
+	 * two plain ones share a URL. TLS is bound first: on a loopback address nua keeps only
+	 * the last of its Contact candidates, which must be the plain one (the Contact of dialogs
+	 * over TLS is sip_tls.c's).
 	 */
-	if (cfg->sip.transports[1] == NULL) {
-		url = bind_url(cfg, cfg->sip.transports[0]);
-	} else {
+	if (has_tls) {
+		url = bind_url(cfg, "tls");
+		if (has_udp || has_tcp)
+			url2 = bind_url(cfg, has_udp && has_tcp ? NULL : has_udp ? "udp" : "tcp");
+	} else if (has_udp && has_tcp) {
 		url = bind_url(cfg, "udp");
 		url2 = bind_url(cfg, "tcp");
+	} else {
+		url = bind_url(cfg, cfg->sip.transports[0]);
 	}
 	errno = 0;
 	sip->nua =
 	    nua_create(sip->root, on_nua_event, sip, NUTAG_URL(url),
 		       TAG_IF(url2 != NULL, NUTAG_SIPS_URL(url2)), NUTAG_MEDIA_ENABLE(0),
+		       /* TLS: sofia reads its key and certificates there; who is checked. */
+		       TAG_IF(sip->tls != NULL,
+			      NUTAG_CERTIFICATE_DIR(sip->tls ? sip_tls_dir(sip->tls) : NULL)),
+		       TAG_IF(sip->tls != NULL,
+			      TPTAG_TLS_VERIFY_POLICY(sip->tls ? sip_tls_verify_policy(sip->tls)
+							       : TPTLS_VERIFY_NONE)),
 		       /* Replace nua's lists (the first SIP_NONE drops its defaults). */
 		       SIPTAG_ALLOW(SIP_NONE), SIPTAG_ALLOW_STR(SIP_ALLOW),
-		       /* No 100rel or session timers until we handle PRACK and UPDATE/re-INVITE. */
-		       SIPTAG_SUPPORTED(SIP_NONE), NUTAG_SESSION_TIMER(0),
+		       /*
+			* Session timers (RFC 4028) only when the phone asks (interval 0 of ours):
+			* it refreshes (re-INVITE, answered in sip_dialog.c) unless it asks us to,
+			* then nua refreshes with an UPDATE without a body, which needs no
+			* offer/answer of ours. No 100rel until we handle PRACK.
+			*/
+		       SIPTAG_SUPPORTED(SIP_NONE),
+		       TAG_IF(cfg->sip.session_timers, SIPTAG_SUPPORTED_STR("timer")),
+		       NUTAG_SESSION_TIMER(0), NUTAG_MIN_SE(90),
+		       NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
 		       /* Our own ring timer cancels unanswered calls, not nua's invite timer. */
 		       NUTAG_INVITE_TIMER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
-		       NUTAG_ENABLEMESSAGE(0), TAG_IF(ua[0] != '\0', SIPTAG_USER_AGENT_STR(ua)),
+		       /* MESSAGE is ours to answer (sip_message.c), not nua's automatic 200. */
+		       NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("MESSAGE"),
+		       TAG_IF(ua[0] != '\0', SIPTAG_USER_AGENT_STR(ua)),
 		       TAG_IF(ua[0] == '\0', SIPTAG_USER_AGENT(SIP_NONE)), TAG_END());
 	if (sip->nua == NULL) {
 		rc = errno != 0 ? -errno : -EADDRNOTAVAIL;
@@ -603,10 +674,23 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 				    url2 != NULL ? url2 : "", g_strerror(-rc));
 		goto fail_nua;
 	}
+	/* sofia has loaded the key and certificates: they leave the disk. */
+	sip_tls_remove(sip->tls);
 	log_info(MOD, "listening on %s (%s%s%s)%s%s", sip->contact, url, url2 != NULL ? ", " : "",
 		 url2 != NULL ? url2 : "",
 		 cfg->sip.public_address[0] != '\0' ? ", public address " : "",
 		 cfg->sip.public_address);
+	if (sip->tls != NULL) {
+		log_info(MOD, "TLS on port %d: %s", cfg->sip.tls_port, sip_tls_summary(sip->tls));
+		if (!sip_tls_is_verifying(sip->tls))
+			log_warn(MOD, "sip.tls_ca is empty: TLS peers' certificates are not checked "
+				      "(calls are encrypted, peers not authenticated)");
+		else
+			log_info(MOD, "TLS peers checked against %s: servers' chain and name%s",
+				 cfg->sip.tls_ca,
+				 cfg->sip.tls_verify_clients ? ", clients' chain (required)"
+							     : "; clients need no certificate");
+	}
 	/* Accounts that register (sip_reg.c); an account's failures stay in its status. */
 	sip_reg_start(sip);
 	*out = sip;
@@ -616,6 +700,7 @@ fail_nua:
 	g_source_destroy(sip->source);
 	su_root_destroy(sip->root);
 fail_root:
+	sip_tls_destroy(sip->tls);
 	g_free(sip->contact);
 	g_free(sip->from_host);
 	g_free(sip);
@@ -676,6 +761,7 @@ void ponte_sip_destroy(struct ponte_sip *sip)
 	sofia_flush();
 	su_deinit();
 	log_info(MOD, "stopped (%s)", sip->contact);
+	sip_tls_destroy(sip->tls);
 	g_free(sip->contact);
 	g_free(sip->from_host);
 	g_free(sip);
@@ -712,7 +798,7 @@ static bool same_peer(const char *uri, const char *target)
 }
 
 /* The digest credentials for a call to target: its trunk's or its account's, if any. */
-static void creds_for(struct ponte_sip *sip, const char *target, char **user, char **pass)
+void sip_creds_for(struct ponte_sip *sip, const char *target, char **user, char **pass)
 {
 	const struct ponte_config *cfg = sip->cfg;
 
@@ -734,6 +820,21 @@ static void creds_for(struct ponte_sip *sip, const char *target, char **user, ch
 			return;
 		}
 	}
+}
+
+/* The account a call to target goes through: the one whose registrar is target's host (and
+ * port), unless a trunk's address is; NULL for other calls. */
+const struct ponte_sip_account *sip_account_for(struct ponte_sip *sip, const char *target)
+{
+	const struct ponte_config *cfg = sip->cfg;
+
+	for (size_t i = 0; i < cfg->sip.nb_trunks; i++)
+		if (same_peer(cfg->sip.trunks[i].address, target))
+			return NULL;
+	for (size_t i = 0; i < cfg->sip.nb_accounts; i++)
+		if (same_peer(cfg->sip.accounts[i].registrar, target))
+			return &cfg->sip.accounts[i];
+	return NULL;
 }
 
 char *ponte_sip_route_number(struct ponte_sip *sip, const char *number)
@@ -776,40 +877,63 @@ char *ponte_sip_route_number(struct ponte_sip *sip, const char *number)
 int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
 		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out)
 {
+	return sip_call_place(sip, to, from_user, sdp, ops, ctx, out, NULL);
+}
+
+int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
+		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out,
+		   const tagi_t *extra)
+{
 	struct ponte_sip_call *call;
+	const struct ponte_sip_account *acct;
 	g_autofree char *user = NULL;
+	g_autofree char *m_user = NULL;
 	g_autofree char *from = NULL;
 	g_autofree char *to_hdr = NULL;
 
 	*out = NULL;
-	if (to == NULL || !is_valid_target(to))
+	if (to == NULL || !sip_is_valid_target(to))
 		return -EINVAL;
-	user = escape_user(from_user != NULL && from_user[0] != '\0' ? from_user : "ponte");
+	user = sip_escape_user(from_user != NULL && from_user[0] != '\0' ? from_user : "ponte");
+	/*
+	 * Our Contact's user: the account's through an account, else our From's. Set on the
+	 * handle, since once an account has registered nua writes that registration's Contact,
+	 * user included, in every request (nua_registration_add_contact_to_request) unless the
+	 * handle has its own NUTAG_M_USERNAME.
+	 */
+	acct = sip_account_for(sip, to);
+	m_user = acct != NULL ? sip_reg_contact_user(acct) : NULL;
+	if (m_user == NULL)
+		m_user = g_strdup(user);
 	from = g_strdup_printf("<sip:%s@%s>", user, sip->from_host);
 	/* Brackets keep URI parameters out of the header's parameters (RFC 3261 §20.10). */
 	to_hdr = g_strdup_printf("<%s>", to);
 
 	call = g_new0(struct ponte_sip_call, 1);
-	creds_for(sip, to, &call->auth_user, &call->auth_pass);
+	sip_creds_for(sip, to, &call->auth_user, &call->auth_pass);
 	call->owner.on_event = call_on_event;
 	call->sip = sip;
 	call->ops = ops;
 	call->ctx = ctx;
 	call->call_id = new_call_id();
 	call->is_offerless = sdp == NULL;
+	/* To a sips: or ;transport=tls target, a Contact that brings the dialog back over TLS. */
+	call->contact = sip_tls_contact_for_target(sip->tls, to);
 	call->nh = nua_handle(sip->nua, &call->owner, NUTAG_URL(to), SIPTAG_TO_STR(to_hdr),
-			      SIPTAG_FROM_STR(from), TAG_END());
+			      SIPTAG_FROM_STR(from), NUTAG_M_USERNAME(m_user), TAG_END());
 	if (call->nh == NULL) {
+		g_free(call->contact);
 		g_free(call->call_id);
 		g_free(call);
 		return -ENOMEM;
 	}
 	/* Our Call-ID, so that ponte_sip_call_id() has it before the INVITE leaves. */
 	nua_invite(call->nh, SIPTAG_CALL_ID_STR(call->call_id),
+		   TAG_IF(call->contact != NULL, SIPTAG_CONTACT_STR(call->contact)),
 		   /* An offerless INVITE's answer goes in the ACK: the caller sends it. */
 		   NUTAG_AUTOACK(sdp != NULL),
 		   TAG_IF(sdp != NULL, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-		   TAG_IF(sdp != NULL, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+		   TAG_IF(sdp != NULL, SIPTAG_PAYLOAD_STR(sdp)), TAG_NEXT(extra));
 	if (sip->cfg->sip.ring_timeout > 0)
 		call->ring_timer =
 		    g_timeout_add((guint)sip->cfg->sip.ring_timeout * 1000, on_ring_timeout, call);
@@ -838,7 +962,7 @@ void ponte_sip_hangup(struct ponte_sip_call *call)
 		return;
 	log_info(MOD, "call=%s hung up (%s)", call->call_id, call->is_answered ? "BYE" : "CANCEL");
 	sip_call_silence(call);
-	call_terminate(call);
+	sip_call_hangup_internal(call);
 }
 
 const char *ponte_sip_call_id(const struct ponte_sip_call *call)

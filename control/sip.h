@@ -19,6 +19,7 @@
 
 struct ponte_sip;
 struct ponte_sip_call;
+struct ponte_sip_message_in; /* sip_message.h */
 
 /* What happens to an outgoing call. Strings are borrowed for the duration of the callback. */
 struct ponte_sip_call_ops {
@@ -31,6 +32,33 @@ struct ponte_sip_call_ops {
 	 * timeout, 487 after a cancel), a BYE from the peer (status 0, reason "bye"), or a
 	 * transport or session-timer failure. No callback follows. */
 	void (*ended)(void *ctx, int status, const char *reason);
+	/*
+	 * A re-INVITE from the peer in the established call (RFC 3261 §14.2): hold, resume, a
+	 * new media address, a session refresh. sdp is its offer, NULL for an offerless one
+	 * (then *answer is our offer, and the peer's answer comes in its ACK: reoffer_acked).
+	 * Return 200 with *answer set (g_malloc'd SDP) to accept, or a failure status (488, 500)
+	 * with *warning (static, may stay NULL): the session stays as it was. NULL: 488.
+	 */
+	int (*reoffer)(void *ctx, const char *sdp, char **answer, const char **warning);
+	/* The ACK to our 200 for an offerless re-INVITE, with its body (NULL: none). */
+	void (*reoffer_acked)(void *ctx, const char *sdp);
+	/*
+	 * The outcome of our re-INVITE (ponte_sip_call_reinvite): 200 with the answer's SDP, or
+	 * the failure status and reason; after a failure the session stays as it was, except
+	 * that 408 and 481 end the call (ended follows, RFC 3261 §14.1).
+	 */
+	void (*reinvite_done)(void *ctx, int status, const char *reason, const char *sdp);
+	/* A MESSAGE within the call (RFC 3428), checked by the stack (sip_message.h): return
+	 * the status to answer (200 when delivered); *warning (may stay NULL) becomes its
+	 * Warning. NULL: the stack hands it to the server's message op, for the To user. */
+	int (*message)(void *ctx, const struct ponte_sip_message_in *in, const char **warning);
+	/*
+	 * A REFER from the peer (RFC 3515, a blind transfer), accepted with 202: target is the
+	 * Refer-To URI, referred_by who asks ("" when unknown). The owner follows it with
+	 * ponte_sip_call_transfer() or refuses it with ponte_sip_call_refer_refuse(). NULL:
+	 * REFERs are refused (a NOTIFY with 603).
+	 */
+	void (*refer)(void *ctx, const char *target, const char *referred_by);
 };
 
 /* cfg is borrowed and outlives the stack. Returns 0, or a negative errno with why set. */
@@ -40,7 +68,8 @@ void ponte_sip_destroy(struct ponte_sip *sip);
 /* {"sip": {"contact": ..., "accounts": [registration states, sip_reg.c]}} into obj. */
 void ponte_sip_status(struct ponte_sip *sip, json_t *obj);
 
-/* "sip:ADDR:PORT" the stack listens on (for logs and tests); owned by sip. */
+/* "sip:ADDR:PORT" the stack listens on, "sip:ADDR:TLS-PORT;transport=tls" when TLS is its only
+ * transport (for logs, tests and the addresses of registered browsers); owned by sip. */
 const char *ponte_sip_contact(const struct ponte_sip *sip);
 
 /*
@@ -60,6 +89,33 @@ int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user,
  */
 char *ponte_sip_route_number(struct ponte_sip *sip, const char *number);
 
+/*
+ * Change the session of an established call: a re-INVITE offering sdp. The outcome comes
+ * through ops->reinvite_done. A 491 (both sides re-INVITEd at once) is retried once, after
+ * the wait of RFC 3261 §14.1. -EINVAL before the call is established or after it ended,
+ * -EBUSY while a re-INVITE (ours, or the peer's offerless one) is in progress.
+ */
+int ponte_sip_call_reinvite(struct ponte_sip_call *call, const char *sdp);
+
+/*
+ * Follow the REFER the peer of `referred` sent (ops->refer): call target as ponte_sip_call()
+ * does; the stack tells the referrer the new call's progress in NOTIFYs (RFC 3515 §2.4.4).
+ * The old call stays as it is: its owner ends it when it likes. -EINVAL for a target that
+ * does not parse (the referrer is told 400).
+ */
+int ponte_sip_call_transfer(struct ponte_sip_call *referred, const char *target,
+			    const char *from_user, const char *sdp,
+			    const struct ponte_sip_call_ops *ops, void *ctx,
+			    struct ponte_sip_call **out);
+/*
+ * Let go of a call whose peer is expected to end it (the phone that transferred us, RFC 5589
+ * §6.1): no callback runs any more; a BYE from the peer is answered; if none comes, the stack
+ * ends the call itself (BYE) after the time any transaction may take.
+ */
+void ponte_sip_call_detach(struct ponte_sip_call *call);
+/* Refuse the pending REFER of the call: the referrer gets a NOTIFY with status. */
+void ponte_sip_call_refer_refuse(struct ponte_sip_call *referred, int status);
+
 /* Send the ACK's SDP for an offerless INVITE answered with an offer; NULL for a plain ACK. */
 int ponte_sip_call_ack(struct ponte_sip_call *call, const char *sdp);
 
@@ -76,10 +132,15 @@ struct ponte_sip_incoming {
 	const char *call_id;
 	const char *from_uri; /* "sip:bob@example.com" */
 	const char *from_display; /* display name, "" when none */
-	const char *to_user; /* user part of the Request-URI: who is called */
+	/* Who is called: the user part of the Request-URI (a browser name, "room-KEY"), or, for
+	 * a call to an account, the account's incoming target (sip.accounts[].incoming). */
+	const char *to_user;
 	const char *sdp; /* the offer, NULL for an offerless INVITE (we offer in the 200) */
 	const char *source_ip; /* where the INVITE came from */
 	const char *trunk; /* name of the trunk it came through, NULL if none */
+	/* The account it came through (a call to the Contact it registered, sip_reg.c), NULL if
+	 * none: then nobody at to_user is "temporarily unavailable" (480), not "not found". */
+	const char *account;
 };
 
 struct ponte_sip_server_ops {
@@ -95,6 +156,13 @@ struct ponte_sip_server_ops {
 	/* A pending call (taken, not yet accepted) was cancelled by the caller, or the stack
 	 * gave it up: the call is gone. */
 	void (*cancelled)(void *ctx, struct ponte_sip_call *call);
+	/*
+	 * A MESSAGE (RFC 3428) from outside our dialogs, already admitted and checked by the
+	 * stack (sip_message.h), or one within a call whose ops have no message op. Return the
+	 * status to answer: 200 when delivered, 404 for an unknown user, 480 for one that cannot
+	 * take it now, ...; *warning (may stay NULL) becomes its Warning text. NULL: 480.
+	 */
+	int (*message)(void *ctx, const struct ponte_sip_message_in *in, const char **warning);
 };
 
 /* Whom incoming INVITEs go to; without it they get 480. ops and ctx outlive the stack. */

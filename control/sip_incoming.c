@@ -4,6 +4,10 @@
  * trunks' allowed sources), handed to the server (the gateway, which rings browsers), and
  * then answered (180, 200 with SDP) or refused from there. The call object is the same as an
  * outgoing call's (struct ponte_sip_call): hangup, Call-ID and the end of the call work alike.
+ *
+ * A call to the Contact an account registered (sip_reg.c) goes to the account's incoming
+ * target instead of the Request-URI's user, and is admitted from the account's registrar or
+ * outbound proxy even when trunks restrict the sources.
  */
 #include "sip_internal.h"
 
@@ -14,6 +18,8 @@
 #include <sofia-sip/msg_addr.h>
 
 #include "log.h"
+#include "sip_reg.h"
+#include "sip_tls.h"
 
 #define MOD "sip"
 
@@ -31,7 +37,7 @@ static char *body_of(sip_t const *msg)
 }
 
 /* A display name as written ("Desk Phone", quoted or not) without its quotes and escapes. */
-static char *unquote(const char *s)
+char *sip_unquote(const char *s)
 {
 	size_t n = strlen(s);
 	GString *out;
@@ -56,7 +62,7 @@ static void respond(nua_handle_t *nh, int status, const char *warning)
 }
 
 /* The IP literal the request came from ("" when nua does not say). */
-static void source_of(struct ponte_sip *sip, char *buf, size_t size)
+void sip_source_of(struct ponte_sip *sip, char *buf, size_t size)
 {
 	msg_t *req = nua_current_request(sip->nua);
 	su_addrinfo_t *ai = req != NULL ? msg_addrinfo(req) : NULL;
@@ -102,7 +108,7 @@ static bool same_ip(const char *a, const char *b)
  * host of their address) or from an account's registrar: *trunk names the trunk, and false
  * means "refuse with 403". Without trunks every source is accepted.
  */
-static bool source_allowed(const struct ponte_config *cfg, const char *ip, const char **trunk)
+bool sip_source_allowed(const struct ponte_config *cfg, const char *ip, const char **trunk)
 {
 	*trunk = NULL;
 	if (cfg->sip.nb_trunks == 0)
@@ -134,6 +140,33 @@ static bool source_allowed(const struct ponte_config *cfg, const char *ip, const
 	return false;
 }
 
+/* Whether user can be written as a URI user part as it is (RFC 3261 §25.1: unreserved,
+ * user-unreserved and escapes). */
+static bool is_plain_user(const char *user)
+{
+	if (user == NULL || user[0] == '\0')
+		return false;
+	for (const char *p = user; *p != '\0'; p++)
+		if (!g_ascii_isalnum(*p) && strchr("-_.!~*'()&=+$,;?/%", *p) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * The user part of our Contact in the responses to an incoming call (RFC 3261 §12.1.1: where
+ * the caller sends the requests of the dialog, and calls back): the account's Contact user for
+ * a call through an account, else the user that was called (a browser's name, room-KEY),
+ * else "ponte". Without it nua writes the Contact of whichever account registered last.
+ */
+static char *contact_user_for(const struct ponte_sip_account *acct, const char *called)
+{
+	char *user = acct != NULL ? sip_reg_contact_user(acct) : NULL;
+
+	if (user != NULL)
+		return user;
+	return g_strdup(is_plain_user(called) ? called : "ponte");
+}
+
 static void incoming_on_event(struct sip_owner *owner, nua_event_t event, int status,
 			      const char *phrase, nua_handle_t *nh, sip_t const *msg,
 			      tagi_t const *tags)
@@ -142,6 +175,8 @@ static void incoming_on_event(struct sip_owner *owner, nua_event_t event, int st
 	struct ponte_sip *sip = call->sip;
 	int state = -1;
 
+	if (sip_dialog_event(call, event, status, phrase, nh, msg, tags))
+		return;
 	switch (event) {
 	case nua_i_cancel: /* nua answered 200 to the CANCEL and 487 to the INVITE */
 		log_info(MOD, "call=%s cancelled by the caller", call->call_id);
@@ -167,11 +202,8 @@ static void incoming_on_event(struct sip_owner *owner, nua_event_t event, int st
 	case nua_i_bye:
 		sip_call_end(call, 0, "bye");
 		break;
-	case nua_i_invite:
-		/* A re-INVITE: changing the session is not supported yet; 488 leaves it as it
-		 * was (RFC 3261 §14.2). */
-		log_info(MOD, "call=%s re-INVITE refused with 488", call->call_id);
-		respond(nh, 488, "re-INVITE is not handled yet");
+	case nua_i_message: /* an instant message in the call (sip_message.c answers it) */
+		sip_message_in_call(call, nh, msg);
 		break;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -204,10 +236,14 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	g_autofree char *display = NULL;
 	struct ponte_sip_incoming in = {0};
 	struct ponte_sip_call *call;
+	const struct ponte_sip_account *acct;
+	g_autofree char *m_user = NULL;
 	const char *warning = NULL;
+	const char *called;
+	bool is_from_account;
 	int rc;
 
-	source_of(sip, ip, sizeof(ip));
+	sip_source_of(sip, ip, sizeof(ip));
 	in.source_ip = ip;
 	in.call_id = msg != NULL && msg->sip_call_id != NULL ? msg->sip_call_id->i_id : "";
 	if (msg == NULL || msg->sip_request == NULL || msg->sip_from == NULL) {
@@ -215,7 +251,10 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 		respond(nh, 400, "malformed INVITE");
 		return;
 	}
-	if (!source_allowed(cfg, ip, &in.trunk)) {
+	called = sip_str(msg->sip_request->rq_url->url_user);
+	acct = sip_reg_account_for(sip, called, ip, &is_from_account);
+	/* An account's registrar or proxy brings that account's calls, trunks or not. */
+	if (!sip_source_allowed(cfg, ip, &in.trunk) && !is_from_account) {
 		log_info(MOD, "incoming INVITE call=%s from %s refused with 403: not a trunk",
 			 in.call_id, ip);
 		respond(nh, 403, "source address not allowed");
@@ -223,10 +262,12 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	}
 	from = url_as_string(NULL, msg->sip_from->a_url);
 	in.from_uri = from != NULL ? from : "";
-	display = unquote(sip_str(msg->sip_from->a_display));
+	display = sip_unquote(sip_str(msg->sip_from->a_display));
 	in.from_display = display;
-	in.to_user = sip_str(msg->sip_request->rq_url->url_user);
+	in.to_user = acct != NULL ? sip_reg_incoming_target(acct) : called;
+	in.account = acct != NULL ? acct->name : NULL;
 	in.sdp = sdp;
+	m_user = contact_user_for(acct, called);
 
 	call = g_new0(struct ponte_sip_call, 1);
 	call->owner.on_event = incoming_on_event;
@@ -235,11 +276,17 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	call->call_id = g_strdup(in.call_id);
 	call->is_incoming = true;
 	call->is_offerless = sdp == NULL;
+	/* Came over TLS: our 18x and 2xx say where to reach us over TLS (sip_tls.c). */
+	call->contact = sip_tls_contact_for_request(sip->tls, msg);
 	nua_handle_bind(nh, &call->owner);
+	/* Before any response of ours: nua builds the Contact of each from the handle's. */
+	nua_set_hparams(nh, NUTAG_M_USERNAME(m_user), TAG_END());
 	sip->calls = g_list_prepend(sip->calls, call);
-	log_info(MOD, "call=%s incoming INVITE to %s from %s (%s)%s%s%s", call->call_id, in.to_user,
-		 in.from_uri, ip, sdp == NULL ? " offerless" : "", in.trunk ? " trunk " : "",
-		 in.trunk ? in.trunk : "");
+	log_info(MOD, "call=%s incoming INVITE to %s from %s (%s)%s%s%s%s%s%s%s", call->call_id,
+		 called, in.from_uri, ip, sdp == NULL ? " offerless" : "", in.trunk ? " trunk " : "",
+		 in.trunk ? in.trunk : "", in.account ? " account " : "",
+		 in.account ? in.account : "", in.account ? " for " : "",
+		 in.account ? in.to_user : "");
 	rc = sip->server != NULL ? sip->server->invite(sip->server_ctx, &in, call, &warning) : 480;
 	if (rc == 0)
 		return;
@@ -270,7 +317,8 @@ int ponte_sip_call_ringing(struct ponte_sip_call *call)
 {
 	if (!call->is_incoming || call->is_ended || call->is_answered_by_us)
 		return -EINVAL;
-	nua_respond(call->nh, SIP_180_RINGING, TAG_END());
+	nua_respond(call->nh, SIP_180_RINGING,
+		    TAG_IF(call->contact != NULL, SIPTAG_CONTACT_STR(call->contact)), TAG_END());
 	return 0;
 }
 
@@ -281,7 +329,8 @@ int ponte_sip_call_answer(struct ponte_sip_call *call, const char *sdp)
 	call->is_answered_by_us = true;
 	call->is_answered = true; /* from now on a hangup is a BYE */
 	nua_respond(call->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+		    SIPTAG_PAYLOAD_STR(sdp),
+		    TAG_IF(call->contact != NULL, SIPTAG_CONTACT_STR(call->contact)), TAG_END());
 	log_info(MOD, "call=%s answered", call->call_id);
 	return 0;
 }

@@ -41,13 +41,14 @@ struct ponte_sip {
 	su_root_t *root;
 	GSource *source; /* the root's GSource, attached to the default main context */
 	nua_t *nua;
-	char *contact;	 /* "sip:ADDR:PORT" we listen on */
+	char *contact;	 /* "sip:ADDR:PORT" we listen on (sip.h, ponte_sip_contact()) */
 	char *from_host; /* host part of our From: the public address, else the listen one */
 	GList *calls;	 /* struct ponte_sip_call *: every call whose handle is not destroyed yet */
 	bool is_closing; /* ponte_sip_destroy() runs: no callback any more */
 	const struct ponte_sip_server_ops *server; /* incoming calls; NULL: refused */
 	void *server_ctx;
 	int shutdown_status; /* last nua_r_shutdown status; >= 200 when done */
+	struct sip_tls *tls; /* SIP over TLS (sip_tls.c); NULL without tls in sip.transports */
 };
 
 struct ponte_sip_call {
@@ -67,7 +68,16 @@ struct ponte_sip_call {
 	bool is_ended;	   /* ended() ran or the caller hung up: no callback any more */
 	bool is_hung_up;   /* we sent (or asked nua for) CANCEL or BYE */
 	char *auth_user, *auth_pass; /* the account's or trunk's digest credentials, or NULL */
-	int nb_auth; /* challenges answered: one per realm and nonce is enough, two is a refusal */
+	int nb_auth; /* challenges answered, as sip_answer_challenge() counts them */
+	char *contact; /* our Contact when the call runs over TLS (sip_tls.c); NULL: nua's */
+	/* Requests inside the established call (sip_dialog.c). */
+	bool is_reinviting;	/* our re-INVITE is out */
+	bool is_reoffer_acking; /* we offered in the 200 to an offerless re-INVITE: the ACK answers */
+	bool has_glared;	/* our re-INVITE met 491 once */
+	char *reinvite_sdp;	/* the offer of our re-INVITE, for its retry after 491 */
+	guint glare_timer;
+	sip_event_t *refer_event; /* the last REFER's Event (in the handle's home) */
+	bool is_referred; /* a REFER waits for ponte_sip_call_transfer() or _refer_refuse() */
 };
 
 /* The stack's nua and configuration, for the other files of the stack. */
@@ -80,8 +90,58 @@ const char *sip_from_host(const struct ponte_sip *sip);
 void sip_call_end(struct ponte_sip_call *call, int status, const char *reason);
 void sip_call_release(struct ponte_sip_call *call);
 void sip_call_silence(struct ponte_sip_call *call);
+/* Answer a 401/407 to a request of the call with its credentials; false when it has none or
+ * they were refused already. */
+bool sip_call_answer_challenge(struct ponte_sip_call *call, sip_t const *msg);
+/* CANCEL or BYE, once (no callback: see sip_call_silence). */
+void sip_call_hangup_internal(struct ponte_sip_call *call);
+
+/* ponte_sip_call() with more tags for the INVITE (a transfer's NUTAG_NOTIFY_REFER, ...);
+ * extra may be NULL. */
+int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
+		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out,
+		   const tagi_t *extra);
+
+/* sip_dialog.c: requests inside an established call. sip_dialog_event() takes the events of a
+ * call's handle before its owner does; true when it handled the event. */
+bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status,
+		      const char *phrase, nua_handle_t *nh, sip_t const *msg, tagi_t const *tags);
+void sip_dialog_free(struct ponte_sip_call *call);
+/* The body of msg when it is application/sdp (g_free), else NULL. */
+char *sip_body_sdp(sip_t const *msg);
+/* A response with the standard phrase and, when warning is not NULL, a Warning (399). */
+void sip_respond(nua_handle_t *nh, int status, const char *warning);
+
 /* sip_incoming.c: an INVITE outside our dialogs (nh referenced for us by nua). */
 void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *msg);
+/* sip_incoming.c, for every request from outside our dialogs: the IP literal the request being
+ * delivered came from ("" when nua does not say); whether the trunks admit it (*trunk: which
+ * one; false: refuse with 403); a display name without its quotes and escapes (g_free). */
+void sip_source_of(struct ponte_sip *sip, char *buf, size_t size);
+bool sip_source_allowed(const struct ponte_config *cfg, const char *ip, const char **trunk);
+char *sip_unquote(const char *s);
+
+/* sip.c, for every request we send: whether `to` is a SIP URI we send to; our From's user
+ * part, escaped (g_free); the digest credentials for target (its trunk's or account's, else
+ * left NULL; g_free); and the answer to a 401/407 with them (false: none, or refused already;
+ * kind and id name the request in logs). */
+bool sip_is_valid_target(const char *to);
+char *sip_escape_user(const char *user);
+void sip_creds_for(struct ponte_sip *sip, const char *target, char **user, char **pass);
+/* The account (sip.accounts element) a call to target goes through, or NULL. */
+const struct ponte_sip_account *sip_account_for(struct ponte_sip *sip, const char *target);
+bool sip_answer_challenge(nua_handle_t *nh, const char *kind, const char *id, const char *user,
+			  const char *pass, int *nb_auth, sip_t const *msg);
+/* *nb_auth of sip_answer_challenge(), 0 at first: which kinds of challenge were answered, and
+ * how many answers in all (above SIP_AUTH_COUNT_SHIFT). */
+#define SIP_AUTH_ANSWERED_401 0x1
+#define SIP_AUTH_ANSWERED_407 0x2
+#define SIP_AUTH_COUNT_SHIFT 4
+
+/* sip_message.c: a MESSAGE outside our dialogs (nh: nua's, the caller drops it), or one in a
+ * call; each is answered before the function returns. */
+void sip_message_incoming(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *msg);
+void sip_message_in_call(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg);
 
 /* sofia's strings may be NULL: "" instead, for logs. */
 static inline const char *sip_str(const char *s)

@@ -28,11 +28,19 @@
  * exponential back-off and jitter (RFC 5626 §4.5) or the registrar's Retry-After (RFC 3261
  * §21.5.4); un-REGISTER at stop (nua_unregister(), then the handle goes).
  *
+ * Incoming calls (RFC 3261 §10.2, §16.5): the registrar retargets a call for the address of
+ * record to the Contact we registered, so the Contact's user part tells which account a call
+ * is for. It is the account's name, unique among accounts (as FreeSWITCH's gateways use
+ * "gw+NAME"), not the user name that two accounts at two providers may share. Some registrars
+ * send calls to the AOR's user instead: those are recognised by their source, the address the
+ * account's registrations are answered from (sip_reg_account_for()).
+ *
  * Memory: a registration's owner is its handle's magic. Destroying the handle makes nua drop
  * every later event of it, so a registration is freed right after nua_handle_destroy().
  */
 #include "sip_reg.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -43,12 +51,18 @@
 
 #include "sip_internal.h"
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/url.h>
 
 #include "log.h"
+#include "room.h"
 
 #define MOD "sip"
+
+/* Browser names (gw_calls.c): 1..32 of [A-Za-z0-9._-]; "room-KEY" names a room instead. */
+#define INCOMING_NAME_MAX 32
+#define INCOMING_ROOM_PREFIX "room-"
 
 /* RFC 5626 §4.5 suggests 30 s (base when all flows failed) and 1800 s (max). */
 #define REG_BACKOFF_BASE_MS 30000u
@@ -92,7 +106,9 @@ struct sip_reg {
 	struct sip_reg_set *set;
 	const struct ponte_sip_account *acct; /* borrowed from the configuration */
 	char *aor;			      /* address of record, "sip:user@host" */
-	char *contact_user;		      /* user part of our Contact */
+	char *aor_user;			      /* its user part, as written in the URI */
+	char *contact_user;		      /* user part of our Contact: the name, escaped */
+	char peer_ip[INET6_ADDRSTRLEN]; /* where the last 2xx to our REGISTER came from, or "" */
 	nua_handle_t *nh; /* NULL between a refused challenge and the next attempt */
 	enum reg_state state;
 	int status;	      /* last final status, 0 before any */
@@ -217,6 +233,13 @@ static char *escape_user(const char *user)
 	return g_string_free(out, FALSE);
 }
 
+char *sip_reg_contact_user(const struct ponte_sip_account *a)
+{
+	if (is_set(a->name))
+		return escape_user(a->name);
+	return is_set(a->username) ? escape_user(a->username) : NULL;
+}
+
 /* Whether s can go between < and > in a header: no controls, spaces, quotes or brackets. */
 static bool is_header_safe(const char *s)
 {
@@ -230,7 +253,8 @@ static bool is_header_safe(const char *s)
 /*
  * Fill aor and contact_user from the account, or say why it cannot register. The address of
  * record is the account's aor, else sip:USERNAME@REGISTRAR-HOST (RFC 3261 §10.2: To and From
- * carry it); the Contact user is the digest user name, else the AOR's user.
+ * carry it); the Contact user is the account's name (see the top of the file), else the digest
+ * user name, else the AOR's user.
  */
 static const char *reg_prepare(struct sip_reg *reg)
 {
@@ -278,8 +302,10 @@ static const char *reg_prepare(struct sip_reg *reg)
 		why = "a ':' in the user name or password cannot be passed to the SIP stack";
 		goto out;
 	}
-	reg->contact_user =
-	    is_set(a->username) ? escape_user(a->username) : g_strdup(aor->url_user);
+	reg->aor_user = g_strdup(aor->url_user);
+	reg->contact_user = sip_reg_contact_user(a);
+	if (reg->contact_user == NULL)
+		reg->contact_user = g_strdup(aor->url_user);
 out:
 	su_home_deinit(home);
 	return why;
@@ -619,6 +645,31 @@ static void reg_on_register(struct sip_reg *reg, int status, const char *phrase,
 	reg_fail(reg, status >= 700 ? 503 : status, phrase_or_std(status, phrase), msg, false);
 }
 
+/*
+ * Note where a 2xx to our REGISTER came from: the registrar, or the outbound proxy in front of
+ * it, which is where calls for the account will come from too, whatever host name the
+ * configuration gives. The response is only reachable through a saved event; it is released
+ * before this returns.
+ */
+static void reg_note_peer(struct sip_reg *reg)
+{
+	nua_saved_event_t saved[1];
+	nua_event_data_t const *data;
+	su_addrinfo_t *ai;
+
+	if (!nua_save_event(sip_nua(reg->set->sip), saved))
+		return;
+	data = nua_event_data(saved);
+	ai = data != NULL && data->e_msg != NULL ? msg_addrinfo(data->e_msg) : NULL;
+	if (ai != NULL && ai->ai_addr != NULL && ai->ai_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, reg->peer_ip,
+			  sizeof(reg->peer_ip));
+	else if (ai != NULL && ai->ai_addr != NULL && ai->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, reg->peer_ip,
+			  sizeof(reg->peer_ip));
+	nua_destroy_event(saved);
+}
+
 static void reg_on_event(struct sip_owner *owner, nua_event_t event, int status, const char *phrase,
 			 nua_handle_t *nh, sip_t const *msg, tagi_t const *tags)
 {
@@ -627,6 +678,9 @@ static void reg_on_event(struct sip_owner *owner, nua_event_t event, int status,
 	switch (event) {
 	case nua_r_register:
 		reg_on_register(reg, status, phrase, msg);
+		/* Last: the saved event takes msg with it. */
+		if (status >= 200 && status < 300)
+			reg_note_peer(reg);
 		break;
 	case nua_r_unregister:
 		/*
@@ -730,6 +784,7 @@ void sip_reg_stop(struct ponte_sip *sip)
 		reg->state = REG_UNREGISTERED;
 		g_ptr_array_free(reg->realms, TRUE);
 		g_free(reg->aor);
+		g_free(reg->aor_user);
 		g_free(reg->contact_user);
 		g_free(reg->reason);
 		g_free(reg->challenge);
@@ -769,14 +824,15 @@ void sip_reg_status(struct ponte_sip *sip, json_t *array)
 				    json_integer((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 		}
 		json_array_append_new(
-		    array, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I}", "name",
+		    array, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:o}", "name",
 				     sip_str(reg->acct->name), "aor", json_str_or_null(reg->aor),
 				     "state", state_names[reg->state], "status",
 				     reg->status > 0 ? json_integer(reg->status) : json_null(),
 				     "reason", json_str_or_null(reg->reason), "expires_in",
 				     expires_in, "next_retry_in", retry_in, "registrations",
 				     (json_int_t)reg->nb_registrations, "attempts",
-				     (json_int_t)reg->nb_attempts));
+				     (json_int_t)reg->nb_attempts, "peer",
+				     json_str_or_null(reg->peer_ip[0] != '\0' ? reg->peer_ip : NULL)));
 	}
 }
 
@@ -796,4 +852,115 @@ bool sip_reg_is_local_user(struct ponte_sip *sip, const char *user, const char *
 		}
 	}
 	return false;
+}
+
+/* Whether a and b are the same IP address (IPv4 or IPv6 literals, any spelling). */
+static bool is_same_ip(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
+	int fb = strchr(b, ':') != NULL ? AF_INET6 : AF_INET;
+
+	return fa == fb && inet_pton(fa, a, x) == 1 && inet_pton(fb, b, y) == 1 &&
+	       memcmp(x, y, fa == AF_INET ? 4 : 16) == 0;
+}
+
+/* Whether ip is the host of uri, when that host is an IP literal. */
+static bool is_uri_ip(const char *uri, const char *ip)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *url = is_set(uri) ? url_make(home, uri) : NULL;
+	bool is_it = false;
+
+	if (url != NULL && is_set(url->url_host)) {
+		g_autofree char *host = url->url_host[0] == '['
+					    ? g_strndup(url->url_host + 1, strlen(url->url_host) - 2)
+					    : g_strdup(url->url_host);
+
+		is_it = is_same_ip(host, ip);
+	}
+	su_home_deinit(home);
+	return is_it;
+}
+
+/* Whether ip is where reg's account talks to us from: its registrar or outbound proxy. */
+static bool is_account_peer(const struct sip_reg *reg, const char *ip)
+{
+	if (!is_set(ip))
+		return false;
+	return (reg->peer_ip[0] != '\0' && is_same_ip(reg->peer_ip, ip)) ||
+	       is_uri_ip(reg->acct->registrar, ip) || is_uri_ip(reg->acct->outbound_proxy, ip);
+}
+
+const struct ponte_sip_account *sip_reg_account_for(struct ponte_sip *sip, const char *user,
+						    const char *ip, bool *is_from_account)
+{
+	struct sip_reg_set *set = set_find(sip);
+
+	*is_from_account = false;
+	if (set == NULL || !is_set(user))
+		return NULL;
+	/* The Contact we registered: its user is ours alone. */
+	for (size_t i = 0; i < set->nb_regs; i++) {
+		struct sip_reg *reg = &set->regs[i];
+
+		if (reg->contact_user != NULL && is_same_user(user, reg->contact_user)) {
+			*is_from_account = is_account_peer(reg, ip);
+			return reg->acct;
+		}
+	}
+	/* The address of record's user: only from the account's own registrar or proxy, since
+	 * two providers may well give two accounts the same user name. */
+	for (size_t i = 0; i < set->nb_regs; i++) {
+		struct sip_reg *reg = &set->regs[i];
+
+		if (reg->aor_user != NULL && is_same_user(user, reg->aor_user) &&
+		    is_account_peer(reg, ip)) {
+			*is_from_account = true;
+			return reg->acct;
+		}
+	}
+	return NULL;
+}
+
+const char *sip_reg_incoming_target(const struct ponte_sip_account *a)
+{
+	return is_set(a->incoming) ? a->incoming : sip_str(a->name);
+}
+
+/* A browser name as gw_calls.c takes it, or room-KEY with a room name room.c takes. */
+static bool is_incoming_target(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (g_str_has_prefix(s, INCOMING_ROOM_PREFIX))
+		return room_name_is_valid(s + strlen(INCOMING_ROOM_PREFIX),
+					  n - strlen(INCOMING_ROOM_PREFIX));
+	if (n == 0 || n > INCOMING_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+int sip_reg_check_config(const struct ponte_config *cfg, char **why)
+{
+	for (size_t i = 0; i < cfg->sip.nb_accounts; i++) {
+		const struct ponte_sip_account *a = &cfg->sip.accounts[i];
+		const char *target = a->incoming;
+
+		/* Without one, the account's name: the configuration's names are browser names. */
+		if (is_set(target) && !is_incoming_target(target)) {
+			g_autofree char *shown = g_strescape(target, NULL);
+
+			*why = g_strdup_printf(
+			    "sip.accounts[%zu] (%s): incoming \"%.64s\" is neither a browser name (1 to "
+			    "%d of [A-Za-z0-9._-]) nor room-KEY (a room name of 1 to %d bytes without "
+			    "':' or control characters)",
+			    i, sip_str(a->name), shown, INCOMING_NAME_MAX, ROOM_NAME_MAX);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }

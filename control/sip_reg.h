@@ -17,7 +17,9 @@
 
 #include <jansson.h>
 
+struct ponte_config;
 struct ponte_sip;
+struct ponte_sip_account;
 
 /*
  * Start registering every account of sip's configuration that has do_register. Accounts that
@@ -41,7 +43,8 @@ void sip_reg_stop(struct ponte_sip *sip);
  *    "status": last final SIP status or null, "reason": its phrase or why, or null,
  *    "expires_in": seconds left of the granted binding (registered only, else null),
  *    "next_retry_in": seconds to the next attempt after a failure (else null),
- *    "registrations": 2xx responses received, "attempts": REGISTER attempts started}
+ *    "registrations": 2xx responses received, "attempts": REGISTER attempts started,
+ *    "peer": the address the last 2xx came from (registrar or outbound proxy), or null}
  * Nothing is appended for a stack without sip_reg_start().
  */
 void sip_reg_status(struct ponte_sip *sip, json_t *array);
@@ -53,6 +56,31 @@ void sip_reg_status(struct ponte_sip *sip, json_t *array);
  * configuration.
  */
 bool sip_reg_is_local_user(struct ponte_sip *sip, const char *user, const char **account_name);
+
+/*
+ * The account an incoming request for user (the Request-URI's user part, escaped or not) from
+ * source ip belongs to: the registering account whose Contact user user is (its name), else
+ * the registering account whose address-of-record user it is when ip is that account's
+ * registrar or outbound proxy (registrars that retarget to the AOR's user). NULL: none.
+ * *is_from_account tells whether ip is that account's registrar or outbound proxy: the IP
+ * literal configured, or the address its last 2xx to REGISTER came from. The account is owned
+ * by the configuration.
+ */
+const struct ponte_sip_account *sip_reg_account_for(struct ponte_sip *sip, const char *user,
+						    const char *ip, bool *is_from_account);
+
+/* The user part of account a's Contact, in registrations and in calls through it: its name
+ * (else its user name), escaped as a URI user part (RFC 3261 §25.1); NULL if it has neither.
+ * g_free it. */
+char *sip_reg_contact_user(const struct ponte_sip_account *a);
+
+/* Who calls for account a ring (sip.accounts[].incoming): a browser name or "room-KEY"; its
+ * name when incoming is empty. Owned by the configuration. */
+const char *sip_reg_incoming_target(const struct ponte_sip_account *a);
+
+/* Whether every account's incoming target is a browser name or room-KEY: 0, or -EINVAL with
+ * *why saying which is not (g_free). */
+int sip_reg_check_config(const struct ponte_config *cfg, char **why);
 
 /*
  * For tests only: the back-off after the n-th consecutive failure is a random time between half

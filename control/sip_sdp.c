@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "log.h"
 #include "sdp_internal.h"
 
 /* The browser's rtpmap for pt in m, or the static one (RFC 3551 §6). */
@@ -54,7 +55,180 @@ static int pt_of(const struct sip_sdp_offer *st, const struct sip_sdp_answer *an
 	return ans == NULL ? st->codecs[i].browser_pt : st->codecs[i].phone_pt;
 }
 
-/* An SDP with one RTP/AVP audio section at addr:port carrying st's codecs (see is_used). */
+/* ---- SDES-SRTP (RFC 4568) ---- */
+
+static bool is_savp(const char *proto)
+{
+	return strcmp(proto, "RTP/SAVP") == 0 || strcmp(proto, "RTP/SAVPF") == 0;
+}
+
+/* The suites sip.srtp_profiles allows, in its order, as crypto lines with tags 1..n and no
+ * key yet. The schema admits only names sip_sdes.c knows. */
+static unsigned allowed_suites(const struct ponte_config *cfg, struct sip_sdes_crypto *out)
+{
+	unsigned n = 0;
+
+	if (cfg->sip.srtp == PONTE_SIP_SRTP_OFF)
+		return 0;
+	for (char **name = cfg->sip.srtp_profiles; *name != NULL && n < SIP_SDES_MAX_SUITES;
+	     name++) {
+		uint16_t profile = sip_sdes_suite_profile(*name);
+
+		if (profile == PONTE_SRTP_NULL)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].tag = n + 1;
+		out[n].key.profile = profile;
+		n++;
+	}
+	return n;
+}
+
+/* What the a=crypto lines of a phone's audio section give against our suites. */
+struct sdes_pick {
+	struct sip_sdes_crypto phone; /* the line taken (its tag and key) */
+	int ours; /* index of our line of the same suite; -1: no line taken */
+	unsigned nb_lines; /* a=crypto lines seen */
+	char why[SDP_ERR_LEN]; /* why each line was skipped, "a=crypto:TAG: reason; ..." */
+};
+
+static void add_reason(struct sdes_pick *pk, uint32_t tag, const char *reason)
+{
+	size_t len = strlen(pk->why);
+
+	if (len < sizeof(pk->why) - 1)
+		snprintf(pk->why + len, sizeof(pk->why) - len, "%sa=crypto:%" PRIu32 ": %s",
+			 len > 0 ? "; " : "", tag, reason);
+}
+
+/*
+ * RFC 4568 §7.1.2-3. An answer to our offer names one of our tags with its suite; an offer
+ * lists the phone's lines, most preferred first. We cannot tell them apart here (the bridge
+ * reads a phone's offer as it reads an answer), so: a line with one of our (tag, suite) pairs
+ * first, else the first line of a suite we have. Skipped lines get their reason in pk->why.
+ */
+static void pick_crypto(const struct sdp_media *m, const struct sip_sdes_crypto *ours,
+			unsigned nb_ours, struct sdes_pick *pk)
+{
+	struct sip_sdes_crypto line;
+	const struct sdp_attr *a;
+	unsigned pos = 0;
+	char why[128];
+
+	memset(pk, 0, sizeof(*pk));
+	pk->ours = -1;
+	while ((a = sdp_attr_next(m->attrs, m->nb_attrs, &pos, SDP_ATTR_CRYPTO)) != NULL) {
+		unsigned k;
+
+		pk->nb_lines++;
+		if (sip_sdes_parse(&a->u.crypto, &line, why, sizeof(why)) != 0) {
+			add_reason(pk, a->u.crypto.tag, why);
+			continue;
+		}
+		for (k = 0; k < nb_ours && ours[k].key.profile != line.key.profile; k++)
+			;
+		if (k == nb_ours) {
+			snprintf(why, sizeof(why), "crypto-suite %s is not in sip.srtp_profiles",
+				 a->u.crypto.suite);
+			add_reason(pk, line.tag, why);
+		} else if (ours[k].tag == line.tag || pk->ours < 0) {
+			explicit_bzero(&pk->phone, sizeof(pk->phone));
+			pk->phone = line;
+			pk->ours = (int)k;
+			if (ours[k].tag == line.tag)
+				break;
+		}
+		explicit_bzero(&line, sizeof(line));
+	}
+	explicit_bzero(&line, sizeof(line));
+}
+
+/*
+ * The SRTP verdict on a phone's audio section m (at line m->line) against our suites: 0 with
+ * pk->ours >= 0 (SRTP) or < 0 (plain RTP), or -EINVAL with err. mode is sip.srtp.
+ */
+static int judge_srtp(int mode, const struct sdp_media *m, const struct sip_sdes_crypto *ours,
+		      unsigned nb_ours, struct sdes_pick *pk, char *err, size_t errlen)
+{
+	bool is_secure = is_savp(m->proto);
+
+	memset(pk, 0, sizeof(*pk));
+	pk->ours = -1;
+	if (mode == PONTE_SIP_SRTP_OFF) {
+		/* Lines in an RTP/AVP section are best-effort SRTP (what we would do under
+		 * sdes-optional): declining them is plain RTP. */
+		if (is_secure)
+			return sdp_neg_err(err, errlen, -EINVAL,
+					   "line %u: audio over %s (SRTP), but sip.srtp is off",
+					   m->line, m->proto);
+		return 0;
+	}
+	pick_crypto(m, ours, nb_ours, pk);
+	if (pk->ours >= 0) {
+		if (pk->why[0] != '\0')
+			log_debug("sip", "sdes: took a=crypto:%" PRIu32 " %s; skipped %s",
+				  pk->phone.tag, sip_sdes_suite_name(pk->phone.key.profile),
+				  pk->why);
+		return 0;
+	}
+	if (pk->nb_lines == 0 && mode == PONTE_SIP_SRTP_MANDATORY)
+		return sdp_neg_err(err, errlen, -EINVAL,
+				   "line %u: no a=crypto: the phone offers no SRTP keys, and "
+				   "sip.srtp is sdes-mandatory",
+				   m->line);
+	if (pk->nb_lines == 0 && is_secure)
+		return sdp_neg_err(err, errlen, -EINVAL, "line %u: %s audio without a=crypto keys",
+				   m->line, m->proto);
+	if (pk->nb_lines > 0 && (is_secure || mode == PONTE_SIP_SRTP_MANDATORY))
+		return sdp_neg_err(err, errlen, -EINVAL, "line %u: no usable a=crypto: %s", m->line,
+				   pk->why);
+	if (pk->nb_lines > 0)
+		log_info("sip", "sdes: no usable a=crypto in RTP/AVP audio, plain RTP: %s",
+			 pk->why);
+	return 0;
+}
+
+static int add_crypto(struct sdp *sdp, struct sdp_media *m, uint32_t tag,
+		      const struct ponte_srtp_key *key)
+{
+	char params[SIP_SDES_KEY_PARAMS_LEN];
+	struct sdp_attr *a;
+	int rc = sip_sdes_key_params(key, params, sizeof(params));
+
+	if (rc == 0) {
+		a = sdp_add_attr(sdp, m, SDP_ATTR_CRYPTO);
+		rc = -ENOMEM;
+		if (a != NULL) {
+			a->u.crypto.tag = tag;
+			a->u.crypto.suite = sip_sdes_suite_name(key->profile);
+			/* The arena is wiped by sdp_free(). */
+			a->u.crypto.key_params = sdp_strdup(sdp, params);
+			rc = a->u.crypto.key_params != NULL ? 0 : -ENOMEM;
+		}
+	}
+	explicit_bzero(params, sizeof(params));
+	return rc;
+}
+
+void sip_sdp_offer_wipe(struct sip_sdp_offer *st)
+{
+	explicit_bzero(st->crypto, sizeof(st->crypto));
+	st->nb_crypto = 0;
+}
+
+void sip_sdp_answer_wipe(struct sip_sdp_answer *ans)
+{
+	explicit_bzero(&ans->rx, sizeof(ans->rx));
+	explicit_bzero(&ans->tx, sizeof(ans->tx));
+}
+
+/* ---- printing ---- */
+
+/*
+ * An SDP with one audio section at addr:port carrying st's codecs (see is_used): RTP/AVP, or
+ * RTP/SAVP for an sdes-mandatory offer or the answer to an RTP/SAVP offer; an offer carries all
+ * our a=crypto lines, an answer the one line taken (ans->tx).
+ */
 static int print_audio(const char *addr, uint16_t port, uint64_t sess_id,
 		       const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans, char **text)
 {
@@ -69,16 +243,22 @@ static int print_audio(const char *addr, uint16_t port, uint64_t sess_id,
 		return -ENOMEM;
 	sdp->origin.username = "ponte";
 	sdp->origin.sess_id = sdp_printf(sdp, "%" PRIu64, sess_id);
-	sdp->origin.sess_version = "1";
+	sdp->origin.sess_version = sdp_printf(sdp, "%u", st->version > 0 ? st->version : 1);
 	sdp->origin.nettype = "IN";
 	sdp->origin.addrtype = ip4;
 	sdp->origin.address = sdp_strdup(sdp, addr);
 	sdp->name = "ponte";
+	if (sdp->origin.sess_version == NULL)
+		goto out;
 	sdp->times = sdp_alloc(sdp, sizeof(*sdp->times));
 	if (sdp->times == NULL || sdp->origin.address == NULL)
 		goto out;
 	sdp->nb_times = 1;
-	m = sdp_add_media(sdp, "audio", port, "RTP/AVP");
+	m = sdp_add_media(sdp, "audio", port,
+			  (ans != NULL ? ans->is_savp && ans->tx.profile != PONTE_SRTP_NULL
+				       : st->srtp == PONTE_SIP_SRTP_MANDATORY && st->nb_crypto > 0)
+				  ? "RTP/SAVP"
+				  : "RTP/AVP");
 	if (m == NULL || sdp_media_add_conn(sdp, m, ip4, addr) != 0)
 		goto out;
 	for (unsigned i = 0; i < st->nb_codecs; i++)
@@ -93,6 +273,14 @@ static int print_audio(const char *addr, uint16_t port, uint64_t sess_id,
 		    sdp_add_fmtp(sdp, m, pt_of(st, ans, i), c->fmtp[0] ? c->fmtp : NULL) != 0)
 			goto out;
 	}
+	if (ans == NULL) {
+		for (unsigned i = 0; i < st->nb_crypto; i++)
+			if (add_crypto(sdp, m, st->crypto[i].tag, &st->crypto[i].key) != 0)
+				goto out;
+	} else if (ans->tx.profile != PONTE_SRTP_NULL &&
+		   add_crypto(sdp, m, ans->crypto_tag, &ans->tx) != 0) {
+		goto out;
+	}
 	{
 		/* RFC 4566 §6: 20 ms packets, what phones and browsers send by default. */
 		struct sdp_attr *a = sdp_add_attr(sdp, m, SDP_ATTR_GENERIC);
@@ -102,11 +290,13 @@ static int print_audio(const char *addr, uint16_t port, uint64_t sess_id,
 		a->u.generic.name = "ptime";
 		a->u.generic.value = "20";
 	}
-	if (sdp_add_dir(sdp, m, SDP_DIR_SENDRECV) != 0)
+	if (sdp_add_dir(sdp, m, st->dir) != 0)
 		goto out;
 	rc = sdp_print(sdp, 0, &printed, NULL);
 	if (rc == 0) {
 		*text = g_strdup(printed);
+		/* It may hold our keys. */
+		explicit_bzero(printed, strlen(printed));
 		free(printed);
 	}
 out:
@@ -120,8 +310,10 @@ int sip_sdp_make_offer(const struct ponte_config *cfg, const struct sdp *browser
 {
 	const struct sdp_media *bm = first_audio(browser_offer);
 
-	memset(st, 0, sizeof(*st));
+	/* Wiped, not just cleared: a state made again may hold an earlier call's keys. */
+	explicit_bzero(st, sizeof(*st));
 	st->te = -1;
+	st->srtp = cfg->sip.srtp;
 	if (bm == NULL)
 		return sdp_neg_err(err, errlen, -EINVAL, "the offer has no audio section");
 	/* sip.codecs order decides; the browser's payload types are kept. */
@@ -151,6 +343,14 @@ int sip_sdp_make_offer(const struct ponte_config *cfg, const struct sdp *browser
 			st->te = (int)st->nb_codecs;
 			add_codec(st, bm, pt, r);
 			break;
+		}
+	}
+	/* One fresh key per suite we offer (RFC 4568 §6.1: ours protects what we send). */
+	st->nb_crypto = allowed_suites(cfg, st->crypto);
+	for (unsigned i = 0; i < st->nb_crypto; i++) {
+		if (sip_sdes_key_new(st->crypto[i].key.profile, &st->crypto[i].key) != 0) {
+			sip_sdp_offer_wipe(st);
+			return sdp_neg_err(err, errlen, -EIO, "cannot make SRTP keys");
 		}
 	}
 
@@ -227,6 +427,20 @@ int sip_sdp_read_answer(const char *text, struct sip_sdp_offer *st, struct sip_s
 			    "line %u: the answer picks no codec we offered", m->line);
 		goto out;
 	}
+	if (m->port != 0) {
+		struct sdes_pick pk;
+
+		rc = judge_srtp(st->srtp, m, st->crypto, st->nb_crypto, &pk, err, errlen);
+		if (rc == 0 && pk.ours >= 0) {
+			ans->rx = pk.phone.key;
+			ans->tx = st->crypto[pk.ours].key;
+			ans->crypto_tag = pk.phone.tag;
+			ans->is_savp = is_savp(m->proto);
+		}
+		explicit_bzero(&pk, sizeof(pk));
+		if (rc != 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	sdp_free(sdp);
@@ -280,10 +494,23 @@ int sip_sdp_check_offer(const struct ponte_config *cfg, const char *text, char *
 		sdp_neg_err(err, errlen, -EINVAL, "no audio section with a port");
 		goto out;
 	}
-	if (strcmp(m->proto, "RTP/AVP") != 0 && strcmp(m->proto, "RTP/AVPF") != 0) {
-		sdp_neg_err(err, errlen, -EINVAL, "line %u: audio over %s: plain RTP/AVP only",
-			    m->line, m->proto);
+	if (strcmp(m->proto, "RTP/AVP") != 0 && strcmp(m->proto, "RTP/AVPF") != 0 &&
+	    !is_savp(m->proto)) {
+		sdp_neg_err(err, errlen, -EINVAL,
+			    "line %u: audio over %s: RTP/AVP or RTP/SAVP (SDES) only", m->line,
+			    m->proto);
 		goto out;
+	}
+	{
+		struct sip_sdes_crypto ours[SIP_SDES_MAX_SUITES];
+		unsigned nb_ours = allowed_suites(cfg, ours);
+		struct sdes_pick pk;
+
+		rc = judge_srtp(cfg->sip.srtp, m, ours, nb_ours, &pk, err, errlen);
+		explicit_bzero(&pk, sizeof(pk));
+		if (rc != 0)
+			goto out;
+		rc = -EINVAL;
 	}
 	for (unsigned i = 0; i < m->nb_fmts; i++) {
 		const struct sdp_rtpmap *r = rtpmap_of(m, atoi(m->fmts[i]));

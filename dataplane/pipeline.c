@@ -99,16 +99,20 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old)
 {
 	nf->st = old->st;
-	if (nf->spec.src.family == 0 && nf->spec.is_latching)
+	/* A new epoch: the source moved (a re-INVITE with another address), latch anew. */
+	if (nf->spec.src.family == 0 && nf->spec.is_latching &&
+	    nf->spec.latch_epoch == old->spec.latch_epoch)
 		nf->latched = old->latched;
 	nf->rx = old->rx;
 	nf->next_report_ns = old->next_report_ns;
-	/* An output's counts follow it when it keeps its destination (same receiver). */
+	/* An output's counts and stream follow it when it keeps its destination (same
+	 * receiver): that receiver goes on seeing one stream. */
 	for (unsigned i = 0; i < nf->spec.nb_outputs; i++)
 		for (unsigned j = 0; j < old->spec.nb_outputs; j++)
 			if (nf->spec.outputs[i].port_id == old->spec.outputs[j].port_id &&
 			    ponte_addr_equal(&nf->spec.outputs[i].dst, &old->spec.outputs[j].dst)) {
 				nf->tx[i] = old->tx[j];
+				nf->cont[i] = old->cont[j];
 				break;
 			}
 }
@@ -143,10 +147,67 @@ static bool emit(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, uint8_
 	return true;
 }
 
-/* Rewrite, protect and send one plain packet through output i of flow f. An injected packet
- * goes through whatever kinds the output takes. */
+/* The output of flow c that sends RTP under ssrc_any: i itself when it carries RTP, else one
+ * of c's with the same ssrc_any (a phone's RTP and RTCP outputs apart, or the RTP flow of an
+ * RTCP-only one: i is then ~0u). -1: none. */
+static int any_output_of(const struct dp_flow *c, unsigned i, uint32_t ssrc_any)
+{
+	if (i < c->spec.nb_outputs && (c->spec.outputs[i].kinds & PONTE_OUT_RTP))
+		return (int)i;
+	for (unsigned j = 0; j < c->spec.nb_outputs; j++)
+		if ((c->spec.outputs[j].kinds & PONTE_OUT_RTP) &&
+		    c->spec.outputs[j].ssrc_any == ssrc_any)
+			return (int)j;
+	return -1;
+}
+
+/* Forwarded RTCP through output i: the SRs of the stream it sends as ssrc_any get that
+ * stream's timestamp delta, like its RTP (RFC 3550 §6.4.1). Other SSRCs' SRs pass as they
+ * are: terminate RTCP (PONTE_RTCP_TERMINATE) to have them left out. */
+static void shift_forwarded_srs(const struct dp_pipe *pp, struct dp_flow *f, unsigned i,
+				uint8_t *buf, size_t len)
+{
+	const struct ponte_flow_output *o = &f->spec.outputs[i];
+	struct dp_flow *rf = f;
+	const struct dp_rtp_cont *c;
+	int j;
+
+	if (o->ssrc_any == 0)
+		return;
+	if (f->spec.rtp_flow != 0 && (rf = pp->flow_by_id(pp->be, f->spec.rtp_flow)) == NULL)
+		return;
+	j = any_output_of(rf, rf == f ? i : ~0u, o->ssrc_any);
+	if (j < 0)
+		return;
+	c = &rf->cont[j];
+	if (c->has_stream && c->ts_delta != 0 && dp_ssrc_is_any(o, c->in_ssrc))
+		dp_rtcp_shift_sr(buf, len, c->in_ssrc, c->ts_delta);
+}
+
+/* RTP through output i: with ssrc_any, one stream whatever the source's SSRC (rtp.h). in is
+ * the packet as it arrived, buf its rewritten copy. False when it must not be sent. */
+static bool follow_stream(struct dp_flow *f, unsigned i, const uint8_t *in, uint8_t *buf,
+			  uint64_t now_ns)
+{
+	switch (dp_rtp_cont_apply(&f->cont[i], &f->spec.outputs[i], dp_rd32(in + 8), buf,
+				  1000u * f->spec.clock_khz[in[1] & 0x7f], now_ns)) {
+	case DP_CONT_STALE:
+		STAT_ADD(f->st.drops[PONTE_DROP_STALE], 1);
+		return false;
+	case DP_CONT_SWITCH:
+		STAT_ADD(f->st.ssrc_switches, 1);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* Rewrite, protect and send one plain packet through output i of flow f, arrived at now_ns.
+ * An injected packet goes through whatever kinds the output takes, and is no part of the
+ * stream continuity: the control plane made it as it must go. */
 static void send_through(const struct dp_pipe *pp, struct dp_flow *f, unsigned i,
-			 const uint8_t *pkt, size_t len, bool is_rtcp, bool is_injected)
+			 const uint8_t *pkt, size_t len, bool is_rtcp, bool is_injected,
+			 uint64_t now_ns)
 {
 	const struct ponte_flow_output *o = &f->spec.outputs[i];
 	uint8_t *buf;
@@ -156,12 +217,17 @@ static void send_through(const struct dp_pipe *pp, struct dp_flow *f, unsigned i
 	buf = pp->tx_buf(pp->be);
 	memcpy(buf, pkt, len);
 	if (is_rtcp) {
+		if (!is_injected)
+			shift_forwarded_srs(pp, f, i, buf, len);
 		dp_rtcp_rewrite(buf, len, o);
 	} else if (!dp_rtp_rewrite(buf, o)) {
 		STAT_ADD(f->st.drops[PONTE_DROP_PT], 1);
 		return;
-	} else if (f->spec.rtcp == PONTE_RTCP_TERMINATE) {
-		dp_tx_stats_rtp(&f->tx[i], buf, len);
+	} else {
+		if (!is_injected && !follow_stream(f, i, pkt, buf, now_ns))
+			return;
+		if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
+			dp_tx_stats_rtp(&f->tx[i], buf, len);
 	}
 	emit(pp, f, i, buf, len, is_rtcp);
 }
@@ -213,9 +279,14 @@ static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t 
 			uint32_t delta = 0;
 			uint32_t ssrc = dp_ssrc_out(o, srs[k].ssrc, &delta);
 			const struct dp_tx_stats *tx = counts_of(rf, rf == f ? i : ~0u, ssrc);
-
 			size_t n = 0;
 
+			/* A stream sent as ssrc_any is shifted by the continuity of the output that
+			 * sent it; an SR of a stream that output replaced describes a timeline its
+			 * receiver no longer sees, and makes no SR. */
+			if (tx != NULL && dp_ssrc_is_any(o, srs[k].ssrc) &&
+			    !dp_rtp_cont_ts_delta(&rf->cont[tx - rf->tx], srs[k].ssrc, &delta))
+				tx = NULL;
 			if (tx != NULL)
 				n = dp_rtcp_build_sr(tx, ssrc, srs[k].ntp, srs[k].rtp_ts + delta,
 						     buf + off, DP_PIPE_PKT_MAX - off);
@@ -273,14 +344,11 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 		   bool is_rtcp, uint8_t *pkt, size_t len, uint64_t now_ns)
 {
 	int rc = 0;
+	bool is_latching = f->spec.src.family == 0 && f->spec.is_latching;
 
-	if (f->spec.src.family == 0 && f->spec.is_latching) {
-		if (f->latched.family == 0) {
-			f->latched = *src;
-		} else if (!ponte_addr_equal(&f->latched, src)) {
-			STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
-			return;
-		}
+	if (is_latching && f->latched.family != 0 && !ponte_addr_equal(&f->latched, src)) {
+		STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
+		return;
 	}
 	if (f->in != NULL)
 		rc = is_rtcp ? pp->srtp->rtcp(f->in, pkt, &len, DP_PIPE_BUF)
@@ -291,6 +359,10 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 		STAT_ADD(f->st.drops[drop_reason(rc)], 1);
 		return;
 	}
+	/* Latch only to a source whose packet passed: one forged SRTP packet cannot take the
+	 * flow over (with plain RTP, any well-formed packet still can: as in RFC 4961 §4). */
+	if (is_latching && f->latched.family == 0)
+		f->latched = *src;
 	STAT_ADD(*(is_rtcp ? &f->st.rtcp_in : &f->st.rtp_in), 1);
 	STAT_ADD(f->st.bytes_in, len);
 	__atomic_store_n(&f->st.last_in_ns, now_ns, __ATOMIC_RELAXED);
@@ -299,7 +371,7 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 			terminate_rtcp(pp, f, pkt, len, now_ns);
 		else if (f->spec.rtcp == PONTE_RTCP_FORWARD)
 			for (unsigned i = 0; i < f->spec.nb_outputs; i++)
-				send_through(pp, f, i, pkt, len, true, false);
+				send_through(pp, f, i, pkt, len, true, false, now_ns);
 		return;
 	}
 	if ((pkt[1] & 0x7f) == f->spec.mirror_pt && pp->mirror != NULL)
@@ -308,7 +380,7 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 		dp_rx_stats_rtp(&f->rx, pkt, len, now_ns,
 				1000u * f->spec.clock_khz[pkt[1] & 0x7f]);
 	for (unsigned i = 0; i < f->spec.nb_outputs; i++)
-		send_through(pp, f, i, pkt, len, false, false);
+		send_through(pp, f, i, pkt, len, false, false, now_ns);
 	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
 		maybe_report(pp, f, now_ns);
 }
@@ -318,5 +390,5 @@ void dp_pipe_inject(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, con
 {
 	if (i < f->spec.nb_outputs && len <= DP_PIPE_PKT_MAX)
 		send_through(pp, f, i, pkt, len,
-			     ponte_demux_classify(pkt, len) == PONTE_PKT_RTCP, true);
+			     ponte_demux_classify(pkt, len) == PONTE_PKT_RTCP, true, 0);
 }

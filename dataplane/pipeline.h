@@ -18,6 +18,7 @@
 #include <ponte/flow.h>
 
 #include "rtcp_term.h"
+#include "rtp.h"
 #include "srtp.h"
 
 /* The size of every packet buffer the pipeline reads or writes: room for an SRTP tag and an
@@ -40,6 +41,9 @@ struct dp_flow {
 	struct dp_rx_stats rx;
 	struct dp_tx_stats tx[PONTE_FLOW_MAX_OUTPUTS];
 	uint64_t next_report_ns;
+	/* Per output with ssrc_any: one continuous stream whatever the source's SSRC (rtp.h),
+	 * carried across a modify like tx[]. */
+	struct dp_rtp_cont cont[PONTE_FLOW_MAX_OUTPUTS];
 };
 
 #define DP_GIVEN_IN (1u << 31)
@@ -71,7 +75,9 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 		  struct dp_flow *old, struct dp_flow **out);
 /* Wipe and free an entry (control thread), its contexts but those given away. */
 void dp_flow_free(const struct dp_srtp_engine *srtp, struct dp_flow *f);
-/* Packet thread, when nf replaces old: counters, latched source and RTCP state go on. */
+/* Packet thread, when nf replaces old: counters, RTCP state, and per output that keeps its
+ * port and destination its sent counts and stream continuity, go on; so does the latched
+ * source, unless nf's latch_epoch differs from old's (the control plane asks to latch anew). */
 void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old);
 
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "rtp.h"
 
+#define NS_PER_S 1000000000ull
 #define PSFB_FIR 4
 #define PSFB_AFB 15 /* application layer feedback: REMB */
 
@@ -192,6 +193,116 @@ void dp_rtcp_rewrite(uint8_t *pkt, size_t len, const struct ponte_flow_output *o
 		if (plen > len - off)
 			return;
 		rewrite_one(pkt + off, plen, out);
+		off += plen;
+	}
+}
+
+bool dp_ssrc_is_any(const struct ponte_flow_output *out, uint32_t ssrc)
+{
+	return out->ssrc_any != 0 && find_map(out, ssrc) == NULL;
+}
+
+static bool is_stale(const struct dp_rtp_cont *c, uint32_t ssrc, uint64_t now_ns)
+{
+	for (unsigned i = 0; i < DP_CONT_MAX_OLD; i++)
+		if (c->old[i].ssrc == ssrc && now_ns < c->old[i].until_ns)
+			return true;
+	return false;
+}
+
+/* Remember a replaced stream in the slot that expires first (an expired one, if any). */
+static void retire(struct dp_rtp_cont *c, uint32_t ssrc, uint64_t now_ns)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 1; i < DP_CONT_MAX_OLD; i++)
+		if (c->old[i].until_ns < c->old[k].until_ns)
+			k = i;
+	c->old[k].ssrc = ssrc;
+	c->old[k].until_ns = now_ns + DP_CONT_STALE_NS;
+}
+
+/* The RTP clock ticks in ns nanoseconds, modulo 2^32 (the wrap is the timestamp's own). */
+static uint32_t ticks(uint64_t ns, uint32_t clock_hz)
+{
+	/* Split so that no product overflows: the remainder times the clock stays below 2^48. */
+	return (uint32_t)(ns / NS_PER_S * clock_hz + ns % NS_PER_S * clock_hz / NS_PER_S);
+}
+
+enum dp_cont_verdict dp_rtp_cont_apply(struct dp_rtp_cont *c, const struct ponte_flow_output *out,
+				       uint32_t in_ssrc, uint8_t *pkt, uint32_t clock_hz,
+				       uint64_t now_ns)
+{
+	enum dp_cont_verdict v = DP_CONT_SAME;
+	uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+	uint32_t ts = dp_rd32(pkt + 4);
+	bool is_newest = true;
+
+	if (!dp_ssrc_is_any(out, in_ssrc))
+		return DP_CONT_NONE;
+	if (!c->has_stream) {
+		/* The first stream goes out as it is: nothing to continue. */
+		c->has_stream = true;
+		c->in_ssrc = in_ssrc;
+		c->seq_delta = 0;
+		c->ts_delta = 0;
+	} else if (in_ssrc != c->in_ssrc) {
+		uint64_t elapsed = now_ns > c->last_ns ? now_ns - c->last_ns : 0;
+
+		if (is_stale(c, in_ssrc, now_ns))
+			return DP_CONT_STALE;
+		retire(c, c->in_ssrc, now_ns);
+		/* The new stream's first packet follows the last one sent, its media as far
+		 * after that packet's as the time between them (RFC 3550 §5.1: the timestamp is
+		 * the sampling instant). */
+		c->in_ssrc = in_ssrc;
+		c->seq_delta = (uint16_t)(c->last_seq + 1u - seq);
+		c->ts_delta =
+			c->last_ts + ticks(elapsed, clock_hz ? clock_hz : DP_CONT_CLOCK_HZ) - ts;
+		/* RFC 3551 §4.1: the marker starts a talkspurt; receivers resynchronise there. */
+		pkt[1] |= 0x80;
+		v = DP_CONT_SWITCH;
+	} else {
+		is_newest = (int16_t)(uint16_t)(seq + c->seq_delta - c->last_seq) > 0;
+	}
+	seq = (uint16_t)(seq + c->seq_delta);
+	ts += c->ts_delta;
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	dp_wr32(pkt + 4, ts);
+	/* A late packet of the stream is no reference: the next switch follows the newest. */
+	if (is_newest) {
+		c->last_seq = seq;
+		c->last_ts = ts;
+		c->last_ns = now_ns;
+	}
+	return v;
+}
+
+bool dp_rtp_cont_ts_delta(const struct dp_rtp_cont *c, uint32_t in_ssrc, uint32_t *ts_delta)
+{
+	*ts_delta = 0;
+	if (!c->has_stream)
+		return true;
+	if (in_ssrc != c->in_ssrc)
+		return false;
+	*ts_delta = c->ts_delta;
+	return true;
+}
+
+void dp_rtcp_shift_sr(uint8_t *pkt, size_t len, uint32_t ssrc, uint32_t ts_delta)
+{
+	size_t off = 0;
+
+	/* RFC 3550 §6.4.1: header, sender SSRC, NTP timestamp (8), then the RTP timestamp. */
+	while (off + 4 <= len) {
+		uint8_t *p = pkt + off;
+		size_t plen = 4 * ((size_t)(p[2] << 8 | p[3]) + 1);
+
+		if (plen > len - off)
+			return;
+		if (p[1] == DP_RTCP_SR && plen >= 28 && dp_rd32(p + 4) == ssrc)
+			dp_wr32(p + 16, dp_rd32(p + 16) + ts_delta);
 		off += plen;
 	}
 }

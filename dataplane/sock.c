@@ -528,7 +528,8 @@ static void apply_replace(struct sock_dp *s, struct dp_flow *nf)
 	if (old != NULL) {
 		dp_htab_remove(&s->d_by_id, id_hash(old->spec.id), old);
 		dp_htab_remove(&s->d_by_key, old->key_hash, old);
-		/* Counters, the latched source and RTCP state go on across a modify. */
+		/* Counters, the latched source (same latch_epoch), RTCP state and each kept
+		 * output's stream continuity go on across a modify. */
 		dp_flow_carry_over(nf, old);
 		give_back(s, G_FLOW, old);
 	}

@@ -65,7 +65,18 @@ struct ponte_flow_output {
 	struct ponte_ssrc_map ssrc_maps[PONTE_FLOW_MAX_SSRC_MAPS];
 	/** When not 0: the SSRC of RTP packets, and the sender SSRC of RTCP packets, that no map
 	 * names becomes this one. For a peer whose SSRC is not known in advance (a SIP phone)
-	 * whose stream must reach the other leg as the one SSRC announced there. */
+	 * whose stream must reach the other leg as the one SSRC announced there.
+	 *
+	 * The receiver sees one stream, also when the source's stream changes (a new SSRC after
+	 * a re-INVITE, another phone after a transfer): the first stream passes with its own
+	 * sequence numbers and timestamps; each later one is shifted so that its first packet
+	 * follows the last one sent (sequence + 1, timestamp + the time elapsed since, at the
+	 * flow's clock_khz for its payload type, 8 kHz when unknown) and carries the marker bit.
+	 * Packets of a replaced stream arriving within a second of the switch are dropped
+	 * (PONTE_DROP_STALE); one that comes back later is a new switch. SRs of the stream are
+	 * shifted likewise; with PONTE_RTCP_TERMINATE, a replaced stream's SRs make none. The
+	 * state lives with the output and survives a modify that keeps its port and dst.
+	 * Injected packets are sent as they are. */
 	uint32_t ssrc_any;
 	/** When not 0: the id of a latching flow (see ponte_flow_spec.is_latching); once that
 	 * flow has latched to a source, packets go there instead of to dst. Symmetric RTP (RFC
@@ -101,6 +112,11 @@ struct ponte_flow_spec {
 	 * RTP for phones behind NAT). */
 	struct ponte_addr src;
 	bool is_latching;
+	/** With is_latching: a modify keeps the source latched so far only when latch_epoch is
+	 * the same as before. The control plane bumps it when the peer's media address changes
+	 * (a re-INVITE, a transfer) so that the flow latches anew to the first source it then
+	 * sees; until then, outputs with dst_latch_flow naming it send to their own dst. */
+	uint32_t latch_epoch;
 	uint8_t rtcp; /**< enum ponte_flow_rtcp */
 	/** PONTE_RTCP_TERMINATE: the sender SSRC and SDES CNAME ("": none) of the gateway's
 	 * receiver reports about this flow's streams. */
@@ -130,6 +146,9 @@ enum ponte_drop_reason {
 	PONTE_DROP_PT, /**< payload type mapped to PONTE_PT_DROP */
 	PONTE_DROP_TX, /**< could not be sent (socket error, full queue) */
 	PONTE_DROP_SOURCE, /**< came from another address than the flow expects */
+	/** RTP of a stream that an ssrc_any output replaced, arriving late (counted once per
+	 * such output) */
+	PONTE_DROP_STALE,
 	PONTE_DROP_NB
 };
 
@@ -142,6 +161,9 @@ struct ponte_flow_stats {
 	 * and the SRs it made for the outputs. */
 	uint64_t reports_out, srs_out;
 	uint64_t last_in_ns; /**< CLOCK_MONOTONIC time of the last accepted packet, 0: none */
+	/** Times an ssrc_any output's stream was joined to a new incoming one (see
+	 * ponte_flow_output.ssrc_any). */
+	uint64_t ssrc_switches;
 };
 
 /** Fill a ponte_addr from a textual IP and a port; 0 or -EINVAL. */

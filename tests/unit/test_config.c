@@ -128,6 +128,12 @@ static const char *config_diff(const struct ponte_config *a, const struct ponte_
 	if (diff)
 		return diff;
 	SAME_STR(sip.number_route);
+	SAME_LIST(sip.transports);
+	SAME_INT(sip.tls_port);
+	SAME_STR(sip.tls_certificate);
+	SAME_STR(sip.tls_key);
+	SAME_STR(sip.tls_ca);
+	SAME_INT(sip.tls_verify_clients);
 	return NULL;
 }
 #undef SAME_INT
@@ -181,7 +187,8 @@ static const struct ponte_config want_defaults = {
 		},
 	.rooms = {.media = PONTE_ROOM_MEDIA_P2P, .relay_max_members = 8},
 	.sip = {.accounts = NULL, .nb_accounts = 0, .trunks = NULL, .nb_trunks = 0,
-		.number_route = ""},
+		.number_route = "", .transports = LIST("udp", "tcp"), .tls_port = 5061,
+		.tls_certificate = "", .tls_key = "", .tls_ca = "", .tls_verify_clients = false},
 };
 
 /* What configs/good.yaml sets: every key away from its default. */
@@ -234,7 +241,8 @@ static const struct ponte_config want_good = {
 			.input_queue = 64,
 		},
 	.rooms = {.media = PONTE_ROOM_MEDIA_RELAY, .relay_max_members = 2},
-	.sip = {.number_route = ""},
+	.sip = {.number_route = "", .transports = LIST("udp", "tcp"), .tls_port = 5061,
+		.tls_certificate = "", .tls_key = "", .tls_ca = "", .tls_verify_clients = false},
 };
 
 /* Load file (or parse text under that name) and expect success with the configuration want. */
@@ -675,6 +683,68 @@ static void test_sip_lists(void)
 			     "variable PONTE_TEST_SIP_PASSWORD is not set"));
 }
 
+/*
+ * SIP over TLS: the keys, and the rules between them (checked once the whole file is read,
+ * each reported where the file set the key to change).
+ */
+static void test_sip_tls(void)
+{
+	struct ponte_config want = want_defaults;
+
+	want.sip.transports = LIST("tls", "udp", "tcp");
+	want.sip.port = 5070;
+	want.sip.tls_port = 5071;
+	want.sip.tls_certificate = "/etc/ponte/sip-chain.pem";
+	want.sip.tls_key = "/etc/ponte/sip-key.pem";
+	want.sip.tls_ca = "/etc/ssl/certs/ca-certificates.crt";
+	want.sip.tls_verify_clients = true;
+	expect_config("configs/sip-tls.yaml", NULL, &want);
+
+	/* TLS alone, the key in the certificate's file, nobody checked. */
+	want = want_defaults;
+	want.sip.transports = LIST("tls");
+	want.sip.tls_certificate = "/etc/ponte/sip.pem";
+	expect_config("tls-only", "sip: {transports: [tls], tls_certificate: /etc/ponte/sip.pem}\n",
+		      &want);
+	/* UDP and TLS may share a number: a UDP port is not a TCP port. */
+	want.sip.transports = LIST("udp", "tls");
+	want.sip.tls_port = 5060;
+	expect_config("udp-tls-one-port",
+		      "sip:\n    transports: [udp, tls]\n    tls_port: 5060\n"
+		      "    tls_certificate: /etc/ponte/sip.pem\n",
+		      &want);
+	/* TLS keys without tls in sip.transports are kept, and unused. */
+	want = want_defaults;
+	want.sip.tls_certificate = "/etc/ponte/sip.pem";
+	want.sip.tls_port = 5060;
+	expect_config("tls-keys-unused",
+		      "sip: {tls_certificate: /etc/ponte/sip.pem, tls_port: 5060}\n", &want);
+
+	expect_errors("tls-no-certificate", "sip:\n    transports: [udp, tls]\n",
+		      ERRORS("tls-no-certificate:2:5: sip.transports: tls needs "
+			     "sip.tls_certificate (a PEM certificate chain)"));
+	/* The rule reads the value: an empty string is no certificate. */
+	expect_errors("tls-empty-certificate", "sip: {tls_certificate: \"\", transports: [tls]}\n",
+		      ERRORS("tls-empty-certificate:1:28: sip.transports: tls needs "
+			     "sip.tls_certificate (a PEM certificate chain)"));
+	expect_errors("verify-clients-no-ca", "sip:\n    tls_verify_clients: true\n",
+		      ERRORS("verify-clients-no-ca:2:5: sip.tls_verify_clients: needs sip.tls_ca "
+			     "(the authorities client certificates must come from)"));
+	/* Placed at sip.port when sip.tls_port keeps its default. */
+	expect_errors("tcp-tls-one-port",
+		      "sip:\n    transports: [tcp, tls]\n    port: 5061\n"
+		      "    tls_certificate: /etc/ponte/sip.pem\n",
+		      ERRORS("tcp-tls-one-port:3:5: sip.port: tcp and tls cannot share port 5061 "
+			     "(sip.port and sip.tls_port)"));
+	expect_errors("tls-not-a-transport", "sip:\n    transports: [udp, sctp]\n",
+		      ERRORS("tls-not-a-transport:2:23: sip.transports[1]: expected one of: udp, "
+			     "tcp, tls (got \"sctp\")"));
+	/* After a syntax error the values past it are unknown: no rule is checked. */
+	expect_errors("tls-rules-syntax", "sip:\n    transports: [udp, tls]\nhttp: {port: 80\n",
+		      ERRORS("tls-rules-syntax:4:1: syntax: did not find expected ',' or '}' "
+			     "(while parsing a flow mapping at 3:7)"));
+}
+
 /* sip: or sips:, an optional user part, a host, an optional port; parameters unchecked. */
 static void test_sip_uris(void)
 {
@@ -1021,6 +1091,29 @@ static const char *const want_bad_many[] = {
 	NULL,
 };
 
+/* Each SIP over TLS key wrong alone: its own message, and no rule message on top. */
+static const char *const want_bad_sip_tls[] = {
+	"configs/bad-sip-tls.yaml:4:33: sip.transports[3]: too many elements (at most 3)",
+	"configs/bad-sip-tls.yaml:4:33: sip.transports[3]: duplicate element (first set at 4:28)",
+	"configs/bad-sip-tls.yaml:5:15: sip.tls_port: 0 is out of range (1..65535)",
+	"configs/bad-sip-tls.yaml:6:14: sip.tls_key: expected a string, got a sequence",
+	"configs/bad-sip-tls.yaml:7:25: sip.tls_verify_clients: expected true or false, got "
+	"\"yes\"",
+	"configs/bad-sip-tls.yaml:8:22: sip.tls_certificate: expected a string, got a mapping",
+	NULL,
+};
+
+/* Keys right alone and wrong together: each message at the key to change, in rule order. */
+static const char *const want_bad_sip_tls_rules[] = {
+	"configs/bad-sip-tls-rules.yaml:5:5: sip.transports: tls needs sip.tls_certificate (a "
+	"PEM certificate chain)",
+	"configs/bad-sip-tls-rules.yaml:8:5: sip.tls_verify_clients: needs sip.tls_ca (the "
+	"authorities client certificates must come from)",
+	"configs/bad-sip-tls-rules.yaml:4:5: sip.tls_port: tcp and tls cannot share port 5060 "
+	"(sip.port and sip.tls_port)",
+	NULL,
+};
+
 /* One file per kind of problem (bad-many.yaml: several), with all its messages in order. */
 static const struct {
 	const char *file;
@@ -1046,6 +1139,8 @@ static const struct {
 	{"configs/bad-env.yaml", want_bad_env},
 	{"configs/bad-many.yaml", want_bad_many},
 	{"configs/bad-sip-lists.yaml", want_bad_sip_lists},
+	{"configs/bad-sip-tls.yaml", want_bad_sip_tls},
+	{"configs/bad-sip-tls-rules.yaml", want_bad_sip_tls_rules},
 };
 
 /* Every bad file gives exactly its messages; a secret's value is in none of them. */
@@ -1270,6 +1365,7 @@ int main(void)
 	test_lists();
 	test_env();
 	test_sip_lists();
+	test_sip_tls();
 	test_sip_uris();
 	test_bad_files();
 	test_bad_texts();

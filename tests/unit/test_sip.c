@@ -856,7 +856,8 @@ static void test_public_address(void)
 	rc = sipp_wait(&s, 10000);
 	text = sipp_log(&s);
 	CHECK(strstr(text, "Via: SIP/2.0/UDP 192.0.2.10:") != NULL, "Via names the public address");
-	CHECK(strstr(text, "Contact: <sip:192.0.2.10:") != NULL, "so does Contact");
+	CHECK(strstr(text, "Contact: <sip:ponte@192.0.2.10:") != NULL,
+	      "so does Contact, with our From's user");
 	CHECK(strstr(text, "From: <sip:ponte@192.0.2.10>") != NULL, "and From");
 	sipp_free(&s);
 	rec_clear(&r);

@@ -140,8 +140,12 @@ static bool sipp_listening(void)
 	return udp_port_taken(cur_sipp->port) || !cur_sipp->is_running;
 }
 
-/* Start SIPp with scenario name on port (> 0), for max_calls registrations (Call-IDs). */
-static bool sipp_start(struct sipp *s, const char *name, int port, int max_calls)
+/*
+ * Start SIPp with scenario name on ip:port (port > 0), for max_calls calls (Call-IDs); extra
+ * (may be "") is appended to its command line, e.g. "-s USER HOST:PORT" for a caller.
+ */
+static bool sipp_spawn(struct sipp *s, const char *name, const char *ip, int port, int max_calls,
+		       const char *extra)
 {
 	g_autofree char *sf = g_strdup_printf("%s/%s.xml", SCENARIO_DIR, name);
 	g_autofree char *q_sf = g_shell_quote(sf), *q_log = NULL, *cmd = NULL;
@@ -155,9 +159,9 @@ static bool sipp_start(struct sipp *s, const char *name, int port, int max_calls
 	s->messages = g_strdup_printf("%s/%s-%d.log", tmpdir, name, nb_runs++);
 	q_log = g_shell_quote(s->messages);
 	/* SIPp gives up by itself, failing, if the scenario does not complete in time. */
-	cmd = g_strdup_printf("sipp -sf %s -i 127.0.0.1 -p %d -mi 127.0.0.1 -mp %d -m %d -nostdin "
-			      "-timeout 30s -timeout_error -trace_msg -message_file %s",
-			      q_sf, port, port + 1, max_calls, q_log);
+	cmd = g_strdup_printf("sipp -sf %s -i %s -p %d -mi %s -mp %d -m %d -nostdin "
+			      "-timeout 30s -timeout_error -trace_msg -message_file %s %s",
+			      q_sf, ip, port, ip, port + 1, max_calls, q_log, extra);
 	is_ok = g_shell_parse_argv(cmd, NULL, &argv, &err) &&
 		g_spawn_async(tmpdir, argv, NULL,
 			      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
@@ -171,6 +175,14 @@ static bool sipp_start(struct sipp *s, const char *name, int port, int max_calls
 	}
 	s->is_running = true;
 	s->poll_src = g_timeout_add(20, on_sipp_poll, s);
+	return true;
+}
+
+/* Start SIPp as a registrar (or phone) on 127.0.0.1:port; see sipp_spawn(). */
+static bool sipp_start(struct sipp *s, const char *name, int port, int max_calls)
+{
+	if (!sipp_spawn(s, name, "127.0.0.1", port, max_calls, ""))
+		return false;
 	/* Our REGISTER must not find the port closed: that is another test. */
 	cur_sipp = s;
 	run(sipp_listening, 5000);
@@ -319,6 +331,7 @@ static void bench_free(struct bench *b)
 		g_free(a->username);
 		g_free(a->password);
 		g_free(a->outbound_proxy);
+		g_free(a->incoming);
 	}
 	g_free(b->accounts);
 	memset(b, 0, sizeof(*b));
@@ -446,10 +459,11 @@ static void test_auth_refresh_unregister(void)
 	{
 		const char *name = NULL;
 
-		CHECK(sip_reg_is_local_user(b.sip, "1001", &name) && name != NULL &&
+		CHECK(sip_reg_is_local_user(b.sip, "pbx", &name) && name != NULL &&
 			  strcmp(name, "pbx") == 0,
-		      "1001 is the Contact user of account pbx");
-		CHECK(!sip_reg_is_local_user(b.sip, "1002", NULL), "1002 is nobody's");
+		      "pbx, the account's name, is its Contact user");
+		CHECK(!sip_reg_is_local_user(b.sip, "1001", NULL),
+		      "its user name 1001 is not (another provider's account may have it too)");
 	}
 
 	/* nua refreshes by itself, within the 10 s granted (SIPp fails if it comes later). */
@@ -665,7 +679,7 @@ static void test_registrar_down(void)
 
 	sip_reg_set_backoff_ms(1000, 4000);
 	registrar = g_strdup_printf("sip:127.0.0.1:%d", port);
-	account_init(&accts[0], "down", registrar, "1001", "secret", 600);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 600);
 	if (!bench_start(&b, accts, 1)) {
 		CHECK(false, "a stack with one account");
 		goto out;
@@ -748,7 +762,7 @@ static void test_outbound_proxy(void)
 		return;
 	}
 	proxy = g_strdup_printf("sip:127.0.0.1:%d", s.port);
-	account_init(&accts[0], "via-proxy", "sip:pbx.invalid", "1001", "secret", 600);
+	account_init(&accts[0], "pbx", "sip:pbx.invalid", "1001", "secret", 600);
 	g_free(accts[0].aor);
 	accts[0].aor = g_strdup("sip:alice@example.invalid");
 	g_free(accts[0].outbound_proxy);
@@ -790,8 +804,9 @@ static void test_invalid_accounts(void)
 	account_init(&accts[2], "no-user", "sip:pbx.invalid", "", "", 600);
 	account_init(&accts[3], "calls-only", "sip:pbx.invalid", "1001", "secret", 600);
 	accts[3].do_register = false;
-	/* Registers (to a port where nothing listens): its user name needs escaping. */
-	account_init(&accts[4], "escaped", "sip:127.0.0.1:9", "a b@c", "secret", 600);
+	/* Registers (to a port where nothing listens): its name (the Contact user) and user name
+	 * need escaping. */
+	account_init(&accts[4], "a b@c", "sip:127.0.0.1:9", "a b@c", "secret", 600);
 	if (!bench_start(&b, accts, 5)) {
 		CHECK(false, "a stack with five accounts");
 		goto out;
@@ -806,7 +821,10 @@ static void test_invalid_accounts(void)
 	get_st(&b, 3, &st);
 	CHECK(strcmp(st.state, "disabled") == 0 && st.attempts == 0,
 	      "an account without do_register is disabled");
-	CHECK(!sip_reg_is_local_user(b.sip, "1001", NULL), "and none of them is a local user");
+	CHECK(!sip_reg_is_local_user(b.sip, "1001", NULL) &&
+		  !sip_reg_is_local_user(b.sip, "calls-only", NULL) &&
+		  !sip_reg_is_local_user(b.sip, "bad-uri", NULL),
+	      "and none of them is a local user");
 	{
 		const char *name = NULL;
 		json_t *all = json_array();
@@ -817,7 +835,7 @@ static void test_invalid_accounts(void)
 		CHECK_STR(aor, "sip:a%20b%40c@127.0.0.1", "a user name is escaped in the AOR");
 		json_decref(all);
 		CHECK(sip_reg_is_local_user(b.sip, "a%20b%40c", &name) && name != NULL &&
-			  strcmp(name, "escaped") == 0,
+			  strcmp(name, "a b@c") == 0,
 		      "its escaped Contact user is a local user");
 		CHECK(sip_reg_is_local_user(b.sip, "a%20b@c", NULL),
 		      "and so is any other escaping of it");
@@ -830,6 +848,355 @@ static void test_invalid_accounts(void)
 	json_decref(arr);
 out:
 	bench_free(&b);
+}
+
+/* ---- calls and accounts ---- */
+
+#define SDP_OFFER                                                                                  \
+	"v=0\r\no=ponte 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"           \
+	"m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+
+/* What happened to one call, placed by us or taken by the test's server. */
+struct callrec {
+	struct ponte_sip_call *call;
+	bool is_ended;
+	int status;
+};
+
+static void cr_ended(void *ctx, int status, const char *reason)
+{
+	struct callrec *c = ctx;
+
+	c->is_ended = true;
+	c->status = status;
+}
+
+static const struct ponte_sip_call_ops cr_ops = {.ended = cr_ended};
+
+static struct callrec *cur_call;
+
+static bool call_ended(void)
+{
+	return cur_call->is_ended;
+}
+
+/* Place a call to `to` from browser7 and wait for its end: its final status, or -1. */
+static int call_and_wait(struct bench *b, const char *to)
+{
+	struct callrec c = {0};
+	int rc = ponte_sip_call(b->sip, to, "browser7", SDP_OFFER, &cr_ops, &c, &c.call);
+
+	if (rc != 0)
+		return -1;
+	cur_call = &c;
+	run(call_ended, 10000);
+	if (!c.is_ended) {
+		ponte_sip_hangup(c.call);
+		return -1;
+	}
+	return c.status;
+}
+
+/* The value of the first header named name in the first message of text that starts with
+ * start (e.g. "INVITE sip:", "SIP/2.0 200"), or "" (g_free). */
+static char *logged_header(const char *text, const char *start, const char *name)
+{
+	g_autofree char *needle = g_strdup_printf("\n%s", start);
+	g_autofree char *hdr = g_strdup_printf("\n%s:", name);
+	const char *msg = strstr(text, needle);
+	const char *end = msg != NULL ? strstr(msg + 1, "\n\n") : NULL;
+	const char *h = msg != NULL ? strstr(msg, hdr) : NULL;
+
+	if (h == NULL || (end != NULL && h > end))
+		return g_strdup("");
+	h += strlen(hdr);
+	while (*h == ' ')
+		h++;
+	return g_strndup(h, strcspn(h, "\r\n"));
+}
+
+/*
+ * Contact on calls (RFC 3261 §8.1.1.8): once an account has registered, nua writes that
+ * registration's Contact in every request; a direct call must carry the caller's own user
+ * instead, a call through the account the account's Contact user (its name).
+ */
+static void test_contact_on_calls(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp reg = {0}, phone = {0};
+	g_autofree char *registrar = NULL, *to = NULL, *via_acct = NULL;
+	int status, rc;
+
+	if (!sipp_start(&reg, "reg_then_busy", free_port(), 2)) {
+		CHECK(false, "start SIPp as the account's registrar and far end");
+		g_free(accts);
+		return;
+	}
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", reg.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 600);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account");
+		goto out;
+	}
+	CHECK(wait_state(&b, "registered", 8000), "the account is registered (Contact user pbx)");
+
+	if (!sipp_start(&phone, "uas_contact_browser7", free_port(), 1)) {
+		CHECK(false, "start SIPp as a phone called directly");
+		goto out;
+	}
+	to = g_strdup_printf("sip:bob@127.0.0.1:%d", phone.port);
+	status = call_and_wait(&b, to);
+	rc = sipp_wait(&phone, 5000);
+	CHECK(status == 486 && rc == 0,
+	      "a direct call from browser7: the phone found its Contact user browser7 (%d, exit %d)",
+	      status, rc);
+	{
+		g_autofree char *text = sipp_log(&phone);
+		g_autofree char *contact = logged_header(text, "INVITE sip:", "Contact");
+
+		CHECK(g_str_has_prefix(contact, "<sip:browser7@127.0.0.1:"),
+		      "the direct INVITE's Contact is the caller's, not the account's (%s)", contact);
+	}
+
+	via_acct = g_strdup_printf("sip:1002@127.0.0.1:%d", reg.port);
+	status = call_and_wait(&b, via_acct);
+	CHECK(status == 486, "a call through the account (its registrar's host) gets its 486 (%d)",
+	      status);
+	bench_stop(&b);
+	rc = sipp_wait(&reg, 10000);
+	CHECK(rc == 0,
+	      "the registrar saw Contact user pbx in the REGISTER and in the INVITE through the "
+	      "account, then the un-REGISTER (exit %d)",
+	      rc);
+	{
+		g_autofree char *text = sipp_log(&reg);
+		g_autofree char *contact = logged_header(text, "INVITE sip:", "Contact");
+
+		CHECK(g_str_has_prefix(contact, "<sip:pbx@127.0.0.1:"),
+		      "the INVITE through the account carries its Contact (%s)", contact);
+	}
+out:
+	sipp_free(&phone);
+	sipp_free(&reg);
+	bench_free(&b);
+}
+
+/* The test's server of incoming calls: takes and answers them, or refuses with reply. */
+struct server {
+	int reply; /* 0: answer */
+	int nb_invites;
+	char to_user[64], account[64], source[64];
+	struct callrec taken;
+};
+
+#define SDP_ANSWER                                                                                 \
+	"v=0\r\no=ponte 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"           \
+	"m=audio 40002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+
+static int srv_invite(void *ctx, const struct ponte_sip_incoming *in, struct ponte_sip_call *call,
+		      const char **warning)
+{
+	struct server *srv = ctx;
+
+	srv->nb_invites++;
+	g_strlcpy(srv->to_user, in->to_user, sizeof(srv->to_user));
+	g_strlcpy(srv->account, in->account != NULL ? in->account : "(none)",
+		  sizeof(srv->account));
+	g_strlcpy(srv->source, in->source_ip, sizeof(srv->source));
+	if (srv->reply != 0) {
+		*warning = "the test refuses";
+		return srv->reply;
+	}
+	memset(&srv->taken, 0, sizeof(srv->taken));
+	srv->taken.call = call;
+	ponte_sip_call_accept(call, &cr_ops, &srv->taken);
+	ponte_sip_call_answer(call, SDP_ANSWER);
+	return 0;
+}
+
+static const struct ponte_sip_server_ops srv_ops = {.invite = srv_invite};
+
+/* A phone (SIPp scenario name) on ip calls user at the stack; SIPp's exit status, or -1. */
+static int phone_calls(struct bench *b, const char *name, const char *ip, const char *user,
+		       char **log_text)
+{
+	g_autofree char *extra =
+	    g_strdup_printf("-s %s 127.0.0.1:%d", user, b->cfg->sip.port);
+	struct sipp s;
+	int rc;
+
+	if (!sipp_spawn(&s, name, ip, free_port(), 1, extra))
+		return -1;
+	rc = sipp_wait(&s, 10000);
+	*log_text = sipp_log(&s);
+	sipp_free(&s);
+	return rc;
+}
+
+/*
+ * Calls to an account (RFC 3261 §10.2, §16.5): to its Contact user, or to its AOR user from its
+ * registrar, they go to its incoming target, admitted from the account's registrar or outbound
+ * proxy although trunks restrict the sources; other sources get 403; the 200's Contact carries
+ * the account's user.
+ */
+static void test_incoming_accounts(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 2);
+	struct ponte_sip_trunk trunk = {0};
+	struct bench b = {0};
+	struct server srv = {0};
+	struct sipp reg = {0};
+	g_autofree char *registrar = NULL;
+	char *text = NULL;
+	int rc;
+
+	if (!sipp_start(&reg, "reg_ok", free_port(), 1)) {
+		CHECK(false, "start SIPp as the registrar");
+		g_free(accts);
+		return;
+	}
+	/* (A host name would be resolved by sofia's DNS resolver, which ignores /etc/hosts: the
+	 * test machines resolve none, so the address the 2xx came from is only checked in the
+	 * status.) */
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", reg.port);
+	account_init(&accts[0], "pbx", registrar, "1001", "secret", 600);
+	accts[0].incoming = g_strdup("alice");
+	/* Registers through a proxy where nothing listens: calls from it are its all the same. */
+	account_init(&accts[1], "lobby", "sip:pbx.invalid", "1002", "secret", 600);
+	g_free(accts[1].outbound_proxy);
+	accts[1].outbound_proxy = g_strdup("sip:127.0.0.4:9");
+	accts[1].incoming = g_strdup("room-lobby");
+	if (!bench_start(&b, accts, 2)) {
+		CHECK(false, "a stack with two accounts");
+		goto out;
+	}
+	/* With a trunk, only trunks' and accounts' addresses may call. */
+	trunk.name = "carrier";
+	trunk.address = "sip:127.0.0.2:5060";
+	b.cfg->sip.trunks = &trunk;
+	b.cfg->sip.nb_trunks = 1;
+	ponte_sip_set_server(b.sip, &srv_ops, &srv);
+	CHECK(wait_state(&b, "registered", 8000), "pbx registered");
+	{
+		json_t *all = json_array();
+		const char *peer;
+
+		sip_reg_status(b.sip, all);
+		peer = json_string_value(json_object_get(json_array_get(all, 0), "peer"));
+		CHECK_STR(peer, "127.0.0.1", "the status says where its 2xx came from");
+		json_decref(all);
+	}
+
+	rc = phone_calls(&b, "uac_account_answered", "127.0.0.1", "pbx", &text);
+	CHECK(rc == 0 && srv.nb_invites == 1,
+	      "a call to pbx's Contact from its registrar is taken; the 200's Contact user is pbx "
+	      "(exit %d)", rc);
+	CHECK_STR(srv.to_user, "alice", "it rings the account's incoming target");
+	CHECK_STR(srv.account, "pbx", "through account pbx");
+	CHECK(srv.taken.is_ended && srv.taken.status == 0, "and ends with the phone's BYE");
+	g_clear_pointer(&text, g_free);
+
+	srv.to_user[0] = '\0';
+	rc = phone_calls(&b, "uac_account_answered", "127.0.0.1", "1001", &text);
+	CHECK(rc == 0 && srv.nb_invites == 2 && strcmp(srv.to_user, "alice") == 0 &&
+		  strcmp(srv.account, "pbx") == 0,
+	      "a call to the AOR user 1001 from the registrar goes to pbx too (exit %d, %s, %s)",
+	      rc, srv.to_user, srv.account);
+	g_clear_pointer(&text, g_free);
+
+	rc = phone_calls(&b, "uac_refused_403", "127.0.0.3", "pbx", &text);
+	{
+		g_autofree char *w = logged_header(text, "SIP/2.0 403", "Warning");
+
+		CHECK(rc == 0 && srv.nb_invites == 2 && strstr(w, "source address not allowed"),
+		      "the same call from elsewhere: 403 before it reaches the server (exit %d, %s)",
+		      rc, w);
+	}
+	g_clear_pointer(&text, g_free);
+	rc = phone_calls(&b, "uac_refused_403", "127.0.0.3", "1001", &text);
+	CHECK(rc == 0 && srv.nb_invites == 2,
+	      "the AOR user from elsewhere is not the account's: 403 (exit %d)", rc);
+	g_clear_pointer(&text, g_free);
+
+	srv.reply = 480;
+	rc = phone_calls(&b, "uac_refused_480", "127.0.0.4", "lobby", &text);
+	CHECK(rc == 0 && srv.nb_invites == 3,
+	      "a call to lobby from its outbound proxy is admitted (exit %d)", rc);
+	CHECK_STR(srv.to_user, "room-lobby", "and rings its room");
+	CHECK_STR(srv.account, "lobby", "through account lobby");
+	g_clear_pointer(&text, g_free);
+	rc = phone_calls(&b, "uac_refused_403", "127.0.0.4", "pbx", &text);
+	CHECK(rc == 0 && srv.nb_invites == 3,
+	      "lobby's proxy does not bring pbx's calls: 403 (exit %d)", rc);
+	g_clear_pointer(&text, g_free);
+
+	rc = phone_calls(&b, "uac_refused_480", "127.0.0.1", "bob", &text);
+	CHECK(rc == 0 && srv.nb_invites == 4 && strcmp(srv.account, "(none)") == 0 &&
+		  strcmp(srv.to_user, "bob") == 0,
+	      "a call to another user from the registrar is no account's: to_user bob, no account");
+	g_clear_pointer(&text, g_free);
+
+	bench_stop(&b);
+	rc = sipp_wait(&reg, 10000);
+	CHECK(rc == 0, "the registrar saw the REGISTER (Contact user pbx) and the un-REGISTER "
+		       "(exit %d)",
+	      rc);
+out:
+	g_free(text);
+	if (b.cfg != NULL) {
+		b.cfg->sip.trunks = NULL;
+		b.cfg->sip.nb_trunks = 0;
+	}
+	sipp_free(&reg);
+	bench_free(&b);
+}
+
+/* An incoming target that is neither a browser name nor room-KEY stops the stack at start. */
+static void test_bad_incoming(void)
+{
+	struct ponte_config *cfg = ponte_config_defaults();
+	struct ponte_sip_account acct;
+	struct ponte_sip *sip = NULL;
+	char *why = NULL;
+	int rc;
+
+	account_init(&acct, "pbx", "sip:127.0.0.1:9", "1001", "secret", 600);
+	acct.incoming = g_strdup("al ice");
+	cfg->sip.port = free_port();
+	cfg->sip.accounts = &acct;
+	cfg->sip.nb_accounts = 1;
+	rc = ponte_sip_create(cfg, &sip, &why);
+	CHECK(rc == -EINVAL && sip == NULL && why != NULL && strstr(why, "incoming") != NULL &&
+		  strstr(why, "pbx") != NULL,
+	      "incoming \"al ice\": the stack does not start (%s)", why != NULL ? why : "");
+	g_free(why);
+	why = NULL;
+	g_free(acct.incoming);
+	acct.incoming = g_strdup("room-");
+	rc = ponte_sip_create(cfg, &sip, &why);
+	CHECK(rc == -EINVAL && sip == NULL, "nor with room- and no key");
+	g_free(why);
+	why = NULL;
+	g_free(acct.incoming);
+	acct.incoming = g_strdup("room-Zk3xq0J5c2V0aW5n");
+	rc = ponte_sip_create(cfg, &sip, &why);
+	CHECK(rc == 0 && sip != NULL, "room-KEY is fine (%s)", why != NULL ? why : "ok");
+	g_free(why);
+	if (sip != NULL) {
+		sip_reg_stop(sip);
+		ponte_sip_destroy(sip);
+	}
+	cfg->sip.accounts = NULL;
+	cfg->sip.nb_accounts = 0;
+	ponte_config_free(cfg);
+	g_free(acct.name);
+	g_free(acct.registrar);
+	g_free(acct.aor);
+	g_free(acct.username);
+	g_free(acct.password);
+	g_free(acct.outbound_proxy);
+	g_free(acct.incoming);
 }
 
 int main(void)
@@ -855,6 +1222,9 @@ int main(void)
 	test_bad_algorithm();
 	test_registrar_down();
 	test_outbound_proxy();
+	test_contact_on_calls();
+	test_incoming_accounts();
+	test_bad_incoming();
 
 	if (getenv("PONTE_TEST_KEEP") == NULL)
 		g_rmdir(tmpdir);

@@ -34,9 +34,23 @@
 //   window.ponte.dtmfTones       phone: the tones played so far (ontonechange), e.g. ['1','#']
 //   window.ponte.dtmf()          phone: the call's RTCDTMFSender, or null
 //   window.ponte.dtmfReceived    phone: the keys the phone pressed (RFC 4733), e.g. ['5']
+//   window.ponte.hold            phone: {me, phone}: whether we asked to hold (the Hold
+//                                button) and whether the phone holds the call (re-INVITE
+//                                sendonly/inactive), and confirmed: the phone accepted ours
+//   window.ponte.setHold(on)     phone: the Hold / Resume button
+//   window.ponte.transferredTo   phone: the URI the phone transferred the call to (REFER), or
+//                                null
 //   window.ponte.sipName         phone: {name, uri} registered (?name=NAME registers at
 //                                load), or null
 //   window.ponte.incoming        phone: the call ringing here {call, from, display, to}, or null
+//   window.ponte.sendSipMessage(to, text)  phone: what the chat's Send does: a SIP MESSAGE to
+//                                `to` (a sip: URI or a number; '' or null: the current call's
+//                                phone, else whoever wrote last); returns its chat log entry,
+//                                or {error} when the target is not usable
+//   window.ponte.sipMessageRequest(to, text)  phone: the raw sip_message request, without the
+//                                page's checks; resolves with the gateway's reply
+//                                (sip_message_status, or {type: 'error', code, text})
+//   window.ponte.sipPeer         phone: whom an empty To sends to, or null
 //   window.ponte.accept()        phone: take the ringing call (the Accept button)
 //   window.ponte.decline(status) phone: refuse it with a SIP status (Decline: 603)
 //   window.ponte.session         the gateway session id (echo, relay), or null
@@ -56,7 +70,7 @@
 import { Signaling, signalingUrl } from './signaling.js';
 import { PeerCall } from './call.js';
 import { GatewayCall } from './gateway.js';
-import { Chat } from './chat.js';
+import { Chat, MAX_SIP_TEXT, sipStatusText, utf8Length } from './chat.js';
 import { getLocalMedia } from './media.js';
 import { PROGRESS_TEXT, buildDialPad, parseSipTarget } from './phone.js';
 import { newRoomKey, randomId, roomKeyFromHash } from './roomkey.js';
@@ -161,6 +175,9 @@ const ui = {
   chatForm: $('chat-form'),
   chatInput: $('chat-input'),
   chatSend: $('chat-send'),
+  chatTo: $('chat-to'), // phone mode: the SIP address messages go to
+  chatToRow: $('chat-to-row'),
+  chatError: $('chat-error'),
   modes: $('modes'),
   share: $('share'),
   phone: $('phone'),
@@ -196,10 +213,14 @@ const app = {
   stopText: null, // replaces STATE_TEXT[stopState] when set (the SIP status of a failed call)
   lastState: null,
   callProgress: null, // phone: the last call event
+  hold: { me: false, phone: false, confirmed: false }, // phone: see window.ponte.hold
+  transferredTo: null, // phone: where the phone transferred the call
   hungupStatus: null, // phone: {status, text} from the gateway's hungup
   dtmfTones: [], // phone: tones played (ontonechange)
   dtmfReceived: [], // phone: keys the phone pressed
   sipName: null, // phone: {name, uri} this browser is reachable as, once registered
+  callPeer: null, // phone: the SIP address or number of the current (or last) call
+  lastSipSender: null, // phone: the URI of the last SIP message received
   incoming: null, // phone: the call ringing here {call, from, display, to}, or null
 };
 
@@ -302,7 +323,10 @@ function render() {
   ui.hangup.disabled = isPhone ? !app.call : !app.isInRoom;
   ui.callAgain.hidden = isPhone || (state !== 'ended' && state !== 'hungup');
   if (isPhone) renderPhone(state);
-  ui.chatInput.disabled = ui.chatSend.disabled = !app.chat.isOpen;
+  // Phone mode: SIP messages go through signaling, not a data channel.
+  ui.chatInput.disabled = ui.chatSend.disabled = isPhone
+    ? !app.sig || app.sig.state !== 'open' : !app.chat.isOpen;
+  if (isPhone) ui.chatTo.placeholder = sipPeer() || 'sip:bob@example.com or a number';
   ui.remoteCaption.textContent = remoteCaption();
   document.body.dataset.mode = app.mode;
   document.body.classList.toggle('in-call', state === 'connected');
@@ -364,6 +388,7 @@ function startSignaling() {
   sig.addEventListener('registered', (ev) => onRegistered(ev.detail));
   sig.addEventListener('incoming', (ev) => onIncoming(ev.detail));
   sig.addEventListener('incoming-ended', (ev) => onIncomingEnded(ev.detail));
+  sig.addEventListener('sip-message', (ev) => onSipMessage(ev.detail));
   sig.start();
   if (CALL_MODES[app.mode].isDialled && ui.sipName.value.trim()) registerName();
   if (!CALL_MODES[app.mode].isDialled) joinRoom();
@@ -611,6 +636,11 @@ function onGatewayHungup(call, { reason, text, status }) {
 
 function wirePhone() {
   ui.phone.hidden = false;
+  ui.chatToRow.hidden = false;
+  ui.chatInput.maxLength = MAX_SIP_TEXT;
+  ui.chatTo.addEventListener('input', () => {
+    ui.chatError.hidden = true;
+  });
   ui.phoneTo.value = new URLSearchParams(location.search).get('to') || '';
   ui.phoneForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -626,6 +656,9 @@ function wirePhone() {
     registerName();
   });
   $('btn-accept').addEventListener('click', acceptIncoming);
+  ui.hold = $('btn-hold');
+  ui.holdState = $('hold-state');
+  ui.hold.addEventListener('click', () => setHold(!app.hold.me));
   $('btn-decline').addEventListener('click', () => declineIncoming(603));
 }
 
@@ -639,6 +672,12 @@ function renderPhone(state) {
   const got = app.dtmfReceived.length > 0 ? `keys from the phone: ${app.dtmfReceived.join('')}`
     : '';
   ui.dtmfSent.textContent = [sent, got].filter(Boolean).join(' · ');
+  ui.hold.disabled = state !== 'answered';
+  ui.hold.textContent = app.hold.me ? 'Resume' : 'Hold';
+  ui.hold.setAttribute('aria-pressed', String(app.hold.me));
+  const held = [app.hold.me ? 'you hold the call' : '', app.hold.phone ? 'the phone holds the call'
+    : ''].filter(Boolean).join(' · ');
+  ui.holdState.textContent = held;
 }
 
 function dial() {
@@ -651,6 +690,13 @@ function dial() {
     return;
   }
   startPhoneCall({ to: uri });
+}
+
+// Hold or resume our side of the call: the gateway re-INVITEs the phone (gateway.js setHold).
+function setHold(isHeld) {
+  if (!app.call || !app.call.setHold) return;
+  if (app.call.setHold(isHeld)) app.hold.me = isHeld;
+  render();
 }
 
 // --- calls from a phone ---
@@ -720,6 +766,10 @@ function startPhoneCall({ to = null, callId = null }) {
   app.hungupStatus = null;
   app.dtmfTones = [];
   app.dtmfReceived = [];
+  app.hold = { me: false, phone: false, confirmed: false };
+  app.transferredTo = null;
+  // Whom the chat writes to by default: the phone we dial, or the caller we took.
+  app.callPeer = to || ui.phoneTo.value.trim() || null;
   const call = CALL_MODES[app.mode].create({ sig: app.sig, localStream: app.localStream, to,
     callId });
   app.call = call;
@@ -727,6 +777,37 @@ function startPhoneCall({ to = null, callId = null }) {
   call.addEventListener('track', (ev) => onRemoteTrack(ev.detail));
   call.addEventListener('call', (ev) => {
     if (call !== app.call) return;
+    if (ev.detail.state === 'hold' || ev.detail.state === 'resumed') {
+      // The gateway's word on hold (docs/signaling.md): the phone's, or ours confirmed.
+      const isHeld = ev.detail.state === 'hold';
+      if (ev.detail.reason === 'phone') app.hold.phone = isHeld;
+      else app.hold.confirmed = isHeld;
+      app.chat.note(ev.detail.reason === 'phone'
+        ? `the phone ${isHeld ? 'holds' : 'resumes'} the call`
+        : `the phone knows the call is ${isHeld ? 'on hold' : 'resumed'}`);
+      render();
+      return;
+    }
+    if (ev.detail.state === 'transferring' || ev.detail.state === 'transferred' ||
+        ev.detail.state === 'transfer-failed') {
+      // The phone transferred the call (REFER): the gateway calls the target for us.
+      const to = ev.detail.reason || '';
+      if (ev.detail.state === 'transferred') {
+        app.transferredTo = to;
+        app.callPeer = to;
+        ui.phoneTo.value = to;
+      }
+      app.chat.note(ev.detail.state === 'transferring' ? `the phone transfers the call to ${to}`
+        : ev.detail.state === 'transferred' ? `transferred to ${to}`
+          : `the transfer failed: ${ev.detail.status} ${to}`);
+      render();
+      return;
+    }
+    if (ev.detail.state === 'reinvite-failed') {
+      app.chat.note(`the phone refused the change: ${ev.detail.status} ${ev.detail.reason || ''}`);
+      render();
+      return;
+    }
     if (ev.detail.state === 'dtmf') {
       // A key the phone pressed (RFC 4733, reported by the gateway).
       app.dtmfReceived.push(ev.detail.digit);
@@ -777,6 +858,36 @@ function onPhoneHungup({ reason, text, status }) {
     ]);
   }
   render();
+}
+
+// --- SIP messages (phone mode: MESSAGE through the gateway, shown in the chat) ---
+
+// Whom a message with an empty To goes to: the current call's phone, else the last sender.
+function sipPeer() {
+  if (app.call && app.callPeer) return app.callPeer;
+  return app.lastSipSender || app.callPeer;
+}
+
+function onSipMessage(msg) {
+  app.lastSipSender = msg.from;
+  app.chat.receiveSip(msg);
+}
+
+// Returns the chat log entry of the message, or {error} with a sentence for the user.
+function sendSipMessage(toText, text) {
+  const to = String(toText || '').trim() || sipPeer();
+  let error = null;
+  let uri = null;
+  if (!to) error = 'Enter the SIP address or number to write to.';
+  else ({ uri, error } = parseSipTarget(to));
+  if (!error && !text) error = 'The message is empty.';
+  if (!error && utf8Length(text) > MAX_SIP_TEXT) {
+    error = `The message is too long for SIP (at most ${MAX_SIP_TEXT} bytes).`;
+  }
+  ui.chatError.textContent = error || '';
+  ui.chatError.hidden = !error;
+  if (error || !app.sig) return { error: error || 'not connected' };
+  return app.chat.sendSip(app.sig, uri, text);
 }
 
 // --- media of either kind of call ---
@@ -874,10 +985,20 @@ function renderChat() {
     const who = document.createElement('span');
     who.className = 'who';
     who.textContent = { me: 'you', peer: CALL_MODES[app.mode].peerName, system: '·' }[entry.from];
+    // SIP messages name their sender, or the address ours went to.
+    if (entry.sip && entry.from === 'peer') who.textContent = entry.who;
+    if (entry.sip && entry.from === 'me') who.textContent = `you → ${entry.to}`;
+    if (entry.sip && entry.sipFrom) who.title = entry.sipFrom;
     const text = document.createElement('span');
     text.className = 'text';
     text.textContent = entry.text;
     li.append(who, text);
+    if (entry.sip && entry.from === 'me') {
+      const status = document.createElement('span');
+      status.className = 'status';
+      status.textContent = sipStatusText(entry);
+      li.append(status);
+    }
     if (entry.from === 'me' && entry.failed) li.title = 'not delivered';
     return li;
   });
@@ -942,6 +1063,10 @@ function wireControls() {
   ui.chatForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = ui.chatInput.value.trim();
+    if (CALL_MODES[app.mode].isDialled) {
+      if (text && !sendSipMessage(ui.chatTo.value, text).error) ui.chatInput.value = '';
+      return;
+    }
     if (!text || !app.chat.isOpen) return;
     app.chat.send(text);
     ui.chatInput.value = '';
@@ -975,9 +1100,16 @@ window.ponte = {
   get dtmfTones() { return [...app.dtmfTones]; },
   get dtmfReceived() { return [...app.dtmfReceived]; },
   dtmf: () => (app.call ? app.call.dtmf : null),
+  get hold() { return { ...app.hold }; },
+  get transferredTo() { return app.transferredTo; },
+  setHold: (on) => setHold(on),
   get sipName() { return app.sipName ? { ...app.sipName } : null; },
   get incoming() { return app.incoming ? { ...app.incoming } : null; },
   accept: () => acceptIncoming(),
+  sendSipMessage: (to, text) => sendSipMessage(to, text),
+  sipMessageRequest: (to, text) => app.sig.sipMessage(to, text).catch((err) =>
+    ({ type: 'error', code: err.code, text: err.message })),
+  get sipPeer() { return sipPeer(); },
   decline: (status) => declineIncoming(status),
 };
 

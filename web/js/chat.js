@@ -7,6 +7,11 @@
 //
 // Wire format (JSON text): {"t":"chat","id":ID,"text":TEXT} and {"t":"ack","id":ID}.
 //
+// The same log also carries SIP instant messages (phone mode, RFC 3428 MESSAGE through the
+// gateway, docs/signaling.md "Instant messages"): they go over the signaling connection, not
+// the data channel, and their delivery is the far end's SIP status, reported once
+// (receiveSip, sendSip). Such entries have sip: true.
+//
 // Events: 'message' {entry} for a new message from the peer, 'ack' {entry} when the peer has
 // one of ours, 'change' after any change to the log or to the channel state.
 
@@ -15,11 +20,16 @@ import { randomId } from './roomkey.js';
 const RETRY_MS = 1000;
 const MAX_TRIES = 15;
 const MAX_TEXT = 2000;
+// The gateway's limit for the text of a SIP MESSAGE, in bytes of UTF-8 (control/sip_message.h).
+export const MAX_SIP_TEXT = 1000;
 
 export class Chat extends EventTarget {
   constructor() {
     super();
-    // Entries: {id, from: 'me' | 'peer', text, time, acked, failed}. The test hook exposes it.
+    // Entries: {id, from: 'me' | 'peer' | 'system', text, time, acked, failed}, and for SIP
+  // messages also sip: true, who (the sender as shown), sipFrom (its URI), to (ours: the
+  // target), status and reason (the SIP final status), error (the gateway's error code).
+  // The test hook exposes the log.
     this.log = [];
     this.channel = null;
     this.seen = new Set();
@@ -49,7 +59,7 @@ export class Chat extends EventTarget {
     this.channel = null;
     this.stopRetry();
     for (const entry of this.log) {
-      if (entry.from === 'me' && !entry.acked) entry.failed = true;
+      if (entry.from === 'me' && !entry.acked && !entry.sip) entry.failed = true;
     }
     this.changed();
   }
@@ -72,6 +82,41 @@ export class Chat extends EventTarget {
   note(text) {
     this.log.push({ id: randomId(6), from: 'system', text, time: Date.now() });
     this.changed();
+  }
+
+  // A SIP MESSAGE from a phone (the gateway's sip_message frame); returns its log entry.
+  receiveSip({ from, display, text, in_call: inCall }) {
+    const entry = { id: randomId(9), from: 'peer', sip: true, sipFrom: String(from || ''),
+      who: display || String(from || 'phone'), text: String(text || '').slice(0, MAX_TEXT),
+      inCall: !!inCall, time: Date.now() };
+    this.log.push(entry);
+    this.dispatchEvent(new CustomEvent('message', { detail: { entry } }));
+    this.changed();
+    return entry;
+  }
+
+  // Sends TEXT as a SIP MESSAGE to TO (a sip: URI or a number) through SIG (signaling.js);
+  // returns its log entry at once. entry.acked turns true when the far end answered 2xx,
+  // entry.failed when it answered otherwise or the gateway refused the request.
+  sendSip(sig, to, text) {
+    const entry = { id: randomId(9), from: 'me', sip: true, to, text: String(text), time:
+      Date.now(), acked: false, failed: false, status: null, reason: null, error: null };
+    this.log.push(entry);
+    this.changed();
+    sig.sipMessage(to, entry.text).then((st) => {
+      entry.status = st.status;
+      entry.reason = st.reason || '';
+      entry.acked = st.status >= 200 && st.status < 300;
+      entry.failed = !entry.acked;
+      if (entry.acked) this.dispatchEvent(new CustomEvent('ack', { detail: { entry } }));
+      this.changed();
+    }, (err) => {
+      entry.failed = true;
+      entry.error = err.code || 'not_sent';
+      entry.reason = err.message;
+      this.changed();
+    });
+    return entry;
   }
 
   onOpen = () => {
@@ -151,4 +196,17 @@ export class Chat extends EventTarget {
   changed() {
     this.dispatchEvent(new Event('change'));
   }
+}
+
+// How a SIP message of ours fared, in words: '' while it waits for the far end.
+export function sipStatusText(entry) {
+  if (entry.error) return `not sent: ${entry.reason || entry.error}`;
+  if (entry.status === null) return 'sending…';
+  const sip = `${entry.status}${entry.reason ? ` ${entry.reason}` : ''}`;
+  return entry.acked ? `delivered (${sip})` : `not delivered: ${sip}`;
+}
+
+// Bytes of TEXT in UTF-8, which is what the gateway counts.
+export function utf8Length(text) {
+  return new TextEncoder().encode(String(text)).length;
 }

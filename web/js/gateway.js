@@ -233,6 +233,21 @@ export class GatewayCall extends EventTarget {
     return sender ? sender.dtmf : null;
   }
 
+  // Hold (RFC 3264 §8.4): our audio becomes sendonly (we keep sending, we stop receiving);
+  // resume makes it sendrecv again. The re-offer goes through negotiationneeded; for `sip`
+  // the gateway answers at once and re-INVITEs the phone, then reports 'hold' or 'resumed'
+  // with reason 'browser' in a call event.
+  setHold(isHeld) {
+    const t = this.pc && this.pc.getTransceivers().find((tr) =>
+      tr.receiver.track.kind === 'audio' && !tr.stopped);
+    if (!t) return false;
+    const sends = !!(t.sender.track);
+    const want = isHeld ? (sends ? 'sendonly' : 'inactive') : (sends ? 'sendrecv' : 'recvonly');
+    if (t.direction === want) return false;
+    t.direction = want;
+    return true;
+  }
+
   async answerOffer(sdp) {
     const pc = this.pc;
     if (this.isClosed) return;

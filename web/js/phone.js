@@ -1,9 +1,10 @@
 // The parts of "call a phone" (the gateway's `sip` service) that know nothing of the page:
 // checking what the user typed, the dial pad, and the words for the call's progress.
 
-// A sip: URI the gateway accepts (docs/signaling.md: "to": "sip:user@host[:port]"): no
-// headers (`?...`, refused by the SIP stack), no spaces. sips: and tel: are not dialled yet.
-const SIP_URI = /^sip:(?:[^@\s?]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:;[^\s?]*)?$/;
+// A sip: or sips: URI the gateway accepts (docs/signaling.md: "to": "sip:user@host[:port]"):
+// no headers (`?...`, refused by the SIP stack), no spaces. sips: goes over TLS (the gateway
+// needs tls in sip.transports, docs/sip.md). tel: is not dialled yet.
+const SIP_URI = /^sips?:(?:[^@\s?]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:;[^\s?]*)?$/;
 const PHONE_NUMBER = /^\+?[\d\s().*#-]+$/;
 
 // Returns {uri} for a target the gateway can call, or {error} with a sentence for the user.
@@ -14,17 +15,17 @@ export function parseSipTarget(text) {
     // The gateway calls numbers through the account or trunk its sip.number_route names.
     return { uri: value.replace(/[\s().-]/g, '') };
   }
-  if (/^sips:/i.test(value)) return { error: 'sips: addresses are not supported yet: use sip:.' };
-  if (/^sip:/i.test(value) && !value.startsWith('sip:')) {
-    return parseSipTarget(`sip:${value.slice(4)}`);
+  const scheme = /^sips?:/i.exec(value);
+  if (scheme && !value.startsWith(scheme[0].toLowerCase())) {
+    return parseSipTarget(`${scheme[0].toLowerCase()}${value.slice(scheme[0].length)}`);
   }
-  if (!value.startsWith('sip:')) {
+  if (!scheme) {
     return { error: 'Only SIP addresses can be called for now: they start with sip:, for ' +
       'example sip:alice@example.com.' };
   }
   if (!SIP_URI.test(value)) {
     return { error: `"${value}" is not a SIP address this gateway can call ` +
-      '(sip:user@host[:port], without headers).' };
+      '(sip:user@host[:port] or sips:..., without headers).' };
   }
   return { uri: value };
 }

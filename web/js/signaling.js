@@ -21,6 +21,8 @@
 //   incoming     {call, from, display, to}: a phone calls us (docs/signaling.md,
 //                "Incoming calls")
 //   incoming-ended {call, reason}: that call stopped ringing here
+//   sip-message  {from, display, to, text, in_call?}: a SIP MESSAGE from a phone to the name
+//                we registered (docs/signaling.md, "Instant messages")
 
 const PING_INTERVAL_MS = 15000;
 const PONG_TIMEOUT_MS = 10000;
@@ -193,6 +195,13 @@ export class Signaling extends EventTarget {
     return this.state === 'open' ? this.sendRegister() : Promise.resolve(null);
   }
 
+  // Sends TEXT to TO (a sip: URI or a number) as a SIP MESSAGE from the name we registered
+  // (else "ponte"). Resolves with {status, reason, to} once the far end answered (2xx:
+  // delivered), rejects with the gateway's error code (bad_target, too_long, no_route, ...).
+  sipMessage(to, text) {
+    return this.request({ type: 'sip_message', to, text });
+  }
+
   sendRegister() {
     return this.request({ type: 'register', name: this.sipName }).then((reg) => {
       this.emit('registered', reg);
@@ -264,6 +273,9 @@ export class Signaling extends EventTarget {
     case 'incoming':
     case 'incoming-ended':
       this.emit(msg.type, msg);
+      break;
+    case 'sip_message':
+      this.emit('sip-message', msg);
       break;
     case 'error':
       this.emit('error', msg);

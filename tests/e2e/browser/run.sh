@@ -109,7 +109,7 @@ webrtc:
   consent_timeout: 10
 EOF
 # The tests whose gateway has its SIP side on (and whose phones are SIPp or baresip).
-sip_tests=" phone incoming baresip "
+sip_tests=" phone incoming baresip midcall message sdes tls "
 if [[ $sip_tests == *" $name "* ]]; then
 	command -v sipp >/dev/null || fail "sipp is not installed (apt-get install -y sip-tester)"
 	# phone.mjs starts its SIPp phones on 127.0.0.1:5070; the gateway's SIP side is here (the
@@ -119,6 +119,43 @@ sip:
   enabled: true
   listen: 127.0.0.1
   port: 5060
+EOF
+fi
+if [[ $name == tls ]]; then
+	# tls.mjs: SIP over TLS on 5061 beside UDP and TCP, with certificates made for this run
+	# (tls-certs.sh: a root, an intermediate, the gateway's chain, the phones'); peers are
+	# checked against the root. tls.mjs finds the files in E2E_TLS_DIR.
+	command -v openssl >/dev/null || fail "openssl is not installed"
+	bash "$here/tls-certs.sh" "$tmp/tls" 127.0.0.1 || fail "tls-certs.sh failed"
+	export E2E_TLS_DIR=$tmp/tls
+	cat >>"$tmp/ponte.yaml" <<EOF
+  transports: [udp, tcp, tls]
+  tls_port: 5061
+  tls_certificate: $tmp/tls/gateway.pem
+  tls_key: $tmp/tls/gateway.key
+  tls_ca: $tmp/tls/ca.pem
+EOF
+fi
+if [[ $name == midcall ]]; then
+	# midcall.mjs holds calls for longer than this: the media timeout must wait.
+	echo "  media_timeout: 5" >>"$tmp/ponte.yaml"
+fi
+if [[ $name == sdes ]]; then
+	# sdes.mjs: SRTP toward phones with SDES keys (RFC 4568), no plain calls.
+	echo "  srtp: sdes-mandatory" >>"$tmp/ponte.yaml"
+fi
+if [[ $name == incoming ]]; then
+	# incoming.mjs: calls for two accounts (their registrars never answer here, but a call to
+	# the Contact user an account registers, its name, is routed all the same) and a trunk
+	# whose phone refuses the gateway's password. The trunk's address is the phones' own,
+	# 127.0.0.1, so the trunks' source check lets the test's phones in.
+	cat >>"$tmp/ponte.yaml" <<EOF
+  accounts:
+    - {name: office, registrar: "sip:127.0.0.1:5090", username: "1001", password: x, incoming: alice}
+    - {name: hall, registrar: "sip:127.0.0.1:5091", username: "1002", password: x, incoming: room-hall}
+  trunks:
+    - {name: carrier, address: "sip:127.0.0.1:5072", username: ponte, password: not-the-password}
+  number_route: carrier
 EOF
 fi
 

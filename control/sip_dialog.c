@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Requests inside an established call, whichever side called: the peer's re-INVITEs (hold,
+ * resume, a new media address, session refreshes, RFC 3261 §14.2) and ours (§14.1), for
+ * outgoing calls (sip.c) and incoming ones (sip_incoming.c) alike. Both hand every event of a
+ * call's handle to sip_dialog_event() first.
+ *
+ * The session's SDP stays the caller's business (NUTAG_MEDIA_ENABLE(0)): the owner answers a
+ * re-offer through ops->reoffer and learns the answer to its own through ops->reinvite_done.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "sip_internal.h"
+
+#define MOD "sip"
+
+/* RFC 3261 §14.1: after a 491 the owner of the Call-ID waits 2.1-4 s, the other 0-2 s. */
+#define GLARE_MIN_MS_OWNER 2100
+#define GLARE_MIN_MS_OTHER 0
+#define GLARE_SPAN_MS 1900
+
+char *sip_body_sdp(sip_t const *msg)
+{
+	if (msg == NULL || msg->sip_payload == NULL || msg->sip_payload->pl_len == 0)
+		return NULL;
+	if (msg->sip_content_type != NULL && msg->sip_content_type->c_type != NULL &&
+	    g_ascii_strcasecmp(msg->sip_content_type->c_type, "application/sdp") != 0)
+		return NULL;
+	return g_strndup(msg->sip_payload->pl_data, msg->sip_payload->pl_len);
+}
+
+void sip_respond(nua_handle_t *nh, int status, const char *warning)
+{
+	/* RFC 3261 §20.43: warn-code 399 is "miscellaneous warning", the agent a pseudonym. */
+	g_autofree char *w = warning != NULL ? g_strdup_printf("399 ponte \"%s\"", warning) : NULL;
+	const char *phrase = sip_status_phrase(status);
+
+	nua_respond(nh, status, phrase != NULL ? phrase : "", TAG_IF(w != NULL, SIPTAG_WARNING_STR(w)),
+		    TAG_END());
+}
+
+/* ---- the peer's re-INVITE ---- */
+
+static void on_reoffer(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg)
+{
+	g_autofree char *sdp = sip_body_sdp(msg);
+	char *answer = NULL;
+	const char *warning = NULL;
+	int status;
+
+	if (call->is_ended || call->ops == NULL) {
+		sip_respond(nh, 481, NULL);
+		return;
+	}
+	if (call->is_reinviting) {
+		/* Ours is out: glare (RFC 3261 §14.2). */
+		log_info(MOD, "call=%s re-INVITE while ours is pending: 491", call->call_id);
+		sip_respond(nh, 491, NULL);
+		return;
+	}
+	if (msg != NULL && msg->sip_payload != NULL && msg->sip_payload->pl_len > 0 && sdp == NULL) {
+		sip_respond(nh, 415, "only application/sdp bodies");
+		return;
+	}
+	if (call->ops->reoffer == NULL) {
+		sip_respond(nh, 488, "changing this session is not supported");
+		return;
+	}
+	status = call->ops->reoffer(call->ctx, sdp, &answer, &warning);
+	if (status != 200 || answer == NULL) {
+		g_free(answer);
+		if (status < 300 || status > 699)
+			status = 500;
+		log_info(MOD, "call=%s re-INVITE refused with %d%s%s", call->call_id, status,
+			 warning != NULL ? ": " : "", warning != NULL ? warning : "");
+		sip_respond(nh, status, warning);
+		return;
+	}
+	/* An offerless re-INVITE: our 200 carries an offer, the ACK the answer (RFC 3264 §5). */
+	call->is_reoffer_acking = sdp == NULL;
+	log_info(MOD, "call=%s re-INVITE%s answered", call->call_id,
+		 sdp == NULL ? " (offerless: our offer in the 200)" : "");
+	nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	g_free(answer);
+}
+
+static void on_ack(struct ponte_sip_call *call, sip_t const *msg)
+{
+	g_autofree char *sdp = sip_body_sdp(msg);
+
+	call->is_reoffer_acking = false;
+	if (!call->is_ended && call->ops->reoffer_acked != NULL)
+		call->ops->reoffer_acked(call->ctx, sdp);
+}
+
+/* ---- our re-INVITE ---- */
+
+static void send_reinvite(struct ponte_sip_call *call)
+{
+	call->is_reinviting = true;
+	call->nb_auth = 0;
+	nua_invite(call->nh, NUTAG_AUTOACK(1), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		   SIPTAG_PAYLOAD_STR(call->reinvite_sdp), TAG_END());
+}
+
+static gboolean on_glare_retry(gpointer data)
+{
+	struct ponte_sip_call *call = data;
+
+	call->glare_timer = 0;
+	if (call->is_ended)
+		return G_SOURCE_REMOVE;
+	log_info(MOD, "call=%s re-INVITE again after 491", call->call_id);
+	send_reinvite(call);
+	return G_SOURCE_REMOVE;
+}
+
+static void reinvite_done(struct ponte_sip_call *call, int status, const char *phrase,
+			  const char *sdp)
+{
+	call->is_reinviting = false;
+	g_free(call->reinvite_sdp);
+	call->reinvite_sdp = NULL;
+	if (!call->is_ended && call->ops->reinvite_done != NULL)
+		call->ops->reinvite_done(call->ctx, status, phrase, sdp);
+}
+
+static void on_reinvite_response(struct ponte_sip_call *call, int status, const char *phrase,
+				 sip_t const *msg)
+{
+	g_autofree char *sdp = NULL;
+
+	if (status < 200)
+		return;
+	if ((status == 401 || status == 407) && sip_call_answer_challenge(call, msg))
+		return;
+	if (status < 300) {
+		sdp = sip_body_sdp(msg);
+		log_info(MOD, "call=%s re-INVITE answered: %d %s%s", call->call_id, status, phrase,
+			 sdp != NULL ? " with SDP" : "");
+		reinvite_done(call, 200, phrase, sdp);
+		return;
+	}
+	if (status == 491 && !call->has_glared) {
+		/* Glare: both sides re-INVITEd at once. Retry once, after the wait of §14.1. */
+		guint wait = call->is_incoming ? GLARE_MIN_MS_OTHER : GLARE_MIN_MS_OWNER;
+
+		call->has_glared = true;
+		wait += g_random_int_range(0, GLARE_SPAN_MS);
+		log_info(MOD, "call=%s re-INVITE met another: 491, again in %u ms", call->call_id,
+			 wait);
+		call->glare_timer = g_timeout_add(wait, on_glare_retry, call);
+		return;
+	}
+	log_info(MOD, "call=%s re-INVITE refused: %d %s", call->call_id, status, phrase);
+	reinvite_done(call, status >= 700 ? 503 : status, phrase, NULL);
+	/* The dialog is gone (RFC 3261 §14.1: 481 or 408 end the call). */
+	if (status == 481 || status == 408) {
+		sip_call_end(call, status, phrase);
+		sip_call_hangup_internal(call);
+	}
+}
+
+int ponte_sip_call_reinvite(struct ponte_sip_call *call, const char *sdp)
+{
+	if (call == NULL || call->is_ended || sdp == NULL)
+		return -EINVAL;
+	if (!call->is_answered || (!call->is_incoming && call->is_offerless && !call->is_acked) ||
+	    (call->is_incoming && !call->is_acked))
+		return -EINVAL; /* not established yet */
+	if (call->is_reinviting || call->is_reoffer_acking)
+		return -EBUSY;
+	call->reinvite_sdp = g_strdup(sdp);
+	call->has_glared = false;
+	log_info(MOD, "call=%s re-INVITE", call->call_id);
+	send_reinvite(call);
+	return 0;
+}
+
+/* ---- the peer's REFER (RFC 3515): a blind transfer ---- */
+
+/* Tell the referrer how its REFER ended when no call of ours will (RFC 3515 §2.4.5). */
+static void refer_fail(nua_handle_t *nh, sip_event_t const *event, int status)
+{
+	g_autofree char *frag = g_strdup_printf("SIP/2.0 %d %s\r\n", status,
+						 sip_status_phrase(status) ? sip_status_phrase(status)
+									   : "");
+
+	nua_notify(nh, NUTAG_SUBSTATE(nua_substate_terminated),
+		   SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(frag),
+		   TAG_IF(event != NULL, SIPTAG_EVENT(event)), TAG_END());
+}
+
+static void on_refer(struct ponte_sip_call *call, int status, nua_handle_t *nh, sip_t const *msg,
+		     tagi_t const *tags)
+{
+	sip_event_t const *event = NULL;
+	sip_referred_by_t const *by = NULL;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	const char *target = NULL;
+	const char *referrer = "";
+
+	/* nua answered it already: 202, or an error (then there is nothing to follow). */
+	if (status >= 300 || msg == NULL || msg->sip_refer_to == NULL)
+		return;
+	tl_gets(tags, NUTAG_REFER_EVENT_REF(event), SIPTAG_REFERRED_BY_REF(by), TAG_END());
+	target = url_as_string(home, msg->sip_refer_to->r_url);
+	if (by != NULL)
+		referrer = url_as_string(home, by->b_url);
+	log_info(MOD, "call=%s REFER to %s by %s", call->call_id, sip_str(target),
+		 sip_str(referrer));
+	if (call->is_ended || call->ops == NULL || call->ops->refer == NULL ||
+	    call->refer_event != NULL) {
+		refer_fail(nh, event, 603);
+	} else if (target == NULL || !sip_is_valid_target(target)) {
+		/* Not a plain SIP URI: e.g. with ?Replaces= (an attended transfer, RFC 3891). */
+		log_info(MOD, "call=%s REFER target not followed: %s", call->call_id,
+			 sip_str(target));
+		refer_fail(nh, event, 501);
+	} else {
+		call->refer_event = event != NULL ? sip_event_dup(nua_handle_home(nh), event) : NULL;
+		call->is_referred = true;
+		call->ops->refer(call->ctx, target, sip_str(referrer));
+	}
+	su_home_deinit(home);
+}
+
+int ponte_sip_call_transfer(struct ponte_sip_call *referred, const char *target,
+			    const char *from_user, const char *sdp,
+			    const struct ponte_sip_call_ops *ops, void *ctx,
+			    struct ponte_sip_call **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (referred == NULL || !referred->is_referred)
+		return -EINVAL;
+	referred->is_referred = false;
+	{
+		/* nua reports the new call's progress to the referrer in NOTIFYs on the old
+		 * dialog. */
+		tagi_t const tags[] = {
+			{NUTAG_NOTIFY_REFER(referred->nh)},
+			{TAG_IF(referred->refer_event != NULL,
+				NUTAG_REFER_EVENT(referred->refer_event))},
+			{TAG_END()},
+		};
+
+		rc = sip_call_place(referred->sip, target, from_user, sdp, ops, ctx, out, tags);
+	}
+	if (rc != 0)
+		refer_fail(referred->nh, referred->refer_event, 400);
+	return rc;
+}
+
+void ponte_sip_call_refer_refuse(struct ponte_sip_call *referred, int status)
+{
+	if (referred == NULL || !referred->is_referred)
+		return;
+	referred->is_referred = false;
+	refer_fail(referred->nh, referred->refer_event, status);
+}
+
+void ponte_sip_call_detach(struct ponte_sip_call *call)
+{
+	if (call == NULL || call->is_ended)
+		return;
+	log_info(MOD, "call=%s detached: its peer ends it", call->call_id);
+	/* No callback from now on; the reap timer destroys the handle, which ends the dialog
+	 * with a BYE if the peer has not sent one by then. */
+	sip_call_silence(call);
+}
+
+void sip_dialog_free(struct ponte_sip_call *call)
+{
+	if (call->glare_timer != 0)
+		g_source_remove(call->glare_timer);
+	call->glare_timer = 0;
+	g_free(call->reinvite_sdp);
+	call->reinvite_sdp = NULL;
+}
+
+bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status,
+		      const char *phrase, nua_handle_t *nh, sip_t const *msg, tagi_t const *tags)
+{
+	switch (event) {
+	case nua_i_invite:
+		/* A new INVITE on a handle of ours is always inside the dialog. */
+		on_reoffer(call, nh, msg);
+		return true;
+	case nua_i_ack:
+		if (call->is_reoffer_acking) {
+			on_ack(call, msg);
+			return true;
+		}
+		/* The ACK of the first 200 is the owner's (sip_incoming.c); later ones close
+		 * re-INVITEs that needed nothing more. */
+		return !call->is_incoming || call->is_acked;
+	case nua_i_refer:
+		on_refer(call, status, nh, msg, tags);
+		return true;
+	case nua_r_invite:
+		if (!call->is_reinviting)
+			return false;
+		on_reinvite_response(call, status, phrase, msg);
+		return true;
+	default:
+		return false;
+	}
+}
