@@ -755,7 +755,8 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.doc = "Registrar that REGISTER requests go to, a `sip:` or `sips:` URI with a "
 		       "host and an optional port, e.g. `sip:pbx.example.com` or "
 		       "`sip:192.0.2.10:5060`. Incoming calls from its address are accepted even "
-		       "when `sip.trunks` restricts the others.",
+		       "when `sip.trunks` restricts the others; given by name, the account's calls "
+		       "from the address its answers to REGISTER come from.",
 	},
 	{
 		.path = "sip.accounts[].aor",
@@ -793,7 +794,8 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.doc = "Proxy every request of the account is sent through whatever its "
 		       "destination, e.g. `sip:sbc.example.com:5060` for a provider whose session "
 		       "border controller is not the registrar. Empty sends requests where their "
-		       "URI leads.",
+		       "URI leads. Calls for the account from this address are accepted even when "
+		       "`sip.trunks` restricts the others.",
 	},
 	{
 		.path = "sip.accounts[].expires",
@@ -836,8 +838,8 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "[]",
 		.doc = "SIP trunks: peers such as a carrier or a PBX that Ponte sends calls to "
 		       "without registering, and takes calls from. With any trunk set, incoming "
-		       "calls are accepted only from trunks' addresses (and accounts' registrars); "
-		       "others get 403.",
+		       "calls are accepted only from trunks' addresses (and accounts' registrars, and "
+		       "an account's outbound proxy for that account's calls); others get 403.",
 	},
 	{
 		.path = "sip.trunks[].name",

@@ -283,8 +283,8 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	nua_set_hparams(nh, NUTAG_M_USERNAME(m_user), TAG_END());
 	sip->calls = g_list_prepend(sip->calls, call);
 	log_info(MOD, "call=%s incoming INVITE to %s from %s (%s)%s%s%s%s%s%s%s", call->call_id,
-		 called, in.from_uri, ip, sdp == NULL ? " offerless" : "", in.trunk ? " trunk " : "",
-		 in.trunk ? in.trunk : "", in.account ? " account " : "",
+		 called, in.from_uri, ip, sdp == NULL ? " offerless" : "",
+		 in.trunk ? " trunk " : "", in.trunk ? in.trunk : "", in.account ? " account " : "",
 		 in.account ? in.account : "", in.account ? " for " : "",
 		 in.account ? in.to_user : "");
 	rc = sip->server != NULL ? sip->server->invite(sip->server_ctx, &in, call, &warning) : 480;

@@ -109,7 +109,7 @@ struct sip_reg {
 	char *aor_user;			      /* its user part, as written in the URI */
 	char *contact_user;		      /* user part of our Contact: the name, escaped */
 	char peer_ip[INET6_ADDRSTRLEN]; /* where the last 2xx to our REGISTER came from, or "" */
-	nua_handle_t *nh; /* NULL between a refused challenge and the next attempt */
+	nua_handle_t *nh;		/* NULL between a refused challenge and the next attempt */
 	enum reg_state state;
 	int status;	      /* last final status, 0 before any */
 	char *reason;	      /* its phrase, or why the account failed */
@@ -824,15 +824,16 @@ void sip_reg_status(struct ponte_sip *sip, json_t *array)
 				    json_integer((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 		}
 		json_array_append_new(
-		    array, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:o}", "name",
-				     sip_str(reg->acct->name), "aor", json_str_or_null(reg->aor),
-				     "state", state_names[reg->state], "status",
-				     reg->status > 0 ? json_integer(reg->status) : json_null(),
-				     "reason", json_str_or_null(reg->reason), "expires_in",
-				     expires_in, "next_retry_in", retry_in, "registrations",
-				     (json_int_t)reg->nb_registrations, "attempts",
-				     (json_int_t)reg->nb_attempts, "peer",
-				     json_str_or_null(reg->peer_ip[0] != '\0' ? reg->peer_ip : NULL)));
+		    array,
+		    json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:o}", "name",
+			      sip_str(reg->acct->name), "aor", json_str_or_null(reg->aor), "state",
+			      state_names[reg->state], "status",
+			      reg->status > 0 ? json_integer(reg->status) : json_null(), "reason",
+			      json_str_or_null(reg->reason), "expires_in", expires_in,
+			      "next_retry_in", retry_in, "registrations",
+			      (json_int_t)reg->nb_registrations, "attempts",
+			      (json_int_t)reg->nb_attempts, "peer",
+			      json_str_or_null(reg->peer_ip[0] != '\0' ? reg->peer_ip : NULL)));
 	}
 }
 
@@ -873,9 +874,10 @@ static bool is_uri_ip(const char *uri, const char *ip)
 	bool is_it = false;
 
 	if (url != NULL && is_set(url->url_host)) {
-		g_autofree char *host = url->url_host[0] == '['
-					    ? g_strndup(url->url_host + 1, strlen(url->url_host) - 2)
-					    : g_strdup(url->url_host);
+		g_autofree char *host =
+		    url->url_host[0] == '['
+			? g_strndup(url->url_host + 1, strlen(url->url_host) - 2)
+			: g_strdup(url->url_host);
 
 		is_it = is_same_ip(host, ip);
 	}
@@ -954,11 +956,12 @@ int sip_reg_check_config(const struct ponte_config *cfg, char **why)
 		if (is_set(target) && !is_incoming_target(target)) {
 			g_autofree char *shown = g_strescape(target, NULL);
 
-			*why = g_strdup_printf(
-			    "sip.accounts[%zu] (%s): incoming \"%.64s\" is neither a browser name (1 to "
-			    "%d of [A-Za-z0-9._-]) nor room-KEY (a room name of 1 to %d bytes without "
-			    "':' or control characters)",
-			    i, sip_str(a->name), shown, INCOMING_NAME_MAX, ROOM_NAME_MAX);
+			*why = g_strdup_printf("sip.accounts[%zu] (%s): incoming \"%.64s\" is "
+					       "neither a browser name (1 to %d of [A-Za-z0-9._-]) "
+					       "nor room-KEY (a room name of 1 to %d bytes without "
+					       "':' or control characters)",
+					       i, sip_str(a->name), shown, INCOMING_NAME_MAX,
+					       ROOM_NAME_MAX);
 			return -EINVAL;
 		}
 	}

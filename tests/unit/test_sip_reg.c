@@ -12,8 +12,15 @@
  * Retry-After) is retried with back-off, a few REGISTERs over seconds, the next retry shown in
  * the status, and that the account registers once the registrar is back; that an outbound proxy
  * receives the REGISTER for another domain; and that accounts which cannot register are
- * reported, not sent. Exits 77 (skipped) without the sipp command. PONTE_TEST_DEBUG=1 logs the
- * stack's events; PONTE_TEST_KEEP=1 keeps SIPp's message logs in the temporary directory.
+ * reported, not sent. Calls and accounts: the Contact user of the REGISTER is the account's name;
+ * a direct call carries the caller's Contact user, not the registered account's, and a call
+ * through the account the account's; calls to an account's Contact user (or to its AOR user
+ * from its registrar) reach the server with the account's incoming target, are admitted from
+ * the account's registrar or outbound proxy although a trunk restricts the sources, and are
+ * refused 403 from elsewhere; the 200's Contact user is the account's, or the user called; an
+ * incoming target that is no browser name nor room-KEY stops the stack. Phones on 127.0.0.3
+ * and 127.0.0.4 play other sources. Exits 77 (skipped) without the sipp command. PONTE_TEST_DEBUG=1
+ * logs the stack's events; PONTE_TEST_KEEP=1 keeps SIPp's message logs in the temporary directory.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -853,7 +860,7 @@ out:
 /* ---- calls and accounts ---- */
 
 #define SDP_OFFER                                                                                  \
-	"v=0\r\no=ponte 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"           \
+	"v=0\r\no=ponte 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"            \
 	"m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
 
 /* What happened to one call, placed by us or taken by the test's server. */
@@ -948,15 +955,17 @@ static void test_contact_on_calls(void)
 	to = g_strdup_printf("sip:bob@127.0.0.1:%d", phone.port);
 	status = call_and_wait(&b, to);
 	rc = sipp_wait(&phone, 5000);
-	CHECK(status == 486 && rc == 0,
-	      "a direct call from browser7: the phone found its Contact user browser7 (%d, exit %d)",
-	      status, rc);
+	CHECK(
+	    status == 486 && rc == 0,
+	    "a direct call from browser7: the phone found its Contact user browser7 (%d, exit %d)",
+	    status, rc);
 	{
 		g_autofree char *text = sipp_log(&phone);
 		g_autofree char *contact = logged_header(text, "INVITE sip:", "Contact");
 
 		CHECK(g_str_has_prefix(contact, "<sip:browser7@127.0.0.1:"),
-		      "the direct INVITE's Contact is the caller's, not the account's (%s)", contact);
+		      "the direct INVITE's Contact is the caller's, not the account's (%s)",
+		      contact);
 	}
 
 	via_acct = g_strdup_printf("sip:1002@127.0.0.1:%d", reg.port);
@@ -991,7 +1000,7 @@ struct server {
 };
 
 #define SDP_ANSWER                                                                                 \
-	"v=0\r\no=ponte 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"           \
+	"v=0\r\no=ponte 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"            \
 	"m=audio 40002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
 
 static int srv_invite(void *ctx, const struct ponte_sip_incoming *in, struct ponte_sip_call *call,
@@ -1001,8 +1010,7 @@ static int srv_invite(void *ctx, const struct ponte_sip_incoming *in, struct pon
 
 	srv->nb_invites++;
 	g_strlcpy(srv->to_user, in->to_user, sizeof(srv->to_user));
-	g_strlcpy(srv->account, in->account != NULL ? in->account : "(none)",
-		  sizeof(srv->account));
+	g_strlcpy(srv->account, in->account != NULL ? in->account : "(none)", sizeof(srv->account));
 	g_strlcpy(srv->source, in->source_ip, sizeof(srv->source));
 	if (srv->reply != 0) {
 		*warning = "the test refuses";
@@ -1021,8 +1029,7 @@ static const struct ponte_sip_server_ops srv_ops = {.invite = srv_invite};
 static int phone_calls(struct bench *b, const char *name, const char *ip, const char *user,
 		       char **log_text)
 {
-	g_autofree char *extra =
-	    g_strdup_printf("-s %s 127.0.0.1:%d", user, b->cfg->sip.port);
+	g_autofree char *extra = g_strdup_printf("-s %s 127.0.0.1:%d", user, b->cfg->sip.port);
 	struct sipp s;
 	int rc;
 
@@ -1088,17 +1095,22 @@ static void test_incoming_accounts(void)
 		json_decref(all);
 	}
 
-	rc = phone_calls(&b, "uac_account_answered", "127.0.0.1", "pbx", &text);
+	rc = phone_calls(&b, "uac_answered", "127.0.0.1", "pbx", &text);
 	CHECK(rc == 0 && srv.nb_invites == 1,
-	      "a call to pbx's Contact from its registrar is taken; the 200's Contact user is pbx "
-	      "(exit %d)", rc);
+	      "a call to pbx's Contact from its registrar is taken and answered (exit %d)", rc);
+	{
+		g_autofree char *contact = logged_header(text, "SIP/2.0 200", "Contact");
+
+		CHECK(g_str_has_prefix(contact, "<sip:pbx@127.0.0.1:"),
+		      "the 200's Contact user is the account's (%s)", contact);
+	}
 	CHECK_STR(srv.to_user, "alice", "it rings the account's incoming target");
 	CHECK_STR(srv.account, "pbx", "through account pbx");
 	CHECK(srv.taken.is_ended && srv.taken.status == 0, "and ends with the phone's BYE");
 	g_clear_pointer(&text, g_free);
 
 	srv.to_user[0] = '\0';
-	rc = phone_calls(&b, "uac_account_answered", "127.0.0.1", "1001", &text);
+	rc = phone_calls(&b, "uac_answered", "127.0.0.1", "1001", &text);
 	CHECK(rc == 0 && srv.nb_invites == 2 && strcmp(srv.to_user, "alice") == 0 &&
 		  strcmp(srv.account, "pbx") == 0,
 	      "a call to the AOR user 1001 from the registrar goes to pbx too (exit %d, %s, %s)",
@@ -1109,9 +1121,10 @@ static void test_incoming_accounts(void)
 	{
 		g_autofree char *w = logged_header(text, "SIP/2.0 403", "Warning");
 
-		CHECK(rc == 0 && srv.nb_invites == 2 && strstr(w, "source address not allowed"),
-		      "the same call from elsewhere: 403 before it reaches the server (exit %d, %s)",
-		      rc, w);
+		CHECK(
+		    rc == 0 && srv.nb_invites == 2 && strstr(w, "source address not allowed"),
+		    "the same call from elsewhere: 403 before it reaches the server (exit %d, %s)",
+		    rc, w);
 	}
 	g_clear_pointer(&text, g_free);
 	rc = phone_calls(&b, "uac_refused_403", "127.0.0.3", "1001", &text);
@@ -1131,16 +1144,24 @@ static void test_incoming_accounts(void)
 	      "lobby's proxy does not bring pbx's calls: 403 (exit %d)", rc);
 	g_clear_pointer(&text, g_free);
 
-	rc = phone_calls(&b, "uac_refused_480", "127.0.0.1", "bob", &text);
+	srv.reply = 0;
+	rc = phone_calls(&b, "uac_answered", "127.0.0.1", "bob", &text);
 	CHECK(rc == 0 && srv.nb_invites == 4 && strcmp(srv.account, "(none)") == 0 &&
 		  strcmp(srv.to_user, "bob") == 0,
 	      "a call to another user from the registrar is no account's: to_user bob, no account");
+	{
+		g_autofree char *contact = logged_header(text, "SIP/2.0 200", "Contact");
+
+		CHECK(g_str_has_prefix(contact, "<sip:bob@127.0.0.1:"),
+		      "its 200's Contact user is bob, not the registered account's (%s)", contact);
+	}
 	g_clear_pointer(&text, g_free);
 
 	bench_stop(&b);
 	rc = sipp_wait(&reg, 10000);
-	CHECK(rc == 0, "the registrar saw the REGISTER (Contact user pbx) and the un-REGISTER "
-		       "(exit %d)",
+	CHECK(rc == 0,
+	      "the registrar saw the REGISTER (Contact user pbx) and the un-REGISTER "
+	      "(exit %d)",
 	      rc);
 out:
 	g_free(text);
