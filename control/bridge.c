@@ -9,6 +9,8 @@
 #include "log.h"
 #include "offload.h"
 #include "punts.h"
+#include "sip_message.h"
+#include "sip_info.h"
 #include "sip_sdp.h"
 
 void bridge_end(struct ponte_bridge *b, const char *reason, int status, const char *text)
@@ -67,6 +69,8 @@ static void phone_clocks(const struct ponte_bridge *b, uint8_t clock_khz[128])
 	}
 }
 
+static void watch_browser_dtmf(struct ponte_bridge *b);
+
 int bridge_install_flows(struct ponte_bridge *b)
 {
 	const struct ponte_media_leg *leg = b->leg;
@@ -87,6 +91,12 @@ int bridge_install_flows(struct ponte_bridge *b)
 	ponte_flow_spec_init(&spec, b->flow_to_phone, leg->port_id);
 	spec.srtp = leg->rx;
 	spec.rtcp = PONTE_RTCP_TERMINATE;
+	/* DTMF by INFO: the browser's telephone-events come to us (on_browser_event), and not
+	 * to the phone, which did not ask for them. */
+	if (b->is_dtmf_info) {
+		spec.mirror_pt = (uint8_t)b->browser_te_pt;
+		spec.is_mirror_only = true;
+	}
 	spec.report_ssrc = leg->report_ssrc;
 	memcpy(spec.report_cname, leg->cname, sizeof(spec.report_cname));
 	memcpy(spec.clock_khz, leg->clock_khz, sizeof(spec.clock_khz));
@@ -159,44 +169,155 @@ int bridge_install_flows(struct ponte_bridge *b)
 	o->nb_ssrc_maps = 1;
 	o->ssrc_maps[0] = (struct ponte_ssrc_map){.from = b->sip_ssrc, .to = browser_audio};
 	rc = ponte_offload_spec(b->env.dp, &spec, b->has_flows);
-	if (rc == 0)
+	if (rc == 0) {
 		b->has_flows = true;
+		watch_browser_dtmf(b);
+	}
 	return rc;
 }
 
-/*
- * A telephone-event from the phone (RFC 4733 §2.3): event, E|R|volume, duration. Packets of
- * one event share its timestamp (and its end is sent three times): a digit is reported once,
- * on the first packet with a new timestamp.
- */
-static void on_phone_event(void *ctx, const struct ponte_dp_punt *pkt)
-{
-	static const char digits[] = "0123456789*#ABCD";
-	struct ponte_bridge *b = ctx;
-	const uint8_t *p = pkt->data;
-	size_t hdr = 12 + 4u * (p[0] & 0x0f);
-	uint32_t ts;
-	char digit[2] = "";
+/* RFC 4733 §3.2: events 0-15 are the DTMF digits, in this order. */
+static const char dtmf_digits[] = "0123456789*#ABCD";
 
-	/* Anything else punted on this port (STUN, strays) is not ours. */
-	if (pkt->len < 12 || b->state == ST_ENDED || (p[0] >> 6) != 2 || b->answer.te < 0 ||
-	    (p[1] & 0x7f) != b->offer.codecs[b->answer.te].phone_pt)
-		return;
+/* A key the phone pressed, for the page: one `dtmf` call event, however it came. */
+static void report_phone_digit(struct ponte_bridge *b, char d, const char *how)
+{
+	char digit[2] = {d, '\0'};
+
+	log_info("bridge", "session=%s the phone sent DTMF %s (%s)", ponte_session_id(b->s), digit,
+		 how);
+	b->ops->event(b->ctx, json_pack("{s:s, s:s, s:s, s:s}", "type", "call", "session",
+					ponte_session_id(b->s), "state", "dtmf", "digit", digit));
+}
+
+/*
+ * The payload of a plain RTP packet of type pt (RFC 3550 §5.1, past CSRCs and a header
+ * extension) when it holds a telephone-event (RFC 4733 §2.3: event, E|R|volume, duration),
+ * and its timestamp; NULL for anything else (STUN and strays punted on the same port).
+ */
+static const uint8_t *te_payload(const struct ponte_dp_punt *pkt, int pt, uint32_t *ts)
+{
+	const uint8_t *p = pkt->data;
+	size_t hdr = 12;
+
+	if (pkt->len < 12 || (p[0] >> 6) != 2 || pt < 0 || (p[1] & 0x7f) != pt)
+		return NULL;
+	hdr += 4u * (p[0] & 0x0f);
 	if (p[0] & 0x10) /* header extension */
 		hdr += pkt->len >= hdr + 4 ? 4 + 4u * ((size_t)p[hdr + 2] << 8 | p[hdr + 3]) : 0;
 	if (pkt->len < hdr + 4)
+		return NULL;
+	*ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	return p + hdr;
+}
+
+/*
+ * A telephone-event from the phone. Packets of one event share its timestamp (and its end is
+ * sent three times): a digit is reported once, on the first packet with a new timestamp.
+ */
+static void on_phone_event(void *ctx, const struct ponte_dp_punt *pkt)
+{
+	struct ponte_bridge *b = ctx;
+	const uint8_t *ev;
+	uint32_t ts;
+
+	if (b->state == ST_ENDED || b->answer.te < 0)
 		return;
-	ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
-	if (b->has_event_ts && ts == b->event_ts)
+	ev = te_payload(pkt, b->offer.codecs[b->answer.te].phone_pt, &ts);
+	if (ev == NULL || (b->has_event_ts && ts == b->event_ts))
 		return;
 	b->has_event_ts = true;
 	b->event_ts = ts;
-	if (p[hdr] >= sizeof(digits) - 1)
+	if (ev[0] >= sizeof(dtmf_digits) - 1)
 		return; /* not a DTMF event (RFC 4734 tones) */
-	digit[0] = digits[p[hdr]];
-	log_info("bridge", "session=%s the phone sent DTMF %s", ponte_session_id(b->s), digit);
-	b->ops->event(b->ctx, json_pack("{s:s, s:s, s:s, s:s}", "type", "call", "session",
-					ponte_session_id(b->s), "state", "dtmf", "digit", digit));
+	report_phone_digit(b, dtmf_digits[ev[0]], "RFC 4733");
+}
+
+/* A digit the phone sent in an INFO (sip.h dtmf op), in any sip.dtmf mode, as Asterisk
+ * takes them. */
+void bridge_on_dtmf(void *ctx, char digit, unsigned duration_ms)
+{
+	struct ponte_bridge *b = ctx;
+
+	(void)duration_ms;
+	if (b->state != ST_ENDED)
+		report_phone_digit(b, digit, "INFO");
+}
+
+/* An INFO of ours failed: logged by the stack each time, told to the page once a call (a
+ * phone that refuses one refuses the next too). */
+void bridge_on_dtmf_failed(void *ctx, int status, const char *reason)
+{
+	struct ponte_bridge *b = ctx;
+
+	if (b->state == ST_ENDED || b->is_dtmf_failure_reported)
+		return;
+	b->is_dtmf_failure_reported = true;
+	log_info("bridge", "session=%s the phone refused a DTMF INFO: %d %s",
+		 ponte_session_id(b->s), status, reason);
+	bridge_event(b, "dtmf-failed", status, reason);
+}
+
+/* The browser's current event as an INFO (RFC 4733 durations are samples at 8 kHz). */
+static void send_browser_digit(struct ponte_bridge *b)
+{
+	int rc;
+
+	b->browser_ev.is_sent = true;
+	if (b->browser_ev.digit == 0 || b->call == NULL)
+		return;
+	rc = ponte_sip_call_send_dtmf(b->call, b->browser_ev.digit,
+				      (b->browser_ev.duration + 7) / 8);
+	if (rc != 0)
+		log_warn("bridge", "session=%s DTMF %c not sent: %s", ponte_session_id(b->s),
+			 b->browser_ev.digit, g_strerror(-rc));
+}
+
+/*
+ * A telephone-event from the browser under DTMF by INFO (RFC 4733 §2.5): the packets of one
+ * event share its timestamp, their duration grows, and the last ones (sent three times) have
+ * the E bit. The digit goes out once, at its end, with its full duration; an event whose end
+ * packets were all lost goes out when the next one starts.
+ */
+static void on_browser_event(void *ctx, const struct ponte_dp_punt *pkt)
+{
+	struct ponte_bridge *b = ctx;
+	const uint8_t *ev;
+	uint32_t ts;
+	unsigned duration;
+
+	if (b->state == ST_ENDED || !b->is_dtmf_info)
+		return;
+	ev = te_payload(pkt, b->browser_te_pt, &ts);
+	if (ev == NULL)
+		return;
+	duration = (unsigned)ev[2] << 8 | ev[3];
+	if (!b->browser_ev.has_event || ts != b->browser_ev.ts) {
+		if (b->browser_ev.has_event && !b->browser_ev.is_sent)
+			send_browser_digit(b);
+		b->browser_ev.has_event = true;
+		b->browser_ev.is_sent = false;
+		b->browser_ev.ts = ts;
+		b->browser_ev.digit = ev[0] < sizeof(dtmf_digits) - 1 ? dtmf_digits[ev[0]] : 0;
+		b->browser_ev.duration = 0;
+	}
+	if (duration > b->browser_ev.duration)
+		b->browser_ev.duration = duration;
+	if ((ev[1] & 0x80) && !b->browser_ev.is_sent)
+		send_browser_digit(b);
+}
+
+/* Under DTMF by INFO, the browser's mirrored events (punted on its leg's port) come to
+ * on_browser_event; the port may change when the flows are installed again. */
+static void watch_browser_dtmf(struct ponte_bridge *b)
+{
+	if (!b->is_dtmf_info || (b->has_dtmf_watch && b->dtmf_port == b->leg->port_id))
+		return;
+	if (b->has_dtmf_watch)
+		ponte_punts_unwatch(b->dtmf_port);
+	b->dtmf_port = b->leg->port_id;
+	b->has_dtmf_watch = true;
+	ponte_punts_watch(b->dtmf_port, on_browser_event, b);
 }
 
 static void maybe_bridge(struct ponte_bridge *b)
@@ -213,7 +334,8 @@ static void maybe_bridge(struct ponte_bridge *b)
 		return;
 	}
 	ponte_punts_watch(b->rtp_port, on_phone_event, b);
-	log_info("bridge", "session=%s media bridged to %s", ponte_session_id(b->s), b->to);
+	log_info("bridge", "session=%s media bridged to %s%s", ponte_session_id(b->s), b->to,
+		 b->is_dtmf_info ? ", DTMF by INFO" : "");
 }
 
 /* Media timeout on the phone's side: an answered call whose phone sends nothing. */
@@ -262,6 +384,11 @@ static void answer_browser(struct ponte_bridge *b, const char *phone_sdp)
 		       : b->answer.is_inactive ? SDP_DIR_INACTIVE
 					       : SDP_DIR_SENDRECV;
 	n = sip_sdp_browser_codecs(&b->offer, &b->answer, b->browser_codecs);
+	/* The browser has telephone-event and the phone not (sip.dtmf info or auto): the
+	 * browser's digits go to the phone as INFO (sip_sdp_browser_codecs decides alike). */
+	b->browser_te_pt = b->offer.te >= 0 ? b->offer.codecs[b->offer.te].browser_pt : -1;
+	b->is_dtmf_info = b->browser_te_pt >= 0 && b->answer.te < 0 &&
+			  b->offer.dtmf != PONTE_SIP_DTMF_RFC4733;
 	ponte_session_set_codecs(b->s, b->browser_codecs, n);
 	if (ponte_session_offer(b->s, b->browser_offer, &answer, err, sizeof(err)) != 0) {
 		ponte_sip_hangup(b->call);
@@ -328,8 +455,40 @@ void bridge_on_call_ended(void *ctx, int status, const char *reason)
 	}
 	if (status == 0)
 		bridge_end(b, "remote-bye", 0, reason);
+	else if (status == 408 && strcmp(reason, PONTE_SIP_SESSION_EXPIRED) == 0)
+		/* Not a failure of the call: its session timer ran out (RFC 4028 §10). */
+		bridge_end(b, "session-expired", status, reason);
 	else
 		bridge_end(b, "sip-status", status, reason);
+}
+
+/*
+ * A MESSAGE from the phone inside the call (RFC 3428 §4): to the browser's chat, as a
+ * sip_message frame naming the session (the gateway sends it on the session's data channel
+ * when one is open). 200 once it is on its way, as for messages outside calls (gw_calls.c).
+ */
+int bridge_on_message(void *ctx, const struct ponte_sip_message_in *in, const char **warning)
+{
+	struct ponte_bridge *b = ctx;
+	/* Header values are bytes: JSON strings must be UTF-8 (the text is, the stack checked). */
+	g_autofree char *from = g_utf8_make_valid(in->from_uri, -1);
+	g_autofree char *display = g_utf8_make_valid(in->from_display, -1);
+	g_autofree char *to = g_utf8_make_valid(in->to_user, -1);
+	json_t *ev;
+
+	if (b->state == ST_ENDED) {
+		*warning = "the call is over";
+		return 481;
+	}
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s%, s:b}", "type", "sip_message", "session",
+		       ponte_session_id(b->s), "from", from, "display", display, "to", to, "text",
+		       in->text, in->len, "in_call", 1);
+	if (ev == NULL)
+		return 500;
+	log_info("bridge", "session=%s MESSAGE from %s, %zu bytes: to the browser",
+		 ponte_session_id(b->s), from, in->len);
+	b->ops->event(b->ctx, ev);
+	return 200;
 }
 
 static const struct ponte_sip_call_ops call_ops = {
@@ -340,6 +499,9 @@ static const struct ponte_sip_call_ops call_ops = {
 	.reoffer_acked = bridge_on_reoffer_acked,
 	.reinvite_done = bridge_on_reinvite_done,
 	.refer = bridge_on_refer,
+	.message = bridge_on_message,
+	.dtmf = bridge_on_dtmf,
+	.dtmf_failed = bridge_on_dtmf_failed,
 };
 
 /* The direction of the browser's audio, from its offer. */
@@ -414,7 +576,7 @@ static int answer_phone(struct ponte_bridge *b, const char *sdp_text, char *err,
 		rc = sip_sdp_read_answer(b->phone_offer, &b->offer, &b->answer, err, errlen);
 		if (rc != 0)
 			goto refuse;
-		g_free(ours);
+		sip_sdp_text_free(ours);
 		ours = NULL;
 		rc = sip_sdp_make_answer(&b->offer, &b->answer, bridge_media_address(cfg),
 					 b->rtp_local.port, b->sess_id, &ours);
@@ -446,7 +608,7 @@ refuse:
 	b->call = NULL;
 	rc = -EINVAL;
 out:
-	g_free(ours);
+	sip_sdp_text_free(ours);
 	sdp_free(offer);
 	return rc;
 }
@@ -490,7 +652,7 @@ int ponte_bridge_offer(struct ponte_bridge *b, const char *sdp_text, char *err, 
 	bridge_event(b, "calling", 0, NULL);
 	log_info("bridge", "session=%s calling %s", ponte_session_id(b->s), b->to);
 out:
-	g_free(sip_offer);
+	sip_sdp_text_free(sip_offer);
 	sdp_free(offer);
 	return rc;
 }
@@ -509,6 +671,11 @@ void ponte_bridge_hangup(struct ponte_bridge *b)
 		b->call = NULL;
 	}
 	bridge_end(b, "hangup", 0, NULL);
+}
+
+struct ponte_sip_call *ponte_bridge_sip_call(const struct ponte_bridge *b)
+{
+	return b != NULL && b->state == ST_ANSWERED ? b->call : NULL;
 }
 
 int ponte_bridge_stats(struct ponte_bridge *b, struct ponte_flow_stats *to_phone,
@@ -536,6 +703,7 @@ int ponte_bridge_create(const struct ponte_bridge_env *env, struct ponte_session
 		b->sip_ssrc = g_random_int();
 	while (b->sip_ssrc == 0);
 	b->sess_id = g_random_int();
+	b->browser_te_pt = -1;
 	b->watchdog = g_timeout_add_seconds(1, watchdog, b);
 	*out = b;
 	return 0;
@@ -571,6 +739,8 @@ void ponte_bridge_destroy(struct ponte_bridge *b)
 		ponte_offload_remove(b->env.dp, b->flow_from_phone);
 		ponte_offload_remove(b->env.dp, b->flow_from_phone_rtcp);
 	}
+	if (b->has_dtmf_watch)
+		ponte_punts_unwatch(b->dtmf_port);
 	if (b->rtp_port != 0) {
 		ponte_punts_unwatch(b->rtp_port);
 		ponte_dp_port_close(b->env.dp, b->rtp_port);
@@ -580,11 +750,9 @@ void ponte_bridge_destroy(struct ponte_bridge *b)
 	g_free(b->to);
 	g_free(b->from_user);
 	g_free(b->browser_offer);
-	g_free(b->phone_offer);
 	/* The SIP side's SDP and state hold SDES keys (a=crypto) when SRTP is on. */
-	if (b->local_sdp != NULL)
-		explicit_bzero(b->local_sdp, strlen(b->local_sdp));
-	g_free(b->local_sdp);
+	sip_sdp_text_free(b->phone_offer);
+	sip_sdp_text_free(b->local_sdp);
 	sip_sdp_offer_wipe(&b->offer);
 	sip_sdp_answer_wipe(&b->answer);
 	sip_sdp_offer_wipe(&b->transfer_offer);

@@ -57,6 +57,10 @@ void ponte_bridge_media_ready(struct ponte_bridge *b, const struct ponte_media_l
 /* The browser hangs up: CANCEL or BYE toward the phone. */
 void ponte_bridge_hangup(struct ponte_bridge *b);
 
+/* The SIP call of an answered call (the transfer target once a transfer succeeded), for
+ * messages in its dialog (ponte_sip_call_message); NULL before the answer and after the end. */
+struct ponte_sip_call *ponte_bridge_sip_call(const struct ponte_bridge *b);
+
 /* Counters for /status: the phone leg's flow. */
 int ponte_bridge_stats(struct ponte_bridge *b, struct ponte_flow_stats *to_phone,
 		       struct ponte_flow_stats *from_phone);

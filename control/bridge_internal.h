@@ -38,6 +38,20 @@ struct ponte_bridge {
 	bool is_incoming; /* the phone called: its INVITE is answered, not sent */
 	bool has_event_ts;
 	uint32_t event_ts; /* RTP timestamp of the phone's last telephone-event */
+	/* DTMF by INFO (sip.dtmf info, or auto with a phone without telephone-event): the
+	 * browser's telephone-events (browser_te_pt) come to us instead of the phone
+	 * (spec.is_mirror_only), and each digit goes out as an INFO once its event ends. */
+	bool is_dtmf_info;
+	int browser_te_pt; /* -1: none */
+	bool has_dtmf_watch; /* punts of dtmf_port come to on_browser_event */
+	uint32_t dtmf_port;
+	struct {
+		bool has_event, is_sent;
+		uint32_t ts; /* RTP timestamp of the browser's current event */
+		char digit; /* 0: not a DTMF event */
+		unsigned duration; /* samples at 8 kHz, the longest seen */
+	} browser_ev;
+	bool is_dtmf_failure_reported; /* the page heard of a failed INFO (once per call) */
 	char *phone_offer; /* incoming: the INVITE's SDP, NULL when offerless */
 	/* The phone's leg: an RTP port and the RTCP port after it (RFC 3550 §11). */
 	uint32_t rtp_port, rtcp_port;
@@ -72,6 +86,9 @@ void bridge_event(struct ponte_bridge *b, const char *state, int status, const c
 int bridge_install_flows(struct ponte_bridge *b);
 /* The address of the SIP side's media in our SDP. */
 const char *bridge_media_address(const struct ponte_config *cfg);
+/* The sip call ops of DTMF by INFO (sip.h): the phone's digit, and our INFO refused. */
+void bridge_on_dtmf(void *ctx, char digit, unsigned duration_ms);
+void bridge_on_dtmf_failed(void *ctx, int status, const char *reason);
 
 /* bridge_midcall.c. Whether media flows each way, from both sides' directions. */
 bool bridge_sends_to_phone(const struct ponte_bridge *b);
@@ -84,6 +101,8 @@ void bridge_on_reoffer_acked(void *ctx, const char *sdp);
 void bridge_on_reinvite_done(void *ctx, int status, const char *reason, const char *sdp);
 /* The phone's call ended (sip ops->ended). */
 void bridge_on_call_ended(void *ctx, int status, const char *reason);
+/* A MESSAGE from the phone in the call (sip ops->message): to the browser's chat. */
+int bridge_on_message(void *ctx, const struct ponte_sip_message_in *in, const char **warning);
 /* The phone transfers the call (sip ops->refer): its target is called, and replaces the
  * phone once it answers. */
 void bridge_on_refer(void *ctx, const char *target, const char *referred_by);

@@ -88,12 +88,12 @@ static char *print_ours(struct ponte_bridge *b, enum sdp_direction dir)
 		return NULL;
 	if (b->local_sdp != NULL && strcmp(text, b->local_sdp) == 0)
 		return text;
-	g_free(text);
+	sip_sdp_text_free(text);
 	b->offer.version = (b->offer.version > 0 ? b->offer.version : 1) + 1;
 	if (sip_sdp_make_answer(&b->offer, &b->answer, bridge_media_address(b->env.cfg),
 				b->rtp_local.port, b->sess_id, &text) != 0)
 		return NULL;
-	g_free(b->local_sdp);
+	sip_sdp_text_free(b->local_sdp);
 	b->local_sdp = g_strdup(text);
 	return text;
 }
@@ -251,7 +251,7 @@ static void reinvite(struct ponte_bridge *b)
 	else
 		log_info("bridge", "session=%s re-INVITE to the phone: %s", ponte_session_id(b->s),
 			 dir_name(b->browser_dir));
-	g_free(sdp);
+	sip_sdp_text_free(sdp);
 }
 
 void bridge_on_reinvite_done(void *ctx, int status, const char *reason, const char *sdp)
@@ -335,7 +335,8 @@ static void transfer_failed(struct ponte_bridge *b, int status, const char *reas
 	bridge_event(b, "transfer-failed", status, reason);
 	g_free(b->transfer_to);
 	b->transfer_to = NULL;
-	g_free(b->transfer_sdp);
+	/* It holds our SDES key when SRTP is on. */
+	sip_sdp_text_free(b->transfer_sdp);
 	b->transfer_sdp = NULL;
 	/* Nobody left on the SIP side: the phone that transferred us is gone too. */
 	if (b->call == NULL)
@@ -384,7 +385,7 @@ static void on_transfer_answered(void *ctx, const char *sdp)
 	b->offer = st;
 	b->answer = ans;
 	b->sess_id = b->transfer_sess_id;
-	g_free(b->local_sdp);
+	sip_sdp_text_free(b->local_sdp);
 	b->local_sdp = b->transfer_sdp;
 	b->transfer_sdp = NULL;
 	b->phone_dir = dir_of_answer(&ans);
@@ -418,6 +419,9 @@ static const struct ponte_sip_call_ops transfer_ops = {
 	.reoffer_acked = bridge_on_reoffer_acked,
 	.reinvite_done = bridge_on_reinvite_done,
 	.refer = bridge_on_refer,
+	.dtmf = bridge_on_dtmf,
+	.dtmf_failed = bridge_on_dtmf_failed,
+	.message = bridge_on_message,
 };
 
 void bridge_on_refer(void *ctx, const char *target, const char *referred_by)
@@ -465,7 +469,7 @@ void bridge_on_refer(void *ctx, const char *target, const char *referred_by)
 		b->transfer_sdp = sdp;
 		bridge_event(b, "transferring", 0, target);
 	} else {
-		g_free(sdp);
+		sip_sdp_text_free(sdp);
 	}
 }
 
@@ -476,6 +480,6 @@ void bridge_transfer_abandon(struct ponte_bridge *b)
 	b->transfer = NULL;
 	g_free(b->transfer_to);
 	b->transfer_to = NULL;
-	g_free(b->transfer_sdp);
+	sip_sdp_text_free(b->transfer_sdp);
 	b->transfer_sdp = NULL;
 }

@@ -21,6 +21,8 @@
 
 #include "config.h"
 #include "config_value.h"
+#include "room.h"
+#include "sip_reg.h"
 
 /* A configuration is a few kilobytes; the cap keeps a mistaken /dev/zero from eating memory. */
 #define CFG_MAX_FILE_BYTES (1024 * 1024)
@@ -816,6 +818,45 @@ static const struct cfg_key *lookup_key(struct cfg_parser *p, const struct cfg_s
 	return k;
 }
 
+/*
+ * Values whose rules belong to the module that reads them, checked once set, at their place
+ * in the file: the same function then judges them at start and here (--check-config).
+ */
+static const struct {
+	const char *path;
+	bool (*is_valid)(const char *text);
+	const char *expected;
+} value_checks[] = {
+	/* What a call for the account rings (sip_reg.c, gw_calls.c). */
+	{"sip.accounts[].incoming", sip_reg_is_incoming_target,
+	 "a browser name (1 to 32 of [A-Za-z0-9._-]) or room-KEY (a room name of 1 to 128 bytes "
+	 "without ':' or control characters)"},
+};
+
+/* The message above spells the limits out. */
+G_STATIC_ASSERT(SIP_REG_NAME_MAX == 32 && ROOM_NAME_MAX == 128);
+
+/* Row k (of the schema), set in base from ev, named shown in messages. */
+static void check_value(struct cfg_parser *p, const struct cfg_key *k, const char *shown,
+			void *base, const yaml_event_t *ev)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(value_checks); i++) {
+		const char *text;
+		char *q;
+
+		if (strcmp(k->path, value_checks[i].path) != 0 || k->type != CFG_STR)
+			continue;
+		text = *(char **)field_of(base, k);
+		/* Empty is "not set": the row's default says what that means. */
+		if (text == NULL || *text == '\0' || value_checks[i].is_valid(text))
+			continue;
+		q = quote(text);
+		add_error(p, pos_of(ev->start_mark), shown, "expected %s, got %s",
+			  value_checks[i].expected, q);
+		g_free(q);
+	}
+}
+
 /* The entries of the mapping of scope, up to and including its end event. */
 static int parse_mapping(struct cfg_parser *p, const struct cfg_scope *scope)
 {
@@ -862,6 +903,8 @@ static int parse_mapping(struct cfg_parser *p, const struct cfg_scope *scope)
 			row = *k;
 			row.path = shown;
 			rc = parse_value(p, &row, scope->base, &value);
+			if (rc == 0 && value.type == YAML_SCALAR_EVENT)
+				check_value(p, k, shown, scope->base, &value);
 		} else {
 			rc = skip_node(p, &value);
 		}

@@ -77,6 +77,14 @@ enum ponte_sip_srtp {
 	PONTE_SIP_SRTP_MANDATORY, /* RTP/SAVP: no call without SRTP */
 };
 
+/* sip.dtmf: how DTMF digits go to phones (docs/sip.md, "DTMF"). Phones' INFO digits are
+ * taken in every mode. */
+enum ponte_sip_dtmf {
+	PONTE_SIP_DTMF_RFC4733, /* telephone-event in the SDP, RFC 4733 events in RTP */
+	PONTE_SIP_DTMF_INFO, /* no telephone-event toward phones; SIP INFO application/dtmf-relay */
+	PONTE_SIP_DTMF_AUTO, /* RFC 4733 when the phone takes telephone-event, else INFO */
+};
+
 /* How the members of a room exchange media. */
 enum ponte_room_media {
 	PONTE_ROOM_MEDIA_P2P, /* browser to browser; Ponte only relays signaling */
@@ -160,6 +168,7 @@ struct ponte_config {
 		char **codecs; /* audio codec names, preference order */
 		int srtp; /* enum ponte_sip_srtp */
 		char **srtp_profiles; /* SDES crypto-suite names, most preferred first */
+		int dtmf; /* enum ponte_sip_dtmf */
 		int ring_timeout; /* seconds an outgoing call may ring before CANCEL */
 		int media_timeout; /* seconds without RTP from the phone before BYE */
 		bool session_timers; /* RFC 4028, when the phone asks */

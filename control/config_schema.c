@@ -44,6 +44,9 @@ static const char *const sip_codecs[] = {"PCMU", "PCMA", "G722", "opus", NULL};
 /* Indexed by enum ponte_sip_srtp. */
 static const char *const sip_srtp_modes[] = {"off", "sdes-optional", "sdes-mandatory", NULL};
 
+/* Indexed by enum ponte_sip_dtmf. */
+static const char *const sip_dtmf_modes[] = {"rfc4733", "info", "auto", NULL};
+
 /* Elements of sip.srtp_profiles: the SDES crypto-suites the dataplane's SRTP engines all do
  * (RFC 4568 §6.2, RFC 7714 §12); control/sip_sdes.c maps them to profiles. */
 static const char *const sip_srtp_suites[] = {"AES_CM_128_HMAC_SHA1_80",
@@ -690,6 +693,21 @@ const struct cfg_key ponte_cfg_schema[] = {
 		       "each offered suite gets its own `a=crypto` line and key.",
 	},
 	{
+		.path = "sip.dtmf",
+		.type = CFG_ENUM,
+		FIELD(sip.dtmf),
+		.names = sip_dtmf_modes,
+		.def = "rfc4733",
+		.doc = "How the browser's DTMF digits reach phones (Asterisk's `dtmf_mode`, "
+		       "FreeSWITCH's `dtmf-type`; docs/sip.md, \"DTMF\"). `rfc4733`: "
+		       "telephone-event in the SDP, the digits as RFC 4733 events in RTP. `info`: "
+		       "no telephone-event toward the phone; each digit is a SIP INFO with "
+		       "`application/dtmf-relay` (`Signal=`, `Duration=`) in the call's dialog. "
+		       "`auto`: telephone-event offered, and INFO when the phone's SDP leaves it "
+		       "out. Digits a phone sends in INFO (`application/dtmf-relay`, "
+		       "`application/dtmf`) are taken in every mode.",
+	},
+	{
 		.path = "sip.ring_timeout",
 		.type = CFG_INT,
 		FIELD(sip.ring_timeout),
@@ -827,7 +845,8 @@ const struct cfg_key ponte_cfg_schema[] = {
 		       "`room-KEY`. Empty: the browser that registered the account's `name`. When "
 		       "nobody is there the caller gets 480 with a Warning. A browser name is 1 to "
 		       "32 of `[A-Za-z0-9._-]`; a room key 1 to 128 bytes without `:` or control "
-		       "characters; anything else stops the SIP stack at start.",
+		       "characters; anything else is refused with its file, line and column, by "
+		       "`--check-config` as at start.",
 	},
 	{
 		.path = "sip.trunks",

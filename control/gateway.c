@@ -7,6 +7,7 @@
 #include "gateway.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
@@ -360,9 +361,44 @@ static void on_ended(void *ctx, const char *reason)
 
 /* ---- SIP bridge callbacks ---- */
 
+/* obj as a text message on the session's first data channel (the chat's); obj is borrowed. */
+static int dc_send_json(struct gw_session *g, json_t *obj)
+{
+	char *text = obj != NULL && g->dc_stream >= 0 && !g->is_dead
+			     ? json_dumps(obj, JSON_COMPACT)
+			     : NULL;
+	int rc = -ENOTCONN;
+
+	if (text != NULL)
+		rc = ponte_session_dc_send(g->s, (uint16_t)g->dc_stream, false,
+					   (const uint8_t *)text, strlen(text));
+	free(text);
+	return rc;
+}
+
 static void bridge_event(void *ctx, json_t *obj)
 {
-	send_to(ctx, obj);
+	struct gw_session *g = ctx;
+	const char *type = json_string_value(json_object_get(obj, "type"));
+
+	/* A phone's MESSAGE goes on the chat's data channel when one is open, else (or when it
+	 * cannot go there) over signaling: docs/signaling.md, "Instant messages". */
+	if (type != NULL && strcmp(type, "sip_message") == 0 && dc_send_json(g, obj) == 0) {
+		json_decref(obj);
+		return;
+	}
+	send_to(g, obj);
+}
+
+/* The status of a message that came on the data channel goes back there. */
+static void chat_reply(void *ctx, json_t *obj)
+{
+	struct gw_session *g = ctx;
+	int rc = dc_send_json(g, obj);
+
+	if (rc != 0)
+		log_info("gateway", "session=%s chat reply lost: %s", g->id, g_strerror(-rc));
+	json_decref(obj);
 }
 
 static void bridge_answer(void *ctx, const char *sdp)
@@ -403,6 +439,13 @@ static void on_dc_message(void *ctx, uint16_t stream, bool is_binary, const uint
 		ponte_session_dc_send(g->s, stream, is_binary, data, len);
 		return;
 	}
+	if (g->service == SVC_SIP) {
+		/* A phone call's chat: sip_message frames go to the phone (gw_calls.c). */
+		if (g->gw->calls != NULL && !g->is_dead)
+			gw_calls_dc_message(g->gw->calls, g->conn, ponte_bridge_sip_call(g->bridge),
+					    g->id, is_binary, data, len, chat_reply, g);
+		return;
+	}
 	struct gw_session *members[PONTE_OFFLOAD_MAX_OUTS + 1];
 	unsigned n = room_legs(g->gw, g->room, members, G_N_ELEMENTS(members));
 
@@ -426,6 +469,8 @@ static void gw_session_free(gpointer data)
 
 	if (g->free_idle != 0)
 		g_source_remove(g->free_idle);
+	if (g->gw->calls != NULL)
+		gw_calls_forget_replies(g->gw->calls, g);
 	ponte_bridge_destroy(g->bridge);
 	if (g->has_flow)
 		ponte_offload_remove(g->gw->env.dp, g->flow_id);
@@ -720,6 +765,16 @@ static bool on_request(void *ctx, struct ponte_signal_conn *conn, const char *ty
 {
 	struct ponte_gateway *gw = ctx;
 
+	/* A message to the phone of one of this connection's calls, in its dialog. */
+	if (gw->calls != NULL && strcmp(type, "sip_message") == 0 &&
+	    json_object_get(msg, "session") != NULL) {
+		struct gw_session *g = find(gw, conn, msg, tx);
+
+		if (g != NULL)
+			gw_calls_call_message(gw->calls, conn, ponte_bridge_sip_call(g->bridge),
+					      g->id, msg, tx);
+		return true;
+	}
 	if (gw->calls != NULL && gw_calls_request(gw->calls, conn, type, msg, tx))
 		return true;
 	for (size_t i = 0; i < G_N_ELEMENTS(requests); i++) {

@@ -2,12 +2,14 @@
 #include "gw_calls.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "room.h"
 #include "sip_message.h"
+#include "sip_reg.h"
 #include "sip_sdp.h"
 
 #define MOD "calls"
@@ -24,6 +26,7 @@ struct ringing {
 	struct ponte_signal_conn *conns[MAX_RING];
 	unsigned nb_conns;
 	guint timer;
+	char *by; /* who took it, for the others' incoming-ended (gw_calls_take), or NULL */
 };
 
 struct gw_calls {
@@ -40,9 +43,30 @@ struct sending {
 	struct gw_calls *gc;
 	struct ponte_signal_conn *conn;
 	json_t *tx; /* the request's tx (a reference), or NULL */
-	char *to; /* the SIP URI it went to */
+	char *to; /* the SIP URI it went to; NULL in a call */
+	char *session; /* in a call: the gateway session whose call it went in */
+	/* From the session's data channel: where its status goes, with its id (a reference). */
+	gw_calls_reply_fn reply;
+	void *reply_ctx;
+	json_t *id;
 	struct ponte_sip_msg *m;
 };
+
+/*
+ * Who asked for a message and where its errors and status go: over signaling (conn, tx), or
+ * on a session's data channel (reply, with the message's id).
+ */
+struct asker {
+	struct ponte_signal_conn *conn;
+	json_t *tx;
+	json_t *id;
+	gw_calls_reply_fn reply;
+	void *reply_ctx;
+};
+
+/* A data channel frame of a phone call's chat, at most: 1000 bytes of text, each escaped as
+ * \uXXXX at worst, and room for the rest. */
+#define CHAT_FRAME_MAX 8192
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
@@ -59,12 +83,14 @@ static bool name_is_valid(const char *s)
 	return true;
 }
 
-static void tell(struct ponte_signal_conn *conn, const char *id, const char *reason)
+static void tell(struct ponte_signal_conn *conn, const char *id, const char *reason, const char *by)
 {
-	ponte_signal_send(conn,
-			  json_pack("{s:s, s:s, s:s}", "type", "incoming-ended", "call", id,
-				    "reason", reason),
-			  NULL);
+	json_t *ev =
+	    json_pack("{s:s, s:s, s:s}", "type", "incoming-ended", "call", id, "reason", reason);
+
+	if (ev != NULL && by != NULL)
+		json_object_set_new(ev, "by", json_string(by));
+	ponte_signal_send(conn, ev, NULL);
 }
 
 /* Tell every browser it rang at but skip (may be NULL), and free it. */
@@ -72,9 +98,10 @@ static void ringing_free(struct ringing *r, const char *reason, struct ponte_sig
 {
 	for (unsigned i = 0; i < r->nb_conns; i++)
 		if (r->conns[i] != skip)
-			tell(r->conns[i], r->id, reason);
+			tell(r->conns[i], r->id, reason, r->by);
 	if (r->timer != 0)
 		g_source_remove(r->timer);
+	g_free(r->by);
 	g_free(r->from);
 	g_free(r->display);
 	g_free(r->to);
@@ -205,35 +232,55 @@ static void on_cancelled(void *ctx, struct ponte_sip_call *call)
 /*
  * A MESSAGE from a phone (RFC 3428), checked by the SIP stack: to the browser that holds the
  * name, or to every JSON member of room-KEY, as a sip_message frame. 200 once the frame is
- * on its way: the gateway is the SIP user agent here, the browser its screen.
+ * on its way: the gateway is the SIP user agent here, the browser its screen. One to an
+ * account's Contact user (its name), or to its address of record's user from its registrar
+ * or proxy, goes where the account's calls ring (sip.accounts[].incoming, as sip_incoming.c
+ * routes INVITEs), in a call or not: a call for the account has the account's user in To.
  */
 static int on_message(void *ctx, const struct ponte_sip_message_in *in, const char **warning)
 {
 	struct gw_calls *gc = ctx;
+	static char why[160]; /* read by the caller as soon as we return (main loop only) */
 	struct ponte_signal_conn *conns[MAX_RING];
-	unsigned n = targets_of(gc, in->to_user, conns);
+	bool is_from_account = false;
+	const struct ponte_sip_account *acct =
+	    sip_reg_account_for(gc->sip, in->to_user, in->source_ip, &is_from_account);
+	const char *to = acct != NULL ? sip_reg_incoming_target(acct) : in->to_user;
+	unsigned n = targets_of(gc, to, conns);
 	/* Header values are bytes: JSON strings must be UTF-8. */
 	g_autofree char *from = g_utf8_make_valid(in->from_uri, -1);
 	g_autofree char *display = g_utf8_make_valid(in->from_display, -1);
 
+	if (n == 0 && acct != NULL) {
+		/* The account exists: its user is only away (480), as for its calls. */
+		snprintf(why, sizeof(why), "account %.32s: %s %.64s", acct->name,
+			 g_str_has_prefix(to, ROOM_PREFIX) ? "nobody in"
+							   : "no browser has the name",
+			 to);
+		*warning = why;
+		return 480;
+	}
 	if (n == 0) {
-		bool is_room = g_str_has_prefix(in->to_user, ROOM_PREFIX);
+		bool is_room = g_str_has_prefix(to, ROOM_PREFIX);
 
 		*warning = is_room ? "nobody in that room" : "no browser has that name";
 		return is_room ? 480 : 404;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s%}", "type", "sip_message", "from",
-				       from, "display", display, "to", in->to_user, "text",
-				       in->text, in->len);
+		json_t *ev =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s%}", "type", "sip_message", "from", from,
+			      "display", display, "to", to, "text", in->text, in->len);
 
 		if (ev == NULL)
 			return 500;
 		if (in->call != NULL)
 			json_object_set_new(ev, "in_call", json_true());
+		if (acct != NULL)
+			json_object_set_new(ev, "account", json_string(acct->name));
 		ponte_signal_send(conns[i], ev, NULL);
 	}
-	log_info(MOD, "message from %s to %s shown at %u browser(s)", from, in->to_user, n);
+	log_info(MOD, "message from %s to %s%s%s shown at %u browser(s)", from, to,
+		 acct != NULL ? " for account " : "", acct != NULL ? acct->name : "", n);
 	return 200;
 }
 
@@ -354,7 +401,9 @@ static void sending_free(struct sending *o)
 {
 	ponte_sip_message_forget(o->m);
 	json_decref(o->tx);
+	json_decref(o->id);
 	g_free(o->to);
+	g_free(o->session);
 	g_free(o);
 }
 
@@ -364,14 +413,180 @@ static void on_message_status(void *ctx, int status, const char *reason)
 	struct sending *o = ctx;
 	/* The phone's reason phrase is bytes: JSON strings must be UTF-8. */
 	g_autofree char *why = g_utf8_make_valid(reason, -1);
+	json_t *st = json_pack("{s:s, s:i, s:s}", "type", "sip_message_status", "status", status,
+			       "reason", why);
 
 	o->gc->sending = g_list_remove(o->gc->sending, o);
 	o->m = NULL; /* the stack frees it after this callback */
-	ponte_signal_send(o->conn,
-			  json_pack("{s:s, s:i, s:s, s:s}", "type", "sip_message_status", "status",
-				    status, "reason", why, "to", o->to),
-			  o->tx);
+	if (st != NULL && o->to != NULL)
+		json_object_set_new(st, "to", json_string(o->to));
+	if (st != NULL && o->session != NULL)
+		json_object_set_new(st, "session", json_string(o->session));
+	if (st != NULL && o->id != NULL)
+		json_object_set(st, "id", o->id);
+	if (o->reply != NULL)
+		o->reply(o->reply_ctx, st);
+	else
+		ponte_signal_send(o->conn, st, o->tx);
 	sending_free(o);
+}
+
+/* Refuse an asker's message: an error frame over signaling, or on its data channel. */
+G_GNUC_PRINTF(3, 4)
+static void refuse(const struct asker *a, const char *code, const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	json_t *err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (a->reply == NULL) {
+		ponte_signal_error(a->conn, a->tx, code, "%s", text);
+		return;
+	}
+	err = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "text", text);
+	if (err != NULL && a->id != NULL)
+		json_object_set(err, "id", a->id);
+	a->reply(a->reply_ctx, err);
+}
+
+/* The checks every browser's text passes: 0, or refused with an error. */
+static int check_text(const struct asker *a, json_t *jtext)
+{
+	const char *why = NULL;
+	int rc;
+
+	if (!json_is_string(jtext)) {
+		refuse(a, "bad_request", "text: expected a string");
+		return -EINVAL;
+	}
+	rc = ponte_sip_message_check_text(json_string_value(jtext), json_string_length(jtext),
+					  PONTE_SIP_MESSAGE_MAX_OUT, &why);
+	if (rc == -EMSGSIZE)
+		refuse(a, "too_long", "text: %zu bytes, the limit is %d", json_string_length(jtext),
+		       PONTE_SIP_MESSAGE_MAX_OUT);
+	else if (rc < 0)
+		refuse(a, "bad_text", "text: %s", why);
+	return rc;
+}
+
+/* Whether conn may send one more MESSAGE (refused with an error when not). */
+static bool may_send(struct gw_calls *gc, const struct asker *a)
+{
+	unsigned nb_sending = 0;
+
+	for (GList *l = gc->sending; l != NULL; l = l->next)
+		nb_sending += ((struct sending *)l->data)->conn == a->conn;
+	if (nb_sending < MAX_SENDING)
+		return true;
+	refuse(a, "too_many_messages", "%u messages wait for their status already", nb_sending);
+	return false;
+}
+
+/*
+ * A browser's text to the phone of its call, in the call's dialog (RFC 3428 §4): its status
+ * comes back as for messages outside calls, with the session instead of "to".
+ */
+static void send_in_call(struct gw_calls *gc, const struct asker *a, struct ponte_sip_call *call,
+			 const char *session, json_t *jtext)
+{
+	struct sending *o;
+	int rc;
+
+	if (check_text(a, jtext) < 0)
+		return;
+	if (call == NULL || a->conn == NULL) {
+		refuse(a, "not_in_call", "session %.32s has no answered call with a phone",
+		       session);
+		return;
+	}
+	if (!may_send(gc, a))
+		return;
+	o = g_new0(struct sending, 1);
+	o->gc = gc;
+	o->conn = a->conn;
+	o->tx = json_incref(a->tx);
+	o->id = json_incref(a->id);
+	o->reply = a->reply;
+	o->reply_ctx = a->reply_ctx;
+	o->session = g_strdup(session);
+	rc = ponte_sip_call_message(call, json_string_value(jtext), on_message_status, o, &o->m);
+	if (rc < 0) {
+		if (rc == -ENOTCONN)
+			refuse(a, "not_in_call",
+			       "session %.32s: the call is not established yet, or over", session);
+		else
+			refuse(a, "internal", "cannot send: %s", g_strerror(-rc));
+		sending_free(o);
+		return;
+	}
+	gc->sending = g_list_prepend(gc->sending, o);
+}
+
+void gw_calls_call_message(struct gw_calls *gc, struct ponte_signal_conn *conn,
+			   struct ponte_sip_call *call, const char *session, json_t *msg,
+			   json_t *tx)
+{
+	const struct asker a = {.conn = conn, .tx = tx};
+
+	if (json_object_get(msg, "to") != NULL) {
+		refuse(&a, "bad_request", "to or session: a message goes to one or the other");
+		return;
+	}
+	send_in_call(gc, &a, call, session, json_object_get(msg, "text"));
+}
+
+void gw_calls_dc_message(struct gw_calls *gc, struct ponte_signal_conn *conn,
+			 struct ponte_sip_call *call, const char *session, bool is_binary,
+			 const uint8_t *data, size_t len, gw_calls_reply_fn reply, void *reply_ctx)
+{
+	struct asker a = {.conn = conn, .reply = reply, .reply_ctx = reply_ctx};
+	json_t *msg = NULL, *id;
+	const char *type;
+
+	if (is_binary) {
+		refuse(&a, "bad_json", "a phone call's chat takes JSON text, not binary messages");
+		return;
+	}
+	if (len > CHAT_FRAME_MAX) {
+		refuse(&a, "too_large", "a chat frame is at most %d bytes", CHAT_FRAME_MAX);
+		return;
+	}
+	msg = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(msg)) {
+		refuse(&a, "bad_json", "a chat frame is one JSON object");
+		goto out;
+	}
+	/* Its id comes back with the status: a string or an integer, as short as a tx. */
+	id = json_object_get(msg, "id");
+	if (id != NULL &&
+	    !(json_is_integer(id) || (json_is_string(id) && json_string_length(id) <= 64))) {
+		refuse(&a, "bad_request", "id: a string of at most 64 bytes, or an integer");
+		goto out;
+	}
+	a.id = id;
+	type = json_string_value(json_object_get(msg, "type"));
+	if (type == NULL || strcmp(type, "sip_message") != 0) {
+		refuse(&a, "unknown_type", "a phone call's chat takes sip_message frames");
+		goto out;
+	}
+	send_in_call(gc, &a, call, session, json_object_get(msg, "text"));
+out:
+	json_decref(msg);
+}
+
+void gw_calls_forget_replies(struct gw_calls *gc, void *reply_ctx)
+{
+	for (GList *l = gc->sending, *next; l != NULL; l = next) {
+		next = l->next;
+		if (((struct sending *)l->data)->reply == NULL ||
+		    ((struct sending *)l->data)->reply_ctx != reply_ctx)
+			continue;
+		sending_free(l->data);
+		gc->sending = g_list_delete_link(gc->sending, l);
+	}
 }
 
 /* Digits, * and #, with an optional leading +: what ponte_sip_route_number() dials. */
@@ -407,31 +622,21 @@ static const char *name_of(struct gw_calls *gc, struct ponte_signal_conn *conn)
 static void req_sip_message(struct gw_calls *gc, struct ponte_signal_conn *conn, json_t *msg,
 			    json_t *tx)
 {
+	const struct asker a = {.conn = conn, .tx = tx};
 	json_t *jtext = json_object_get(msg, "text");
 	const char *to = json_string_value(json_object_get(msg, "to"));
 	const char *text = json_string_value(jtext);
 	g_autofree char *routed = NULL;
-	const char *why = NULL;
 	struct sending *o;
-	unsigned nb_sending = 0;
 	int rc;
 
-	if (to == NULL || text == NULL) {
-		ponte_signal_error(conn, tx, "bad_request", "%s: expected a string",
-				   to == NULL ? "to" : "text");
+	if (to == NULL) {
+		ponte_signal_error(conn, tx, "bad_request",
+				   "to: expected a string (or session: the call's)");
 		return;
 	}
-	rc = ponte_sip_message_check_text(text, json_string_length(jtext),
-					  PONTE_SIP_MESSAGE_MAX_OUT, &why);
-	if (rc == -EMSGSIZE) {
-		ponte_signal_error(conn, tx, "too_long", "text: %zu bytes, the limit is %d",
-				   json_string_length(jtext), PONTE_SIP_MESSAGE_MAX_OUT);
+	if (check_text(&a, jtext) < 0)
 		return;
-	}
-	if (rc < 0) {
-		ponte_signal_error(conn, tx, "bad_text", "text: %s", why);
-		return;
-	}
 	if (is_number(to)) {
 		routed = ponte_sip_route_number(gc->sip, to);
 		if (routed == NULL) {
@@ -442,13 +647,8 @@ static void req_sip_message(struct gw_calls *gc, struct ponte_signal_conn *conn,
 			return;
 		}
 	}
-	for (GList *l = gc->sending; l != NULL; l = l->next)
-		nb_sending += ((struct sending *)l->data)->conn == conn;
-	if (nb_sending >= MAX_SENDING) {
-		ponte_signal_error(conn, tx, "too_many_messages",
-				   "%u messages wait for their status already", nb_sending);
+	if (!may_send(gc, &a))
 		return;
-	}
 	o = g_new0(struct sending, 1);
 	o->gc = gc;
 	o->conn = conn;
@@ -525,6 +725,11 @@ struct ponte_sip_call *gw_calls_take(struct gw_calls *gc, struct ponte_signal_co
 	*offer = g_strdup(r->offer);
 	log_info(MOD, "call %s from %s taken by connection %" G_GUINT64_FORMAT, r->id, r->from,
 		 ponte_signal_conn_id(conn));
+	/* The others of a room are told who took it: the name it registered, else its peer id
+	 * in the room (names and peer ids are printable ASCII by their rules). */
+	r->by = g_strdup(name_of(gc, conn));
+	if (r->by == NULL && g_str_has_prefix(r->to, ROOM_PREFIX))
+		r->by = g_strdup(ponte_signal_peer_id(conn, r->to + strlen(ROOM_PREFIX)));
 	ringing_remove(gc, r, "answered-elsewhere", conn);
 	return call;
 }

@@ -46,8 +46,8 @@
 
 /* What we answer to and advertise (RFC 3261 §20.5). PRACK, UPDATE, SUBSCRIBE and NOTIFY are
  * not handled: leaving them out makes nua refuse them with 405. MESSAGE: sip_message.c; REFER
- * (in a call): sip_dialog.c. */
-#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, REFER"
+ * (in a call): sip_dialog.c; INFO (DTMF): sip_info.c. */
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, REFER, INFO"
 
 
 /*
@@ -390,6 +390,7 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 			return;
 		}
 		sdp = sdp_body(sip);
+		sip_dialog_note_timer(call, sip);
 		log_info(MOD, "call=%s answered: %d %s%s", call->call_id, status, phrase,
 			 sdp != NULL ? " with SDP" : "");
 		if (call->ops->answered != NULL)
@@ -474,6 +475,10 @@ static void on_foreign_event(struct ponte_sip *sip, nua_event_t event, int statu
 	case nua_i_message:
 		/* An instant message (sip_message.c answers it); the handle goes below. */
 		sip_message_incoming(sip, nh, msg);
+		break;
+	case nua_i_info:
+		/* INFO outside our calls (sip_info.c answers 481); the handle goes below. */
+		sip_info_outside(sip, nh, msg);
 		break;
 	case nua_i_register:
 	case nua_i_publish:
@@ -663,8 +668,10 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 		       NUTAG_SESSION_REFRESHER(nua_remote_refresher), NUTAG_UPDATE_REFRESH(1),
 		       /* Our own ring timer cancels unanswered calls, not nua's invite timer. */
 		       NUTAG_INVITE_TIMER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
-		       /* MESSAGE is ours to answer (sip_message.c), not nua's automatic 200. */
+		       /* MESSAGE and INFO are ours to answer (sip_message.c, sip_info.c), not
+			* nua's automatic 200. */
 		       NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("MESSAGE"),
+		       NUTAG_APPL_METHOD("INFO"),
 		       TAG_IF(ua[0] != '\0', SIPTAG_USER_AGENT_STR(ua)),
 		       TAG_IF(ua[0] == '\0', SIPTAG_USER_AGENT(SIP_NONE)), TAG_END());
 	if (sip->nua == NULL) {
@@ -874,6 +881,32 @@ char *ponte_sip_route_number(struct ponte_sip *sip, const char *number)
 	}
 }
 
+char *sip_from_header(struct ponte_sip *sip, const struct ponte_sip_account *acct,
+		      const char *from_user)
+{
+	g_autofree char *aor = acct != NULL ? sip_reg_aor(acct) : NULL;
+	g_autofree char *user = NULL;
+	GString *out;
+
+	if (aor == NULL) {
+		user = sip_escape_user(from_user != NULL && from_user[0] != '\0' ? from_user
+										 : "ponte");
+		return g_strdup_printf("<sip:%s@%s>", user, sip->from_host);
+	}
+	if (from_user == NULL || from_user[0] == '\0')
+		return g_strdup_printf("<%s>", aor);
+	/* A quoted display name (RFC 3261 §25.1): '"' and '\' as quoted pairs; controls, which
+	 * no quoted pair may carry, as spaces. */
+	out = g_string_new("\"");
+	for (const unsigned char *p = (const unsigned char *)from_user; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p < ' ' || *p == 0x7f ? ' ' : (char)*p);
+	}
+	g_string_append_printf(out, "\" <%s>", aor);
+	return g_string_free(out, FALSE);
+}
+
 int ponte_sip_call(struct ponte_sip *sip, const char *to, const char *from_user, const char *sdp,
 		   const struct ponte_sip_call_ops *ops, void *ctx, struct ponte_sip_call **out)
 {
@@ -890,6 +923,7 @@ int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user,
 	g_autofree char *m_user = NULL;
 	g_autofree char *from = NULL;
 	g_autofree char *to_hdr = NULL;
+	bool has_proxy;
 
 	*out = NULL;
 	if (to == NULL || !sip_is_valid_target(to))
@@ -905,7 +939,8 @@ int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user,
 	m_user = acct != NULL ? sip_reg_contact_user(acct) : NULL;
 	if (m_user == NULL)
 		m_user = g_strdup(user);
-	from = g_strdup_printf("<sip:%s@%s>", user, sip->from_host);
+	from = sip_from_header(sip, acct, from_user);
+	has_proxy = acct != NULL && acct->outbound_proxy != NULL && acct->outbound_proxy[0] != '\0';
 	/* Brackets keep URI parameters out of the header's parameters (RFC 3261 §20.10). */
 	to_hdr = g_strdup_printf("<%s>", to);
 
@@ -927,8 +962,15 @@ int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user,
 		g_free(call);
 		return -ENOMEM;
 	}
-	/* Our Call-ID, so that ponte_sip_call_id() has it before the INVITE leaves. */
+	/*
+	 * Our Call-ID, so that ponte_sip_call_id() has it before the INVITE leaves. Through an
+	 * account with an outbound proxy, the INVITE goes to the proxy with the target as its
+	 * Request-URI (RFC 3261 §8.1.2), as the account's REGISTERs do (sip_reg.c); NUTAG_PROXY
+	 * is taken from the request's tags and kept on the handle, so the requests inside the
+	 * call (ACK, BYE, re-INVITE) follow it too.
+	 */
 	nua_invite(call->nh, SIPTAG_CALL_ID_STR(call->call_id),
+		   TAG_IF(has_proxy, NUTAG_PROXY(has_proxy ? acct->outbound_proxy : NULL)),
 		   TAG_IF(call->contact != NULL, SIPTAG_CONTACT_STR(call->contact)),
 		   /* An offerless INVITE's answer goes in the ACK: the caller sends it. */
 		   NUTAG_AUTOACK(sdp != NULL),
@@ -938,8 +980,10 @@ int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user,
 		call->ring_timer =
 		    g_timeout_add((guint)sip->cfg->sip.ring_timeout * 1000, on_ring_timeout, call);
 	sip->calls = g_list_prepend(sip->calls, call);
-	log_info(MOD, "call=%s INVITE %s from %s%s", call->call_id, to, from,
-		 sdp == NULL ? " (offerless)" : "");
+	log_info(MOD, "call=%s INVITE %s from %s%s%s%s%s%s", call->call_id, to, from,
+		 sdp == NULL ? " (offerless)" : "", acct != NULL ? " account " : "",
+		 acct != NULL ? acct->name : "", has_proxy ? " via " : "",
+		 has_proxy ? acct->outbound_proxy : "");
 	*out = call;
 	return 0;
 }

@@ -59,7 +59,21 @@ struct ponte_sip_call_ops {
 	 * REFERs are refused (a NOTIFY with 603).
 	 */
 	void (*refer)(void *ctx, const char *target, const char *referred_by);
+	/* A DTMF digit ('0'-'9', '*', '#', 'A'-'D') the peer sent in an INFO (sip_info.h),
+	 * answered 200 by the stack; duration_ms 0 when the INFO did not say. NULL: the INFO
+	 * is answered all the same and the digit dropped. */
+	void (*dtmf)(void *ctx, char digit, unsigned duration_ms);
+	/* An INFO of ours (ponte_sip_call_send_dtmf) failed: its status (503 when nothing
+	 * could be sent, 408 when nothing answered) and reason. The call goes on, except after
+	 * a 481 (ended follows). */
+	void (*dtmf_failed)(void *ctx, int status, const char *reason);
 };
+
+/*
+ * ops->ended's reason, with status 408, when the session timer ran out (RFC 4028 §10): the
+ * phone was to refresh the session and did not, so the stack sent BYE before it expired.
+ */
+#define PONTE_SIP_SESSION_EXPIRED "session expired: the phone did not refresh it"
 
 /* cfg is borrowed and outlives the stack. Returns 0, or a negative errno with why set. */
 int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, char **why);

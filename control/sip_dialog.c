@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Requests inside an established call, whichever side called: the peer's re-INVITEs (hold,
- * resume, a new media address, session refreshes, RFC 3261 §14.2) and ours (§14.1), for
- * outgoing calls (sip.c) and incoming ones (sip_incoming.c) alike. Both hand every event of a
- * call's handle to sip_dialog_event() first.
+ * resume, a new media address, session refreshes, RFC 3261 §14.2) and ours (§14.1), and INFO
+ * both ways (sip_info.c), for outgoing calls (sip.c) and incoming ones (sip_incoming.c)
+ * alike. Both hand every event of a call's handle to sip_dialog_event() first.
  *
  * The session's SDP stays the caller's business (NUTAG_MEDIA_ENABLE(0)): the owner answers a
  * re-offer through ops->reoffer and learns the answer to its own through ops->reinvite_done.
  */
 #include <errno.h>
 #include <string.h>
+
+#include <sofia-sip/sip_util.h>
 
 #include "log.h"
 #include "sip_internal.h"
@@ -41,6 +43,62 @@ void sip_respond(nua_handle_t *nh, int status, const char *warning)
 		    TAG_END());
 }
 
+/* Our SDP may carry SDES keys (a=crypto, RFC 4568): wiped before it is freed. */
+static void free_sdp(char *sdp)
+{
+	if (sdp != NULL)
+		explicit_bzero(sdp, strlen(sdp));
+	g_free(sdp);
+}
+
+/* ---- session timers (RFC 4028): nua's, but we must know who refreshes ---- */
+
+/*
+ * A request of the phone's (INVITE, re-INVITE) names it "uac", a response of the phone's
+ * "uas". A request without refresher lets the UAS choose, and nua, the UAS, leaves it to a UAC
+ * that supports timers (§9); a UAC that does not is refreshed by the UAS. No Session-Expires:
+ * no timer (§7.4, §9).
+ */
+void sip_dialog_note_timer(struct ponte_sip_call *call, sip_t const *msg)
+{
+	sip_session_expires_t const *x = msg != NULL ? msg->sip_session_expires : NULL;
+	bool is_request = msg != NULL && msg->sip_request != NULL;
+
+	if (msg == NULL)
+		return;
+	if (x == NULL)
+		call->is_phone_refresher = false;
+	else if (x->x_refresher != NULL)
+		call->is_phone_refresher =
+		    g_ascii_strcasecmp(x->x_refresher, is_request ? "uac" : "uas") == 0;
+	else
+		call->is_phone_refresher =
+		    is_request && sip_has_feature(msg->sip_supported, "timer");
+}
+
+/*
+ * nua's response to a BYE of its own (ours go through sip_call_hangup_internal, which sets
+ * is_hung_up): sent because the phone, the refresher, let the session expire (RFC 4028 §10:
+ * nua sends it at 9/10 of the interval, with Reason: SIP;cause=408). Reported when the phone
+ * answers it (or the transaction times out); the terminated state follows and releases the
+ * call.
+ */
+static void on_own_bye(struct ponte_sip_call *call, int status)
+{
+	if (call->is_hung_up || status < 200)
+		return;
+	call->is_hung_up = true;
+	if (call->is_phone_refresher) {
+		log_info(MOD, "call=%s the phone did not refresh the session: BYE sent (RFC 4028)",
+			 call->call_id);
+		sip_call_end(call, 408, PONTE_SIP_SESSION_EXPIRED);
+	} else {
+		/* nua ends dialogs by itself after some failures of requests inside them. */
+		log_info(MOD, "call=%s ended by the stack (BYE: %d)", call->call_id, status);
+		sip_call_end(call, 500, "the SIP stack ended the call");
+	}
+}
+
 /* ---- the peer's re-INVITE ---- */
 
 static void on_reoffer(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg)
@@ -70,7 +128,7 @@ static void on_reoffer(struct ponte_sip_call *call, nua_handle_t *nh, sip_t cons
 	}
 	status = call->ops->reoffer(call->ctx, sdp, &answer, &warning);
 	if (status != 200 || answer == NULL) {
-		g_free(answer);
+		free_sdp(answer);
 		if (status < 300 || status > 699)
 			status = 500;
 		log_info(MOD, "call=%s re-INVITE refused with %d%s%s", call->call_id, status,
@@ -80,11 +138,12 @@ static void on_reoffer(struct ponte_sip_call *call, nua_handle_t *nh, sip_t cons
 	}
 	/* An offerless re-INVITE: our 200 carries an offer, the ACK the answer (RFC 3264 §5). */
 	call->is_reoffer_acking = sdp == NULL;
+	sip_dialog_note_timer(call, msg);
 	log_info(MOD, "call=%s re-INVITE%s answered", call->call_id,
 		 sdp == NULL ? " (offerless: our offer in the 200)" : "");
 	nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(answer), TAG_END());
-	g_free(answer);
+	free_sdp(answer);
 }
 
 static void on_ack(struct ponte_sip_call *call, sip_t const *msg)
@@ -122,7 +181,7 @@ static void reinvite_done(struct ponte_sip_call *call, int status, const char *p
 			  const char *sdp)
 {
 	call->is_reinviting = false;
-	g_free(call->reinvite_sdp);
+	free_sdp(call->reinvite_sdp);
 	call->reinvite_sdp = NULL;
 	if (!call->is_ended && call->ops->reinvite_done != NULL)
 		call->ops->reinvite_done(call->ctx, status, phrase, sdp);
@@ -139,6 +198,7 @@ static void on_reinvite_response(struct ponte_sip_call *call, int status, const 
 		return;
 	if (status < 300) {
 		sdp = sip_body_sdp(msg);
+		sip_dialog_note_timer(call, msg);
 		log_info(MOD, "call=%s re-INVITE answered: %d %s%s", call->call_id, status, phrase,
 			 sdp != NULL ? " with SDP" : "");
 		reinvite_done(call, 200, phrase, sdp);
@@ -279,8 +339,9 @@ void sip_dialog_free(struct ponte_sip_call *call)
 	if (call->glare_timer != 0)
 		g_source_remove(call->glare_timer);
 	call->glare_timer = 0;
-	g_free(call->reinvite_sdp);
+	free_sdp(call->reinvite_sdp);
 	call->reinvite_sdp = NULL;
+	sip_info_free(call);
 }
 
 bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status,
@@ -301,6 +362,20 @@ bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status
 		return !call->is_incoming || call->is_acked;
 	case nua_i_refer:
 		on_refer(call, status, nh, msg, tags);
+		return true;
+	case nua_i_info: /* DTMF, most likely (sip_info.c answers it) */
+		sip_info_in_call(call, nh, msg);
+		return true;
+	case nua_r_info:
+		return sip_info_response(call, status, phrase, msg);
+	case nua_r_update: /* nua refreshing the session (we are the refresher, RFC 4028) */
+		log_info(MOD, "call=%s session refresh (UPDATE): %d %s", call->call_id, status,
+			 phrase);
+		if (status >= 200 && status < 300)
+			sip_dialog_note_timer(call, msg);
+		return true;
+	case nua_r_bye:
+		on_own_bye(call, status);
 		return true;
 	case nua_r_invite:
 		if (!call->is_reinviting)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_util.h>
 
 #include "log.h"
 #include "sip_reg.h"
@@ -276,6 +277,14 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	call->call_id = g_strdup(in.call_id);
 	call->is_incoming = true;
 	call->is_offerless = sdp == NULL;
+	/* RFC 4028 §9: who refreshes, and a Require: timer in our 200 when the phone supports
+	 * timers and asks us to (nua adds it only when the phone refreshes). */
+	sip_dialog_note_timer(call, msg);
+	call->wants_timer_require =
+	    cfg->sip.session_timers && msg->sip_session_expires != NULL &&
+	    sip_has_feature(msg->sip_supported, "timer") &&
+	    msg->sip_session_expires->x_refresher != NULL &&
+	    g_ascii_strcasecmp(msg->sip_session_expires->x_refresher, "uas") == 0;
 	/* Came over TLS: our 18x and 2xx say where to reach us over TLS (sip_tls.c). */
 	call->contact = sip_tls_contact_for_request(sip->tls, msg);
 	nua_handle_bind(nh, &call->owner);
@@ -330,6 +339,7 @@ int ponte_sip_call_answer(struct ponte_sip_call *call, const char *sdp)
 	call->is_answered = true; /* from now on a hangup is a BYE */
 	nua_respond(call->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp),
+		    TAG_IF(call->wants_timer_require, SIPTAG_REQUIRE_STR("timer")),
 		    TAG_IF(call->contact != NULL, SIPTAG_CONTACT_STR(call->contact)), TAG_END());
 	log_info(MOD, "call=%s answered", call->call_id);
 	return 0;

@@ -78,6 +78,13 @@ struct ponte_sip_call {
 	guint glare_timer;
 	sip_event_t *refer_event; /* the last REFER's Event (in the handle's home) */
 	bool is_referred; /* a REFER waits for ponte_sip_call_transfer() or _refer_refuse() */
+	/* Session timer (RFC 4028), which nua runs: whether the phone is the refresher, as its
+	 * latest word on it says (sip_dialog_note_timer), so that a BYE nua sends by itself
+	 * reaches the owner as an expired session; and whether our 200 must add Require: timer
+	 * (§9: the phone supports timers and asked us to refresh). */
+	bool is_phone_refresher;
+	bool wants_timer_require;
+	struct sip_info_queue *info; /* our DTMF INFOs (sip_info.c); NULL until the first */
 };
 
 /* The stack's nua and configuration, for the other files of the stack. */
@@ -107,6 +114,9 @@ int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user,
 bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status,
 		      const char *phrase, nua_handle_t *nh, sip_t const *msg, tagi_t const *tags);
 void sip_dialog_free(struct ponte_sip_call *call);
+/* Who refreshes the session, from a message of the phone's (a request: its INVITE or
+ * re-INVITE; a response: its 2xx to our INVITE, re-INVITE or UPDATE). */
+void sip_dialog_note_timer(struct ponte_sip_call *call, sip_t const *msg);
 /* The body of msg when it is application/sdp (g_free), else NULL. */
 char *sip_body_sdp(sip_t const *msg);
 /* A response with the standard phrase and, when warning is not NULL, a Warning (399). */
@@ -130,6 +140,11 @@ char *sip_escape_user(const char *user);
 void sip_creds_for(struct ponte_sip *sip, const char *target, char **user, char **pass);
 /* The account (sip.accounts element) a call to target goes through, or NULL. */
 const struct ponte_sip_account *sip_account_for(struct ponte_sip *sip, const char *target);
+/* Our From for a request through acct (may be NULL) by from_user (may be NULL): through an
+ * account its address of record, with from_user as the display name when given ("alice"
+ * <sip:1001@example.com>); else <sip:FROM_USER@HOST>, "ponte" without one. g_free it. */
+char *sip_from_header(struct ponte_sip *sip, const struct ponte_sip_account *acct,
+		      const char *from_user);
 bool sip_answer_challenge(nua_handle_t *nh, const char *kind, const char *id, const char *user,
 			  const char *pass, int *nb_auth, sip_t const *msg);
 /* *nb_auth of sip_answer_challenge(), 0 at first: which kinds of challenge were answered, and
@@ -142,6 +157,15 @@ bool sip_answer_challenge(nua_handle_t *nh, const char *kind, const char *id, co
  * call; each is answered before the function returns. */
 void sip_message_incoming(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *msg);
 void sip_message_in_call(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg);
+
+/* sip_info.c: an INFO in a call's dialog, or outside ours (481; nh: nua's, the caller drops
+ * it), answered before the function returns; the response to one of ours (false: not ours);
+ * the call's queue freed (sip_call_release). */
+void sip_info_in_call(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg);
+void sip_info_outside(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *msg);
+bool sip_info_response(struct ponte_sip_call *call, int status, const char *phrase,
+		       sip_t const *msg);
+void sip_info_free(struct ponte_sip_call *call);
 
 /* sofia's strings may be NULL: "" instead, for logs. */
 static inline const char *sip_str(const char *s)

@@ -22,17 +22,28 @@
  * for calls), then the final response goes to the callback and the handle (and with it the
  * message) is destroyed.
  * Retransmissions and the transaction timeout (RFC 3261 §17.1.2, 408 after 64*T1) are nta's.
+ *
+ * Outgoing in a call (RFC 3428 §4). nua_message() on the call's own handle sends the MESSAGE
+ * in its dialog. Its answer comes to the handle's magic, the call, whose event handlers
+ * (sip.c, sip_incoming.c, sip_dialog.c) have no case for nua_r_message: so the first MESSAGE
+ * of a call binds the handle to a struct dialog_msgs of ours, which takes the answers to our
+ * MESSAGEs and hands every other event to the call, unchanged. nua sends a handle's non-INVITE
+ * requests one at a time, in the order asked (nua_client_request_queue), so answers come in
+ * the order of our queue. These messages are g_malloc'd, not in the handle's home: the call
+ * (and its handle) may be released while a requester still holds one.
  */
 #include "sip_message.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <glib.h>
 
 #include "sip_internal.h"
 
+#include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_alloc.h>
 
 #include "log.h"
@@ -43,18 +54,53 @@
 #define ACCEPT "text/plain"
 #define CONTENT_TYPE_OUT "text/plain;charset=UTF-8"
 
-/* In the memory home of its handle, like its strings: it lives and dies with the handle. */
+/*
+ * Outside a dialog: in the memory home of its handle, like its strings, it lives and dies with
+ * the handle. In a call (is_in_call): g_malloc'd, freed once neither the call's queue nor the
+ * requester holds it.
+ */
 struct ponte_sip_msg {
-	struct sip_owner owner; /* first: nua's handle magic */
+	struct sip_owner owner; /* first: nua's handle magic (outside a dialog) */
 	struct ponte_sip *sip;
 	nua_handle_t *nh;
 	ponte_sip_message_cb cb; /* NULL once forgotten */
 	void *ctx;
 	char id[12]; /* "m-" + random, for logs: the text is never logged */
-	char *to;
-	char *auth_user, *auth_pass; /* the trunk's or account's, or NULL */
+	char *to; /* outside a dialog: the target; in a call: the Call-ID (g_malloc'd) */
+	char *auth_user, *auth_pass; /* the trunk's or account's, or NULL (outside a dialog) */
 	int nb_auth;
+	bool is_in_call;
+	bool is_queued; /* in a call: waiting in its queue for the answer */
+	bool is_held; /* in a call: its requester may still forget it */
+	/* In a call: a challenge we could not answer, reported once nua let the request go. */
+	int refused_status;
+	char *refused_reason;
 };
+
+/*
+ * The MESSAGEs waiting for their answers in one call's dialog. A clone of the handle's memory
+ * home: it goes with the handle, and its destructor lets go of what still waits (the call
+ * was released before the phone answered).
+ */
+struct dialog_msgs {
+	su_home_t home[1]; /* first: su_home_clone() */
+	struct sip_owner owner; /* the handle's magic */
+	struct sip_owner *inner; /* the call's own magic, which gets every other event */
+	struct ponte_sip *sip;
+	struct ponte_sip_call *call; /* valid while the handle delivers events */
+	GQueue queue; /* struct ponte_sip_msg *, oldest (the one nua sent) first */
+};
+
+static void new_id(char id[12])
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+	id[0] = 'm';
+	id[1] = '-';
+	for (size_t i = 2; i < 11; i++)
+		id[i] = alphabet[g_random_int_range(0, sizeof(alphabet) - 1)];
+	id[11] = '\0';
+}
 
 /* ---- the text ---- */
 
@@ -311,7 +357,6 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 		      const char *text, ponte_sip_message_cb cb, void *ctx,
 		      struct ponte_sip_msg **out)
 {
-	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 	struct ponte_sip_msg *m;
 	g_autofree char *user = NULL, *from = NULL, *to_hdr = NULL;
 	char *auth_user = NULL, *auth_pass = NULL;
@@ -345,10 +390,7 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 	m->cb = cb;
 	m->ctx = ctx;
 	m->to = su_strdup(nua_handle_home(nh), to);
-	m->id[0] = 'm';
-	m->id[1] = '-';
-	for (size_t i = 2; i < sizeof(m->id) - 1; i++)
-		m->id[i] = alphabet[g_random_int_range(0, sizeof(alphabet) - 1)];
+	new_id(m->id);
 	sip_creds_for(sip, to, &auth_user, &auth_pass);
 	if (auth_user != NULL) {
 		m->auth_user = su_strdup(nua_handle_home(nh), auth_user);
@@ -366,8 +408,237 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 	return 0;
 }
 
+/* ---- outgoing, in a call's dialog ---- */
+
+/* Free an in-call message once neither its call's queue nor its requester holds it. */
+static void dialog_msg_release(struct ponte_sip_msg *m)
+{
+	if (m->is_queued || m->is_held)
+		return;
+	g_free(m->to);
+	g_free(m->refused_reason);
+	g_free(m);
+}
+
+/* The final status of m, the head of dm's queue: to its requester, and m leaves the queue. */
+static void dialog_msg_done(struct dialog_msgs *dm, struct ponte_sip_msg *m, int status,
+			    const char *reason)
+{
+	ponte_sip_message_cb cb = m->cb;
+
+	g_queue_pop_head(&dm->queue);
+	m->is_queued = false;
+	log_info(MOD, "message=%s in call=%s: %d %s", m->id, m->to, status, reason);
+	if (cb != NULL && !dm->sip->is_closing) {
+		/* The requester lets go of m with its callback. */
+		m->cb = NULL;
+		m->is_held = false;
+		cb(m->ctx, status, reason);
+	}
+	dialog_msg_release(m);
+}
+
+/* Whether nua keeps a request that got this answer, waiting for nua_authenticate(): a 401 or
+ * 407 with its challenge (nua_base_client_check_restart). */
+static bool waits_for_credentials(int status, sip_t const *msg)
+{
+	return msg != NULL && ((status == 401 && msg->sip_www_authenticate != NULL) ||
+			       (status == 407 && msg->sip_proxy_authenticate != NULL));
+}
+
+/* nua_r_message in a call's dialog: the answer to the MESSAGE at the head of the queue. */
+static void dialog_msg_response(struct dialog_msgs *dm, struct ponte_sip_msg *m, int status,
+				const char *phrase, nua_handle_t *nh, sip_t const *msg)
+{
+	struct ponte_sip_call *call = dm->call;
+	const char *reason;
+
+	if (status < 200)
+		return;
+	if (m->refused_status != 0) {
+		/* nua's 904 for the credentials below: the challenge was the answer. */
+		log_debug(MOD, "message=%s let go by the stack: %d %s", m->id, status, phrase);
+		dialog_msg_done(dm, m, m->refused_status, m->refused_reason);
+		return;
+	}
+	if (waits_for_credentials(status, msg)) {
+		if (!dm->sip->is_closing &&
+		    sip_answer_challenge(nh, "message", m->id, call->auth_user, call->auth_pass,
+					 &m->nb_auth, msg))
+			return;
+		/*
+		 * nua holds the challenged request until it gets credentials, and every later
+		 * request of the call, our BYE included, waits behind it. Credentials for a realm
+		 * nobody challenged make nua give up on it (904, "no matching challenge"); the
+		 * challenge is what we report then.
+		 */
+		m->refused_status = status;
+		m->refused_reason = g_strdup(phrase != NULL && phrase[0] != '\0'
+						     ? phrase
+						     : sip_str(sip_status_phrase(status)));
+		nua_authenticate(nh, NUTAG_AUTH("Digest:\"ponte-no-credentials\":none:none"),
+				 TAG_END());
+		return;
+	}
+	/* nua's own failures (9xx: no transport, no address) are the peer being unreachable. */
+	if (status >= 700) {
+		log_info(MOD, "message=%s in call=%s failed in the stack: %d %s", m->id, m->to,
+			 status, phrase);
+		status = 503;
+		phrase = NULL;
+	}
+	reason = phrase != NULL && phrase[0] != '\0' ? phrase : sip_status_phrase(status);
+	dialog_msg_done(dm, m, status, sip_str(reason));
+	/*
+	 * RFC 5057 §5.1: a 404, 410, 416, 482, 484, 485, 502 or 604 to a request in a dialog
+	 * says the far end has lost it (its Contact, our Request-URI, leads nowhere), and nua
+	 * drops the dialog with all its usages, without a BYE. The call is over: say why,
+	 * rather than the "terminated" nua's state change would tell.
+	 */
+	if (sip_response_terminates_dialog(status, sip_method_message, NULL) < 0 &&
+	    !call->is_ended) {
+		g_autofree char *why = g_strdup_printf(
+			"%s (the phone's answer to a message in the call: it has no such dialog)",
+			sip_str(reason));
+
+		log_info(MOD, "call=%s: %d to a MESSAGE ends the dialog (RFC 5057)", call->call_id,
+			 status);
+		sip_call_end(call, status, why);
+	}
+}
+
+/* Every event of a call's handle once it has sent a MESSAGE: ours, or the call's. */
+static void dialog_on_event(struct sip_owner *owner, nua_event_t event, int status,
+			    const char *phrase, nua_handle_t *nh, sip_t const *msg,
+			    tagi_t const *tags)
+{
+	struct dialog_msgs *dm =
+		(struct dialog_msgs *)(void *)((char *)owner - offsetof(struct dialog_msgs, owner));
+	struct ponte_sip_msg *m = g_queue_peek_head(&dm->queue);
+
+	if (event == nua_r_message && m != NULL) {
+		dialog_msg_response(dm, m, status, phrase, nh, msg);
+		return;
+	}
+	if (event == nua_r_authenticate && m != NULL && m->refused_status != 0) {
+		/* Nothing waited for credentials after all: the challenge was final already. */
+		log_debug(MOD, "message=%s: no request waited for credentials (%d %s)", m->id,
+			  status, phrase);
+		dialog_msg_done(dm, m, m->refused_status, m->refused_reason);
+		return;
+	}
+	/* The call may be released in there, and dm with it: nothing of dm after this. */
+	dm->inner->on_event(dm->inner, event, status, phrase, nh, msg, tags);
+}
+
+/* A message whose call went before it was answered: told from the main loop. */
+static gboolean report_orphan(gpointer data)
+{
+	struct ponte_sip_msg *m = data;
+	ponte_sip_message_cb cb = m->cb;
+
+	m->is_queued = false;
+	log_info(MOD, "message=%s in call=%s: the call went before the answer", m->id, m->to);
+	if (cb != NULL) {
+		m->cb = NULL;
+		m->is_held = false;
+		cb(m->ctx, 481, "the call ended before the answer");
+	}
+	dialog_msg_release(m);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The handle's memory goes (the call was released): the messages still waiting will get no
+ * answer. Called from inside sofia's free, so their callbacks run from an idle source, unless
+ * the whole stack is going (then nobody is told, as for every callback).
+ */
+static void dialog_msgs_gone(void *home)
+{
+	struct dialog_msgs *dm = home;
+	struct ponte_sip_msg *m;
+
+	while ((m = g_queue_pop_head(&dm->queue)) != NULL) {
+		if (m->cb != NULL && !dm->sip->is_closing) {
+			g_idle_add(report_orphan, m);
+			continue;
+		}
+		m->is_queued = false;
+		dialog_msg_release(m);
+	}
+}
+
+/* The call's dialog_msgs, made and bound to its handle at its first MESSAGE. */
+static struct dialog_msgs *dialog_msgs_of(struct ponte_sip_call *call)
+{
+	struct sip_owner *magic = nua_handle_magic(call->nh);
+	struct dialog_msgs *dm;
+
+	if (magic != NULL && magic->on_event == dialog_on_event)
+		return (struct dialog_msgs *)(void *)((char *)magic -
+						      offsetof(struct dialog_msgs, owner));
+	dm = su_home_clone(nua_handle_home(call->nh), sizeof(*dm));
+	if (dm == NULL)
+		return NULL;
+	if (su_home_destructor(dm->home, dialog_msgs_gone) != 0) {
+		su_home_unref(dm->home);
+		return NULL;
+	}
+	dm->owner.on_event = dialog_on_event;
+	dm->inner = magic != NULL ? magic : &call->owner;
+	dm->sip = call->sip;
+	dm->call = call;
+	g_queue_init(&dm->queue);
+	nua_handle_bind(call->nh, &dm->owner);
+	return dm;
+}
+
+int ponte_sip_call_message(struct ponte_sip_call *call, const char *text, ponte_sip_message_cb cb,
+			   void *ctx, struct ponte_sip_msg **out)
+{
+	struct dialog_msgs *dm;
+	struct ponte_sip_msg *m;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	/* RFC 3261 §13.3.1.4: the callee waits for the ACK before it uses the dialog. */
+	if (call == NULL || call->is_ended || call->sip->is_closing ||
+	    !(call->is_incoming ? call->is_acked : call->is_answered))
+		return -ENOTCONN;
+	rc = ponte_sip_message_check_text(text, text != NULL ? strlen(text) : 0,
+					  PONTE_SIP_MESSAGE_MAX_OUT, NULL);
+	if (rc < 0)
+		return rc == -ENODATA ? -EILSEQ : rc;
+	dm = dialog_msgs_of(call);
+	if (dm == NULL)
+		return -ENOMEM;
+	m = g_new0(struct ponte_sip_msg, 1);
+	m->sip = call->sip;
+	m->nh = call->nh;
+	m->cb = cb;
+	m->ctx = ctx;
+	m->to = g_strdup(call->call_id);
+	new_id(m->id);
+	m->is_in_call = true;
+	m->is_queued = true;
+	m->is_held = out != NULL;
+	g_queue_push_tail(&dm->queue, m);
+	nua_message(call->nh, SIPTAG_CONTENT_TYPE_STR(CONTENT_TYPE_OUT), SIPTAG_PAYLOAD_STR(text),
+		    TAG_END());
+	log_info(MOD, "message=%s MESSAGE in call=%s, %zu bytes", m->id, m->to, strlen(text));
+	if (out != NULL)
+		*out = m;
+	return 0;
+}
+
 void ponte_sip_message_forget(struct ponte_sip_msg *m)
 {
-	if (m != NULL)
-		m->cb = NULL;
+	if (m == NULL)
+		return;
+	m->cb = NULL;
+	if (m->is_in_call) {
+		m->is_held = false;
+		dialog_msg_release(m);
+	}
 }

@@ -5,9 +5,10 @@
  * with a final status and nothing more. Only text/plain is taken and sent; the text is UTF-8.
  *
  * Incoming: the stack checks a MESSAGE (the trunks' allowed sources as for INVITE, the content
- * type, the size, the charset) and hands what passed to the server's message op (sip.h), whose
- * return value is the status the sender gets. Outgoing: ponte_sip_message() sends one and
- * reports its final status once.
+ * type, the size, the charset) and hands what passed to the server's message op (sip.h), or to
+ * the call's message op for one inside a call, whose return value is the status the sender
+ * gets. Outgoing: ponte_sip_message() sends one outside any dialog, ponte_sip_call_message()
+ * one inside a call's (RFC 3428 §4, §7), and each reports its final status once.
  *
  * Everything runs on the main loop. Part of the SIP stack (sip.c, sip_incoming.c call in).
  */
@@ -73,7 +74,26 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 		      const char *text, ponte_sip_message_cb cb, void *ctx,
 		      struct ponte_sip_msg **out);
 
-/* No callback for m any more (its requester is gone); the request itself carries on. */
+/*
+ * Send text (as ponte_sip_message() checks it) inside the dialog of an established call:
+ * Call-ID, tags, route set and remote target are the call's, From and To its own (RFC 3428 §4).
+ * An incoming call is established once the caller's ACK came, an outgoing one once its 2xx
+ * did. A 401/407 is answered with the call's credentials (its trunk's or account's) if it has
+ * any; a challenge it cannot answer is the message's final status. cb runs once with the final
+ * status, unless ponte_sip_message_forget() or ponte_sip_destroy() came first; if the call goes
+ * before the phone answers (released, not merely ended: a MESSAGE sent just before our BYE is
+ * still answered), cb gets 481 from the main loop. ctx is borrowed until then; the call is
+ * borrowed for this call only. *out (may be NULL) identifies the message for _forget().
+ * Returns 0, -ENOTCONN when the call is not established or has ended, -EMSGSIZE or -EILSEQ
+ * for text ponte_sip_message_check_text() refuses, -ENOMEM; then cb never runs.
+ */
+int ponte_sip_call_message(struct ponte_sip_call *call, const char *text, ponte_sip_message_cb cb,
+			   void *ctx, struct ponte_sip_msg **out);
+
+/*
+ * No callback for m any more (its requester is gone); the request itself carries on. For
+ * messages of either function; m must not be used after its callback ran or after this.
+ */
 void ponte_sip_message_forget(struct ponte_sip_msg *m);
 
 /*

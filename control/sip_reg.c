@@ -61,7 +61,7 @@
 #define MOD "sip"
 
 /* Browser names (gw_calls.c): 1..32 of [A-Za-z0-9._-]; "room-KEY" names a room instead. */
-#define INCOMING_NAME_MAX 32
+#define INCOMING_NAME_MAX SIP_REG_NAME_MAX
 #define INCOMING_ROOM_PREFIX "room-"
 
 /* RFC 5626 §4.5 suggests 30 s (base when all flows failed) and 1800 s (max). */
@@ -250,6 +250,29 @@ static bool is_header_safe(const char *s)
 	return true;
 }
 
+char *sip_reg_aor(const struct ponte_sip_account *a)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *registrar = NULL, *aor = NULL;
+	char *out = NULL;
+
+	if (is_set(a->aor)) {
+		if (is_sip_uri(home, a->aor, &aor) && is_set(aor->url_user) &&
+		    is_header_safe(a->aor))
+			out = g_strdup(a->aor);
+	} else if (is_set(a->username) && is_sip_uri(home, a->registrar, &registrar) &&
+		   is_header_safe(a->registrar)) {
+		g_autofree char *user = escape_user(a->username);
+
+		out = g_strdup_printf("%s:%s@%s", registrar->url_type == url_sips ? "sips" : "sip",
+				      user, registrar->url_host);
+		if (!is_sip_uri(home, out, &aor) || !is_set(aor->url_user))
+			g_clear_pointer(&out, g_free);
+	}
+	su_home_deinit(home);
+	return out;
+}
+
 /*
  * Fill aor and contact_user from the account, or say why it cannot register. The address of
  * record is the account's aor, else sip:USERNAME@REGISTRAR-HOST (RFC 3261 §10.2: To and From
@@ -280,12 +303,9 @@ static const char *reg_prepare(struct sip_reg *reg)
 		}
 		reg->aor = g_strdup(a->aor);
 	} else if (is_set(a->username)) {
-		g_autofree char *user = escape_user(a->username);
-
-		reg->aor =
-		    g_strdup_printf("%s:%s@%s", registrar->url_type == url_sips ? "sips" : "sip",
-				    user, registrar->url_host);
-		if (!is_sip_uri(home, reg->aor, &aor) || !is_set(aor->url_user)) {
+		reg->aor = sip_reg_aor(a);
+		if (reg->aor == NULL || !is_sip_uri(home, reg->aor, &aor) ||
+		    !is_set(aor->url_user)) {
 			why = "the user name does not make a valid address of record";
 			goto out;
 		}
@@ -930,8 +950,7 @@ const char *sip_reg_incoming_target(const struct ponte_sip_account *a)
 	return is_set(a->incoming) ? a->incoming : sip_str(a->name);
 }
 
-/* A browser name as gw_calls.c takes it, or room-KEY with a room name room.c takes. */
-static bool is_incoming_target(const char *s)
+bool sip_reg_is_incoming_target(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -953,7 +972,7 @@ int sip_reg_check_config(const struct ponte_config *cfg, char **why)
 		const char *target = a->incoming;
 
 		/* Without one, the account's name: the configuration's names are browser names. */
-		if (is_set(target) && !is_incoming_target(target)) {
+		if (is_set(target) && !sip_reg_is_incoming_target(target)) {
 			g_autofree char *shown = g_strescape(target, NULL);
 
 			*why = g_strdup_printf("sip.accounts[%zu] (%s): incoming \"%.64s\" is "

@@ -78,6 +78,18 @@ char *sip_reg_contact_user(const struct ponte_sip_account *a);
  * name when incoming is empty. Owned by the configuration. */
 const char *sip_reg_incoming_target(const struct ponte_sip_account *a);
 
+/* Whether s is what sip.accounts[].incoming may name: a browser name as gw_calls.c takes it
+ * (1 to SIP_REG_NAME_MAX of [A-Za-z0-9._-]), or room-KEY with a room name room.c takes. The
+ * configuration's check (config.c) and the stack's start use it. */
+#define SIP_REG_NAME_MAX 32
+bool sip_reg_is_incoming_target(const char *s);
+
+/* The address of record of account a, as REGISTER writes it in To and From and calls through
+ * the account in From: its aor, else sip:USERNAME@REGISTRAR-HOST (sips: for a sips:
+ * registrar), the user name escaped; NULL when that makes no SIP URI with a user part.
+ * g_free it. */
+char *sip_reg_aor(const struct ponte_sip_account *a);
+
 /* Whether every account's incoming target is a browser name or room-KEY: 0, or -EINVAL with
  * *why saying which is not (g_free). */
 int sip_reg_check_config(const struct ponte_config *cfg, char **why);

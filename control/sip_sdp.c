@@ -43,10 +43,13 @@ static void add_codec(struct sip_sdp_offer *st, const struct sdp_media *m, int p
 	c->phone_pt = -1;
 }
 
-/* Every codec of an offer; in an answer (ans) only the chosen one and telephone-event. */
-static bool is_used(const struct sip_sdp_answer *ans, unsigned i)
+/* Every codec of an offer but telephone-event under sip.dtmf info; in an answer (ans) only
+ * the chosen one and telephone-event (when the phone's SDP has it and we take it). */
+static bool is_used(const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans, unsigned i)
 {
-	return ans == NULL || (int)i == ans->codec || (int)i == ans->te;
+	if (ans == NULL)
+		return (int)i != st->te || st->dtmf != PONTE_SIP_DTMF_INFO;
+	return (int)i == ans->codec || (int)i == ans->te;
 }
 
 /* Offers number codecs as the browser did; answers as the phone's offer did. */
@@ -92,20 +95,77 @@ struct sdes_pick {
 	char why[SDP_ERR_LEN]; /* why each line was skipped, "a=crypto:TAG: reason; ..." */
 };
 
-static void add_reason(struct sdes_pick *pk, uint32_t tag, const char *reason)
+/* tag: the line's tag as written, "?" when it has none that parses. */
+static void add_reason(struct sdes_pick *pk, const char *tag, const char *reason)
 {
 	size_t len = strlen(pk->why);
 
 	if (len < sizeof(pk->why) - 1)
-		snprintf(pk->why + len, sizeof(pk->why) - len, "%sa=crypto:%" PRIu32 ": %s",
+		snprintf(pk->why + len, sizeof(pk->why) - len, "%sa=crypto:%s: %s",
 			 len > 0 ? "; " : "", tag, reason);
+}
+
+/*
+ * The phone's a=crypto lines reach pick_crypto() as generic attributes of this name: the SDP
+ * parser checks a=crypto's grammar and refuses the whole SDP for one line that breaks it, where
+ * RFC 4568 §7.1.2 wants a line the answerer cannot use skipped, and the SDP refused only when
+ * no line is usable. sip_sdes_parse_value() reads each one instead, grammar included.
+ */
+#define HIDDEN_CRYPTO "x-ponte-sdes-crypto"
+
+/*
+ * A copy of text (sip_sdp_text_free() it: it holds keys) with every "a=crypto:" line renamed
+ * "a=" HIDDEN_CRYPTO ":", one line for one line, so that errors keep their line numbers.
+ */
+static char *hide_crypto(const char *text)
+{
+	static const char from[] = "a=crypto:", to[] = "a=" HIDDEN_CRYPTO ":";
+	size_t from_len = sizeof(from) - 1, to_len = sizeof(to) - 1;
+	size_t nb = 0, o = 0;
+	char *out;
+
+	/* Sized once: a growing buffer would leave copies of the keys in freed memory. */
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		nb += strncmp(p, from, from_len) == 0;
+	out = g_malloc(strlen(text) + nb * (to_len - from_len) + 1);
+	for (const char *p = text; *p != '\0';) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol != NULL ? (size_t)(eol - p) + 1 : strlen(p);
+
+		if (strncmp(p, from, from_len) == 0) {
+			memcpy(out + o, to, to_len);
+			o += to_len;
+			p += from_len;
+			n -= from_len;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The tag a=crypto value starts with, as written, when it is 1-9 digits; else "?". */
+static void tag_of(const char *value, char *tag, size_t len)
+{
+	size_t n = value != NULL ? strspn(value, "0123456789") : 0;
+
+	if (n == 0 || n > 9 || n >= len ||
+	    (value[n] != ' ' && value[n] != '\t' && value[n] != '\0'))
+		n = 0;
+	if (n == 0)
+		snprintf(tag, len, "?");
+	else
+		snprintf(tag, len, "%.*s", (int)n, value);
 }
 
 /*
  * RFC 4568 §7.1.2-3. An answer to our offer names one of our tags with its suite; an offer
  * lists the phone's lines, most preferred first. We cannot tell them apart here (the bridge
  * reads a phone's offer as it reads an answer), so: a line with one of our (tag, suite) pairs
- * first, else the first line of a suite we have. Skipped lines get their reason in pk->why.
+ * first, else the first line of a suite we have. Skipped lines, malformed ones included, get
+ * their reason in pk->why. m comes from hide_crypto()'s text.
  */
 static void pick_crypto(const struct sdp_media *m, const struct sip_sdes_crypto *ours,
 			unsigned nb_ours, struct sdes_pick *pk)
@@ -113,24 +173,31 @@ static void pick_crypto(const struct sdp_media *m, const struct sip_sdes_crypto 
 	struct sip_sdes_crypto line;
 	const struct sdp_attr *a;
 	unsigned pos = 0;
-	char why[128];
+	char why[128], tag[12];
 
 	memset(pk, 0, sizeof(*pk));
 	pk->ours = -1;
-	while ((a = sdp_attr_next(m->attrs, m->nb_attrs, &pos, SDP_ATTR_CRYPTO)) != NULL) {
+	while ((a = sdp_attr_next(m->attrs, m->nb_attrs, &pos, SDP_ATTR_GENERIC)) != NULL) {
 		unsigned k;
 
+		if (a->u.generic.name == NULL || strcmp(a->u.generic.name, HIDDEN_CRYPTO) != 0)
+			continue;
 		pk->nb_lines++;
-		if (sip_sdes_parse(&a->u.crypto, &line, why, sizeof(why)) != 0) {
-			add_reason(pk, a->u.crypto.tag, why);
+		tag_of(a->u.generic.value, tag, sizeof(tag));
+		if (a->u.generic.value == NULL) {
+			add_reason(pk, tag, "no value");
+			continue;
+		}
+		if (sip_sdes_parse_value(a->u.generic.value, &line, why, sizeof(why)) != 0) {
+			add_reason(pk, tag, why);
 			continue;
 		}
 		for (k = 0; k < nb_ours && ours[k].key.profile != line.key.profile; k++)
 			;
 		if (k == nb_ours) {
 			snprintf(why, sizeof(why), "crypto-suite %s is not in sip.srtp_profiles",
-				 a->u.crypto.suite);
-			add_reason(pk, line.tag, why);
+				 sip_sdes_suite_name(line.key.profile));
+			add_reason(pk, tag, why);
 		} else if (ours[k].tag == line.tag || pk->ours < 0) {
 			explicit_bzero(&pk->phone, sizeof(pk->phone));
 			pk->phone = line;
@@ -222,6 +289,13 @@ void sip_sdp_answer_wipe(struct sip_sdp_answer *ans)
 	explicit_bzero(&ans->tx, sizeof(ans->tx));
 }
 
+void sip_sdp_text_free(char *text)
+{
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
+	g_free(text);
+}
+
 /* ---- printing ---- */
 
 /*
@@ -262,12 +336,12 @@ static int print_audio(const char *addr, uint16_t port, uint64_t sess_id,
 	if (m == NULL || sdp_media_add_conn(sdp, m, ip4, addr) != 0)
 		goto out;
 	for (unsigned i = 0; i < st->nb_codecs; i++)
-		if (is_used(ans, i) && sdp_add_fmt_pt(sdp, m, pt_of(st, ans, i)) != 0)
+		if (is_used(st, ans, i) && sdp_add_fmt_pt(sdp, m, pt_of(st, ans, i)) != 0)
 			goto out;
 	for (unsigned i = 0; i < st->nb_codecs; i++) {
 		const struct sip_sdp_codec *c = &st->codecs[i];
 
-		if (!is_used(ans, i))
+		if (!is_used(st, ans, i))
 			continue;
 		if (sdp_add_rtpmap(sdp, m, pt_of(st, ans, i), c->name, c->clock, c->channels) != 0 ||
 		    sdp_add_fmtp(sdp, m, pt_of(st, ans, i), c->fmtp[0] ? c->fmtp : NULL) != 0)
@@ -314,6 +388,7 @@ int sip_sdp_make_offer(const struct ponte_config *cfg, const struct sdp *browser
 	explicit_bzero(st, sizeof(*st));
 	st->te = -1;
 	st->srtp = cfg->sip.srtp;
+	st->dtmf = cfg->sip.dtmf;
 	if (bm == NULL)
 		return sdp_neg_err(err, errlen, -EINVAL, "the offer has no audio section");
 	/* sip.codecs order decides; the browser's payload types are kept. */
@@ -364,8 +439,10 @@ int sip_sdp_read_answer(const char *text, struct sip_sdp_offer *st, struct sip_s
 	const struct sdp_media *m;
 	const struct sdp_conn *c;
 	const struct sdp_attr *rtcp;
-	int rc = sdp_parse(text, strlen(text), &sdp, err, errlen);
+	char *hidden = hide_crypto(text);
+	int rc = sdp_parse(hidden, strlen(hidden), &sdp, err, errlen);
 
+	sip_sdp_text_free(hidden);
 	memset(ans, 0, sizeof(*ans));
 	ans->codec = ans->te = -1;
 	if (rc != 0)
@@ -415,6 +492,9 @@ int sip_sdp_read_answer(const char *text, struct sip_sdp_offer *st, struct sip_s
 
 			if (strcasecmp(cd->name, r->encoding) != 0 || cd->clock != r->clock)
 				continue;
+			/* DTMF by INFO: the phone's telephone-event is not used (nor answered). */
+			if ((int)k == st->te && st->dtmf == PONTE_SIP_DTMF_INFO)
+				continue;
 			cd->phone_pt = pt;
 			if ((int)k == st->te)
 				ans->te = (int)k;
@@ -451,7 +531,8 @@ unsigned sip_sdp_browser_codecs(const struct sip_sdp_offer *st, const struct sip
 				struct sdp_codec *table)
 {
 	unsigned n = 0;
-	int idx[2] = {ans->codec, ans->te};
+	int te = ans->te >= 0 || st->dtmf == PONTE_SIP_DTMF_RFC4733 ? ans->te : st->te;
+	int idx[2] = {ans->codec, te};
 
 	for (unsigned i = 0; i < 2; i++) {
 		const struct sip_sdp_codec *c;
@@ -484,8 +565,10 @@ int sip_sdp_check_offer(const struct ponte_config *cfg, const char *text, char *
 {
 	struct sdp *sdp = NULL;
 	const struct sdp_media *m;
-	int rc = sdp_parse(text, strlen(text), &sdp, err, errlen);
+	char *hidden = hide_crypto(text);
+	int rc = sdp_parse(hidden, strlen(hidden), &sdp, err, errlen);
 
+	sip_sdp_text_free(hidden);
 	if (rc != 0)
 		return -EINVAL;
 	rc = -EINVAL;

@@ -49,6 +49,10 @@ struct sip_sdp_offer {
 	int srtp; /* enum ponte_sip_srtp */
 	struct sip_sdes_crypto crypto[SIP_SDES_MAX_SUITES];
 	unsigned nb_crypto;
+	/* sip.dtmf when the state was made. With info, telephone-event (te) is the browser's
+	 * only: never offered to the phone nor taken from its SDP, so the browser's digits go
+	 * out as INFO; with auto, the browser keeps it when the phone does not take it. */
+	int dtmf; /* enum ponte_sip_dtmf */
 };
 
 /* What the phone's answer says. */
@@ -119,8 +123,9 @@ int sip_sdp_make_answer(const struct sip_sdp_offer *st, const struct sip_sdp_ans
 
 /*
  * The codec table to answer the browser with: the chosen codec (and telephone-event), so the
- * browser sends what the phone expects. table must hold 2 entries; returns how many were set.
- * Strings point into st.
+ * browser sends what the phone expects. telephone-event is there when the phone took it, and
+ * with sip.dtmf info or auto also when it did not (the browser's digits then go out as INFO).
+ * table must hold 2 entries; returns how many were set. Strings point into st.
  */
 unsigned sip_sdp_browser_codecs(const struct sip_sdp_offer *st, const struct sip_sdp_answer *ans,
 				struct sdp_codec *table);
@@ -128,5 +133,8 @@ unsigned sip_sdp_browser_codecs(const struct sip_sdp_offer *st, const struct sip
 /* Wipe the keys these hold (explicit_bzero), before their memory is freed or reused. */
 void sip_sdp_offer_wipe(struct sip_sdp_offer *st);
 void sip_sdp_answer_wipe(struct sip_sdp_answer *ans);
+/* Wipe and g_free() an SDP text of the SIP side: ours and the phone's carry SDES keys
+ * (a=crypto) when SRTP is on. NULL is fine. */
+void sip_sdp_text_free(char *text);
 
 #endif

@@ -36,6 +36,51 @@ void dp_flow_free(const struct dp_srtp_engine *srtp, struct dp_flow *f)
 	free(f);
 }
 
+/* How closely an old output must match a new one to hand it its SRTP context. */
+enum reuse_match {
+	REUSE_SAME_DST,	  /* the same port and destination */
+	REUSE_SAME_PORT,  /* the same port: the receiver moved */
+	REUSE_SAME_KINDS, /* what it sends (RTP, RTCP): the port changed too */
+};
+
+static bool is_match(const struct ponte_flow_output *a, const struct ponte_flow_output *b,
+		     enum reuse_match match)
+{
+	switch (match) {
+	case REUSE_SAME_DST:
+		return a->port_id == b->port_id && ponte_addr_equal(&a->dst, &b->dst);
+	case REUSE_SAME_PORT:
+		return a->port_id == b->port_id;
+	default:
+		return a->kinds == b->kinds;
+	}
+}
+
+/*
+ * The output of old whose SRTP context an output o of the entry replacing it takes over, -1:
+ * none. Only one with the same keys, and the closest first (enum reuse_match): when the
+ * receiver moves (a re-INVITE with a new address), a new context would start the packet index
+ * again (ROC 0, the SRTCP index from its start) under the same key: keystream reuse (RFC 3711
+ * §9.1), and a receiver that kept its context, as it must, would drop or fail what follows. So
+ * a key keeps its context, and its index goes on, wherever the packets go, as rtpengine keeps
+ * its per-SSRC index and Asterisk its SRTP session across an address change; a receiver that
+ * wants a fresh context gets a new key (RFC 4568 §7.1.4). Two outputs may share a key with a
+ * context each (a phone's RTP and RTCP ports): the port, then the kinds, keep them apart, so
+ * that RTP never takes over a context whose RTP index never moved.
+ */
+static int reusable_output(const struct dp_flow *old, const struct ponte_flow_output *o,
+			   enum reuse_match match)
+{
+	for (unsigned j = 0; j < old->spec.nb_outputs; j++) {
+		const struct ponte_flow_output *oj = &old->spec.outputs[j];
+
+		if (old->out[j] != NULL && !(old->given_away & (1u << j)) &&
+		    same_key(&oj->srtp, &o->srtp) && is_match(oj, o, match))
+			return (int)j;
+	}
+	return -1;
+}
+
 int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spec *spec,
 		  struct dp_flow *old, struct dp_flow **out)
 {
@@ -62,21 +107,21 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 	}
 	for (unsigned i = 0; rc == 0 && i < spec->nb_outputs; i++) {
 		const struct ponte_srtp_key *k = &spec->outputs[i].srtp;
+		int j;
 
 		if (k->profile == PONTE_SRTP_NULL)
 			continue;
-		/* Reuse the context of the old output with the same keys and destination. */
-		for (unsigned j = 0; old != NULL && j < old->spec.nb_outputs; j++) {
-			if (old->out[j] != NULL && !(old->given_away & (1u << j)) &&
-			    same_key(&old->spec.outputs[j].srtp, k) &&
-			    ponte_addr_equal(&old->spec.outputs[j].dst, &spec->outputs[i].dst)) {
-				f->out[i] = old->out[j];
-				old->given_away |= (1u << j);
-				break;
-			}
-		}
-		if (f->out[i] == NULL)
+		/* Reuse the context of the closest old output with the same keys: one key, one
+		 * packet index (reusable_output). */
+		j = -1;
+		for (int m = REUSE_SAME_DST; old != NULL && j < 0 && m <= REUSE_SAME_KINDS; m++)
+			j = reusable_output(old, &spec->outputs[i], (enum reuse_match)m);
+		if (j >= 0) {
+			f->out[i] = old->out[j];
+			old->given_away |= 1u << j;
+		} else {
 			rc = srtp->create(k, DP_SRTP_PROTECT, &f->out[i]);
+		}
 	}
 	if (rc != 0) {
 		/* Give back what was taken from old: it stays live in the dataplane. */
@@ -105,16 +150,26 @@ void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old)
 		nf->latched = old->latched;
 	nf->rx = old->rx;
 	nf->next_report_ns = old->next_report_ns;
-	/* An output's counts and stream follow it when it keeps its destination (same
-	 * receiver): that receiver goes on seeing one stream. */
-	for (unsigned i = 0; i < nf->spec.nb_outputs; i++)
-		for (unsigned j = 0; j < old->spec.nb_outputs; j++)
+	/* An output's counts and stream follow it to the same receiver: one that keeps its
+	 * destination, or, with SRTP, its context (the same key: a receiver that moved,
+	 * dp_flow_build). That receiver goes on seeing one stream; under SRTP its sequence
+	 * numbers must go on too, or the index the context derives from them would go back
+	 * (libsrtp refuses to protect a packet whose index it already used). */
+	for (unsigned i = 0; i < nf->spec.nb_outputs; i++) {
+		int k = -1;
+
+		for (unsigned j = 0; j < old->spec.nb_outputs && k < 0; j++)
+			if (nf->out[i] != NULL && nf->out[i] == old->out[j])
+				k = (int)j;
+		for (unsigned j = 0; j < old->spec.nb_outputs && k < 0; j++)
 			if (nf->spec.outputs[i].port_id == old->spec.outputs[j].port_id &&
-			    ponte_addr_equal(&nf->spec.outputs[i].dst, &old->spec.outputs[j].dst)) {
-				nf->tx[i] = old->tx[j];
-				nf->cont[i] = old->cont[j];
-				break;
-			}
+			    ponte_addr_equal(&nf->spec.outputs[i].dst, &old->spec.outputs[j].dst))
+				k = (int)j;
+		if (k >= 0) {
+			nf->tx[i] = old->tx[k];
+			nf->cont[i] = old->cont[k];
+		}
+	}
 }
 
 static const struct ponte_addr *dst_of(const struct dp_pipe *pp, const struct ponte_flow_output *o)
@@ -345,6 +400,7 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 {
 	int rc = 0;
 	bool is_latching = f->spec.src.family == 0 && f->spec.is_latching;
+	bool is_mirrored;
 
 	if (is_latching && f->latched.family != 0 && !ponte_addr_equal(&f->latched, src)) {
 		STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
@@ -374,12 +430,16 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 				send_through(pp, f, i, pkt, len, true, false, now_ns);
 		return;
 	}
-	if ((pkt[1] & 0x7f) == f->spec.mirror_pt && pp->mirror != NULL)
+	is_mirrored = (pkt[1] & 0x7f) == f->spec.mirror_pt;
+	if (is_mirrored && pp->mirror != NULL)
 		pp->mirror(pp->be, f, src, pkt, len);
 	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
 		dp_rx_stats_rtp(&f->rx, pkt, len, now_ns,
 				1000u * f->spec.clock_khz[pkt[1] & 0x7f]);
-	for (unsigned i = 0; i < f->spec.nb_outputs; i++)
+	/* Consumed by the control plane: part of the sender's stream (its statistics above),
+	 * but no output's. */
+	for (unsigned i = 0; i < f->spec.nb_outputs && !(is_mirrored && f->spec.is_mirror_only);
+	     i++)
 		send_through(pp, f, i, pkt, len, false, false, now_ns);
 	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
 		maybe_report(pp, f, now_ns);

@@ -133,6 +133,10 @@ struct ponte_flow_spec {
 	 * through the punt queue (ponte_dp_punt_read, port_id the flow's): telephone-events
 	 * (RFC 4733) whose digits the control plane reports. PONTE_PT_KEEP (0xff): none. */
 	uint8_t mirror_pt;
+	/** With mirror_pt: its packets go to the control plane only, no output sends them. They
+	 * still count as received (rtp_in, receiver statistics), not as drops: the control plane
+	 * consumes them (a browser's telephone-events it turns into SIP INFO requests). */
+	bool is_mirror_only;
 	struct ponte_srtp_key srtp; /**< unprotect with these keys; PONTE_SRTP_NULL: plain */
 	uint8_t nb_outputs;
 	struct ponte_flow_output outputs[PONTE_FLOW_MAX_OUTPUTS];

@@ -60,6 +60,7 @@ static const char *account_diff(const struct ponte_sip_account *a,
 	SAME_STR(outbound_proxy);
 	SAME_INT(expires);
 	SAME_INT(do_register);
+	SAME_STR(incoming);
 	return NULL;
 }
 
@@ -606,6 +607,7 @@ static struct ponte_sip_account want_accounts[] = {
 		.outbound_proxy = "sips:sbc.example.com:5061;transport=tcp",
 		.expires = 3600,
 		.do_register = false,
+		.incoming = "room-front_desk",
 	},
 	{
 		.name = "home_2",
@@ -616,6 +618,7 @@ static struct ponte_sip_account want_accounts[] = {
 		.outbound_proxy = "",
 		.expires = 600,
 		.do_register = true,
+		.incoming = "",
 	},
 };
 
@@ -681,6 +684,60 @@ static void test_sip_lists(void)
 		      "          password: ${PONTE_TEST_SIP_PASSWORD}\n",
 		      ERRORS("env-password-unset:5:21: sip.accounts[0].password: environment "
 			     "variable PONTE_TEST_SIP_PASSWORD is not set"));
+}
+
+/*
+ * sip.accounts[].incoming: a browser name or room-KEY, as the SIP stack rings them (sip_reg.c
+ * judges both here and at start); anything else is refused where the file sets it, so that
+ * --check-config finds it, not only the start of the stack.
+ */
+static void test_account_incoming(void)
+{
+	struct ponte_sip_account accts[3] = {
+		{.name = "a", .registrar = "sip:10.0.0.1", .incoming = "alice.b-1_2"},
+		{.name = "b", .registrar = "sip:10.0.0.1", .incoming = "room-Zk3x_q0-J5"},
+		{.name = "c", .registrar = "sip:10.0.0.1", .incoming = ""},
+	};
+	struct ponte_config want = want_defaults;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(accts); i++) {
+		accts[i].aor = accts[i].username = accts[i].password = "";
+		accts[i].outbound_proxy = "";
+		accts[i].expires = 600;
+		accts[i].do_register = true;
+	}
+	want.sip.accounts = accts;
+	want.sip.nb_accounts = G_N_ELEMENTS(accts);
+	expect_config("incoming-good",
+		      "sip:\n    accounts:\n"
+		      "        - {name: a, registrar: \"sip:10.0.0.1\", incoming: alice.b-1_2}\n"
+		      "        - {name: b, registrar: \"sip:10.0.0.1\", incoming: room-Zk3x_q0-J5}\n"
+		      "        - {name: c, registrar: \"sip:10.0.0.1\", incoming: \"\"}\n",
+		      &want);
+#define INCOMING_EXPECTED                                                                          \
+	"expected a browser name (1 to 32 of [A-Za-z0-9._-]) or room-KEY (a room name of 1 to "    \
+	"128 bytes without ':' or control characters), got "
+	expect_errors(
+	    "incoming-bad",
+	    "sip:\n    accounts:\n"
+	    "        - {name: a, registrar: \"sip:10.0.0.1\", incoming: \"bad name\"}\n"
+	    "        - name: b\n"
+	    "          registrar: \"sip:10.0.0.1\"\n"
+	    "          incoming: \"room-a:b\"\n"
+	    "        - {name: c, registrar: \"sip:10.0.0.1\", incoming: room-}\n"
+	    "        - {name: d, registrar: \"sip:10.0.0.1\", incoming: "
+	    "abcdefghijklmnopqrstuvwxyz0123456}\n"
+	    "        - {name: e, registrar: \"sip:10.0.0.1\", incoming: \"room-\\ta\"}\n"
+	    "        - {name: f, registrar: \"sip:10.0.0.1\", incoming: \"al/ice\"}\n",
+	    ERRORS("incoming-bad:3:58: sip.accounts[0].incoming: " INCOMING_EXPECTED "\"bad name\"",
+		   "incoming-bad:6:21: sip.accounts[1].incoming: " INCOMING_EXPECTED "\"room-a:b\"",
+		   "incoming-bad:7:58: sip.accounts[2].incoming: " INCOMING_EXPECTED "\"room-\"",
+		   "incoming-bad:8:58: sip.accounts[3].incoming: " INCOMING_EXPECTED
+		   "\"abcdefghijklmnopqrstuvwxyz0123456\"",
+		   "incoming-bad:9:58: sip.accounts[4].incoming: " INCOMING_EXPECTED
+		   "\"room-\\ta\"",
+		   "incoming-bad:10:58: sip.accounts[5].incoming: " INCOMING_EXPECTED "\"al/ice\""));
+#undef INCOMING_EXPECTED
 }
 
 /*
@@ -1365,6 +1422,7 @@ int main(void)
 	test_lists();
 	test_env();
 	test_sip_lists();
+	test_account_incoming();
 	test_sip_tls();
 	test_sip_uris();
 	test_bad_files();

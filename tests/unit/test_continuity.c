@@ -10,7 +10,8 @@
  *  - the socket dataplane with real UDP sockets on 127.0.0.1 and SRTP to the receiver: the
  *    same seen by a receiver (timestamps bounded by clock readings taken around each packet),
  *    stale packets dropped and counted, a dropped payload type no switch, the state kept by a
- *    modify that keeps the output's destination and not by one that changes it, SRs (in the
+ *    modify that keeps the output's destination and not by one that changes it and its key
+ *    (the same key to a new destination: test_srtp_move.c), SRs (in the
  *    flow, in an RTCP-only flow, forwarded) shifted by the same delta and none made for a
  *    replaced stream;
  *  - latch_epoch: the same epoch keeps the latched source across a modify, a new one latches
@@ -397,7 +398,7 @@ static void test_switch(void)
 {
 	struct peer phone, phone_rtcp, browser, browser2;
 	struct ponte_addr a_local, b_local, q_local;
-	struct ponte_srtp_key k;
+	struct ponte_srtp_key k, k2;
 	struct dp_srtp *rx, *rx_q, *rx2;
 	struct ponte_flow_spec spec;
 	struct ponte_flow_output *o;
@@ -420,9 +421,10 @@ static void test_switch(void)
 	uint32_t pq = open_port(&q_local);
 
 	key_fill(&k, PONTE_SRTP_AES128_CM_SHA1_80, 7);
+	key_fill(&k2, PONTE_SRTP_AES128_CM_SHA1_80, 8);
 	eng->create(&k, DP_SRTP_UNPROTECT, &rx);
 	eng->create(&k, DP_SRTP_UNPROTECT, &rx_q);
-	eng->create(&k, DP_SRTP_UNPROTECT, &rx2);
+	eng->create(&k2, DP_SRTP_UNPROTECT, &rx2);
 	spec_phone(&spec, pa, pb, &browser.addr, &k);
 	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "switch: add the phone's flow, ssrc_any %#x", ANY);
 	/* Flow 2: the phone's RTCP from its other port, counted as flow 1 (rtp_flow). */
@@ -552,9 +554,11 @@ static void test_switch(void)
 	is_joined(&b[5], &a[5], 8000, "switch: A back after a second");
 	CHECK(stats(1).ssrc_switches == 2, "switch: ssrc_switches 2");
 
-	/* A modify to another destination: a new receiver, a new stream from scratch. */
-	spec_phone(&spec, pa, pb, &browser2.addr, &k);
-	CHECK(ponte_dp_flow_modify(dp, &spec) == 0, "switch: modify the output to browser2");
+	/* A modify to another destination under another key: a new receiver, a new stream from
+	 * scratch. (Under the same key it is the same receiver moved: test_srtp_move.c.) */
+	spec_phone(&spec, pa, pb, &browser2.addr, &k2);
+	CHECK(ponte_dp_flow_modify(dp, &spec) == 0,
+	      "switch: modify the output to browser2, with its own key");
 	hop(&h, &phone, &a_local, 0, 1007, 50000 + TS_STEP * 7, 0xa1, &browser2, rx2);
 	CHECK(h.len == 12 + PAYLOAD && h.ssrc == ANY && h.seq == 1007 &&
 		      h.ts == 50000 + TS_STEP * 7 && !h.has_marker,

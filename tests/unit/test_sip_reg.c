@@ -966,6 +966,10 @@ static void test_contact_on_calls(void)
 		CHECK(g_str_has_prefix(contact, "<sip:browser7@127.0.0.1:"),
 		      "the direct INVITE's Contact is the caller's, not the account's (%s)",
 		      contact);
+		g_free(contact);
+		contact = logged_header(text, "INVITE sip:", "From");
+		CHECK(g_str_has_prefix(contact, "<sip:browser7@127.0.0.1>;tag="),
+		      "and its From is the caller's (%s)", contact);
 	}
 
 	via_acct = g_strdup_printf("sip:1002@127.0.0.1:%d", reg.port);
@@ -982,12 +986,65 @@ static void test_contact_on_calls(void)
 		g_autofree char *text = sipp_log(&reg);
 		g_autofree char *contact = logged_header(text, "INVITE sip:", "Contact");
 
+		g_autofree char *from = logged_header(text, "INVITE sip:", "From");
+
 		CHECK(g_str_has_prefix(contact, "<sip:pbx@127.0.0.1:"),
 		      "the INVITE through the account carries its Contact (%s)", contact);
+		/* RFC 3261 §8.1.1.3: the provider knows the caller by the account's address of
+		 * record; the browser's name stays as the display name. */
+		CHECK(g_str_has_prefix(from, "\"browser7\" <sip:1001@127.0.0.1>;tag="),
+		      "and From its address of record, the caller's name as display name (%s)",
+		      from);
 	}
 out:
 	sipp_free(&phone);
 	sipp_free(&reg);
+	bench_free(&b);
+}
+
+/*
+ * A call through an account that has an outbound proxy goes to the proxy, the target staying
+ * its Request-URI (RFC 3261 §8.1.2), From the account's address of record, and the challenge
+ * is answered with the account's credentials (uas_account_proxy.xml checks all three). The
+ * account does not register and nothing listens at its registrar: only the proxy can answer.
+ */
+static void test_call_through_proxy(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp proxy = {0};
+	g_autofree char *registrar = NULL, *to = NULL;
+	int registrar_port, status, rc;
+
+	if (!sipp_start(&proxy, "uas_account_proxy", free_port(), 1)) {
+		CHECK(false, "start SIPp as the account's outbound proxy");
+		g_free(accts);
+		return;
+	}
+	/* Not SIPp's ports: a call sent to the registrar must find nobody. */
+	do
+		registrar_port = free_port();
+	while (registrar_port == proxy.port || registrar_port == proxy.port + 1);
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", registrar_port);
+	account_init(&accts[0], "provider", registrar, "1003", "prov-secret", 600);
+	accts[0].do_register = false;
+	g_free(accts[0].aor);
+	accts[0].aor = g_strdup("sip:1003@example.net");
+	g_free(accts[0].outbound_proxy);
+	accts[0].outbound_proxy = g_strdup_printf("sip:127.0.0.1:%d", proxy.port);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account behind an outbound proxy");
+		goto out;
+	}
+	to = g_strdup_printf("sip:5551234@127.0.0.1:%d", registrar_port);
+	status = call_and_wait(&b, to);
+	rc = sipp_wait(&proxy, 5000);
+	CHECK(status == 486 && rc == 0,
+	      "a call to %s through the account reaches its outbound proxy, From its address of "
+	      "record, and answers the challenge with its credentials (status %d, SIPp exit %d)",
+	      to, status, rc);
+out:
+	sipp_free(&proxy);
 	bench_free(&b);
 }
 
@@ -1244,6 +1301,7 @@ int main(void)
 	test_registrar_down();
 	test_outbound_proxy();
 	test_contact_on_calls();
+	test_call_through_proxy();
 	test_incoming_accounts();
 	test_bad_incoming();
 

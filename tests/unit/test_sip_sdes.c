@@ -17,6 +17,10 @@
  * - answers: a line with our tag takes the phone's key for rx and ours of that tag for tx; no
  *   a=crypto is plain under sdes-optional and an error under sdes-mandatory; unusable lines
  *   (MKI) likewise, the error naming why; RTP/SAVP under off is refused;
+ * - lines that break RFC 4568's grammar (another key method, bad base64, a bad tag, no key) are
+ *   skipped like unusable ones: a usable line before or after them is taken; with none the SDP is
+ *   refused naming each ("a=crypto:?" for a tag that does not parse), no key quoted; under
+ *   sdes-optional in RTP/AVP, plain RTP; a session-level a=crypto is ignored;
  * - calls from phones: sip_sdp_check_offer() refuses (for the 488's Warning) RTP/SAVP under off,
  *   sdes-mandatory without crypto or with none usable, and accepts RTP/AVP with crypto under off
  *   (answered plain); the answer takes the phone's first usable line (its tag and suite, our key
@@ -666,6 +670,123 @@ static void test_incoming(void)
 	ponte_config_free(gcm);
 }
 
+/*
+ * RFC 4568 §7.1.2: a line the answerer cannot parse is skipped like one it cannot use; the SDP
+ * is refused (488) only when no line is usable. (The SDP parser, sdp_parse(), stays strict about
+ * a=crypto's grammar: sip_sdp.c reads the phone's lines itself.)
+ */
+static void test_malformed_lines(void)
+{
+	struct ponte_config *mand = config("sip: {srtp: sdes-mandatory}\n");
+	struct ponte_config *opt = config("sip: {srtp: sdes-optional}\n");
+	/* Each breaks RFC 4568 §9.1 in its own way; none can be used. */
+	static const char bad_lines[] =
+	    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 uri:sip:keys@example.com\r\n"
+	    "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:" KEY1 "$$\r\n"
+	    "a=crypto:x AES_CM_128_HMAC_SHA1_80 inline:" KEY1 "\r\n"
+	    "a=crypto:4\r\n"
+	    "a=crypto:1234567890 AES_CM_128_HMAC_SHA1_80 inline:" KEY1 "\r\n";
+	static const char good_line[] = "a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:" KEY2 "\r\n";
+	struct sip_sdp_offer st;
+	struct sip_sdp_answer ans;
+	struct sip_sdes_crypto phone7, lines[4];
+	const char *proto = "";
+	char err[ERR_LEN], *sdp, *answer, *extra;
+	int rc;
+
+	if (mand == NULL || opt == NULL)
+		return;
+	sip_sdes_parse_value("7 AES_CM_128_HMAC_SHA1_32 inline:" KEY2, &phone7, err, sizeof(err));
+
+	/* Malformed lines first, a good one last: the good one is taken. */
+	extra = g_strconcat(bad_lines, good_line, NULL);
+	sdp = phone_sdp("RTP/SAVP", extra);
+	err[0] = '\0';
+	rc = sip_sdp_check_offer(mand, sdp, err, sizeof(err));
+	CHECK(rc == 0,
+	      "malformed a=crypto lines before a good one: the offer can be answered "
+	      "(rc %d, \"%s\")",
+	      rc, err);
+	g_free(make_offer(mand, &st));
+	rc = sip_sdp_read_answer(sdp, &st, &ans, err, sizeof(err));
+	CHECK(rc == 0 && ans.crypto_tag == 7 && is_key_equal(&ans.rx, &phone7.key) &&
+		  is_key_equal(&ans.tx, &st.crypto[1].key) && ans.is_savp,
+	      "  the good line (7, _32) is taken: rx its key, tx ours of that suite");
+	rc = sip_sdp_make_answer(&st, &ans, "127.0.0.1", 40000, 9, &answer);
+	CHECK(rc == 0 && crypto_lines(answer, lines, 4, &proto) == 1 && lines[0].tag == 7 &&
+		  strcmp(proto, "RTP/SAVP") == 0,
+	      "  and answered with a=crypto:7 alone");
+	g_free(answer);
+	g_free(sdp);
+	g_free(extra);
+
+	/* The good line first: the same, whatever follows. */
+	extra = g_strconcat(good_line, bad_lines, NULL);
+	sdp = phone_sdp("RTP/SAVP", extra);
+	g_free(make_offer(mand, &st));
+	rc = sip_sdp_read_answer(sdp, &st, &ans, err, sizeof(err));
+	CHECK(rc == 0 && ans.crypto_tag == 7 &&
+		  sip_sdp_check_offer(mand, sdp, err, sizeof(err)) == 0,
+	      "malformed lines after the good one change nothing");
+	g_free(sdp);
+	g_free(extra);
+
+	/* Only malformed lines: 488, each line's reason named, no key material quoted. */
+	sdp = phone_sdp("RTP/SAVP", bad_lines);
+	err[0] = '\0';
+	rc = sip_sdp_check_offer(mand, sdp, err, sizeof(err));
+	printf("# %s\n", err);
+	CHECK(rc == -EINVAL && strstr(err, "no usable a=crypto") != NULL &&
+		  strstr(err, "a=crypto:1: the key method is not inline") != NULL &&
+		  strstr(err, "a=crypto:2: the key is not base64") != NULL &&
+		  strstr(err, "a=crypto:?: the tag is not 1-9 digits") != NULL &&
+		  strstr(err, "a=crypto:4: not TAG SUITE KEY-PARAMS") != NULL,
+	      "only malformed lines: refused, each named (\"%s\")", err);
+	CHECK(strstr(err, "PS1u") == NULL && strstr(err, "keys@example") == NULL,
+	      "  no key parameter is quoted");
+	g_free(make_offer(mand, &st));
+	rc = sip_sdp_read_answer(sdp, &st, &ans, err, sizeof(err));
+	CHECK(rc == -EINVAL && strstr(err, "no usable a=crypto") != NULL &&
+		  ans.rx.profile == PONTE_SRTP_NULL,
+	      "  as an answer: an error too (the call ends, bad-sdp), no key taken");
+	g_free(sdp);
+
+	/* The trailing blank of a=crypto:6 is no session parameter: that line alone is fine. */
+	sdp = phone_sdp("RTP/SAVP", "a=crypto:6 AES_CM_128_HMAC_SHA1_80 inline:" KEY1 " \r\n");
+	CHECK(sip_sdp_check_offer(mand, sdp, err, sizeof(err)) == 0,
+	      "a line with a trailing blank is usable (\"%s\")", err);
+	g_free(sdp);
+
+	/* sdes-optional, RTP/AVP, only malformed lines: best-effort SRTP declined, plain RTP. */
+	sdp = phone_sdp("RTP/AVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY1 "$$\r\n");
+	g_free(make_offer(opt, &st));
+	rc = sip_sdp_read_answer(sdp, &st, &ans, err, sizeof(err));
+	CHECK(rc == 0 && ans.rx.profile == PONTE_SRTP_NULL && ans.tx.profile == PONTE_SRTP_NULL &&
+		  sip_sdp_check_offer(opt, sdp, err, sizeof(err)) == 0,
+	      "optional: RTP/AVP whose only a=crypto is malformed is plain RTP");
+	g_free(sdp);
+
+	/* a=crypto at session level (RFC 4568 §9.1 puts it in media sections): ignored, where the
+	 * SDP parser refuses the whole SDP. */
+	sdp = g_strdup("v=0\r\n"
+		       "o=phone 1 1 IN IP4 127.0.0.1\r\n"
+		       "s=-\r\n"
+		       "c=IN IP4 127.0.0.1\r\n"
+		       "t=0 0\r\n"
+		       "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:" KEY3 "\r\n"
+		       "m=audio 6000 RTP/SAVP 0\r\n"
+		       "a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:" KEY2 "\r\n");
+	g_free(make_offer(mand, &st));
+	rc = sip_sdp_read_answer(sdp, &st, &ans, err, sizeof(err));
+	CHECK(rc == 0 && ans.crypto_tag == 7, "a session-level a=crypto is ignored (rc %d, \"%s\")",
+	      rc, err);
+	g_free(sdp);
+	sip_sdp_offer_wipe(&st);
+	sip_sdp_answer_wipe(&ans);
+	ponte_config_free(mand);
+	ponte_config_free(opt);
+}
+
 /* ---- configuration ---- */
 
 static void test_config(void)
@@ -723,6 +844,7 @@ int main(void)
 	test_offers();
 	test_answers();
 	test_incoming();
+	test_malformed_lines();
 	test_config();
 	return tap_done();
 }

@@ -12,9 +12,13 @@
 //   echo   one connection to the gateway, which sends our media and chat back;
 //   relay  the room is relayed ("media": "relay" in the join): one connection to the
 //          gateway, which forwards the media and chat of the room's other members;
-//   phone  calls a SIP phone through the gateway (service sip), audio only, no room: the user
+//   phone  calls a SIP phone through the gateway (service sip), audio only: the user
 //          types a sip: URI (?to=sip:... fills it in) and presses Call; the dial pad sends
-//          DTMF (RFC 4733, RTCDTMFSender) once the phone has answered.
+//          DTMF (RFC 4733, RTCDTMFSender) once the phone has answered. Phones call the page
+//          at the name it registers (?name=NAME), and, when it was opened with a room key
+//          (?mode=phone#KEY), at sip:room-KEY@gateway: the page is then in room KEY (as peer
+//          phone-..., which the room's video pages leave alone), every such page rings and
+//          the first to accept takes the call; the others are told who took it.
 //
 // Besides the call's own messages (call.js), partners send each other {bye: true} on hang up
 // and {bye: 'closed'} when the page goes away, so that the other side need not wait for the
@@ -43,16 +47,24 @@
 //   window.ponte.sipName         phone: {name, uri} registered (?name=NAME registers at
 //                                load), or null
 //   window.ponte.incoming        phone: the call ringing here {call, from, display, to}, or null
-//   window.ponte.sendSipMessage(to, text)  phone: what the chat's Send does: a SIP MESSAGE to
-//                                `to` (a sip: URI or a number; '' or null: the current call's
-//                                phone, else whoever wrote last); returns its chat log entry,
+//   window.ponte.sendSipMessage(to, text, via)  phone: what the chat's Send does: a SIP
+//                                MESSAGE to `to` (a sip: URI or a number; '' or null: the
+//                                current call's phone, else whoever wrote last); to the phone
+//                                of an answered call it goes in the call's dialog, on the data
+//                                channel or over signaling (via: 'datachannel', 'signaling';
+//                                default: the channel when open); returns its chat log entry,
 //                                or {error} when the target is not usable
-//   window.ponte.sipMessageRequest(to, text)  phone: the raw sip_message request, without the
-//                                page's checks; resolves with the gateway's reply
+//   window.ponte.sipMessageRequest(to, text, extra)  phone: the raw sip_message request,
+//                                without the page's checks (to null: none; extra: more fields,
+//                                e.g. {session}); resolves with the gateway's reply
 //                                (sip_message_status, or {type: 'error', code, text})
 //   window.ponte.sipPeer         phone: whom an empty To sends to, or null
 //   window.ponte.accept()        phone: take the ringing call (the Accept button)
 //   window.ponte.decline(status) phone: refuse it with a SIP status (Decline: 603)
+//   window.ponte.incomingEnded   phone: why the last call stopped ringing here
+//                                {call, reason, by?, text} (by: who took it), or null
+//   window.ponte.roomCalls       phone: {room, uri, isJoined} when the page takes the calls
+//                                of room KEY (#KEY), or null
 //   window.ponte.session         the gateway session id (echo, relay), or null
 //   window.ponte.hungupReason    why the gateway ended the last session ('consent-lost', ...)
 //   window.ponte.channel()       the call's RTCDataChannel, or null
@@ -72,7 +84,10 @@ import { PeerCall } from './call.js';
 import { GatewayCall } from './gateway.js';
 import { Chat, MAX_SIP_TEXT, sipStatusText, utf8Length } from './chat.js';
 import { getLocalMedia } from './media.js';
-import { PROGRESS_TEXT, buildDialPad, parseSipTarget } from './phone.js';
+import {
+  PHONE_PEER_PREFIX, PROGRESS_TEXT, buildDialPad, incomingEndedText, incomingText,
+  isPhoneMember, parseSipTarget, roomOfTarget, roomSipUri,
+} from './phone.js';
 import { newRoomKey, randomId, roomKeyFromHash } from './roomkey.js';
 
 // The call modes. A mode with a `service` is a call with the gateway (gateway.js), started
@@ -102,8 +117,9 @@ const CALL_MODES = {
     service: 'sip',
     peerName: 'phone',
     isDialled: true, // no room: the call starts when the user presses Call
+    // The data channel carries the chat to the phone, as SIP MESSAGEs in the call (chat.js).
     create: (opts) => new GatewayCall({ ...opts, service: 'sip', room: null, kinds: ['audio'],
-      hasChannel: false }),
+      hasChannel: true }),
   },
 };
 
@@ -114,6 +130,7 @@ const HUNGUP_TEXT = {
   'consent-lost': 'the gateway stopped hearing from this browser (consent lost)',
   'dtls-failed': 'the encryption handshake failed (DTLS)',
   'media-timeout': 'no media reached the gateway for too long',
+  'session-expired': 'the phone did not refresh the session (SIP session timer)',
   shutdown: 'the gateway is shutting down',
   closed: 'the signaling connection closed',
   not_relay_room: 'this room is not relayed by the gateway',
@@ -125,6 +142,7 @@ const HUNGUP_TEXT = {
   'remote-bye': 'the phone hung up',
   'bad-sdp': "the phone's answer could not be used (SDP)",
   'sip-status': 'the phone refused the call',
+  no_such_call: 'the call was answered elsewhere or ended before you took it',
 };
 
 // Two people per call in this client; a third one is told the room is busy.
@@ -191,6 +209,8 @@ const ui = {
   sipNameStatus: $('sip-name-status'),
   incoming: $('incoming'),
   incomingText: $('incoming-text'),
+  incomingEnded: $('incoming-ended'),
+  roomStatus: $('room-status'), // phone mode with a room key: where phones reach the room
 };
 
 const app = {
@@ -222,6 +242,8 @@ const app = {
   callPeer: null, // phone: the SIP address or number of the current (or last) call
   lastSipSender: null, // phone: the URI of the last SIP message received
   incoming: null, // phone: the call ringing here {call, from, display, to}, or null
+  incomingEnded: null, // phone: why the last call stopped ringing here
+  sipContact: null, // phone: the gateway's SIP address ("sip:HOST:PORT", from /status)
 };
 
 function modeFromUrl() {
@@ -373,6 +395,8 @@ function startSignaling() {
   sig.addEventListener('state', (ev) => {
     // The server forgot us with the connection; the rejoin's reply sets this again.
     if (ev.detail.state !== 'open') app.isJoined = false;
+    // It also forgets the calls ringing at the connection.
+    if (ev.detail.state !== 'open' && app.incoming) dropIncoming();
     // The gateway ends a session with its connection: a phone call is over.
     if (ev.detail.state !== 'open' && app.call && CALL_MODES[app.mode].isDialled) {
       onGatewayHungup(app.call, { reason: 'closed' });
@@ -392,6 +416,7 @@ function startSignaling() {
   sig.start();
   if (CALL_MODES[app.mode].isDialled && ui.sipName.value.trim()) registerName();
   if (!CALL_MODES[app.mode].isDialled) joinRoom();
+  else if (app.roomKey) joinPhoneRoom();
 }
 
 function joinRoom() {
@@ -417,7 +442,13 @@ function onJoined(joined) {
   app.isJoined = true;
   app.nbJoins += 1;
   app.peerId = joined.peer || app.peerId;
-  const others = Array.isArray(joined.peers) ? joined.peers : [];
+  if (CALL_MODES[app.mode].isDialled) {
+    onPhoneRoomJoined(joined);
+    return;
+  }
+  // Pages in phone mode are in the room for its phone calls, not for its video call.
+  const others = (Array.isArray(joined.peers) ? joined.peers : [])
+    .filter((peer) => !isPhoneMember(peer));
   if (isGatewayMode()) {
     onGatewayJoined(joined, others);
     return;
@@ -449,6 +480,7 @@ function onJoined(joined) {
 
 function onPeerJoined({ room, peer }) {
   if (room !== app.roomKey || !app.isInRoom) return;
+  if (isPhoneMember(peer) && !CALL_MODES[app.mode].isDialled) return;
   if (isGatewayMode()) {
     app.members.add(peer);
     if (app.mode === 'relay') app.chat.note(`${peer} joined`);
@@ -472,6 +504,7 @@ function onPeerJoined({ room, peer }) {
 }
 
 function onPeerLeft({ room, peer, reason }) {
+  if (isPhoneMember(peer) && !CALL_MODES[app.mode].isDialled) return;
   if (room === app.roomKey && isGatewayMode()) {
     if (app.members.delete(peer) && app.mode === 'relay') app.chat.note(`${peer} left`);
     render();
@@ -508,6 +541,13 @@ function onSignalingError(err) {
     return;
   }
   if (err.room && err.room !== app.roomKey) return;
+  if (err.room && CALL_MODES[app.mode].isDialled) {
+    // Phone mode: calls to addresses and names go on without the room.
+    app.isInRoom = false;
+    renderRoomStatus(`not in room ${app.roomKey}: ${err.text || err.code}`);
+    render();
+    return;
+  }
   if (err.code === 'room_full') {
     app.isInRoom = false;
     app.stopState = 'room-full';
@@ -718,24 +758,89 @@ function onRegistered(reg) {
 }
 
 function onIncoming(msg) {
+  if (!CALL_MODES[app.mode].isDialled) {
+    // A phone calls the room (sip:room-KEY@gateway) while this page is in its video call:
+    // pages in phone mode take such calls. Declined here (486), it rings on at them; the
+    // phone hears busy when nobody else is there.
+    app.sig.request({ type: 'decline', call: msg.call, status: 486 }).catch(() => {});
+    app.chat.note(`${incomingText(msg)}: pages of this room in phone mode take phone calls`);
+    return;
+  }
   if (app.call || app.incoming) {
-    // One call at a time: the caller hears busy.
+    // One call at a time: the caller hears busy (the room's other pages may still take it).
     app.sig.request({ type: 'decline', call: msg.call, status: 486 }).catch(() => {});
     return;
   }
   app.incoming = { call: msg.call, from: msg.from, display: msg.display, to: msg.to };
-  const who = msg.display ? `${msg.display} <${msg.from}>` : msg.from;
-  ui.incomingText.textContent = `${who} is calling ${msg.to}`;
+  if (msg.account) app.incoming.account = msg.account;
+  app.incomingEnded = null;
+  ui.incomingText.textContent = incomingText(msg);
+  ui.incomingEnded.textContent = '';
   ui.incoming.hidden = false;
   render();
 }
 
 function onIncomingEnded(msg) {
   if (!app.incoming || app.incoming.call !== msg.call) return;
+  const inc = app.incoming;
   app.incoming = null;
   ui.incoming.hidden = true;
-  app.chat.note(`the incoming call ended: ${msg.reason}`);
+  // For a room's call, who took it: its name, else its peer id in the room (docs/signaling.md).
+  const text = incomingEndedText(msg);
+  app.incomingEnded = { call: msg.call, reason: msg.reason, text };
+  if (msg.by) app.incomingEnded.by = msg.by;
+  const what = roomOfTarget(inc.to) !== null ? 'the call to the room' : 'the incoming call';
+  ui.incomingEnded.textContent = `${what} from ${inc.display || inc.from}: ${text}`;
+  app.chat.note(`${what} from ${inc.display || inc.from} ended: ${text}`);
   render();
+}
+
+// The signaling connection dropped: the gateway forgot the calls ringing at it.
+function dropIncoming() {
+  app.incoming = null;
+  ui.incoming.hidden = true;
+  ui.incomingEnded.textContent = 'signaling lost: the ringing call was dropped';
+}
+
+// --- calls to the room (phone mode opened with #KEY) ---
+
+function setUpPhoneRoom() {
+  const key = roomKeyFromHash(location.hash);
+  if (!key) return;
+  app.roomKey = key;
+  // The room's video pages leave members with this prefix alone (phone.js).
+  app.peerId = `${PHONE_PEER_PREFIX}${randomId(6)}`;
+  renderRoomStatus(`joining room ${key}…`);
+  window.addEventListener('hashchange', () => location.reload());
+  // Where phones reach the room: the gateway's SIP address, which /status tells.
+  fetch('/status').then((r) => r.json()).then((st) => {
+    app.sipContact = st && st.sip && typeof st.sip.contact === 'string' ? st.sip.contact : null;
+    if (app.isJoined) onPhoneRoomJoined(null);
+  }, () => {});
+}
+
+function joinPhoneRoom() {
+  app.isInRoom = true;
+  app.isJoined = false;
+  app.sig.join(app.roomKey, app.peerId).catch(() => {
+    // Reported through the 'error' event (onSignalingError) or retried on reconnect.
+  });
+}
+
+function onPhoneRoomJoined(joined) {
+  if (joined) {
+    app.isJoined = true;
+    app.nbJoins += 1;
+    app.members = new Set(Array.isArray(joined.peers) ? joined.peers : []);
+  }
+  const uri = roomSipUri(app.roomKey, app.sipContact);
+  renderRoomStatus(`in room ${app.roomKey}: phones that call ${uri} ring here`);
+  render();
+}
+
+function renderRoomStatus(text) {
+  ui.roomStatus.textContent = text;
+  ui.roomStatus.hidden = false;
 }
 
 function acceptIncoming() {
@@ -775,6 +880,7 @@ function startPhoneCall({ to = null, callId = null }) {
   app.call = call;
   call.addEventListener('state', (ev) => onCallState(call, ev.detail.state));
   call.addEventListener('track', (ev) => onRemoteTrack(ev.detail));
+  call.addEventListener('channel', (ev) => app.chat.attach(ev.detail.channel));
   call.addEventListener('call', (ev) => {
     if (call !== app.call) return;
     if (ev.detail.state === 'hold' || ev.detail.state === 'resumed') {
@@ -805,6 +911,12 @@ function startPhoneCall({ to = null, callId = null }) {
     }
     if (ev.detail.state === 'reinvite-failed') {
       app.chat.note(`the phone refused the change: ${ev.detail.status} ${ev.detail.reason || ''}`);
+      render();
+      return;
+    }
+    if (ev.detail.state === 'dtmf-failed') {
+      // The phone refused a key sent as SIP INFO (sip.dtmf: info); the call goes on.
+      app.chat.note(`the phone refused a key: ${ev.detail.status} ${ev.detail.reason || ''}`);
       render();
       return;
     }
@@ -874,12 +986,16 @@ function onSipMessage(msg) {
 }
 
 // Returns the chat log entry of the message, or {error} with a sentence for the user.
-function sendSipMessage(toText, text) {
-  const to = String(toText || '').trim() || sipPeer();
+function sendSipMessage(toText, text, via = 'auto') {
+  const typed = String(toText || '').trim();
+  const to = typed || sipPeer();
+  // To the phone of the answered call: in the call's own SIP dialog (docs/signaling.md).
+  const isInCall = !!app.call && !!app.call.session && !!app.callProgress &&
+    app.callProgress.state === 'answered' && (!typed || typed === app.callPeer);
   let error = null;
   let uri = null;
-  if (!to) error = 'Enter the SIP address or number to write to.';
-  else ({ uri, error } = parseSipTarget(to));
+  if (!to && !isInCall) error = 'Enter the SIP address or number to write to.';
+  else if (!isInCall) ({ uri, error } = parseSipTarget(to));
   if (!error && !text) error = 'The message is empty.';
   if (!error && utf8Length(text) > MAX_SIP_TEXT) {
     error = `The message is too long for SIP (at most ${MAX_SIP_TEXT} bytes).`;
@@ -887,6 +1003,10 @@ function sendSipMessage(toText, text) {
   ui.chatError.textContent = error || '';
   ui.chatError.hidden = !error;
   if (error || !app.sig) return { error: error || 'not connected' };
+  if (isInCall) {
+    return app.chat.sendSipInCall({ sig: app.sig, session: app.call.session, peer: app.callPeer,
+      text, via });
+  }
   return app.chat.sendSip(app.sig, uri, text);
 }
 
@@ -987,7 +1107,9 @@ function renderChat() {
     who.textContent = { me: 'you', peer: CALL_MODES[app.mode].peerName, system: '·' }[entry.from];
     // SIP messages name their sender, or the address ours went to.
     if (entry.sip && entry.from === 'peer') who.textContent = entry.who;
-    if (entry.sip && entry.from === 'me') who.textContent = `you → ${entry.to}`;
+    if (entry.sip && entry.from === 'me') {
+      who.textContent = `you → ${entry.to}${entry.inCall ? ' (in the call)' : ''}`;
+    }
     if (entry.sip && entry.sipFrom) who.title = entry.sipFrom;
     const text = document.createElement('span');
     text.className = 'text';
@@ -1105,9 +1227,15 @@ window.ponte = {
   setHold: (on) => setHold(on),
   get sipName() { return app.sipName ? { ...app.sipName } : null; },
   get incoming() { return app.incoming ? { ...app.incoming } : null; },
+  get incomingEnded() { return app.incomingEnded ? { ...app.incomingEnded } : null; },
+  get roomCalls() {
+    return app.roomKey && CALL_MODES[app.mode].isDialled ? { room: app.roomKey,
+      uri: roomSipUri(app.roomKey, app.sipContact), isJoined: app.isJoined } : null;
+  },
   accept: () => acceptIncoming(),
-  sendSipMessage: (to, text) => sendSipMessage(to, text),
-  sipMessageRequest: (to, text) => app.sig.sipMessage(to, text).catch((err) =>
+  sendSipMessage: (to, text, via) => sendSipMessage(to, text, via),
+  sipMessageRequest: (to, text, extra = {}) => app.sig.request({ type: 'sip_message',
+    to: to === null ? undefined : to, text, ...extra }).catch((err) =>
     ({ type: 'error', code: err.code, text: err.message })),
   get sipPeer() { return sipPeer(); },
   decline: (status) => declineIncoming(status),
@@ -1115,8 +1243,12 @@ window.ponte = {
 
 async function main() {
   wireControls();
-  if (CALL_MODES[app.mode].isDialled) wirePhone();
-  else setUpRoomKey();
+  if (CALL_MODES[app.mode].isDialled) {
+    wirePhone();
+    setUpPhoneRoom();
+  } else {
+    setUpRoomKey();
+  }
   await startMedia();
   startSignaling();
 }

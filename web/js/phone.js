@@ -66,3 +66,55 @@ export function buildDialPad(container, onKey) {
     },
   };
 }
+
+// --- calls to a room (sip:room-KEY@gateway rings every JSON member of room KEY) ---
+
+// The peer ids of pages in phone mode start with this, so that the room's video pages (p2p,
+// relay) can tell them from a partner: a phone-mode page takes the room's phone calls and
+// never joins its video call.
+export const PHONE_PEER_PREFIX = 'phone-';
+
+export function isPhoneMember(peer) {
+  return typeof peer === 'string' && peer.startsWith(PHONE_PEER_PREFIX);
+}
+
+// The SIP user that rings room KEY (docs/signaling.md, "Incoming calls").
+export function roomUser(key) {
+  return `room-${key}`;
+}
+
+// The room key of an incoming call's `to` ("room-KEY"), or null for a call to a name.
+export function roomOfTarget(to) {
+  return typeof to === 'string' && to.startsWith('room-') ? to.slice('room-'.length) : null;
+}
+
+// sip:room-KEY@HOST[:PORT] from the gateway's SIP contact ("sip:HOST:PORT", /status), or
+// room-KEY alone when the contact is unknown.
+export function roomSipUri(key, contact) {
+  const m = /^sips?:(.+)$/.exec(contact || '');
+  return m ? `sip:${roomUser(key)}@${m[1]}` : roomUser(key);
+}
+
+// The banner line of a ringing call: who calls, and whom (a room, an account).
+export function incomingText({ from, display, to, account }) {
+  const who = display ? `${display} <${from}>` : from;
+  const room = roomOfTarget(to);
+  const via = account ? ` (account ${account})` : '';
+  return room !== null ? `${who} is calling the room${via}` : `${who} is calling ${to}${via}`;
+}
+
+// Why a call stopped ringing here (incoming-ended), for the page.
+export function incomingEndedText({ reason, by }) {
+  switch (reason) {
+  case 'answered-elsewhere':
+    return by ? `answered by ${by}` : 'answered by someone else';
+  case 'cancelled':
+    return 'the caller hung up';
+  case 'timeout':
+    return 'nobody answered in time';
+  case 'declined':
+    return 'declined';
+  default:
+    return reason || 'ended';
+  }
+}

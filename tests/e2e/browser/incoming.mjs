@@ -17,20 +17,30 @@
 //   unacceptable  sipp-call-gsm.xml offers only GSM: 488 with a Warning, nothing rings;
 //   taken      a second page cannot register "alice" (name_taken).
 // Rooms (sip:room-KEY@gateway rings the JSON members of room KEY; docs/signaling.md):
-//   room       two pages join room KEY through signaling (a JSON join; the web client's own
-//              pages do not join rooms in phone mode, so the test drives signaling.js and
-//              gateway.js in the page itself); a phone (sipp-call-alice.xml -s room-KEY,
-//              -rtp_echo) rings both; one takes the call by attaching the sip service with
-//              the call's id, the other's ringing ends (answered-elsewhere); audio both ways
-//              (getStats: the tone comes back from the phone, our packets go out), then the
-//              phone's BYE ends the session (remote-bye);
-//   empty      a call to a room nobody is in: 480 with a Warning.
+//   empty      a call to a room nobody is in: 480 with a Warning;
+//   room       two pages of the web client open /?mode=phone#KEY (one also ?name=desk1): each
+//              joins room KEY (as a phone-... member) and says where phones reach the room; a
+//              phone (sipp-call-room.xml -s room-KEY, -rtp_echo) rings both, who show who calls
+//              the room; desk1 presses Accept: answered, the other stops ringing and shows
+//              "answered by desk1"; audio both ways; the dial pad's keys reach the phone and
+//              come back through the gateway; Hold and Resume re-INVITE the phone (sendonly,
+//              then sendrecv, checked by SIPp); the phone's BYE ends it (remote-bye);
+//   room-hangup  the page without a name takes the next call, the other shows its peer id as
+//              who took it; Hang up sends BYE to the phone;
+//   room-decline  declined by one page, the call rings on at the other; declined there, 603.
 // Accounts (run.sh configures office -> alice and hall -> room-hall, registrars that never
 // answer; a call to an account's Contact user, its name, reaches its incoming target):
 //   away       office while no browser holds alice, hall while its room is empty: 480 with a
 //              Warning naming the account (not 404: the account exists);
 //   office     with alice registered, sip:office@gateway rings alice's page, the incoming
-//              frame says account office; declined: 603.
+//              frame says account office; declined: 603. A MESSAGE to sip:office@gateway
+//              reaches alice's page too, its frame saying account office;
+//   proxy      the page calls sip:5551234@127.0.0.1:5094, the registrar of account provider
+//              (nothing listens there): the call goes to the account's outbound proxy (SIPp,
+//              sipp-proxy-account.xml on 5093) with that Request-URI, From the account's
+//              address of record <sip:1003@example.net>, the account's credentials for the
+//              proxy's 401 (verifyauth); audio both ways; the ACK and the page's BYE reach the
+//              proxy too, although the far end's Contact names 5094.
 // Trunks (run.sh's trunk "carrier" at 127.0.0.1:5072, sip.number_route carrier, a password
 // the trunk refuses):
 //   password   the page dials a number; the trunk (sipp-trunk-wrong-password-401.xml)
@@ -219,112 +229,196 @@ async function check480(s, user, wanted) {
     `wanted 399 ponte "${wanted}"`);
 }
 
-// A page that is a JSON member of room KEY as PEER, through signaling.js in the page itself,
-// which notes the incoming calls and their end (window.room).
-async function openRoomMember(browser, label, key, peer) {
+// A page of the web client in phone mode opened with room KEY in its URL (#KEY): it joins
+// room KEY and rings for the room's phone calls. NAME, when given, is the name it registers
+// too (?name=NAME), which the room's other pages are told when it takes a call.
+async function openRoomPage(browser, label, key, name) {
   const page = await openPage(browser, label, { isRawAudio: true });
-  await page.goto(`${baseUrl}/?mode=phone`);
-  await page.evaluate(async ({ key, peer }) => {
-    const { Signaling, signalingUrl } = await import('/js/signaling.js');
-    const sig = new Signaling(signalingUrl());
-    window.room = { sig, incoming: null, ended: [], call: null, callEvents: [], hungup: null };
-    sig.addEventListener('incoming', (ev) => { window.room.incoming = ev.detail; });
-    sig.addEventListener('incoming-ended', (ev) => window.room.ended.push(ev.detail));
-    sig.start();
-    await sig.join(key, peer);
-  }, { key, peer });
+  await page.goto(`${baseUrl}/?mode=phone${name ? `&name=${name}` : ''}#${key}`);
+  const rc = await checkSoon(`${label}: the page is in room ${key} for its phone calls`,
+    async (t) => {
+      await page.waitForFunction(() => {
+        const r = window.ponte.roomCalls;
+        return r && r.isJoined && r.uri.startsWith('sip:') &&
+          (!new URLSearchParams(location.search).get('name') || window.ponte.sipName);
+      }, null, { timeout: t, polling: 100 });
+      return page.evaluate(() => window.ponte.roomCalls);
+    }, 10_000);
+  const shown = await page.locator('#room-status').innerText();
+  check(`${label}: it says where phones reach the room ("${shown}")`,
+    !!rc && rc.uri === `sip:room-${key}@127.0.0.1:5060` && shown.includes(rc.uri));
+  page.peerId = await page.evaluate(() => window.ponte.peerId);
   return page;
 }
 
-// Take the call ringing at page: attach the sip service with its id and offer our
-// microphone (gateway.js, as the web client does for a name's calls).
-function takeRoomCall(page) {
-  return page.evaluate(async () => {
-    const { GatewayCall } = await import('/js/gateway.js');
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-    const call = new GatewayCall({ sig: window.room.sig, service: 'sip',
-      callId: window.room.incoming.call, kinds: ['audio'], hasChannel: false,
-      localStream: stream });
-    window.room.call = call;
-    // Chrome decodes remote audio (and measures its level) only for a track that plays.
-    call.addEventListener('track', (ev) => {
-      const el = new Audio();
-      el.srcObject = new MediaStream([ev.detail.track]);
-      el.play().catch((err) => console.warn('room: cannot play the call', err));
-      window.room.player = el;
-    });
-    call.addEventListener('call', (ev) => window.room.callEvents.push(ev.detail.state));
-    call.addEventListener('hungup', (ev) => { window.room.hungup = ev.detail; });
-    call.start();
-  });
+async function waitRinging(s, page, timeoutMs = 10_000) {
+  return checkSoon(`${s}: ${page.label} rings`, (t) => waitIncoming(page, t), timeoutMs);
 }
 
-// Audio of the room call: what the page receives (its tone back from the phone) and sends.
-function roomAudio(page) {
-  return page.evaluate(async () => {
-    const pc = window.room.call && window.room.call.pc;
-    if (!pc) return null;
-    const out = { packetsReceived: 0, totalAudioEnergy: 0, audioLevel: 0, bytesSent: 0 };
-    (await pc.getStats()).forEach((st) => {
-      if (st.type === 'inbound-rtp' && st.kind === 'audio') {
-        out.packetsReceived += st.packetsReceived || 0;
-        out.totalAudioEnergy += st.totalAudioEnergy || 0;
-        out.audioLevel = Math.max(out.audioLevel, st.audioLevel || 0);
-      } else if (st.type === 'outbound-rtp' && st.kind === 'audio') {
-        out.bytesSent += st.bytesSent || 0;
-      }
-    });
-    return out;
-  });
+// PAGE's banner went away: the call stopped ringing there, answered by WHO.
+async function checkTakenBy(s, page, who) {
+  const ended = await checkSoon(`${s}: ${page.label} stops ringing`, async (t) => {
+    await page.waitForFunction(() => window.ponte.incoming === null &&
+      window.ponte.incomingEnded !== null, null, { timeout: t, polling: 100 });
+    return page.evaluate(() => window.ponte.incomingEnded);
+  }, 5_000);
+  const shown = await page.locator('#incoming-ended').innerText();
+  check(`${s}: and shows who took it: ${who} ("${shown}", ${JSON.stringify(ended)})`,
+    !!ended && ended.reason === 'answered-elsewhere' && ended.by === who &&
+    shown.includes(`answered by ${who}`) && (await page.locator('#incoming').isHidden()));
 }
 
 async function scenarioRoom(browser) {
   const key = `dialin${Math.random().toString(36).slice(2, 10)}`;
   await check480('empty', `room-${key}`, 'nobody in that room');
 
-  const first = await openRoomMember(browser, 'room-1', key, 'first');
-  const second = await openRoomMember(browser, 'room-2', key, 'second');
-  const s = 'room';
-  const phone = startSipp(s, 'sipp-call-alice.xml', `room-${key}`);
-  const rings = [];
-  for (const page of [first, second]) {
-    rings.push(await checkSoon(`${s}: ${page.label} rings`, async (t) => {
-      await page.waitForFunction(() => window.room.incoming !== null, null,
-        { timeout: t, polling: 100 });
-      return page.evaluate(() => window.room.incoming);
-    }, 10_000));
-  }
-  check(`${s}: both are told who calls which room (${JSON.stringify(rings[0])})`,
+  // Two pages of the real web client in phone mode in room KEY: desk1 with a name, and one
+  // without (the room knows it by its peer id).
+  const first = await openRoomPage(browser, 'room-1', key, 'desk1');
+  const second = await openRoomPage(browser, 'room-2', key, null);
+  check(`room: a phone-mode page is a phone- member of the room (${second.peerId})`,
+    /^phone-[A-Za-z0-9_-]+$/.test(second.peerId));
+  // A video page (p2p) in the same room: the phone-mode members are no partners of its, and
+  // it leaves the room's phone calls to them.
+  const video = await openPage(browser, 'room-video');
+  await video.goto(`${baseUrl}/#${key}`);
+  await checkSoon('room: a p2p page in the room waits for a partner, not for the phone pages',
+    (t) => waitState(video, 'waiting', t), 10_000);
+
+  // First call: both ring, desk1 accepts; DTMF, hold and resume, then the phone hangs up.
+  let s = 'room';
+  let phone = startSipp(s, 'sipp-call-room.xml', `room-${key}`);
+  const rings = [await waitRinging(s, first), await waitRinging(s, second)];
+  const texts = [await first.locator('#incoming-text').innerText(),
+    await second.locator('#incoming-text').innerText()];
+  check(`${s}: both show who calls the room ("${texts[0]}", ${JSON.stringify(rings[0])})`,
     rings.every((r) => r && r.to === `room-${key}` && /^sip:phone@127\.0\.0\.1/.test(r.from) &&
-      r.display === 'Desk Phone' && !r.account) && rings[0].call === rings[1].call);
-  await takeRoomCall(first);
-  await checkSoon(`${s}: the first member takes it: answered`, (t) => first.waitForFunction(
-    () => window.room.callEvents.includes('answered'), null, { timeout: t, polling: 100 }),
-  15_000);
-  await checkSoon(`${s}: the second one's ringing ends (answered-elsewhere)`, (t) =>
-    second.waitForFunction(() => window.room.ended.some((e) => e.reason ===
-      'answered-elsewhere'), null, { timeout: t, polling: 100 }), 5_000);
-  // The phone hangs up 8 s after its ACK: measure within that.
-  let a = null;
-  for (let waited = 0; waited < 4_000; waited += 250) {
-    a = await roomAudio(first);
-    if (a && a.packetsReceived > 20 && a.audioLevel > 0) break;
-    await sleep(250);
-  }
-  await sleep(1_000);
-  const b = await roomAudio(first);
-  note(`${s}: audio ${JSON.stringify(a)} -> ${JSON.stringify(b)}`);
-  check(`${s}: the page's tone goes to the phone and comes back (packets ` +
-    `${a && a.packetsReceived} -> ${b && b.packetsReceived}, level ` +
-    `${b && b.audioLevel.toFixed(3)}, sent ${a && a.bytesSent} -> ${b && b.bytesSent} bytes)`,
-  !!a && !!b && b.packetsReceived > a.packetsReceived && b.bytesSent > a.bytesSent &&
-    b.totalAudioEnergy > a.totalAudioEnergy && b.audioLevel > 0.01);
-  await checkSoon(`${s}: the phone hangs up: the session ends with remote-bye`, (t) =>
-    first.waitForFunction(() => window.room.hungup && window.room.hungup.reason ===
-      'remote-bye', null, { timeout: t, polling: 100 }), 15_000);
+      r.display === 'Desk Phone' && !r.account) && rings[0].call === rings[1].call &&
+    texts.every((t) => t.includes('Desk Phone') && t.includes('calling the room')) &&
+    (await first.locator('#btn-accept').isVisible()) &&
+    (await second.locator('#btn-decline').isVisible()));
+  await first.locator('#btn-accept').click();
+  await checkSoon(`${s}: desk1 accepted: the call is answered`,
+    (t) => waitState(first, 'answered', t), 15_000);
+  await checkTakenBy(s, second, 'desk1');
+  await screenshot(second, 'room-taken-elsewhere');
+  await checkAudioBack(s, first);
+  await screenshot(first, 'room-answered');
+  const videoNote = await video.evaluate(() => window.ponte.chatLog.map((e) => e.text));
+  check(`${s}: the p2p page still waits and left the call to the phone pages ` +
+    `(${await video.evaluate(() => window.ponte.state)}, ${JSON.stringify(videoNote)})`,
+  (await video.evaluate(() => window.ponte.state)) === 'waiting' &&
+    videoNote.some((t) => t.includes('is calling the room') && t.includes('phone mode')));
+  await video.context().close();
+
+  // The dial pad: the keys go to the phone as RFC 4733 events, which SIPp's -rtp_echo sends
+  // back: the gateway reports them as the phone's keys.
+  await checkSoon(`${s}: the dial pad is enabled`, (t) => first.waitForFunction(
+    () => !document.querySelector('#dialpad button').disabled, null,
+    { timeout: t, polling: 100 }), 5_000);
+  for (const k of ['4', '#']) await first.locator(`#dialpad button[data-key="${k}"]`).click();
+  await checkSoon(`${s}: the keys 4 # are played as DTMF`, (t) => first.waitForFunction(
+    () => window.ponte.dtmfTones.join('') === '4#', null, { timeout: t, polling: 100 }), 5_000);
+  await checkSoon(`${s}: they come back from the phone through the gateway`,
+    (t) => first.waitForFunction(() => window.ponte.dtmfReceived.join('') === '4#', null,
+      { timeout: t, polling: 100 }), 5_000);
+
+  // Hold and resume: the gateway re-INVITEs the phone (sendonly, then sendrecv), which
+  // SIPp's scenario checks.
+  await first.locator('#btn-hold').click();
+  await checkSoon(`${s}: Hold: the phone accepts the hold`, (t) => first.waitForFunction(
+    () => window.ponte.hold.me && window.ponte.hold.confirmed, null,
+    { timeout: t, polling: 100 }), 10_000);
+  check(`${s}: the page shows it ("${await first.locator('#hold-state').innerText()}")`,
+    (await first.locator('#hold-state').innerText()).includes('you hold the call') &&
+    (await first.locator('#btn-hold').innerText()) === 'Resume');
+  await first.locator('#btn-hold').click();
+  await checkSoon(`${s}: Resume: the phone accepts it`, (t) => first.waitForFunction(
+    () => !window.ponte.hold.me && !window.ponte.hold.confirmed, null,
+    { timeout: t, polling: 100 }), 10_000);
+  await checkSoon(`${s}: the phone hangs up: the page says so (remote-bye)`, (t) =>
+    first.waitForFunction(() => window.ponte.hungupReason === 'remote-bye', null,
+      { timeout: t, polling: 100 }), 15_000);
+  await sippDone(s, phone);
+
+  // Second call: the page without a name takes it and hangs up with its button.
+  s = 'room-hangup';
+  phone = startSipp(s, 'sipp-call-room.xml', `room-${key}`);
+  await waitRinging(s, first);
+  await waitRinging(s, second);
+  await second.locator('#btn-accept').click();
+  await checkSoon(`${s}: the second page accepted: answered`,
+    (t) => waitState(second, 'answered', t), 15_000);
+  await checkTakenBy(s, first, second.peerId);
+  await second.locator('#btn-hangup').click();
+  await checkSoon(`${s}: Hang up ends the call`, (t) => waitState(second, 'ended', t), 5_000);
+  await sippDone(s, phone);
+
+  // Third call: declined by one page, it rings on at the other; declined there too, the
+  // phone hears 603.
+  s = 'room-decline';
+  phone = startSipp(s, 'sipp-call-refused.xml', `room-${key}`);
+  await waitRinging(s, first);
+  await waitRinging(s, second);
+  await first.locator('#btn-decline').click();
+  await sleep(500);
+  check(`${s}: declined by desk1, it still rings at the other page`,
+    (await first.evaluate(() => window.ponte.incoming)) === null &&
+    (await second.evaluate(() => window.ponte.incoming)) !== null);
+  await second.locator('#btn-decline').click();
   await sippDone(s, phone);
   await first.context().close();
   await second.context().close();
+}
+
+// A call out through account "provider" (run.sh): the page dials a URI at the account's
+// registrar, where nobody listens; the account's outbound proxy (SIPp, sipp-proxy-account.xml)
+// must get the INVITE with that Request-URI and From the account's address of record,
+// challenge it, check the account's credentials, and get the ACK and the page's BYE too.
+async function scenarioProxy(browser) {
+  const s = 'proxy';
+  const page = await openPage(browser, 'proxy', { isRawAudio: true });
+  await page.goto(`${baseUrl}/?mode=phone`);
+  await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  const logPath = join(opts.out, `sipp-${s}.log`);
+  const fd = openSync(logPath, 'w');
+  const proxy = spawn('sipp', ['-sf', join(here, 'sipp-proxy-account.xml'), '-i', '127.0.0.1',
+    '-p', '5093', '-mi', '127.0.0.1', '-mp', '6100', '-rtp_echo', '-m', '1', '-nostdin',
+    '-timeout', '40s', '-trace_err', '-error_file', join(opts.out, `sipp-${s}-errors.log`),
+    '-trace_msg', '-message_file', join(opts.out, `sipp-${s}-messages.log`)],
+  { cwd: opts.out, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  proxy.exit = new Promise((resolve) => {
+    proxy.on('exit', (code, signal) => resolve({ code, signal }));
+    proxy.on('error', (err) => resolve({ code: null, signal: null, error: err.message }));
+  });
+  onTearDown(() => {
+    if (proxy.exitCode === null && proxy.signalCode === null) proxy.kill('SIGKILL');
+  });
+  await sleep(500); // SIPp binds its port
+  await page.locator('#phone-to').fill('sip:5551234@127.0.0.1:5094');
+  await page.locator('#btn-dial').click();
+  await checkSoon(`${s}: the call through the account's proxy is answered`,
+    (t) => waitState(page, 'answered', t), 15_000);
+  const from = loggedHeader(s, 'INVITE sip:', 'From');
+  const route = loggedHeader(s, 'INVITE sip:', 'Route');
+  note(`${s}: the proxy got From: ${from}; Route: ${route || '(none)'}`);
+  check(`${s}: From is the account's address of record (${from})`,
+    /^<sip:1003@example\.net>;tag=/.test(from));
+  await checkAudioBack(s, page);
+  await page.locator('#btn-hangup').click();
+  await checkSoon(`${s}: hang up ends the call`, (t) => waitState(page, 'ended', t), 5_000);
+  await sippDone(s, proxy);
+  let invites = -1;
+  try {
+    const text = readFileSync(join(opts.out, `sipp-${s}-messages.log`), 'utf8');
+    invites = (text.match(/\nINVITE sip:5551234@127\.0\.0\.1:5094 /g) || []).length;
+  } catch (err) {
+    // No log: counted as -1.
+  }
+  check(`${s}: the proxy saw two INVITEs for sip:5551234@127.0.0.1:5094, the second with ` +
+    `the account's credentials (${invites})`, invites === 2);
+  await page.context().close();
 }
 
 async function scenarioAccounts(browser) {
@@ -335,10 +429,12 @@ async function scenarioAccounts(browser) {
   const s = 'office';
   const page = await openPage(browser, 'office', { isRawAudio: true });
   const frames = [];
+  const messages = [];
   page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
     try {
       const msg = JSON.parse(String(payload));
       if (msg.type === 'incoming') frames.push(msg);
+      if (msg.type === 'sip_message') messages.push(msg);
     } catch (err) {
       // Not JSON.
     }
@@ -356,6 +452,20 @@ async function scenarioAccounts(browser) {
   const contact = loggedHeader(s, 'SIP/2.0 180', 'Contact');
   check(`${s}: our 180's Contact is the account's (${contact})`,
     /^<sip:office@127\.0\.0\.1(:5060)?>/.test(contact));
+
+  // A MESSAGE to the account's Contact user goes where its calls ring: alice's page.
+  const writer = startSipp('office-message', 'sipp-message-alice.xml', 'office');
+  await sippDone('office-message', writer);
+  await checkSoon(`${s}: a MESSAGE to sip:office@gateway reaches alice's page`, async (t) => {
+    const deadline = Date.now() + t;
+    while (!messages.some((m) => m.text.includes(String(writer.pid)))) {
+      if (Date.now() > deadline) throw new Error(JSON.stringify(messages));
+      await sleep(100);
+    }
+  }, 5_000);
+  const got = messages.find((m) => m.text.includes(String(writer.pid)));
+  check(`${s}: for alice, through account office (${JSON.stringify(got)})`,
+    got.to === 'alice' && got.account === 'office' && got.display === 'Desk Phone');
   await page.context().close();
 }
 
@@ -423,6 +533,7 @@ async function main() {
   await runScenario('room', scenarioRoom, browser);
   await runScenario('accounts', scenarioAccounts, browser);
   await runScenario('password', scenarioPassword, browser);
+  await runScenario('proxy', scenarioProxy, browser);
 }
 
 await main();

@@ -17,8 +17,25 @@
 //               number without sip.number_route (no_route), text over 1000 bytes (too_long),
 //               empty text and control characters (bad_text);
 //   in-call     sipp-message-in-call.xml: a phone calls alice, the user accepts, the phone
-//               sends a MESSAGE inside the call: 200, shown in the page; during the call the
-//               chat writes to that phone by default; then the phone hangs up.
+//               sends a MESSAGE inside the call: 200, shown in the page as the call's (its
+//               session: the bridge's message op took it); during the call the chat writes
+//               to that phone by default; then the phone hangs up.
+//   call-chat   sipp-call-message.xml: the page calls a phone (SIPp on 5072) and chats with it
+//               inside the call's dialog (SIPp checks each MESSAGE is in the dialog and its
+//               text against a regexp): one message over signaling and one on the call's data
+//               channel, each delivered (200) and shown so; what the gateway refuses over
+//               signaling (no_such_session, to with session, too_long, bad_text) and on the
+//               data channel (bad_json, unknown_type, bad_text, too_long, bad_request, a binary
+//               message, too_large); the phone's message arrives on the data channel; the page
+//               closes the channel; one message answered 488 shows "not delivered" and the
+//               call goes on; the phone's next message comes over signaling; one answered with
+//               a 401 the gateway has no credentials for shows "not delivered: 401" and holds
+//               up nothing: the one sent right behind it is delivered; the last one is
+//               answered 404, which shows "not delivered" and ends the call (RFC 5057: the
+//               phone has no such dialog), with no BYE.
+//   call-gone   sipp-call-message-bye.xml: the page calls again; the phone takes its message
+//               in the call without answering and hangs up: the page is told the message's
+//               fate (481, the call ended before the answer) and the call's end (remote-bye).
 // Run by run.sh (`run.sh PONTE message`), which starts the daemon with SIP on.
 
 import { spawn } from 'node:child_process';
@@ -77,16 +94,19 @@ function sippMessages(child) {
   }
 }
 
-// Whether SIPp listens on its UDP port yet (our MESSAGE must not meet a closed port).
+// Whether SIPp listens on its UDP port yet (our MESSAGE must not meet a closed port). Read from
+// /proc/net/udp (this namespace's sockets): binding the port to find out would take it from
+// SIPp at the wrong moment ("Unable to bind main socket").
 async function waitListening(port) {
-  const { createSocket } = await import('node:dgram');
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   for (let i = 0; i < 50; i++) {
-    const isFree = await new Promise((resolve) => {
-      const sock = createSocket('udp4');
-      sock.once('error', () => resolve(false));
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
-    });
-    if (!isFree) return;
+    let table = '';
+    try {
+      table = readFileSync('/proc/net/udp', 'utf8');
+    } catch (err) {
+      return;
+    }
+    if (table.split('\n').some((line) => line.trim().split(/\s+/)[1] === local)) return;
     await sleep(100);
   }
 }
@@ -238,16 +258,200 @@ async function scenarioMessages(browser) {
         e.text.includes(w)), want, { timeout: t, polling: 100 });
       return (await sipEntries(page)).find((e) => e.text.includes(want));
     }, 10_000);
+    const session = await page.evaluate(() => window.ponte.session);
     check(`${s}: sent inside the call, from Desk Phone (${JSON.stringify(got)})`,
       got.inCall && got.who === 'Desk Phone');
+    check(`${s}: the gateway tied it to the call's session ${session}`,
+      !!session && got.session === session);
+    note(`${s}: the phone's message came ${got.via === 'datachannel' ? 'on the data channel'
+      : 'over signaling'}`);
     await checkSoon(`${s}: the phone hangs up`, (t) => page.waitForFunction(
       () => window.ponte.hungupReason === 'remote-bye', null, { timeout: t, polling: 100 }),
     15_000);
     await sippDone(s, phone);
   }
+  await scenarioCallChat(page);
+  await scenarioCallGone(page);
   const st = await fetch(`${baseUrl}/status`).then((r) => r.json(), (e) => ({ error: e.message }));
   note(`GET /status: ${JSON.stringify(st.calls)}`);
   await page.context().close();
+}
+
+// Six lowercase letters or digits, for texts the phone's regexps know the shape of.
+const nonce = () => Array.from({ length: 6 },
+  () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('');
+
+// The page writes TEXT to the phone of its call (via: 'signaling', 'datachannel' or undefined:
+// the page's choice) and waits for the outcome: the chat log entry once it has a status.
+async function sendInCall(s, page, what, text, via) {
+  const sent = await page.evaluate(([x, v]) => {
+    const e = window.ponte.sendSipMessage('', x, v);
+    return e.error ? e : { id: e.id, via: e.via, inCall: e.inCall };
+  }, [text, via]);
+  check(`${s}: ${what}: the page sends it in the call${via ? ` by ${via}` : ''} ` +
+    `(${JSON.stringify(sent)})`, !!sent && !sent.error && sent.inCall &&
+    (!via || sent.via === via));
+  return checkSoon(`${s}: ${what}: the page has its outcome`, async (t) => {
+    await page.waitForFunction((id) => window.ponte.chatLog.some((e) => e.id === id &&
+      (e.status !== null || e.error)), sent.id, { timeout: t, polling: 100 });
+    return (await sipEntries(page)).find((e) => e.id === sent.id);
+  }, 15_000);
+}
+
+// A message of the phone's in the call: its chat log entry.
+function phoneSaid(s, page, what, want) {
+  return checkSoon(`${s}: ${what}: the page shows it`, async (t) => {
+    await page.waitForFunction((w) => window.ponte.chatLog.some((e) => e.sip &&
+      e.from === 'peer' && e.text.includes(w)), want, { timeout: t, polling: 100 });
+    return (await sipEntries(page)).find((e) => e.text.includes(want));
+  }, 15_000);
+}
+
+// Frames written straight on the call's data channel, and the error frames that come back.
+function channelErrors(page, frames) {
+  return page.evaluate(async (list) => {
+    const ch = window.ponte.channel();
+    const got = [];
+    const onMessage = (ev) => {
+      try {
+        const m = JSON.parse(ev.data);
+        if (m.type === 'error') got.push(m);
+      } catch (err) {
+        got.push({ notJson: String(ev.data).slice(0, 80) });
+      }
+    };
+    ch.addEventListener('message', onMessage);
+    for (const f of list) ch.send(f === null ? new Uint8Array([1, 2, 3]) : f);
+    for (let i = 0; i < 50 && got.length < list.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    ch.removeEventListener('message', onMessage);
+    return got;
+  }, frames);
+}
+
+// The page calls a phone and chats with it inside the call (sipp-call-message.xml).
+async function scenarioCallChat(page) {
+  const s = 'call-chat';
+  const phone = startSipp(s, 'sipp-call-message.xml', null, ['-rtp_echo']);
+  await waitListening(UAS_PORT);
+  const target = `sip:bob@127.0.0.1:${UAS_PORT}`;
+  await page.locator('#phone-to').fill(target);
+  await page.locator('#btn-dial').click();
+  await checkSoon(`${s}: the phone answers`, (t) => waitState(page, 'answered', t), 15_000);
+  await checkSoon(`${s}: the call's data channel opens`, (t) => page.waitForFunction(() => {
+    const ch = window.ponte.channel();
+    return !!ch && ch.readyState === 'open';
+  }, null, { timeout: t, polling: 100 }), 15_000);
+  const session = await page.evaluate(() => window.ponte.session);
+
+  const text1 = `in the call, by signaling: ça va? #${nonce()}`;
+  const e1 = await sendInCall(s, page, 'by signaling', text1, 'signaling');
+  check(`${s}: by signaling: delivered (${e1.status} ${e1.reason}), to ${e1.to}`,
+    e1.acked && !e1.failed && e1.status === 200 && e1.reason === 'OK' && e1.to === target);
+
+  // What the gateway refuses in the signaling form, before any MESSAGE leaves.
+  for (const [to, text, extra, code] of [
+    [null, 'hi', { session: 'g-nosuchsession' }, 'no_such_session'],
+    [target, 'hi', { session }, 'bad_request'],
+    [null, 'x'.repeat(1001), { session }, 'too_long'],
+    [null, 'bell \u0007', { session }, 'bad_text'],
+    [null, 42, { session }, 'bad_request'],
+  ]) {
+    const r = await page.evaluate(([a, b, c]) => window.ponte.sipMessageRequest(a, b, c),
+      [to, text, extra]);
+    const isOk = !!r && r.type === 'error' && r.code === code;
+    report(isOk, `${s}: signaling ${JSON.stringify(extra).slice(0, 36)} ` +
+      `${JSON.stringify(text).slice(0, 16)} -> ${code}`, isOk ? undefined : JSON.stringify(r));
+  }
+
+  const text2 = `in the call, by data channel #${nonce()}`;
+  const e2 = await sendInCall(s, page, 'by data channel', text2, 'datachannel');
+  check(`${s}: by data channel: delivered (${e2.status} ${e2.reason})`,
+    e2.acked && !e2.failed && e2.status === 200 && e2.via === 'datachannel');
+
+  // What the gateway refuses on the data channel: an error frame there, with the frame's id.
+  const bad = [
+    ['not json', 'bad_json', undefined],
+    ['{"type":"chat","id":"e1","text":"hi"}', 'unknown_type', 'e1'],
+    ['{"type":"sip_message","id":"e2","text":""}', 'bad_text', 'e2'],
+    [`{"type":"sip_message","id":"e3","text":"${'x'.repeat(1001)}"}`, 'too_long', 'e3'],
+    ['{"type":"sip_message","id":{"x":1},"text":"hi"}', 'bad_request', undefined],
+    [null, 'bad_json', undefined], // a binary message
+    [`{"type":"sip_message","id":"e4","text":"hi","pad":"${'p'.repeat(9000)}"}`, 'too_large',
+      undefined], // over 8192 bytes: not read, so its id is not known
+  ];
+  const errors = await channelErrors(page, bad.map(([f]) => f));
+  bad.forEach(([frame, code, id], i) => {
+    const e = errors[i];
+    const isOk = !!e && e.code === code && e.id === id;
+    report(isOk, `${s}: data channel ${frame === null ? 'binary' : frame.slice(0, 40)} -> ` +
+      `${code}${id ? ` (id ${id})` : ''}`, isOk ? undefined : JSON.stringify(errors));
+  });
+
+  const wantA = `said by the phone ${phone.pid} on the data channel`;
+  const a = await phoneSaid(s, page, "the phone's message", wantA);
+  check(`${s}: the phone's message came on the data channel, as the call's ` +
+    `(${JSON.stringify(a)})`, a.via === 'datachannel' && a.inCall && a.session === session);
+
+  // Without the data channel, the phone's messages come over signaling.
+  await page.evaluate(() => window.ponte.channel().close());
+  await checkSoon(`${s}: the page's data channel closes`, (t) => page.waitForFunction(
+    () => window.ponte.channel().readyState === 'closed', null, { timeout: t, polling: 100 }),
+  10_000);
+
+  const text3 = `refused by the phone #${nonce()}`;
+  const e3 = await sendInCall(s, page, 'refused', text3);
+  check(`${s}: refused: sent over signaling now (${e3.via}), not delivered ` +
+    `(${e3.status} ${e3.reason})`, e3.via === 'signaling' && e3.failed && !e3.acked &&
+    e3.status === 488);
+
+  const wantB = `said by the phone ${phone.pid} over signaling`;
+  const b = await phoneSaid(s, page, "the phone's second message", wantB);
+  check(`${s}: the phone's second message came over signaling, as the call's ` +
+    `(${JSON.stringify(b)})`, b.via === 'signaling' && b.inCall && b.session === session);
+
+  // A challenge the gateway cannot answer, and a message right behind it: nua sends a
+  // dialog's requests one at a time, so the second waits for the first to be let go.
+  const text4 = `challenged by the phone #${nonce()}`;
+  const text5 = `after the challenge #${nonce()}`;
+  const [e4, e5] = await Promise.all([
+    sendInCall(s, page, 'challenged', text4, 'signaling'),
+    sendInCall(s, page, 'after the challenge', text5, 'signaling'),
+  ]);
+  check(`${s}: challenged: not delivered (${e4.status} ${e4.reason})`,
+    e4.failed && e4.status === 401 && e4.reason === 'Unauthorized');
+  check(`${s}: after the challenge: delivered (${e5.status} ${e5.reason})`,
+    e5.acked && e5.status === 200);
+
+  const shown = await page.locator('#chat-log').innerText();
+  check(`${s}: the chat shows the call's messages and how each fared`,
+    shown.includes(wantA) && shown.includes(wantB) && shown.includes(text1) &&
+    shown.includes('(in the call)') && shown.includes('not delivered: 401 Unauthorized') &&
+    shown.includes('not delivered: 488 Not Acceptable Here'), shown);
+  await screenshot(page, 'message-call-chat');
+
+  // 404: the phone has no such dialog (RFC 5057 §5.1), so the call is over, without a BYE.
+  const text6 = `unknown to the phone #${nonce()}`;
+  const e6 = await sendInCall(s, page, 'unknown', text6);
+  check(`${s}: unknown: not delivered (${e6.status} ${e6.reason})`,
+    e6.failed && e6.status === 404 && e6.reason === 'Not Found');
+  const ended = await checkSoon(`${s}: unknown: the call ends`, async (t) => {
+    await waitState(page, 'failed', t);
+    return page.evaluate(() => window.ponte.hungupStatus);
+  }, 10_000);
+  check(`${s}: unknown: with the phone's 404 and why (${JSON.stringify(ended)})`,
+    !!ended && ended.status === 404 && ended.text.includes('no such dialog'));
+  await sippDone(s, phone);
+  const wire = sippMessages(phone);
+  const count = (x) => wire.split(x).length - 1;
+  check(`${s}: the phone got each text once, exactly as typed`,
+    [text1, text2, text3, text4, text5, text6].every((x) => count(x) === 1),
+    wire.slice(0, 1500));
+  const r = await page.evaluate((id) => window.ponte.sipMessageRequest(null, 'hi',
+    { session: id }), session);
+  check(`${s}: after the call, its session is gone (${r.code})`,
+    r.type === 'error' && r.code === 'no_such_session');
 }
 
 async function main() {
@@ -263,3 +467,23 @@ async function main() {
 
 await main();
 await tearDown();
+
+// The phone hangs up while the page's message in the call waits for its answer: the call is
+// released with the MESSAGE pending, and the page still hears what became of it.
+async function scenarioCallGone(page) {
+  const s = 'call-gone';
+  const phone = startSipp(s, 'sipp-call-message-bye.xml', null, ['-rtp_echo']);
+  await waitListening(UAS_PORT);
+  await page.locator('#phone-to').fill(`sip:carol@127.0.0.1:${UAS_PORT}`);
+  await page.locator('#btn-dial').click();
+  await checkSoon(`${s}: the phone answers`, (t) => waitState(page, 'answered', t), 15_000);
+  const text = `left unanswered #${nonce()}`;
+  const e = await sendInCall(s, page, 'unanswered', text, 'signaling');
+  check(`${s}: unanswered: not delivered, the call went first (${e.status} ${e.reason})`,
+    e.failed && e.status === 481 && /ended before the answer/.test(e.reason));
+  await checkSoon(`${s}: the phone hung up`, (t) => page.waitForFunction(
+    () => window.ponte.hungupReason === 'remote-bye', null, { timeout: t, polling: 100 }),
+  10_000);
+  await sippDone(s, phone);
+  check(`${s}: the phone got the text`, sippMessages(phone).includes(text));
+}

@@ -109,7 +109,7 @@ webrtc:
   consent_timeout: 10
 EOF
 # The tests whose gateway has its SIP side on (and whose phones are SIPp or baresip).
-sip_tests=" phone incoming baresip midcall message sdes tls "
+sip_tests=" phone incoming baresip midcall message sdes tls timers dtmfinfo "
 if [[ $sip_tests == *" $name "* ]]; then
 	command -v sipp >/dev/null || fail "sipp is not installed (apt-get install -y sip-tester)"
 	# phone.mjs starts its SIPp phones on 127.0.0.1:5070; the gateway's SIP side is here (the
@@ -140,19 +140,32 @@ if [[ $name == midcall ]]; then
 	# midcall.mjs holds calls for longer than this: the media timeout must wait.
 	echo "  media_timeout: 5" >>"$tmp/ponte.yaml"
 fi
+if [[ $name == dtmfinfo ]]; then
+	# dtmfinfo.mjs: DTMF toward phones by SIP INFO, no telephone-event in their SDP.
+	echo "  dtmf: info" >>"$tmp/ponte.yaml"
+fi
 if [[ $name == sdes ]]; then
 	# sdes.mjs: SRTP toward phones with SDES keys (RFC 4568), no plain calls.
 	echo "  srtp: sdes-mandatory" >>"$tmp/ponte.yaml"
 fi
 if [[ $name == incoming ]]; then
 	# incoming.mjs: calls for two accounts (their registrars never answer here, but a call to
-	# the Contact user an account registers, its name, is routed all the same) and a trunk
+	# the Contact user an account registers, its name, is routed all the same), a call out
+	# through a third account's outbound proxy, and a trunk
 	# whose phone refuses the gateway's password. The trunk's address is the phones' own,
 	# 127.0.0.1, so the trunks' source check lets the test's phones in.
 	cat >>"$tmp/ponte.yaml" <<EOF
   accounts:
     - {name: office, registrar: "sip:127.0.0.1:5090", username: "1001", password: x, incoming: alice}
     - {name: hall, registrar: "sip:127.0.0.1:5091", username: "1002", password: x, incoming: room-hall}
+    # Calls through it go to its outbound proxy (SIPp on 5093), never to 5094 (nobody there).
+    - name: provider
+      registrar: "sip:127.0.0.1:5094"
+      aor: "sip:1003@example.net"
+      username: "1003"
+      password: prov-secret
+      outbound_proxy: "sip:127.0.0.1:5093"
+      register: false
   trunks:
     - {name: carrier, address: "sip:127.0.0.1:5072", username: ponte, password: not-the-password}
   number_route: carrier

@@ -49,6 +49,16 @@ def command_line(binary):
           "--check-config: exit 2, one FILE:LINE:COL line per problem", r.stderr)
     r = run([binary, "-c", bad])
     check(r.returncode == 2 and lines[0] in r.stderr, "-c with a bad file: nothing starts, exit 2")
+    # A rule of the SIP side (what an account's calls ring) is the configuration's too.
+    with open(bad, "w") as f:
+        f.write("sip:\n  accounts:\n    - name: office\n      registrar: sip:192.0.2.1\n"
+                "      incoming: front desk\n")
+    r = run([binary, "--check-config", bad])
+    want = (f"{bad}:5:17: sip.accounts[0].incoming: expected a browser name (1 to 32 of "
+            "[A-Za-z0-9._-]) or room-KEY (a room name of 1 to 128 bytes without ':' or control "
+            "characters), got \"front desk\"")
+    check(r.returncode == 2 and r.stderr.strip() == want,
+          "--check-config: a bad sip.accounts[].incoming at its FILE:LINE:COL", r.stderr)
     r = run([binary, "-c", os.path.join(d, "missing.yaml")])
     check(r.returncode == 2 and "missing.yaml: cannot read" in r.stderr, "unreadable config")
 
