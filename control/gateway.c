@@ -600,7 +600,13 @@ static void req_attach(struct ponte_gateway *gw, struct ponte_signal_conn *conn,
 			ponte_sip_call_reject(call, 500, "cannot bridge the call");
 	} else if (rc == 0 && svc == SVC_SIP) {
 		struct ponte_bridge_env be = {gw->env.cfg, gw->env.dp, gw->sip};
-		const char *from = room != NULL ? ponte_signal_peer_id(conn, room) : NULL;
+		/* The caller's name on the SIP side (From user, or display name through an
+		 * account): the name the browser registered, which phones can call back, else its
+		 * peer id in the room it attached from, else none ("ponte"). */
+		const char *from = gw->calls != NULL ? gw_calls_name_of(gw->calls, conn) : NULL;
+
+		if (from == NULL && room != NULL)
+			from = ponte_signal_peer_id(conn, room);
 
 		rc = ponte_bridge_create(&be, g->s, to, from, &bridge_ops, g, &g->bridge);
 	}

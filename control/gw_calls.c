@@ -232,19 +232,18 @@ static void on_cancelled(void *ctx, struct ponte_sip_call *call)
 /*
  * A MESSAGE from a phone (RFC 3428), checked by the SIP stack: to the browser that holds the
  * name, or to every JSON member of room-KEY, as a sip_message frame. 200 once the frame is
- * on its way: the gateway is the SIP user agent here, the browser its screen. One to an
- * account's Contact user (its name), or to its address of record's user from its registrar
- * or proxy, goes where the account's calls ring (sip.accounts[].incoming, as sip_incoming.c
- * routes INVITEs), in a call or not: a call for the account has the account's user in To.
+ * on its way: the gateway is the SIP user agent here, the browser its screen. One for an
+ * account (the stack found it: to its Contact user, or to its address of record's user from
+ * its registrar or proxy) goes where the account's calls ring (sip.accounts[].incoming, as
+ * sip_incoming.c routes INVITEs), in a call or not: a call for the account has the account's
+ * user in To.
  */
 static int on_message(void *ctx, const struct ponte_sip_message_in *in, const char **warning)
 {
 	struct gw_calls *gc = ctx;
 	static char why[160]; /* read by the caller as soon as we return (main loop only) */
 	struct ponte_signal_conn *conns[MAX_RING];
-	bool is_from_account = false;
-	const struct ponte_sip_account *acct =
-	    sip_reg_account_for(gc->sip, in->to_user, in->source_ip, &is_from_account);
+	const struct ponte_sip_account *acct = in->account;
 	const char *to = acct != NULL ? sip_reg_incoming_target(acct) : in->to_user;
 	unsigned n = targets_of(gc, to, conns);
 	/* Header values are bytes: JSON strings must be UTF-8. */
@@ -602,8 +601,7 @@ static bool is_number(const char *s)
 	return true;
 }
 
-/* The name conn registered, or NULL. */
-static const char *name_of(struct gw_calls *gc, struct ponte_signal_conn *conn)
+const char *gw_calls_name_of(struct gw_calls *gc, struct ponte_signal_conn *conn)
 {
 	GHashTableIter it;
 	gpointer k, v;
@@ -654,8 +652,8 @@ static void req_sip_message(struct gw_calls *gc, struct ponte_signal_conn *conn,
 	o->conn = conn;
 	o->tx = json_incref(tx);
 	o->to = g_strdup(routed != NULL ? routed : to);
-	rc = ponte_sip_message(gc->sip, routed != NULL ? routed : to, name_of(gc, conn), text,
-			       on_message_status, o, &o->m);
+	rc = ponte_sip_message(gc->sip, routed != NULL ? routed : to, gw_calls_name_of(gc, conn),
+			       text, on_message_status, o, &o->m);
 	if (rc < 0) {
 		if (rc == -EINVAL)
 			ponte_signal_error(conn, tx, "bad_target",
@@ -727,7 +725,7 @@ struct ponte_sip_call *gw_calls_take(struct gw_calls *gc, struct ponte_signal_co
 		 ponte_signal_conn_id(conn));
 	/* The others of a room are told who took it: the name it registered, else its peer id
 	 * in the room (names and peer ids are printable ASCII by their rules). */
-	r->by = g_strdup(name_of(gc, conn));
+	r->by = g_strdup(gw_calls_name_of(gc, conn));
 	if (r->by == NULL && g_str_has_prefix(r->to, ROOM_PREFIX))
 		r->by = g_strdup(ponte_signal_peer_id(conn, r->to + strlen(ROOM_PREFIX)));
 	ringing_remove(gc, r, "answered-elsewhere", conn);

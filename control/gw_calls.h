@@ -79,6 +79,13 @@ void gw_calls_forget_replies(struct gw_calls *gc, void *reply_ctx);
 struct ponte_sip_call *gw_calls_take(struct gw_calls *gc, struct ponte_signal_conn *conn,
 				     const char *id, char **from, char **offer, const char **why);
 
+/*
+ * The name conn registered ({"type":"register"}), or NULL: the browser's name on the SIP side,
+ * the From user of its MESSAGEs and direct calls and the display name of those through an
+ * account. Owned by gc, valid until conn registers another name or goes.
+ */
+const char *gw_calls_name_of(struct gw_calls *gc, struct ponte_signal_conn *conn);
+
 /* {"users": [...names], "ringing": n} for /status. */
 void gw_calls_status(struct gw_calls *gc, json_t *obj);
 

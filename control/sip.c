@@ -369,6 +369,7 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 		if (call->is_ended)
 			return;
 		sdp = sdp_body(sip);
+		sip_dialog_note_sdp(call, NULL, sdp); /* early media: the phone's SDP so far */
 		log_info(MOD, "call=%s %d %s%s", call->call_id, status, phrase,
 			 sdp != NULL ? " with SDP" : "");
 		if (call->ops->progress != NULL)
@@ -391,6 +392,8 @@ static void call_on_invite_response(struct ponte_sip_call *call, int status, con
 		}
 		sdp = sdp_body(sip);
 		sip_dialog_note_timer(call, sip);
+		sip_dialog_note_sdp(call, NULL, sdp);
+		sip_dialog_session_refreshed(call);
 		log_info(MOD, "call=%s answered: %d %s%s", call->call_id, status, phrase,
 			 sdp != NULL ? " with SDP" : "");
 		if (call->ops->answered != NULL)
@@ -660,7 +663,9 @@ int ponte_sip_create(const struct ponte_config *cfg, struct ponte_sip **out, cha
 			* Session timers (RFC 4028) only when the phone asks (interval 0 of ours):
 			* it refreshes (re-INVITE, answered in sip_dialog.c) unless it asks us to,
 			* then nua refreshes with an UPDATE without a body, which needs no
-			* offer/answer of ours. No 100rel until we handle PRACK.
+			* offer/answer of ours, if the phone's Allow has UPDATE; else sip_dialog.c
+			* refreshes first, with a re-INVITE of our SDP as it was. No 100rel until
+			* we handle PRACK.
 			*/
 		       SIPTAG_SUPPORTED(SIP_NONE),
 		       TAG_IF(cfg->sip.session_timers, SIPTAG_SUPPORTED_STR("timer")),
@@ -980,6 +985,7 @@ int sip_call_place(struct ponte_sip *sip, const char *to, const char *from_user,
 		call->ring_timer =
 		    g_timeout_add((guint)sip->cfg->sip.ring_timeout * 1000, on_ring_timeout, call);
 	sip->calls = g_list_prepend(sip->calls, call);
+	sip_dialog_note_sdp(call, sdp, NULL); /* our offer: what a session refresh offers again */
 	log_info(MOD, "call=%s INVITE %s from %s%s%s%s%s%s", call->call_id, to, from,
 		 sdp == NULL ? " (offerless)" : "", acct != NULL ? " account " : "",
 		 acct != NULL ? acct->name : "", has_proxy ? " via " : "",
@@ -995,6 +1001,7 @@ int ponte_sip_call_ack(struct ponte_sip_call *call, const char *sdp)
 	if (!call->is_offerless || call->is_acked)
 		return -EALREADY;
 	call->is_acked = true;
+	sip_dialog_note_sdp(call, sdp, NULL);
 	nua_ack(call->nh, TAG_IF(sdp != NULL, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		TAG_IF(sdp != NULL, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	return 0;

@@ -40,7 +40,8 @@ struct ponte_sip_call_ops {
 	 * with *warning (static, may stay NULL): the session stays as it was. NULL: 488.
 	 */
 	int (*reoffer)(void *ctx, const char *sdp, char **answer, const char **warning);
-	/* The ACK to our 200 for an offerless re-INVITE, with its body (NULL: none). */
+	/* The ACK to our 200 for an offerless re-INVITE, with its body (NULL: none); also the
+	 * phone's changed answer to a session refresh of ours (an unchanged one is not told). */
 	void (*reoffer_acked)(void *ctx, const char *sdp);
 	/*
 	 * The outcome of our re-INVITE (ponte_sip_call_reinvite): 200 with the answer's SDP, or

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Requests inside an established call, whichever side called: the peer's re-INVITEs (hold,
- * resume, a new media address, session refreshes, RFC 3261 §14.2) and ours (§14.1), and INFO
- * both ways (sip_info.c), for outgoing calls (sip.c) and incoming ones (sip_incoming.c)
- * alike. Both hand every event of a call's handle to sip_dialog_event() first.
+ * resume, a new media address, session refreshes, RFC 3261 §14.2) and ours (§14.1), INFO
+ * both ways (sip_info.c) and the answers to our MESSAGEs (sip_message.c), for outgoing calls
+ * (sip.c) and incoming ones (sip_incoming.c) alike. Both hand every event of a call's handle
+ * to sip_dialog_event() first.
  *
  * The session's SDP stays the caller's business (NUTAG_MEDIA_ENABLE(0)): the owner answers a
  * re-offer through ops->reoffer and learns the answer to its own through ops->reinvite_done.
+ * The stack keeps a copy of the last SDP each side sent, for the session refreshes by
+ * re-INVITE it sends itself to phones that take no UPDATE (RFC 4028 §7.4, below).
  */
 #include <errno.h>
 #include <string.h>
@@ -74,6 +77,11 @@ void sip_dialog_note_timer(struct ponte_sip_call *call, sip_t const *msg)
 	else
 		call->is_phone_refresher =
 		    is_request && sip_has_feature(msg->sip_supported, "timer");
+	call->session_interval = x != NULL ? (unsigned)x->x_delta : 0;
+	/* No Allow says nothing about the methods (RFC 3261 §20.5): the last word stands. */
+	if (msg->sip_allow != NULL)
+		call->is_update_allowed =
+		    sip_is_allowed(msg->sip_allow, sip_method_update, "UPDATE") != 0;
 }
 
 /*
@@ -139,6 +147,8 @@ static void on_reoffer(struct ponte_sip_call *call, nua_handle_t *nh, sip_t cons
 	/* An offerless re-INVITE: our 200 carries an offer, the ACK the answer (RFC 3264 §5). */
 	call->is_reoffer_acking = sdp == NULL;
 	sip_dialog_note_timer(call, msg);
+	sip_dialog_note_sdp(call, answer, sdp);
+	sip_dialog_session_refreshed(call);
 	log_info(MOD, "call=%s re-INVITE%s answered", call->call_id,
 		 sdp == NULL ? " (offerless: our offer in the 200)" : "");
 	nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -151,6 +161,7 @@ static void on_ack(struct ponte_sip_call *call, sip_t const *msg)
 	g_autofree char *sdp = sip_body_sdp(msg);
 
 	call->is_reoffer_acking = false;
+	sip_dialog_note_sdp(call, NULL, sdp);
 	if (!call->is_ended && call->ops->reoffer_acked != NULL)
 		call->ops->reoffer_acked(call->ctx, sdp);
 }
@@ -177,14 +188,206 @@ static gboolean on_glare_retry(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Whether the call is up for requests of ours: answered, and its 2xx acknowledged. */
+static bool is_established(const struct ponte_sip_call *call)
+{
+	return call->is_answered &&
+	       !(!call->is_incoming && call->is_offerless && !call->is_acked) &&
+	       !(call->is_incoming && !call->is_acked);
+}
+
+/* ---- our session refreshes by re-INVITE (RFC 4028 §7.4) ---- */
+
+/*
+ * nua refreshes the sessions it must refresh with an UPDATE without a body
+ * (NUTAG_UPDATE_REFRESH(1), sip.c), which RFC 4028 §7.4 allows toward a peer that takes
+ * UPDATE. Its other way, with NUTAG_UPDATE_REFRESH(0), is a re-INVITE that resends the call's
+ * last INVITE of ours (the first offer, stale once a re-INVITE of the phone's changed the
+ * session) or, in a call the phone placed, an offerless one that nua would acknowledge without
+ * an answer: neither fits NUTAG_MEDIA_ENABLE(0). So toward a phone whose Allow has no UPDATE
+ * (or that sent no Allow: every UA takes re-INVITE, RFC 3261 §14) the refresh is ours: a
+ * re-INVITE offering the SDP we last sent as it is, same o= version (RFC 3264 §8: nothing
+ * changes), sent a little before nua's timer, which fires at half the interval give or take
+ * 5 s (40-50 s of 90): ours at max(interval/3, interval/2 - 10), 35 s of 90. The 2xx to our
+ * re-INVITE restarts nua's timer as it restarts ours, so nua's never fires while ours are
+ * answered; if it does (a refresh refused, or waiting after a glare), its UPDATE is refused
+ * and ends nothing (a 405 or 501 to UPDATE leaves the session and the dialog, RFC 5057 §5.1).
+ */
+static unsigned refresh_delay_ms(unsigned interval)
+{
+	unsigned s = MAX(interval / 3, interval / 2 > 10 ? interval / 2 - 10 : 0);
+
+	/* At most a day: guint milliseconds, whatever Session-Expires the phone wrote. */
+	return CLAMP(s, 1u, 86400u) * 1000u;
+}
+
+static bool is_refresh_ours(const struct ponte_sip_call *call)
+{
+	return sip_config(call->sip)->sip.session_timers && !call->is_ended &&
+	       call->session_interval > 0 && !call->is_phone_refresher && !call->is_update_allowed;
+}
+
+void sip_dialog_note_sdp(struct ponte_sip_call *call, const char *ours, const char *phone)
+{
+	if (ours != NULL && ours != call->our_sdp) {
+		free_sdp(call->our_sdp);
+		call->our_sdp = g_strdup(ours);
+	}
+	if (phone != NULL && phone != call->phone_sdp) {
+		free_sdp(call->phone_sdp);
+		call->phone_sdp = g_strdup(phone);
+	}
+}
+
+static void send_refresh(struct ponte_sip_call *call)
+{
+	call->is_refresh_due = false;
+	log_info(MOD,
+		 "call=%s session refresh: re-INVITE with our SDP as it was (the phone takes "
+		 "no UPDATE, RFC 4028 §7.4)",
+		 call->call_id);
+	call->is_refreshing = true;
+	call->has_glared = false;
+	call->reinvite_sdp = g_strdup(call->our_sdp);
+	send_reinvite(call);
+}
+
+static gboolean on_refresh_timer(gpointer data)
+{
+	struct ponte_sip_call *call = data;
+
+	call->refresh_timer = 0;
+	if (!is_refresh_ours(call))
+		return G_SOURCE_REMOVE;
+	if (call->is_reinviting || call->is_reoffer_acking || !is_established(call) ||
+	    call->our_sdp == NULL) {
+		/* That exchange's 2xx refreshes the session; if it fails, ours follows it. */
+		log_info(MOD, "call=%s session refresh due while another offer/answer is out",
+			 call->call_id);
+		call->is_refresh_due = true;
+		return G_SOURCE_REMOVE;
+	}
+	send_refresh(call);
+	return G_SOURCE_REMOVE;
+}
+
+void sip_dialog_session_refreshed(struct ponte_sip_call *call)
+{
+	if (call->refresh_timer != 0)
+		g_source_remove(call->refresh_timer);
+	call->refresh_timer = 0;
+	call->is_refresh_due = false;
+	if (is_refresh_ours(call))
+		call->refresh_timer =
+		    g_timeout_add(refresh_delay_ms(call->session_interval), on_refresh_timer, call);
+}
+
+/* The o= line of an SDP (RFC 4566 §5.2) and its length; NULL when there is none. */
+static const char *origin_line(const char *sdp, size_t *len)
+{
+	const char *p = sdp;
+
+	while (p != NULL && *p != '\0') {
+		if (p[0] == 'o' && p[1] == '=') {
+			*len = strcspn(p, "\r\n");
+			return p;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}
+
+/* RFC 3264 §8: an SDP whose o= line (version included) is the previous one's is that SDP. */
+static bool is_same_sdp(const char *before, const char *now)
+{
+	size_t la = 0, lb = 0;
+	const char *a, *b;
+
+	if (before == NULL)
+		return false;
+	if (strcmp(before, now) == 0)
+		return true;
+	a = origin_line(before, &la);
+	b = origin_line(now, &lb);
+	return a != NULL && b != NULL && la == lb && memcmp(a, b, la) == 0;
+}
+
+/*
+ * The phone's answer to our refresh. The same SDP as its last: nothing changes, and the
+ * owner, who asked for nothing, hears nothing (the media goes on untouched). A changed one is
+ * the answer to an offer of the session as it stood, which is what the owner gets after an
+ * offerless re-INVITE of the phone's: ops->reoffer_acked.
+ */
+static void refresh_answered(struct ponte_sip_call *call, const char *sdp)
+{
+	if (sdp == NULL) {
+		/* RFC 3264 §5 wants an answer: the session stays as it was. */
+		log_warn(MOD, "call=%s session refreshed, but the phone's 200 has no SDP answer",
+			 call->call_id);
+		return;
+	}
+	if (is_same_sdp(call->phone_sdp, sdp)) {
+		log_info(MOD,
+			 "call=%s session refreshed by re-INVITE: the phone's answer is "
+			 "unchanged, media untouched",
+			 call->call_id);
+		return;
+	}
+	log_info(MOD,
+		 "call=%s session refreshed by re-INVITE: the phone's answer changes the session",
+		 call->call_id);
+	sip_dialog_note_sdp(call, NULL, sdp);
+	if (!call->is_ended && call->ops != NULL && call->ops->reoffer_acked != NULL)
+		call->ops->reoffer_acked(call->ctx, sdp);
+}
+
+/*
+ * After a re-INVITE of ours: the owner's, held back while our refresh was out, goes now; a
+ * refresh that fell due during the owner's goes now unless that one's 2xx refreshed the
+ * session. Nothing when the dialog is gone.
+ */
+static void after_reinvite(struct ponte_sip_call *call, bool is_dialog_gone)
+{
+	char *held = call->held_sdp;
+
+	call->held_sdp = NULL;
+	if (held != NULL && !is_dialog_gone && !call->is_ended && !call->is_reinviting) {
+		log_info(MOD, "call=%s re-INVITE (held back during our session refresh)",
+			 call->call_id);
+		call->reinvite_sdp = held;
+		call->has_glared = false;
+		send_reinvite(call);
+		return;
+	}
+	free_sdp(held);
+	if (call->is_refresh_due && !is_dialog_gone && !call->is_reinviting &&
+	    !call->is_reoffer_acking && is_refresh_ours(call))
+		send_refresh(call);
+}
+
 static void reinvite_done(struct ponte_sip_call *call, int status, const char *phrase,
 			  const char *sdp)
 {
+	bool was_refresh = call->is_refreshing;
+
 	call->is_reinviting = false;
+	call->is_refreshing = false;
+	if (status == 200 && !was_refresh)
+		sip_dialog_note_sdp(call, call->reinvite_sdp, sdp);
 	free_sdp(call->reinvite_sdp);
 	call->reinvite_sdp = NULL;
-	if (!call->is_ended && call->ops->reinvite_done != NULL)
+	if (was_refresh) {
+		if (status == 200)
+			refresh_answered(call, sdp);
+		else
+			log_info(MOD, "call=%s session refresh refused: %d %s", call->call_id,
+				 status, phrase);
+	} else if (!call->is_ended && call->ops->reinvite_done != NULL) {
 		call->ops->reinvite_done(call->ctx, status, phrase, sdp);
+	}
+	after_reinvite(call, status == 481 || status == 408);
 }
 
 static void on_reinvite_response(struct ponte_sip_call *call, int status, const char *phrase,
@@ -199,6 +402,7 @@ static void on_reinvite_response(struct ponte_sip_call *call, int status, const 
 	if (status < 300) {
 		sdp = sip_body_sdp(msg);
 		sip_dialog_note_timer(call, msg);
+		sip_dialog_session_refreshed(call);
 		log_info(MOD, "call=%s re-INVITE answered: %d %s%s", call->call_id, status, phrase,
 			 sdp != NULL ? " with SDP" : "");
 		reinvite_done(call, 200, phrase, sdp);
@@ -228,9 +432,16 @@ int ponte_sip_call_reinvite(struct ponte_sip_call *call, const char *sdp)
 {
 	if (call == NULL || call->is_ended || sdp == NULL)
 		return -EINVAL;
-	if (!call->is_answered || (!call->is_incoming && call->is_offerless && !call->is_acked) ||
-	    (call->is_incoming && !call->is_acked))
+	if (!is_established(call))
 		return -EINVAL; /* not established yet */
+	if (call->is_refreshing && call->held_sdp == NULL) {
+		/* Our session refresh is out (the owner did not ask for it): this follows its
+		 * answer, as a re-INVITE must wait for the one in progress (RFC 3261 §14.1). */
+		log_info(MOD, "call=%s re-INVITE held back until our session refresh is answered",
+			 call->call_id);
+		call->held_sdp = g_strdup(sdp);
+		return 0;
+	}
 	if (call->is_reinviting || call->is_reoffer_acking)
 		return -EBUSY;
 	call->reinvite_sdp = g_strdup(sdp);
@@ -341,7 +552,15 @@ void sip_dialog_free(struct ponte_sip_call *call)
 	call->glare_timer = 0;
 	free_sdp(call->reinvite_sdp);
 	call->reinvite_sdp = NULL;
+	if (call->refresh_timer != 0)
+		g_source_remove(call->refresh_timer);
+	call->refresh_timer = 0;
+	free_sdp(call->held_sdp);
+	free_sdp(call->our_sdp);
+	free_sdp(call->phone_sdp);
+	call->held_sdp = call->our_sdp = call->phone_sdp = NULL;
 	sip_info_free(call);
+	sip_message_call_free(call);
 }
 
 bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status,
@@ -368,11 +587,16 @@ bool sip_dialog_event(struct ponte_sip_call *call, nua_event_t event, int status
 		return true;
 	case nua_r_info:
 		return sip_info_response(call, status, phrase, msg);
+	case nua_r_message: /* the answer to our MESSAGE in the call (sip_message.c) */
+	case nua_r_authenticate:
+		return sip_message_response(call, event, status, phrase, nh, msg);
 	case nua_r_update: /* nua refreshing the session (we are the refresher, RFC 4028) */
 		log_info(MOD, "call=%s session refresh (UPDATE): %d %s", call->call_id, status,
 			 phrase);
-		if (status >= 200 && status < 300)
+		if (status >= 200 && status < 300) {
 			sip_dialog_note_timer(call, msg);
+			sip_dialog_session_refreshed(call);
+		}
 		return true;
 	case nua_r_bye:
 		on_own_bye(call, status);

@@ -105,11 +105,11 @@ static bool same_ip(const char *a, const char *b)
 }
 
 /*
- * With trunks configured, calls come only from their addresses (their allow lists, else the
- * host of their address) or from an account's registrar: *trunk names the trunk, and false
- * means "refuse with 403". Without trunks every source is accepted.
+ * With trunks configured, requests come only from their addresses (their allow lists, else the
+ * host of their address) or from an account's registrar given as an IP literal: *trunk names
+ * the trunk. Without trunks every source is accepted. sip_admit() adds the accounts' own peers.
  */
-bool sip_source_allowed(const struct ponte_config *cfg, const char *ip, const char **trunk)
+static bool source_allowed(const struct ponte_config *cfg, const char *ip, const char **trunk)
 {
 	*trunk = NULL;
 	if (cfg->sip.nb_trunks == 0)
@@ -139,6 +139,18 @@ bool sip_source_allowed(const struct ponte_config *cfg, const char *ip, const ch
 			return true;
 	}
 	return false;
+}
+
+bool sip_admit(struct ponte_sip *sip, const char *user, const char *ip, const char **trunk,
+	       const struct ponte_sip_account **acct)
+{
+	bool is_from_account = false;
+	bool is_allowed = source_allowed(sip->cfg, ip, trunk);
+
+	*acct = sip_reg_account_for(sip, user, ip, &is_from_account);
+	/* An account's registrar or outbound proxy brings that account's requests, trunks or
+	 * not: the registrar retargets them to the Contact we registered (RFC 3261 §10.2). */
+	return is_allowed || is_from_account;
 }
 
 /* Whether user can be written as a URI user part as it is (RFC 3261 §25.1: unreserved,
@@ -196,6 +208,7 @@ static void incoming_on_event(struct sip_owner *owner, nua_event_t event, int st
 		g_autofree char *sdp = body_of(msg);
 
 		call->is_acked = true;
+		sip_dialog_note_sdp(call, NULL, sdp); /* after an offerless INVITE: the answer */
 		if (!call->is_ended && call->ops != NULL && call->ops->answered != NULL)
 			call->ops->answered(call->ctx, sdp);
 		break;
@@ -241,7 +254,6 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	g_autofree char *m_user = NULL;
 	const char *warning = NULL;
 	const char *called;
-	bool is_from_account;
 	int rc;
 
 	sip_source_of(sip, ip, sizeof(ip));
@@ -253,9 +265,7 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 		return;
 	}
 	called = sip_str(msg->sip_request->rq_url->url_user);
-	acct = sip_reg_account_for(sip, called, ip, &is_from_account);
-	/* An account's registrar or proxy brings that account's calls, trunks or not. */
-	if (!sip_source_allowed(cfg, ip, &in.trunk) && !is_from_account) {
+	if (!sip_admit(sip, called, ip, &in.trunk, &acct)) {
 		log_info(MOD, "incoming INVITE call=%s from %s refused with 403: not a trunk",
 			 in.call_id, ip);
 		respond(nh, 403, "source address not allowed");
@@ -277,6 +287,7 @@ void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *m
 	call->call_id = g_strdup(in.call_id);
 	call->is_incoming = true;
 	call->is_offerless = sdp == NULL;
+	sip_dialog_note_sdp(call, NULL, sdp);
 	/* RFC 4028 §9: who refreshes, and a Require: timer in our 200 when the phone supports
 	 * timers and asks us to (nua adds it only when the phone refreshes). */
 	sip_dialog_note_timer(call, msg);
@@ -342,6 +353,9 @@ int ponte_sip_call_answer(struct ponte_sip_call *call, const char *sdp)
 		    TAG_IF(call->wants_timer_require, SIPTAG_REQUIRE_STR("timer")),
 		    TAG_IF(call->contact != NULL, SIPTAG_CONTACT_STR(call->contact)), TAG_END());
 	log_info(MOD, "call=%s answered", call->call_id);
+	/* Our SDP, for the refreshes we may send (sip_dialog.c); nua's timer starts now. */
+	sip_dialog_note_sdp(call, sdp, NULL);
+	sip_dialog_session_refreshed(call);
 	return 0;
 }
 

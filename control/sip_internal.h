@@ -84,7 +84,24 @@ struct ponte_sip_call {
 	 * (§9: the phone supports timers and asked us to refresh). */
 	bool is_phone_refresher;
 	bool wants_timer_require;
+	/* Our refreshes when the phone takes no UPDATE (sip_dialog.c, RFC 4028 §7.4): the
+	 * phone's latest word on UPDATE (its Allow) and on the interval (Session-Expires, s),
+	 * our timer, whether the re-INVITE out is such a refresh (not the owner's), whether one
+	 * fell due while another exchange was out, and the owner's re-INVITE held back meanwhile.
+	 * The SDP each side last sent in a completed offer/answer (sip_dialog_note_sdp): ours
+	 * is what a refresh offers again, the phone's tells whether its answer changes anything.
+	 */
+	bool is_update_allowed;
+	unsigned session_interval;
+	guint refresh_timer;
+	bool is_refreshing;
+	bool is_refresh_due;
+	char *held_sdp;
+	char *our_sdp, *phone_sdp;
 	struct sip_info_queue *info; /* our DTMF INFOs (sip_info.c); NULL until the first */
+	/* Our MESSAGEs in the dialog waiting for their answers, oldest (the one nua sent) first:
+	 * struct ponte_sip_msg * (sip_message.c). */
+	GQueue messages;
 };
 
 /* The stack's nua and configuration, for the other files of the stack. */
@@ -117,6 +134,11 @@ void sip_dialog_free(struct ponte_sip_call *call);
 /* Who refreshes the session, from a message of the phone's (a request: its INVITE or
  * re-INVITE; a response: its 2xx to our INVITE, re-INVITE or UPDATE). */
 void sip_dialog_note_timer(struct ponte_sip_call *call, sip_t const *msg);
+/* The SDP we (ours) and the phone (phone) sent in an offer/answer exchange now complete
+ * (copied; NULL leaves that side as it was), and a 2xx that ended an INVITE or UPDATE
+ * exchange: nua restarted the session timer, so does sip_dialog.c. */
+void sip_dialog_note_sdp(struct ponte_sip_call *call, const char *ours, const char *phone);
+void sip_dialog_session_refreshed(struct ponte_sip_call *call);
 /* The body of msg when it is application/sdp (g_free), else NULL. */
 char *sip_body_sdp(sip_t const *msg);
 /* A response with the standard phrase and, when warning is not NULL, a Warning (399). */
@@ -125,11 +147,22 @@ void sip_respond(nua_handle_t *nh, int status, const char *warning);
 /* sip_incoming.c: an INVITE outside our dialogs (nh referenced for us by nua). */
 void sip_incoming_invite(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *msg);
 /* sip_incoming.c, for every request from outside our dialogs: the IP literal the request being
- * delivered came from ("" when nua does not say); whether the trunks admit it (*trunk: which
- * one; false: refuse with 403); a display name without its quotes and escapes (g_free). */
+ * delivered came from ("" when nua does not say); a display name without its quotes and
+ * escapes (g_free). */
 void sip_source_of(struct ponte_sip *sip, char *buf, size_t size);
-bool sip_source_allowed(const struct ponte_config *cfg, const char *ip, const char **trunk);
 char *sip_unquote(const char *s);
+/*
+ * The admission of a request from outside our dialogs (INVITE, MESSAGE) for user (the
+ * Request-URI's user part) from ip, one rule for every method: without sip.trunks every source
+ * is admitted; with them, a trunk's allowed sources (*trunk: which trunk, else NULL), an
+ * account's registrar given as an IP literal, or, for a request for an account, that account's
+ * registrar or outbound proxy (the literals configured, or where its REGISTERs were answered
+ * from). false: refuse with 403. *acct is the account the request is for, whether admitted or
+ * not (sip_reg_account_for(): its Contact user, or its AOR user from its own peers), else NULL;
+ * owned by the configuration.
+ */
+bool sip_admit(struct ponte_sip *sip, const char *user, const char *ip, const char **trunk,
+	       const struct ponte_sip_account **acct);
 
 /* sip.c, for every request we send: whether `to` is a SIP URI we send to; our From's user
  * part, escaped (g_free); the digest credentials for target (its trunk's or account's, else
@@ -157,6 +190,13 @@ bool sip_answer_challenge(nua_handle_t *nh, const char *kind, const char *id, co
  * call; each is answered before the function returns. */
 void sip_message_incoming(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *msg);
 void sip_message_in_call(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg);
+/* sip_message.c, for the call's event dispatch (sip_dialog_event): the answer to our MESSAGE
+ * in the call (nua_r_message), or nua's word on the stand-in credentials given for a challenge
+ * we could not answer (nua_r_authenticate); false when not ours. And the call's messages
+ * still waiting, told 481 from the main loop (sip_call_release). */
+bool sip_message_response(struct ponte_sip_call *call, nua_event_t event, int status,
+			  const char *phrase, nua_handle_t *nh, sip_t const *msg);
+void sip_message_call_free(struct ponte_sip_call *call);
 
 /* sip_info.c: an INFO in a call's dialog, or outside ours (481; nh: nua's, the caller drops
  * it), answered before the function returns; the response to one of ours (false: not ours);

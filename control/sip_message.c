@@ -6,13 +6,14 @@
  * 200 by itself) as nua_i_message, on a handle of its own outside any dialog (sip.c's
  * on_foreign_event) or on a call's handle inside one (call_on_event, incoming_on_event). We
  * answer it in the same callback, so NUTAG_WITH_THIS() names the request; a non-INVITE request
- * cannot be answered without it. Checks, in order: the source (outside a dialog only: the
- * trunks' allowed sources, 403, as for INVITE), the content type (text/plain only, else 415
- * with Accept, RFC 3261 §21.4.13; a content coding other than identity likewise, with
- * Accept-Encoding), the size (413 above PONTE_SIP_MESSAGE_MAX_IN), the charset (UTF-8 or
- * US-ASCII as they are, others converted to UTF-8 if GLib knows them, else 415), and the text
- * itself (400 when empty or not valid UTF-8). What passes goes to the owner of the call or to
- * the server, whose status is the answer.
+ * cannot be answered without it. Checks, in order: the source (outside a dialog only:
+ * sip_incoming.c's sip_admit(), the rule INVITE follows, else 403), the content type
+ * (text/plain only, else 415 with Accept, RFC 3261 §21.4.13; a content coding other than
+ * identity likewise, with Accept-Encoding), the size (413 above PONTE_SIP_MESSAGE_MAX_IN), the
+ * charset (UTF-8 or US-ASCII as they are, others converted to UTF-8 if GLib knows them, else
+ * 415), and the text itself (400 when empty or not valid UTF-8). What passes goes to the owner
+ * of the call or to the server, with the account it is for (sip_admit found it), whose status
+ * is the answer.
  *
  * Outgoing. One nua handle per message, with a struct ponte_sip_msg as its magic (like a call)
  * allocated from the handle's own memory home: whatever becomes of the request, the message
@@ -23,14 +24,18 @@
  * message) is destroyed.
  * Retransmissions and the transaction timeout (RFC 3261 §17.1.2, 408 after 64*T1) are nta's.
  *
+ * Through an account (the target is at its registrar: a number sip.number_route sends there, or
+ * a URI typed at that host), From is the account's address of record with the browser's name
+ * as display name (sip.c's sip_from_header, as for calls), and with its outbound_proxy the
+ * request goes to the proxy, its Request-URI staying the target (RFC 3261 §8.1.2).
+ *
  * Outgoing in a call (RFC 3428 §4). nua_message() on the call's own handle sends the MESSAGE
- * in its dialog. Its answer comes to the handle's magic, the call, whose event handlers
- * (sip.c, sip_incoming.c, sip_dialog.c) have no case for nua_r_message: so the first MESSAGE
- * of a call binds the handle to a struct dialog_msgs of ours, which takes the answers to our
- * MESSAGEs and hands every other event to the call, unchanged. nua sends a handle's non-INVITE
- * requests one at a time, in the order asked (nua_client_request_queue), so answers come in
- * the order of our queue. These messages are g_malloc'd, not in the handle's home: the call
- * (and its handle) may be released while a requester still holds one.
+ * in its dialog, and the call's messages wait in its queue (call->messages). The answers come
+ * to the call's event dispatch (sip_dialog.c's sip_dialog_event, for calls either side
+ * placed), which hands nua_r_message here (sip_message_response). nua sends a handle's
+ * non-INVITE requests one at a time, in the order asked (nua_client_request_queue), so answers
+ * come in the order of the queue. These messages are g_malloc'd, not in the handle's home: the
+ * call (and its handle) may be released while a requester still holds one.
  */
 #include "sip_message.h"
 
@@ -47,6 +52,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "log.h"
+#include "sip_reg.h"
 
 #define MOD "sip"
 
@@ -75,20 +81,6 @@ struct ponte_sip_msg {
 	/* In a call: a challenge we could not answer, reported once nua let the request go. */
 	int refused_status;
 	char *refused_reason;
-};
-
-/*
- * The MESSAGEs waiting for their answers in one call's dialog. A clone of the handle's memory
- * home: it goes with the handle, and its destructor lets go of what still waits (the call
- * was released before the phone answered).
- */
-struct dialog_msgs {
-	su_home_t home[1]; /* first: su_home_clone() */
-	struct sip_owner owner; /* the handle's magic */
-	struct sip_owner *inner; /* the call's own magic, which gets every other event */
-	struct ponte_sip *sip;
-	struct ponte_sip_call *call; /* valid while the handle delivers events */
-	GQueue queue; /* struct ponte_sip_msg *, oldest (the one nua sent) first */
 };
 
 static void new_id(char id[12])
@@ -237,7 +229,8 @@ static int final_of(int status)
 
 /* What both kinds of incoming MESSAGE share once admitted: read, hand over, answer. */
 static void take(struct ponte_sip *sip, struct ponte_sip_call *call, nua_handle_t *nh,
-		 sip_t const *msg, const char *to_user, const char *ip, const char *trunk)
+		 sip_t const *msg, const char *to_user, const char *ip, const char *trunk,
+		 const struct ponte_sip_account *acct)
 {
 	g_autofree char *text = NULL;
 	g_autofree char *from = NULL;
@@ -264,6 +257,7 @@ static void take(struct ponte_sip *sip, struct ponte_sip_call *call, nua_handle_
 	in.text = text;
 	in.source_ip = ip;
 	in.trunk = trunk;
+	in.account = acct;
 	in.call = call;
 	if (call != NULL && call->ops != NULL && call->ops->message != NULL && !call->is_ended)
 		status = call->ops->message(call->ctx, &in, &warning);
@@ -284,23 +278,30 @@ void sip_message_incoming(struct ponte_sip *sip, nua_handle_t *nh, sip_t const *
 {
 	char ip[INET6_ADDRSTRLEN];
 	const char *trunk = NULL;
+	const struct ponte_sip_account *acct = NULL;
+	const char *user;
 
 	sip_source_of(sip, ip, sizeof(ip));
 	if (msg == NULL || msg->sip_request == NULL || msg->sip_from == NULL) {
 		respond(sip, nh, 400, "malformed MESSAGE", NULL, NULL);
 		return;
 	}
-	if (!sip_source_allowed(sip_config(sip), ip, &trunk)) {
-		log_info(MOD, "MESSAGE from %s refused with 403: not a trunk", ip);
+	user = sip_str(msg->sip_request->rq_url->url_user);
+	if (!sip_admit(sip, user, ip, &trunk, &acct)) {
+		log_info(MOD, "MESSAGE from %s to %s refused with 403: not a trunk%s", ip, user,
+			 acct != NULL ? " nor the account's registrar or proxy" : "");
 		respond(sip, nh, 403, "source address not allowed", NULL, NULL);
 		return;
 	}
-	take(sip, NULL, nh, msg, sip_str(msg->sip_request->rq_url->url_user), ip, trunk);
+	take(sip, NULL, nh, msg, user, ip, trunk, acct);
 }
 
 void sip_message_in_call(struct ponte_sip_call *call, nua_handle_t *nh, sip_t const *msg)
 {
 	char ip[INET6_ADDRSTRLEN];
+	const struct ponte_sip_account *acct;
+	const char *user;
+	bool is_from_account;
 
 	sip_source_of(call->sip, ip, sizeof(ip));
 	if (msg == NULL || msg->sip_from == NULL || msg->sip_to == NULL) {
@@ -308,8 +309,11 @@ void sip_message_in_call(struct ponte_sip_call *call, nua_handle_t *nh, sip_t co
 		return;
 	}
 	/* The Request-URI of a request in a dialog is our Contact, which names nobody: To is
-	 * who the peer talks to (RFC 3261 §12.2.1.1). The dialog admitted the source already. */
-	take(call->sip, call, nh, msg, sip_str(msg->sip_to->a_url->url_user), ip, NULL);
+	 * who the peer talks to (RFC 3261 §12.2.1.1), the account's user in a call for an
+	 * account. The dialog admitted the source already. */
+	user = sip_str(msg->sip_to->a_url->url_user);
+	acct = sip_reg_account_for(call->sip, user, ip, &is_from_account);
+	take(call->sip, call, nh, msg, user, ip, NULL, acct);
 }
 
 /* ---- outgoing ---- */
@@ -358,8 +362,10 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 		      struct ponte_sip_msg **out)
 {
 	struct ponte_sip_msg *m;
-	g_autofree char *user = NULL, *from = NULL, *to_hdr = NULL;
+	const struct ponte_sip_account *acct;
+	g_autofree char *from = NULL, *to_hdr = NULL;
 	char *auth_user = NULL, *auth_pass = NULL;
+	const char *proxy;
 	nua_handle_t *nh;
 	int rc;
 
@@ -371,8 +377,12 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 					  PONTE_SIP_MESSAGE_MAX_OUT, NULL);
 	if (rc < 0)
 		return rc == -ENODATA ? -EILSEQ : rc;
-	user = sip_escape_user(from_user != NULL && from_user[0] != '\0' ? from_user : "ponte");
-	from = g_strdup_printf("<sip:%s@%s>", user, sip_from_host(sip));
+	/* Through an account: its address of record and outbound proxy, as for its calls. */
+	acct = sip_account_for(sip, to);
+	from = sip_from_header(sip, acct, from_user);
+	proxy = acct != NULL && acct->outbound_proxy != NULL && acct->outbound_proxy[0] != '\0'
+			? acct->outbound_proxy
+			: NULL;
 	/* Brackets keep URI parameters out of the header's parameters (RFC 3261 §20.10). */
 	to_hdr = g_strdup_printf("<%s>", to);
 
@@ -400,9 +410,13 @@ int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_us
 	g_free(auth_user);
 	g_free(auth_pass);
 	nua_handle_bind(nh, &m->owner);
-	nua_message(m->nh, SIPTAG_CONTENT_TYPE_STR(CONTENT_TYPE_OUT), SIPTAG_PAYLOAD_STR(text),
-		    TAG_END());
-	log_info(MOD, "message=%s MESSAGE %s from %s, %zu bytes", m->id, to, from, strlen(text));
+	/* NUTAG_PROXY: to the outbound proxy, the Request-URI staying `to` (sip.c does the same
+	 * for calls); nua keeps it on the handle for a retry with credentials. */
+	nua_message(m->nh, TAG_IF(proxy != NULL, NUTAG_PROXY(proxy)),
+		    SIPTAG_CONTENT_TYPE_STR(CONTENT_TYPE_OUT), SIPTAG_PAYLOAD_STR(text), TAG_END());
+	log_info(MOD, "message=%s MESSAGE %s from %s%s%s%s%s, %zu bytes", m->id, to, from,
+		 acct != NULL ? " account " : "", acct != NULL ? acct->name : "",
+		 proxy != NULL ? " via " : "", proxy != NULL ? proxy : "", strlen(text));
 	if (out != NULL)
 		*out = m;
 	return 0;
@@ -420,16 +434,16 @@ static void dialog_msg_release(struct ponte_sip_msg *m)
 	g_free(m);
 }
 
-/* The final status of m, the head of dm's queue: to its requester, and m leaves the queue. */
-static void dialog_msg_done(struct dialog_msgs *dm, struct ponte_sip_msg *m, int status,
+/* The final status of m, the head of call's queue: to its requester, and m leaves the queue. */
+static void dialog_msg_done(struct ponte_sip_call *call, struct ponte_sip_msg *m, int status,
 			    const char *reason)
 {
 	ponte_sip_message_cb cb = m->cb;
 
-	g_queue_pop_head(&dm->queue);
+	g_queue_pop_head(&call->messages);
 	m->is_queued = false;
 	log_info(MOD, "message=%s in call=%s: %d %s", m->id, m->to, status, reason);
-	if (cb != NULL && !dm->sip->is_closing) {
+	if (cb != NULL && !call->sip->is_closing) {
 		/* The requester lets go of m with its callback. */
 		m->cb = NULL;
 		m->is_held = false;
@@ -446,11 +460,10 @@ static bool waits_for_credentials(int status, sip_t const *msg)
 			       (status == 407 && msg->sip_proxy_authenticate != NULL));
 }
 
-/* nua_r_message in a call's dialog: the answer to the MESSAGE at the head of the queue. */
-static void dialog_msg_response(struct dialog_msgs *dm, struct ponte_sip_msg *m, int status,
+/* nua_r_message in a call's dialog: the answer to m, the MESSAGE at the head of the queue. */
+static void dialog_msg_response(struct ponte_sip_call *call, struct ponte_sip_msg *m, int status,
 				const char *phrase, nua_handle_t *nh, sip_t const *msg)
 {
-	struct ponte_sip_call *call = dm->call;
 	const char *reason;
 
 	if (status < 200)
@@ -458,11 +471,11 @@ static void dialog_msg_response(struct dialog_msgs *dm, struct ponte_sip_msg *m,
 	if (m->refused_status != 0) {
 		/* nua's 904 for the credentials below: the challenge was the answer. */
 		log_debug(MOD, "message=%s let go by the stack: %d %s", m->id, status, phrase);
-		dialog_msg_done(dm, m, m->refused_status, m->refused_reason);
+		dialog_msg_done(call, m, m->refused_status, m->refused_reason);
 		return;
 	}
 	if (waits_for_credentials(status, msg)) {
-		if (!dm->sip->is_closing &&
+		if (!call->sip->is_closing &&
 		    sip_answer_challenge(nh, "message", m->id, call->auth_user, call->auth_pass,
 					 &m->nb_auth, msg))
 			return;
@@ -488,7 +501,7 @@ static void dialog_msg_response(struct dialog_msgs *dm, struct ponte_sip_msg *m,
 		phrase = NULL;
 	}
 	reason = phrase != NULL && phrase[0] != '\0' ? phrase : sip_status_phrase(status);
-	dialog_msg_done(dm, m, status, sip_str(reason));
+	dialog_msg_done(call, m, status, sip_str(reason));
 	/*
 	 * RFC 5057 §5.1: a 404, 410, 416, 482, 484, 485, 502 or 604 to a request in a dialog
 	 * says the far end has lost it (its Contact, our Request-URI, leads nowhere), and nua
@@ -507,28 +520,25 @@ static void dialog_msg_response(struct dialog_msgs *dm, struct ponte_sip_msg *m,
 	}
 }
 
-/* Every event of a call's handle once it has sent a MESSAGE: ours, or the call's. */
-static void dialog_on_event(struct sip_owner *owner, nua_event_t event, int status,
-			    const char *phrase, nua_handle_t *nh, sip_t const *msg,
-			    tagi_t const *tags)
+bool sip_message_response(struct ponte_sip_call *call, nua_event_t event, int status,
+			  const char *phrase, nua_handle_t *nh, sip_t const *msg)
 {
-	struct dialog_msgs *dm =
-		(struct dialog_msgs *)(void *)((char *)owner - offsetof(struct dialog_msgs, owner));
-	struct ponte_sip_msg *m = g_queue_peek_head(&dm->queue);
+	struct ponte_sip_msg *m = g_queue_peek_head(&call->messages);
 
-	if (event == nua_r_message && m != NULL) {
-		dialog_msg_response(dm, m, status, phrase, nh, msg);
-		return;
+	if (m == NULL)
+		return false;
+	if (event == nua_r_message) {
+		dialog_msg_response(call, m, status, phrase, nh, msg);
+		return true;
 	}
-	if (event == nua_r_authenticate && m != NULL && m->refused_status != 0) {
+	if (event == nua_r_authenticate && m->refused_status != 0) {
 		/* Nothing waited for credentials after all: the challenge was final already. */
 		log_debug(MOD, "message=%s: no request waited for credentials (%d %s)", m->id,
 			  status, phrase);
-		dialog_msg_done(dm, m, m->refused_status, m->refused_reason);
-		return;
+		dialog_msg_done(call, m, m->refused_status, m->refused_reason);
+		return true;
 	}
-	/* The call may be released in there, and dm with it: nothing of dm after this. */
-	dm->inner->on_event(dm->inner, event, status, phrase, nh, msg, tags);
+	return false;
 }
 
 /* A message whose call went before it was answered: told from the main loop. */
@@ -549,17 +559,17 @@ static gboolean report_orphan(gpointer data)
 }
 
 /*
- * The handle's memory goes (the call was released): the messages still waiting will get no
- * answer. Called from inside sofia's free, so their callbacks run from an idle source, unless
- * the whole stack is going (then nobody is told, as for every callback).
+ * The call is released (sip_call_release: its handle goes): the messages still waiting will get
+ * no answer. The release happens half-way through the call's teardown, so their callbacks run
+ * later, from an idle source, unless the whole stack is going (then nobody is told, as for
+ * every callback).
  */
-static void dialog_msgs_gone(void *home)
+void sip_message_call_free(struct ponte_sip_call *call)
 {
-	struct dialog_msgs *dm = home;
 	struct ponte_sip_msg *m;
 
-	while ((m = g_queue_pop_head(&dm->queue)) != NULL) {
-		if (m->cb != NULL && !dm->sip->is_closing) {
+	while ((m = g_queue_pop_head(&call->messages)) != NULL) {
+		if (m->cb != NULL && !call->sip->is_closing) {
 			g_idle_add(report_orphan, m);
 			continue;
 		}
@@ -568,35 +578,9 @@ static void dialog_msgs_gone(void *home)
 	}
 }
 
-/* The call's dialog_msgs, made and bound to its handle at its first MESSAGE. */
-static struct dialog_msgs *dialog_msgs_of(struct ponte_sip_call *call)
-{
-	struct sip_owner *magic = nua_handle_magic(call->nh);
-	struct dialog_msgs *dm;
-
-	if (magic != NULL && magic->on_event == dialog_on_event)
-		return (struct dialog_msgs *)(void *)((char *)magic -
-						      offsetof(struct dialog_msgs, owner));
-	dm = su_home_clone(nua_handle_home(call->nh), sizeof(*dm));
-	if (dm == NULL)
-		return NULL;
-	if (su_home_destructor(dm->home, dialog_msgs_gone) != 0) {
-		su_home_unref(dm->home);
-		return NULL;
-	}
-	dm->owner.on_event = dialog_on_event;
-	dm->inner = magic != NULL ? magic : &call->owner;
-	dm->sip = call->sip;
-	dm->call = call;
-	g_queue_init(&dm->queue);
-	nua_handle_bind(call->nh, &dm->owner);
-	return dm;
-}
-
 int ponte_sip_call_message(struct ponte_sip_call *call, const char *text, ponte_sip_message_cb cb,
 			   void *ctx, struct ponte_sip_msg **out)
 {
-	struct dialog_msgs *dm;
 	struct ponte_sip_msg *m;
 	int rc;
 
@@ -610,9 +594,6 @@ int ponte_sip_call_message(struct ponte_sip_call *call, const char *text, ponte_
 					  PONTE_SIP_MESSAGE_MAX_OUT, NULL);
 	if (rc < 0)
 		return rc == -ENODATA ? -EILSEQ : rc;
-	dm = dialog_msgs_of(call);
-	if (dm == NULL)
-		return -ENOMEM;
 	m = g_new0(struct ponte_sip_msg, 1);
 	m->sip = call->sip;
 	m->nh = call->nh;
@@ -623,7 +604,7 @@ int ponte_sip_call_message(struct ponte_sip_call *call, const char *text, ponte_
 	m->is_in_call = true;
 	m->is_queued = true;
 	m->is_held = out != NULL;
-	g_queue_push_tail(&dm->queue, m);
+	g_queue_push_tail(&call->messages, m);
 	nua_message(call->nh, SIPTAG_CONTENT_TYPE_STR(CONTENT_TYPE_OUT), SIPTAG_PAYLOAD_STR(text),
 		    TAG_END());
 	log_info(MOD, "message=%s MESSAGE in call=%s, %zu bytes", m->id, m->to, strlen(text));

@@ -4,7 +4,7 @@
  * request, outside any dialog (or inside a call's, when the phone sends it there), answered
  * with a final status and nothing more. Only text/plain is taken and sent; the text is UTF-8.
  *
- * Incoming: the stack checks a MESSAGE (the trunks' allowed sources as for INVITE, the content
+ * Incoming: the stack checks a MESSAGE (its source by INVITE's rule, sip_admit(); the content
  * type, the size, the charset) and hands what passed to the server's message op (sip.h), or to
  * the call's message op for one inside a call, whose return value is the status the sender
  * gets. Outgoing: ponte_sip_message() sends one outside any dialog, ponte_sip_call_message()
@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 struct ponte_sip;
+struct ponte_sip_account;
 struct ponte_sip_call;
 
 /*
@@ -47,6 +48,10 @@ struct ponte_sip_message_in {
 	size_t len;		     /* bytes of text */
 	const char *source_ip;	     /* where it came from ("" when unknown) */
 	const char *trunk;	     /* name of the trunk it came through, NULL if none */
+	/* The account it is for, NULL if none: to_user is a registering account's Contact user
+	 * (its name), or its address of record's user and the MESSAGE came from the account's
+	 * registrar or outbound proxy (sip_reg_account_for). Owned by the configuration. */
+	const struct ponte_sip_account *account;
 	struct ponte_sip_call *call; /* the call it was sent in, NULL outside a dialog */
 };
 
@@ -63,12 +68,14 @@ struct ponte_sip_msg;
 /*
  * Send text (UTF-8, 1..PONTE_SIP_MESSAGE_MAX_OUT bytes) as text/plain to `to`, a SIP URI (a
  * dialled number goes through ponte_sip_route_number() first). from_user is the user part of
- * our From (escaped), NULL for "ponte". A 401/407 from the host of a trunk or account is
- * answered with its credentials as for calls. cb runs once with the final status, unless
- * ponte_sip_message_forget() or ponte_sip_destroy() came first; ctx is borrowed until then.
- * *out (may be NULL) identifies the message for _forget(). Returns 0, -EINVAL for a target
- * that is not a usable SIP URI, -EMSGSIZE or -EILSEQ for text that
- * ponte_sip_message_check_text() refuses, -ENOMEM; then cb never runs.
+ * our From (escaped), NULL for "ponte"; to a target at an account's registrar, as for calls,
+ * From is the account's address of record with from_user as its display name, and the request
+ * goes through the account's outbound proxy when it has one. A 401/407 from the host of a
+ * trunk or account (or from that proxy) is answered with its credentials as for calls. cb runs
+ * once with the final status, unless ponte_sip_message_forget() or ponte_sip_destroy() came
+ * first; ctx is borrowed until then. *out (may be NULL) identifies the message for _forget().
+ * Returns 0, -EINVAL for a target that is not a usable SIP URI, -EMSGSIZE or -EILSEQ for text
+ * that ponte_sip_message_check_text() refuses, -ENOMEM; then cb never runs.
  */
 int ponte_sip_message(struct ponte_sip *sip, const char *to, const char *from_user,
 		      const char *text, ponte_sip_message_cb cb, void *ctx,

@@ -450,6 +450,9 @@ static void test_trunk_auth(void)
 	struct rec r = {0};
 	struct ponte_sip_trunk trunk = {0};
 	g_autofree char *address = NULL, *routed = NULL;
+	/* The configuration owns its strings (ponte_config_free() frees them): the default
+	 * route is kept aside, not overwritten, and put back at the end. */
+	char *default_route = cfg->sip.number_route;
 	int rc;
 
 	if (!sipp_start(&s, "uas_invite_auth", NULL))
@@ -483,7 +486,7 @@ static void test_trunk_auth(void)
 out:
 	cfg->sip.trunks = NULL;
 	cfg->sip.nb_trunks = 0;
-	cfg->sip.number_route = NULL;
+	cfg->sip.number_route = default_route;
 	sipp_free(&s);
 	rec_clear(&r);
 }

@@ -17,8 +17,11 @@
  * through the account the account's; calls to an account's Contact user (or to its AOR user
  * from its registrar) reach the server with the account's incoming target, are admitted from
  * the account's registrar or outbound proxy although a trunk restricts the sources, and are
- * refused 403 from elsewhere; the 200's Contact user is the account's, or the user called; an
- * incoming target that is no browser name nor room-KEY stops the stack. Phones on 127.0.0.3
+ * refused 403 from elsewhere; the 200's Contact user is the account's, or the user called;
+ * MESSAGEs for an account are admitted by the same rule and handed over with the account; a
+ * MESSAGE to a number routed to an account goes to its outbound proxy From its address of
+ * record, its challenge answered with the account's credentials; an incoming target that is
+ * no browser name nor room-KEY stops the stack. Phones on 127.0.0.3
  * and 127.0.0.4 play other sources. Exits 77 (skipped) without the sipp command. PONTE_TEST_DEBUG=1
  * logs the stack's events; PONTE_TEST_KEEP=1 keeps SIPp's message logs in the temporary directory.
  */
@@ -39,6 +42,7 @@
 
 #include "log.h"
 #include "sip.h"
+#include "sip_message.h"
 #include "sip_reg.h"
 #include "loop.h"
 #include "tap.h"
@@ -1048,10 +1052,89 @@ out:
 	bench_free(&b);
 }
 
+/* The final status of a MESSAGE of ours. */
+struct msgrec {
+	bool is_done;
+	int status;
+};
+
+static void mr_status(void *ctx, int status, const char *reason)
+{
+	struct msgrec *m = ctx;
+
+	(void)reason;
+	m->is_done = true;
+	m->status = status;
+}
+
+static struct msgrec *cur_msg;
+
+static bool msg_done(void)
+{
+	return cur_msg->is_done;
+}
+
+/*
+ * A MESSAGE to a number routed through an account (sip.number_route) goes as the account's
+ * calls go: From its address of record with the sender's name as display name, to its
+ * outbound proxy with the target as Request-URI, the proxy's challenge answered with the
+ * account's credentials.
+ */
+static void test_message_through_proxy(void)
+{
+	struct ponte_sip_account *accts = g_new0(struct ponte_sip_account, 1);
+	struct bench b = {0};
+	struct sipp proxy = {0};
+	struct msgrec m = {0};
+	g_autofree char *registrar = NULL, *to = NULL;
+	int registrar_port, rc;
+
+	if (!sipp_start(&proxy, "uas_account_proxy_message", free_port(), 1)) {
+		CHECK(false, "start SIPp as the account's outbound proxy");
+		g_free(accts);
+		return;
+	}
+	/* Not SIPp's ports: a MESSAGE sent to the registrar must find nobody. */
+	do
+		registrar_port = free_port();
+	while (registrar_port == proxy.port || registrar_port == proxy.port + 1);
+	registrar = g_strdup_printf("sip:127.0.0.1:%d", registrar_port);
+	account_init(&accts[0], "provider", registrar, "1003", "prov-secret", 600);
+	accts[0].do_register = false;
+	g_free(accts[0].aor);
+	accts[0].aor = g_strdup("sip:1003@example.net");
+	g_free(accts[0].outbound_proxy);
+	accts[0].outbound_proxy = g_strdup_printf("sip:127.0.0.1:%d", proxy.port);
+	if (!bench_start(&b, accts, 1)) {
+		CHECK(false, "a stack with one account behind an outbound proxy");
+		goto out;
+	}
+	g_free(b.cfg->sip.number_route);
+	b.cfg->sip.number_route = g_strdup("provider");
+	to = ponte_sip_route_number(b.sip, "5551234");
+	CHECK(to != NULL && g_str_has_prefix(to, "sip:5551234@127.0.0.1:"),
+	      "the number goes to the account's registrar (%s)", to != NULL ? to : "(none)");
+	if (to == NULL)
+		goto out;
+	rc = ponte_sip_message(b.sip, to, "browser7", "through the proxy", mr_status, &m, NULL);
+	cur_msg = &m;
+	if (rc == 0)
+		run(msg_done, 10000);
+	rc = rc == 0 ? sipp_wait(&proxy, 5000) : -1;
+	CHECK(m.is_done && m.status == 202 && rc == 0,
+	      "a MESSAGE to %s through the account reaches its outbound proxy, From its address "
+	      "of record, and answers the challenge with its credentials (status %d, SIPp exit %d)",
+	      to, m.status, rc);
+out:
+	sipp_free(&proxy);
+	bench_free(&b);
+}
+
 /* The test's server of incoming calls: takes and answers them, or refuses with reply. */
 struct server {
 	int reply; /* 0: answer */
 	int nb_invites;
+	int nb_messages;
 	char to_user[64], account[64], source[64];
 	struct callrec taken;
 };
@@ -1080,7 +1163,21 @@ static int srv_invite(void *ctx, const struct ponte_sip_incoming *in, struct pon
 	return 0;
 }
 
-static const struct ponte_sip_server_ops srv_ops = {.invite = srv_invite};
+/* MESSAGEs outside calls: counted and refused with reply (480 while reply is 0). */
+static int srv_message(void *ctx, const struct ponte_sip_message_in *in, const char **warning)
+{
+	struct server *srv = ctx;
+
+	srv->nb_messages++;
+	g_strlcpy(srv->to_user, in->to_user, sizeof(srv->to_user));
+	g_strlcpy(srv->account, in->account != NULL ? in->account->name : "(none)",
+		  sizeof(srv->account));
+	*warning = "the test takes no messages";
+	return srv->reply != 0 ? srv->reply : 480;
+}
+
+static const struct ponte_sip_server_ops srv_ops = {.invite = srv_invite,
+						    .message = srv_message};
 
 /* A phone (SIPp scenario name) on ip calls user at the stack; SIPp's exit status, or -1. */
 static int phone_calls(struct bench *b, const char *name, const char *ip, const char *user,
@@ -1091,6 +1188,23 @@ static int phone_calls(struct bench *b, const char *name, const char *ip, const 
 	int rc;
 
 	if (!sipp_spawn(&s, name, ip, free_port(), 1, extra))
+		return -1;
+	rc = sipp_wait(&s, 10000);
+	*log_text = sipp_log(&s);
+	sipp_free(&s);
+	return rc;
+}
+
+/* A phone (SIPp uac_message) on ip writes to user at the stack; SIPp's exit status, or -1. */
+static int phone_writes(struct bench *b, const char *ip, const char *user, char **log_text)
+{
+	g_autofree char *extra = g_strdup_printf("-key ctype text/plain -key body hello -s %s "
+						 "127.0.0.1:%d",
+						 user, b->cfg->sip.port);
+	struct sipp s;
+	int rc;
+
+	if (!sipp_spawn(&s, "uac_message", ip, free_port(), 1, extra))
 		return -1;
 	rc = sipp_wait(&s, 10000);
 	*log_text = sipp_log(&s);
@@ -1201,6 +1315,29 @@ static void test_incoming_accounts(void)
 	      "lobby's proxy does not bring pbx's calls: 403 (exit %d)", rc);
 	g_clear_pointer(&text, g_free);
 
+	/* MESSAGEs are admitted by the same rule (sip_admit). */
+	srv.to_user[0] = '\0';
+	rc = phone_writes(&b, "127.0.0.4", "lobby", &text);
+	CHECK(rc == 0 && srv.nb_messages == 1 && strstr(text, "\nSIP/2.0 480 ") != NULL,
+	      "a MESSAGE to lobby from its outbound proxy is admitted (exit %d, %d)", rc,
+	      srv.nb_messages);
+	CHECK_STR(srv.account, "lobby", "it is for account lobby");
+	CHECK_STR(srv.to_user, "lobby", "to the user it was sent to");
+	g_clear_pointer(&text, g_free);
+	rc = phone_writes(&b, "127.0.0.1", "1001", &text);
+	CHECK(rc == 0 && srv.nb_messages == 2 && strcmp(srv.account, "pbx") == 0,
+	      "a MESSAGE to the AOR user 1001 from pbx's registrar is pbx's (exit %d, %s)", rc,
+	      srv.account);
+	g_clear_pointer(&text, g_free);
+	rc = phone_writes(&b, "127.0.0.4", "pbx", &text);
+	CHECK(rc == 0 && srv.nb_messages == 2 && strstr(text, "\nSIP/2.0 403 ") != NULL,
+	      "lobby's proxy does not bring pbx's MESSAGEs: 403 (exit %d)", rc);
+	g_clear_pointer(&text, g_free);
+	rc = phone_writes(&b, "127.0.0.3", "bob", &text);
+	CHECK(rc == 0 && srv.nb_messages == 2 && strstr(text, "\nSIP/2.0 403 ") != NULL,
+	      "a MESSAGE from elsewhere: 403 (exit %d)", rc);
+	g_clear_pointer(&text, g_free);
+
 	srv.reply = 0;
 	rc = phone_calls(&b, "uac_answered", "127.0.0.1", "bob", &text);
 	CHECK(rc == 0 && srv.nb_invites == 4 && strcmp(srv.account, "(none)") == 0 &&
@@ -1302,6 +1439,7 @@ int main(void)
 	test_outbound_proxy();
 	test_contact_on_calls();
 	test_call_through_proxy();
+	test_message_through_proxy();
 	test_incoming_accounts();
 	test_bad_incoming();
 

@@ -2,7 +2,10 @@
 // terminates ICE, DTLS-SRTP and SCTP and hands the media to a service (docs/signaling.md,
 // "Gateway sessions"): `echo` sends our media and data channel messages back, `relay` forwards
 // them to the other members of a relayed room and theirs to us, `sip` calls the SIP phone
-// named by `to` (audio only: kinds ['audio'], no data channel).
+// named by `to`, or takes the incoming call `callId` (audio only: kinds ['audio']; app.js asks
+// for the data channel, `chat`, which carries the call's instant messages as JSON
+// `sip_message` frames both ways, answered with `sip_message_status`: docs/sip.md,
+// "Messages").
 //
 // Same surface as PeerCall (call.js), so app.js treats both alike:
 //   start(), close(), pc, channel, connectionState,

@@ -35,12 +35,16 @@
 //   office     with alice registered, sip:office@gateway rings alice's page, the incoming
 //              frame says account office; declined: 603. A MESSAGE to sip:office@gateway
 //              reaches alice's page too, its frame saying account office;
-//   proxy      the page calls sip:5551234@127.0.0.1:5094, the registrar of account provider
-//              (nothing listens there): the call goes to the account's outbound proxy (SIPp,
-//              sipp-proxy-account.xml on 5093) with that Request-URI, From the account's
-//              address of record <sip:1003@example.net>, the account's credentials for the
-//              proxy's 401 (verifyauth); audio both ways; the ACK and the page's BYE reach the
-//              proxy too, although the far end's Contact names 5094.
+//   proxy      a page registered as dave writes to sip:5551234@127.0.0.1:5094, the registrar
+//              of account provider (nothing listens there), from its chat: the MESSAGE goes
+//              to the account's outbound proxy (SIPp, sipp-proxy-account-message.xml on 5093)
+//              with that Request-URI, From "dave" <sip:1003@example.net> (the account's
+//              address of record, the page's name as display name) and the text, the
+//              account's credentials for the proxy's 407 and then a 401 (verifyauth); the page
+//              shows it delivered (202). Then it calls that URI: the call goes to the proxy
+//              (sipp-proxy-account.xml) with that Request-URI, the same From, the account's
+//              credentials for the proxy's 401 (verifyauth); audio both ways; the ACK and
+//              the page's BYE reach the proxy too, although the far end's Contact names 5094.
 // Trunks (run.sh's trunk "carrier" at 127.0.0.1:5072, sip.number_route carrier, a password
 // the trunk refuses):
 //   password   the page dials a number; the trunk (sipp-trunk-wrong-password-401.xml)
@@ -371,18 +375,11 @@ async function scenarioRoom(browser) {
   await second.context().close();
 }
 
-// A call out through account "provider" (run.sh): the page dials a URI at the account's
-// registrar, where nobody listens; the account's outbound proxy (SIPp, sipp-proxy-account.xml)
-// must get the INVITE with that Request-URI and From the account's address of record,
-// challenge it, check the account's credentials, and get the ACK and the page's BYE too.
-async function scenarioProxy(browser) {
-  const s = 'proxy';
-  const page = await openPage(browser, 'proxy', { isRawAudio: true });
-  await page.goto(`${baseUrl}/?mode=phone`);
-  await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+// SIPp as account provider's outbound proxy (run.sh: 127.0.0.1:5093), one run of SCENARIO.
+async function startProxy(s, scenario) {
   const logPath = join(opts.out, `sipp-${s}.log`);
   const fd = openSync(logPath, 'w');
-  const proxy = spawn('sipp', ['-sf', join(here, 'sipp-proxy-account.xml'), '-i', '127.0.0.1',
+  const proxy = spawn('sipp', ['-sf', join(here, scenario), '-i', '127.0.0.1',
     '-p', '5093', '-mi', '127.0.0.1', '-mp', '6100', '-rtp_echo', '-m', '1', '-nostdin',
     '-timeout', '40s', '-trace_err', '-error_file', join(opts.out, `sipp-${s}-errors.log`),
     '-trace_msg', '-message_file', join(opts.out, `sipp-${s}-messages.log`)],
@@ -396,6 +393,55 @@ async function scenarioProxy(browser) {
     if (proxy.exitCode === null && proxy.signalCode === null) proxy.kill('SIGKILL');
   });
   await sleep(500); // SIPp binds its port
+  return proxy;
+}
+
+// How many requests starting with START (e.g. 'INVITE sip:5551234@...') SIPp logged, or -1.
+function countLogged(name, start) {
+  try {
+    const text = readFileSync(join(opts.out, `sipp-${name}-messages.log`), 'utf8');
+    return text.split(`\n${start}`).length - 1;
+  } catch (err) {
+    return -1;
+  }
+}
+
+// A MESSAGE and a call out through account "provider" (run.sh) from a page registered as dave:
+// the page writes to, then dials, a URI at the account's registrar, where nobody listens; the
+// account's outbound proxy (SIPp) must get the MESSAGE, then the INVITE, with that
+// Request-URI and From "dave" <sip:1003@example.net> (the account's address of record, the
+// page's name as display name), challenge each and check the account's credentials, and get
+// the call's ACK and the page's BYE too.
+async function scenarioProxy(browser) {
+  let s = 'proxy-message';
+  const page = await openPage(browser, 'proxy', { isRawAudio: true });
+  await page.goto(`${baseUrl}/?mode=phone&name=dave`);
+  await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  await checkSoon(`${s}: the page takes the name dave`, (t) => page.waitForFunction(
+    () => window.ponte.sipName !== null, null, { timeout: t, polling: 100 }), 10_000);
+
+  let proxy = await startProxy(s, 'sipp-proxy-account-message.xml');
+  const text = `dave through the provider ${Math.random().toString(36).slice(2, 8)}`;
+  await page.locator('#chat-to').fill('sip:5551234@127.0.0.1:5094');
+  await page.locator('#chat-input').fill(text);
+  await page.locator('#chat-send').click();
+  const entry = await checkSoon(`${s}: the page gets the proxy's answer`, async (t) => {
+    await page.waitForFunction((w) => window.ponte.chatLog.some((e) => e.sip &&
+      e.from === 'me' && e.text === w && e.status !== null), text, { timeout: t, polling: 100 });
+    return page.evaluate((w) => ({ ...window.ponte.chatLog.find((e) => e.text === w) }), text);
+  }, 15_000);
+  check(`${s}: delivered through the account's proxy (${entry.status} ${entry.reason})`,
+    entry.acked && !entry.failed && entry.status === 202);
+  await sippDone(s, proxy);
+  const msgFrom = loggedHeader(s, 'MESSAGE sip:', 'From');
+  const msgs = countLogged(s, 'MESSAGE sip:5551234@127.0.0.1:5094 ');
+  check(`${s}: the proxy got the MESSAGE From the account's address of record, the page's ` +
+    `name as display name (${msgFrom})`, /^"dave" <sip:1003@example\.net>;tag=/.test(msgFrom));
+  check(`${s}: three MESSAGEs for sip:5551234@127.0.0.1:5094, answering the proxy's 407 and ` +
+    `then the 401 with the account's credentials (${msgs})`, msgs === 3);
+
+  s = 'proxy';
+  proxy = await startProxy(s, 'sipp-proxy-account.xml');
   await page.locator('#phone-to').fill('sip:5551234@127.0.0.1:5094');
   await page.locator('#btn-dial').click();
   await checkSoon(`${s}: the call through the account's proxy is answered`,
@@ -403,19 +449,13 @@ async function scenarioProxy(browser) {
   const from = loggedHeader(s, 'INVITE sip:', 'From');
   const route = loggedHeader(s, 'INVITE sip:', 'Route');
   note(`${s}: the proxy got From: ${from}; Route: ${route || '(none)'}`);
-  check(`${s}: From is the account's address of record (${from})`,
-    /^<sip:1003@example\.net>;tag=/.test(from));
+  check(`${s}: From is the account's address of record, the page's name its display name ` +
+    `(${from})`, /^"dave" <sip:1003@example\.net>;tag=/.test(from));
   await checkAudioBack(s, page);
   await page.locator('#btn-hangup').click();
   await checkSoon(`${s}: hang up ends the call`, (t) => waitState(page, 'ended', t), 5_000);
   await sippDone(s, proxy);
-  let invites = -1;
-  try {
-    const text = readFileSync(join(opts.out, `sipp-${s}-messages.log`), 'utf8');
-    invites = (text.match(/\nINVITE sip:5551234@127\.0\.0\.1:5094 /g) || []).length;
-  } catch (err) {
-    // No log: counted as -1.
-  }
+  const invites = countLogged(s, 'INVITE sip:5551234@127.0.0.1:5094 ');
   check(`${s}: the proxy saw two INVITEs for sip:5551234@127.0.0.1:5094, the second with ` +
     `the account's credentials (${invites})`, invites === 2);
   await page.context().close();

@@ -9,7 +9,9 @@
 //           must hear its own 440 Hz tone back (getStats: packets and audio energy), its dial
 //           pad keys must be played by RTCDTMFSender (ontonechange), and hang up must end
 //           the call with SIPp's scenario complete (exit status 0);
-//   busy    sipp-busy.xml answers 486 Busy Here: the page says so.
+//   busy    sipp-busy.xml answers 486 Busy Here: the page says so. The page registered the
+//           name carol (?name=carol), which its calls carry as From user: SIPp's regexp
+//           wants From <sip:carol@127.0.0.1>.
 // Run by run.sh (`run.sh PONTE phone`), which starts the daemon.
 
 import { spawn } from 'node:child_process';
@@ -106,7 +108,7 @@ async function scenarioAnswer(browser) {
   const s = 'answer';
   const page = await openPage(browser, 'phone', { isRawAudio: true });
   recordGatewayFrames(page);
-  await page.goto(`${baseUrl}/?mode=phone`);
+  await page.goto(`${baseUrl}/?mode=phone&name=carol`);
   check(`${s}: the mode switch shows "call a phone"`,
     await page.locator('#modes input[value="phone"]').isChecked(),
     await page.locator('#modes').innerText());
@@ -114,6 +116,8 @@ async function scenarioAnswer(browser) {
     (await page.locator('#phone').isVisible()) && (await page.locator('.stage').isHidden()) &&
     (await page.locator('#dialpad button').count()) === 12);
   await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  await checkSoon(`${s}: the page registers the name carol, its caller name on the SIP side`,
+    (t) => waitFor(page, () => window.ponte.sipName !== null, null, t), 10_000);
   await checkBadAddresses(s, page);
   await checkNumberWithoutRoute(s, page);
 
@@ -222,8 +226,8 @@ async function scenarioBusy(page) {
     !!hungup && hungup.reason === 'sip-status' && hungup.status === 486);
   await screenshot(page, 'phone-busy');
   const exit = await sippExit(phone);
-  check(`${s}: SIPp's scenario completed (${JSON.stringify(exit)})`, exit.code === 0,
-    `see ${opts.out}/sipp-busy.log`);
+  check(`${s}: SIPp's scenario completed, the INVITE From <sip:carol@...> ` +
+    `(${JSON.stringify(exit)})`, exit.code === 0, `see ${opts.out}/sipp-busy.log`);
 }
 
 async function main() {

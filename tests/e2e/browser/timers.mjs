@@ -2,7 +2,7 @@
 //
 // Browser end-to-end test of SIP session timers (RFC 4028) with SIPp (Debian sip-tester) as
 // the phones and headless Chromium running the Ponte web client (/?mode=phone). A session
-// timer takes 45 s to be refreshed and 81 s to be given up, so the four calls run at once
+// timer takes 45 s to be refreshed and 81 s to be given up, so the six calls run at once
 // (about 90 s in all); each SIPp scenario checks the SIP side, its timing included (SIPp's
 // gettimeofday), and fails when a refresh or a BYE does not come in time.
 //   min-se       a phone asks for Session-Expires 30 (below Min-SE): 422 with Min-SE: 90, and
@@ -18,6 +18,14 @@
 //                the session expired (sipp-timer-call-norefresh.xml).
 //   browser-lazy the page calls a phone that answers refresher=uas and never refreshes: the
 //                same (sipp-timer-answer-norefresh.xml).
+//   phone-noupdate  a phone whose Allow has no UPDATE calls "tmr-e" with refresher=uas: the
+//                gateway refreshes with re-INVITEs offering our 200's SDP byte for byte, 30..39
+//                s after the ACK and again 30..39 s after the phone's answer, never an UPDATE
+//                (sipp-timer-call-reinvite.xml); the page keeps hearing its tone on the same
+//                stream and hears of no hold, and the gateway logs that each answer left the
+//                media untouched.
+//   browser-noupdate the page calls such a phone, which answers refresher=uac: the same, each
+//                re-INVITE offering our first INVITE's SDP (sipp-timer-answer-reinvite.xml).
 // Run by run.sh (`run.sh PONTE timers`).
 
 import { spawn } from 'node:child_process';
@@ -66,7 +74,7 @@ function startSipp(name, scenario, user, { port, mediaPort }) {
 function sippTiming(name) {
   try {
     return readFileSync(join(opts.out, `sipp-${name}-actions.log`), 'utf8')
-      .split('\n').filter((l) => /after the ACK/.test(l)).join('; ') || 'nothing logged';
+      .split('\n').filter((l) => /after the (ACK|first)/.test(l)).join('; ') || 'nothing logged';
   } catch {
     return 'no action log';
   }
@@ -194,6 +202,71 @@ async function checkExpired(s, page, phone, answeredAt) {
     'and nothing else');
 }
 
+// The gateway's log (run.sh puts it in the output directory).
+function ponteLog() {
+  try {
+    return readFileSync(join(opts.out, 'ponte.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+// The Call-ID the gateway logged for the call whose log line matches re.
+async function callIdFromLog(s, re) {
+  let m = null;
+  await checkSoon(`${s}: the gateway logged the call`, async (t) => {
+    for (const deadline = Date.now() + t; !(m = re.exec(ponteLog())); await sleep(200)) {
+      if (Date.now() > deadline) throw new Error(`no line matches ${re}`);
+    }
+  }, 5_000);
+  return m[1];
+}
+
+// Resolves when the gateway has logged nb refreshes of call callId whose answers left the
+// media untouched (sip_dialog.c); times out otherwise.
+function refreshesLogged(callId, nb, timeoutMs) {
+  const line = `call=${callId} session refreshed by re-INVITE: the phone's answer is ` +
+    'unchanged, media untouched';
+  return (async () => {
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(250)) {
+      const n = ponteLog().split('\n').filter((l) => l.includes(line)).length;
+      if (n >= nb) return n;
+      if (Date.now() > deadline) throw new Error(`${n} such refreshes logged, not ${nb}`);
+    }
+  })();
+}
+
+// The phone takes no UPDATE: the gateway refreshes with re-INVITEs of our SDP as it was
+// (SIPp checks them and that nothing else comes), and the media must not notice: after each
+// refresh the browser still hears its tone, on the stream it had, and the page has heard of
+// no hold, resume or refused change; the phone then hangs up.
+async function checkRefreshedByReinvite(s, page, phone, answeredAt, callId) {
+  await checkAudioFlows(`${s} (at the answer)`, page);
+  const first = await mediaStats(page);
+  for (const nb of [1, 2]) {
+    await checkSoon(`${s}: refresh ${nb} (re-INVITE) answered, media untouched, call=${callId}`,
+      (t) => refreshesLogged(callId, nb, t), (nb === 1 ? 45_000 : 80_000) -
+        (Date.now() - answeredAt));
+    note(`${s}: refresh ${nb} ${Math.round((Date.now() - answeredAt) / 1000)} s after the answer`);
+    await checkAudioFlows(`${s} (after refresh ${nb})`, page, 5_000);
+  }
+  const last = await mediaStats(page);
+  check(`${s}: the browser receives the same single audio stream as at the answer ` +
+    `(SSRC ${first.audio.ssrcs} then ${last.audio.ssrcs})`, last.audio.nbStreams === 1 &&
+    String(first.audio.ssrcs) === String(last.audio.ssrcs));
+  const seen = await page.evaluate(() => ({
+    state: window.ponte.state, hold: window.ponte.hold,
+    notes: window.ponte.chatLog.filter((e) => e.from === 'system').map((e) => e.text),
+  }));
+  check(`${s}: the call is up and the page heard of no hold, resume or refused change ` +
+    `(${JSON.stringify(seen)})`, seen.state === 'answered' && !seen.hold.phone &&
+    !seen.hold.confirmed && !seen.notes.some((t) => /hold|resume|refused/.test(t)));
+  await checkSoon(`${s}: the phone hangs up (BYE) and the page says so`, (t) =>
+    waitFor(page, () => window.ponte.hungupReason === 'remote-bye', null, t), 20_000);
+  await sippDone(s, phone, 'two refreshes by re-INVITE, each offering our SDP unchanged with ' +
+    'Session-Expires 90;refresher=uac, in time, and no UPDATE');
+}
+
 async function scenarioMinSe(browser) {
   const s = 'min-se';
   const page = await phonePage(browser, s, 'tmr-min');
@@ -243,6 +316,27 @@ async function scenarioBrowserLazy(browser) {
   await checkExpired(s, page, phone, answeredAt);
 }
 
+async function scenarioPhoneNoUpdate(browser) {
+  const s = 'phone-noupdate';
+  const page = await phonePage(browser, s, 'tmr-e');
+  const phone = startSipp(s, 'sipp-timer-call-reinvite.xml', 'tmr-e',
+    { port: 5080, mediaPort: 6100 });
+  const answeredAt = await answerCall(s, page);
+  const callId = await callIdFromLog(s, /call=(\S+) incoming INVITE to tmr-e /);
+  await checkRefreshedByReinvite(s, page, phone, answeredAt, callId);
+}
+
+async function scenarioBrowserNoUpdate(browser) {
+  const s = 'browser-noupdate';
+  const page = await phonePage(browser, s);
+  const phone = startSipp(s, 'sipp-timer-answer-reinvite.xml', null,
+    { port: 5082, mediaPort: 6120 });
+  await sleep(500);
+  const answeredAt = await placeCall(s, page, 5082);
+  const callId = await callIdFromLog(s, /call=(\S+) INVITE sip:phone@127\.0\.0\.1:5082 /);
+  await checkRefreshedByReinvite(s, page, phone, answeredAt, callId);
+}
+
 async function main() {
   const tone = writeToneWav({ hz: 440, seconds: 10, amplitude: 0.5 });
   let browser;
@@ -253,12 +347,14 @@ async function main() {
     return;
   }
   await runTimerScenario('min-se', scenarioMinSe, browser);
-  // The four calls at once: each lasts 70 to 90 s.
+  // The six calls at once: each lasts 70 to 90 s.
   await Promise.all([
     runTimerScenario('phone-refresh', scenarioPhoneRefresh, browser),
     runTimerScenario('browser-refresh', scenarioBrowserRefresh, browser),
     runTimerScenario('phone-lazy', scenarioPhoneLazy, browser),
     runTimerScenario('browser-lazy', scenarioBrowserLazy, browser),
+    runTimerScenario('phone-noupdate', scenarioPhoneNoUpdate, browser),
+    runTimerScenario('browser-noupdate', scenarioBrowserNoUpdate, browser),
   ]);
   note('SIPp traces: sipp-*-messages.log; timing: sipp-*-actions.log');
 }
