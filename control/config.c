@@ -831,6 +831,11 @@ static const struct {
 	{"sip.accounts[].incoming", sip_reg_is_incoming_target,
 	 "a browser name (1 to 32 of [A-Za-z0-9._-]) or room-KEY (a room name of 1 to 128 bytes "
 	 "without ':' or control characters)"},
+	/* The DPDK backend's (dataplane/dpdk/eal.c checks them again, with the machine). */
+	{"dpdk.lcores", cfg_is_cpu_list, "a CPU list such as \"1\" or \"2-3,6\""},
+	{"dpdk.file_prefix", cfg_is_file_prefix, "1 to 64 of [A-Za-z0-9_-]"},
+	{"dpdk.exception_tap", cfg_is_ifname,
+	 "an interface name of 1 to 15 bytes without '/', ':' or blanks"},
 };
 
 /* The message above spells the limits out. */

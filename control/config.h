@@ -68,6 +68,7 @@ enum ponte_dtls_setup {
 /* The SRTP implementation of the dataplane; the name is what dp_srtp_engine_find() takes. */
 enum ponte_srtp_engine {
 	PONTE_SRTP_ENGINE_LIBSRTP2,
+	PONTE_SRTP_ENGINE_IPSEC_MB,
 };
 
 /* sip.srtp: SDES-SRTP (RFC 4568) on the SIP side. */
@@ -83,6 +84,19 @@ enum ponte_sip_dtmf {
 	PONTE_SIP_DTMF_RFC4733, /* telephone-event in the SDP, RFC 4733 events in RTP */
 	PONTE_SIP_DTMF_INFO, /* no telephone-event toward phones; SIP INFO application/dtmf-relay */
 	PONTE_SIP_DTMF_AUTO, /* RFC 4733 when the phone takes telephone-event, else INFO */
+};
+
+/* One NIC of the DPDK backend: one element of dpdk.ports. */
+struct ponte_dpdk_port {
+	char *device; /* PCI address, vdev string, or an ethdev's name */
+	int rx_queues; /* 0: one per lcore */
+	int rx_descriptors, tx_descriptors; /* 0: the driver's choice */
+};
+
+/* dpdk.idle: what a forwarding lcore does when no packet comes. */
+enum ponte_dpdk_idle {
+	PONTE_DPDK_IDLE_SLEEP, /* sleep, longer and longer up to dpdk.idle_sleep_us */
+	PONTE_DPDK_IDLE_POLL, /* keep polling: lowest latency, a whole core per lcore */
 };
 
 /* How the members of a room exchange media. */
@@ -148,6 +162,20 @@ struct ponte_config {
 		int max_flows;
 		int input_queue; /* packets queued from the media I/O thread to the dataplane */
 	} dataplane;
+	struct {
+		char *lcores; /* CPU list of the forwarding lcores ("1", "2-3"); "": the last CPU */
+		int memory; /* MB for the EAL */
+		bool no_huge; /* anonymous memory instead of hugepages */
+		char *file_prefix; /* the EAL's --file-prefix */
+		struct ponte_dpdk_port *ports; /* dpdk.ports, nb_ports of them */
+		size_t nb_ports;
+		int mempool_size; /* mbufs per NUMA socket */
+		char *exception_tap; /* the TAP the kernel's traffic goes through */
+		char **exception_addresses; /* "ADDR/PREFIX" given to it; empty: its own */
+		char *exception_device; /* another exception port than a TAP; "": the TAP */
+		int idle; /* enum ponte_dpdk_idle */
+		int idle_sleep_us; /* longest sleep of an idle lcore */
+	} dpdk;
 	struct {
 		int media; /* enum ponte_room_media: unless a member's join asks otherwise */
 		int relay_max_members;

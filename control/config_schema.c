@@ -30,7 +30,10 @@ static const char *const dtls_setups[] = {"passive", "active", NULL};
 static const char *const turn_transports[] = {"udp", "tcp", "tls", NULL};
 
 /* Indexed by enum ponte_srtp_engine. */
-static const char *const srtp_engines[] = {"libsrtp2", NULL};
+static const char *const srtp_engines[] = {"libsrtp2", "ipsec-mb", NULL};
+
+/* Indexed by enum ponte_dpdk_idle. */
+static const char *const dpdk_idle_modes[] = {"sleep", "poll", NULL};
 
 /* Indexed by enum ponte_room_media. */
 static const char *const room_media[] = {"p2p", "relay", NULL};
@@ -464,7 +467,8 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.names = dp_backends,
 		.def = "socket",
 		.doc = "`socket` uses kernel UDP sockets and runs anywhere. `dpdk` uses the DPDK "
-		       "fast path, which needs hugepages and a NIC bound to a DPDK driver.",
+		       "fast path (docs/dpdk.md), set up in the `dpdk` section: a NIC for DPDK "
+		       "(or a veth through `net_af_packet`), hugepages unless `dpdk.no_huge`.",
 	},
 	{
 		.path = "dataplane.srtp_engine",
@@ -472,7 +476,10 @@ const struct cfg_key ponte_cfg_schema[] = {
 		FIELD(dataplane.srtp_engine),
 		.names = srtp_engines,
 		.def = "libsrtp2",
-		.doc = "Implementation that protects and unprotects SRTP and SRTCP packets.",
+		.doc = "Implementation that protects and unprotects SRTP and SRTCP packets. "
+		       "`libsrtp2` is Debian's libsrtp2, the reference. `ipsec-mb` is Ponte's own "
+		       "engine on intel-ipsec-mb (docs/performance.md): several times faster, the "
+		       "same bytes on the wire and the same packets accepted and refused.",
 	},
 	{
 		.path = "dataplane.max_flows",
@@ -495,6 +502,165 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.doc = "Packets that may wait between the media I/O thread and the dataplane; one "
 		       "arriving when the queue is full is dropped. A longer queue absorbs longer "
 		       "bursts at the cost of latency and memory.",
+	},
+	{
+		.path = "dpdk",
+		.type = CFG_SECTION,
+		.doc = "The DPDK fast path, used with `dataplane.backend: dpdk` (docs/dpdk.md): the "
+		       "EAL's cores and memory, the NIC, and the exception interface through which "
+		       "the kernel, and so the control plane's sockets, see everything that is not "
+		       "media of an installed flow.",
+	},
+	{
+		.path = "dpdk.lcores",
+		.type = CFG_STR,
+		FIELD(dpdk.lcores),
+		.def = "",
+		.doc = "CPUs the forwarding lcores run on, one lcore each, as a list like `1` or "
+		       "`2-3,6`; each must be one this process may run on. Several lcores share the "
+		       "NIC's traffic by RSS. Empty: one lcore, on the last CPU. The control plane "
+		       "keeps every CPU it had.",
+	},
+	{
+		.path = "dpdk.memory",
+		.type = CFG_INT,
+		FIELD(dpdk.memory),
+		.min = 64,
+		.max = 1048576,
+		.def = "512",
+		.doc = "Megabytes the EAL reserves (its `-m`): hugepages, or ordinary memory with "
+		       "`no_huge`. Ponte refuses to start, naming this key, when it is less than "
+		       "the mbufs and tables need, or than the free hugepages.",
+	},
+	{
+		.path = "dpdk.no_huge",
+		.type = CFG_BOOL,
+		FIELD(dpdk.no_huge),
+		.def = "false",
+		.doc = "Run the EAL without hugepages (`--no-huge`): slower, but needs no set-up; "
+		       "for tests, labs and small machines.",
+	},
+	{
+		.path = "dpdk.file_prefix",
+		.type = CFG_STR,
+		FIELD(dpdk.file_prefix),
+		.def = "ponte",
+		.doc = "The EAL's `--file-prefix`, 1 to 64 of `[A-Za-z0-9_-]`: its runtime "
+		       "directory is `/var/run/dpdk/PREFIX`. Two DPDK processes on one machine need "
+		       "two.",
+	},
+	{
+		.path = "dpdk.mempool_size",
+		.type = CFG_INT,
+		FIELD(dpdk.mempool_size),
+		.min = 1024,
+		.max = 16777216,
+		.def = "32767",
+		.doc = "Packet buffers (mbufs) per NUMA socket. They must fill every receive and "
+		       "transmit descriptor of the NIC and of the exception port, with room for the "
+		       "packets in flight: Ponte refuses fewer than that at start.",
+	},
+	{
+		.path = "dpdk.ports",
+		.type = CFG_MAPLIST,
+		LIST_OF(struct ponte_dpdk_port, dpdk.ports, dpdk.nb_ports),
+		.min = 0,
+		.max = 1,
+		.def = "[]",
+		.doc = "The NIC the fast path drives (one in this version). Required with "
+		       "`dataplane.backend: dpdk`.",
+	},
+	{
+		.path = "dpdk.ports[].device",
+		.type = CFG_STR,
+		MEMBER(struct ponte_dpdk_port, device),
+		.flags = CFG_F_REQUIRED,
+		.doc = "A PCI address bound to a DPDK driver (`0000:01:00.0`), or a vdev string "
+		       "such as `net_af_packet0,iface=eth1,qpairs=2` or "
+		       "`net_af_xdp0,iface=eth1,start_queue=0,queue_count=1`.",
+	},
+	{
+		.path = "dpdk.ports[].rx_queues",
+		.type = CFG_INT,
+		MEMBER(struct ponte_dpdk_port, rx_queues),
+		.min = 0,
+		.max = 64,
+		.def = "0",
+		.doc = "Receive queues, spread over the lcores; 0: one per lcore. The device must "
+		       "have them (`net_af_packet`: its `qpairs`).",
+	},
+	{
+		.path = "dpdk.ports[].rx_descriptors",
+		.type = CFG_INT,
+		MEMBER(struct ponte_dpdk_port, rx_descriptors),
+		.min = 0,
+		.max = 16384,
+		.def = "1024",
+		.doc = "Descriptors of each receive queue; 0: the driver's choice. More absorb "
+		       "longer bursts, and take mbufs.",
+	},
+	{
+		.path = "dpdk.ports[].tx_descriptors",
+		.type = CFG_INT,
+		MEMBER(struct ponte_dpdk_port, tx_descriptors),
+		.min = 0,
+		.max = 16384,
+		.def = "1024",
+		.doc = "Descriptors of each transmit queue; 0: the driver's choice.",
+	},
+	{
+		.path = "dpdk.exception_tap",
+		.type = CFG_STR,
+		FIELD(dpdk.exception_tap),
+		.def = "ponte0",
+		.doc = "Name of the TAP interface (1 to 15 characters) that Ponte creates for the "
+		       "kernel: what the NIC receives that is not media of an installed flow (ARP, "
+		       "ICMP, STUN, DTLS, SIP, HTTP) goes there, and what the kernel sends there "
+		       "goes out of the NIC. Bind the control plane (`http.listen`, "
+		       "`webrtc.addresses`, `sip.listen`, `sip.rtp_address`) to its address.",
+	},
+	{
+		.path = "dpdk.exception_addresses",
+		.type = CFG_STRLIST,
+		.elem = CFG_STR,
+		FIELD(dpdk.exception_addresses),
+		.min = 0,
+		.max = 8,
+		.def = "[]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "The gateway's addresses, `ADDRESS/PREFIX` (one IPv4, any IPv6), given to "
+		       "the TAP at start, e.g. `[192.0.2.10/24, \"2001:db8::10/64\"]`. Empty: the "
+		       "interface keeps the addresses it has (a persistent TAP set up by the "
+		       "system).",
+	},
+	{
+		.path = "dpdk.exception_device",
+		.type = CFG_STR,
+		FIELD(dpdk.exception_device),
+		.def = "",
+		.doc = "Another device than a TAP for the exception path, as a vdev string (e.g. "
+		       "`net_virtio_user0,path=/dev/vhost-net,iface=ponte0`); Ponte then gives it "
+		       "no address. Empty: the TAP `exception_tap`.",
+	},
+	{
+		.path = "dpdk.idle",
+		.type = CFG_ENUM,
+		FIELD(dpdk.idle),
+		.names = dpdk_idle_modes,
+		.def = "sleep",
+		.doc = "What an lcore does when no packet comes: `sleep`, longer and longer up to "
+		       "`idle_sleep_us`, so that an idle gateway does not burn its cores; `poll`, "
+		       "keep polling for the lowest latency at the cost of a whole core each.",
+	},
+	{
+		.path = "dpdk.idle_sleep_us",
+		.type = CFG_INT,
+		FIELD(dpdk.idle_sleep_us),
+		.min = 10,
+		.max = 100000,
+		.def = "500",
+		.doc = "Longest sleep of an idle lcore, in microseconds: the most latency the first "
+		       "packet after a silence may get.",
 	},
 	{
 		.path = "rooms",

@@ -244,3 +244,45 @@ char *cfg_expected_of(const struct cfg_key *k)
 	}
 	return g_strdup("?");
 }
+
+bool cfg_is_cpu_list(const char *text)
+{
+	const char *p = text;
+
+	/* RANGE[,RANGE]..., a RANGE being N or N-M with N <= M, as taskset and the EAL's -l. */
+	while (*p) {
+		char *end;
+		unsigned long a, b;
+
+		if (*p < '0' || *p > '9')
+			return false;
+		a = strtoul(p, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return false;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (b < a || b > 4095 || (*end != ',' && *end != '\0') || (*end == ',' && !end[1]))
+			return false;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return true;
+}
+
+bool cfg_is_file_prefix(const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(text[i]) && text[i] != '_' && text[i] != '-')
+			return false;
+	return true;
+}
+
+bool cfg_is_ifname(const char *text)
+{
+	return strlen(text) < 16 && strpbrk(text, "/: \t") == NULL;
+}

@@ -31,6 +31,13 @@ int cfg_enum_index(const struct cfg_key *k, const char *text);
 /* Whether text is a value of row k, of a type stored as a string (CFG_STR, CFG_ADDR, CFG_ENUM). */
 bool cfg_is_valid_text(const struct cfg_key *k, const char *text);
 
+/* dpdk.lcores: a CPU list such as "1" or "2-3,6". */
+bool cfg_is_cpu_list(const char *text);
+/* dpdk.file_prefix: up to 64 of [A-Za-z0-9_-]. */
+bool cfg_is_file_prefix(const char *text);
+/* dpdk.exception_tap: a network interface name (at most 15 bytes, no '/', ':' or blanks). */
+bool cfg_is_ifname(const char *text);
+
 /* What a row expects, as it follows "expected" in messages (g_free it). */
 char *cfg_expected_of(const struct cfg_key *k);
 

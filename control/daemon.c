@@ -46,21 +46,55 @@ static bool is_ip_host(const char *host_port)
 	return g_hostname_is_ip_address(host);
 }
 
+/* What the dataplane has to say (a DPDK configuration error naming its key, DPDK's log). */
+static void dp_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	ponte_log(level, "dataplane", "%s", msg);
+}
+
 static int start_media(struct daemon *d, const struct ponte_config *cfg)
 {
+	struct ponte_dp_dpdk_port dpdk_ports[1];
+	struct ponte_dp_dpdk_config dpdk = {
+		.lcores = cfg->dpdk.lcores,
+		.memory_mb = (uint32_t)cfg->dpdk.memory,
+		.is_no_huge = cfg->dpdk.no_huge,
+		.file_prefix = cfg->dpdk.file_prefix,
+		.ports = dpdk_ports,
+		.nb_ports = (unsigned)MIN(cfg->dpdk.nb_ports, G_N_ELEMENTS(dpdk_ports)),
+		.mempool_size = (uint32_t)cfg->dpdk.mempool_size,
+		.exception_device = cfg->dpdk.exception_device,
+		.exception_tap = cfg->dpdk.exception_tap,
+		.exception_addresses = (const char *const *)cfg->dpdk.exception_addresses,
+		.is_idle_poll = cfg->dpdk.idle == PONTE_DPDK_IDLE_POLL,
+		.idle_sleep_us = (uint32_t)cfg->dpdk.idle_sleep_us,
+	};
 	struct ponte_dp_config dc = {
 		.backend = ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend),
 		.srtp_engine = ponte_config_enum_name("dataplane.srtp_engine",
 						      cfg->dataplane.srtp_engine),
 		.max_flows = (uint32_t)cfg->dataplane.max_flows,
 		.input_queue = (uint32_t)cfg->dataplane.input_queue,
+		.dpdk = &dpdk,
+		.log = dp_log,
 	};
 	struct ponte_session_env env;
 	int rc;
 
-	if (cfg->dataplane.backend != PONTE_DP_SOCKET) {
-		log_error("daemon", "dataplane.backend: %s is not built in this version",
-			  dc.backend);
+	for (unsigned i = 0; i < dpdk.nb_ports; i++)
+		dpdk_ports[i] = (struct ponte_dp_dpdk_port){
+			.device = cfg->dpdk.ports[i].device,
+			.rx_queues = (uint16_t)cfg->dpdk.ports[i].rx_queues,
+			.rx_desc = (uint16_t)cfg->dpdk.ports[i].rx_descriptors,
+			.tx_desc = (uint16_t)cfg->dpdk.ports[i].tx_descriptors,
+		};
+	if (!ponte_dp_has_backend(dc.backend)) {
+		log_error("daemon", "dataplane.backend: %s is not built in this version%s",
+			  dc.backend,
+			  cfg->dataplane.backend == PONTE_DP_DPDK
+				  ? " (build with libdpdk-dev installed, meson -Ddpdk=enabled)"
+				  : "");
 		return -ENOTSUP;
 	}
 	if (cfg->webrtc.turn_server[0] != '\0' && !is_ip_host(cfg->webrtc.turn_server)) {
@@ -77,6 +111,7 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 		log_error("daemon", "dataplane: %s", g_strerror(-rc));
 		return rc;
 	}
+	log_info("daemon", "dataplane: %s backend", ponte_dp_backend_name(d->dp));
 	ponte_punts_start(d->dp);
 	rc = ponte_mediaio_start();
 	if (rc != 0)
@@ -133,6 +168,65 @@ static gboolean on_stop(gpointer user)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The forwarding lcores' counters (DPDK backend), under dataplane.lcores. */
+static void media_lcores_status(struct daemon *d, json_t *dp)
+{
+	static const char *const drop_names[PONTE_DP_DROP_NB] = {
+		[PONTE_DP_DROP_TRUNCATED] = "truncated",
+		[PONTE_DP_DROP_BAD_VERSION] = "bad_version",
+		[PONTE_DP_DROP_BAD_LENGTH] = "bad_length",
+		[PONTE_DP_DROP_BAD_CHECKSUM] = "bad_checksum",
+		[PONTE_DP_DROP_NO_MBUF] = "no_mbuf",
+		[PONTE_DP_DROP_TX_FULL] = "tx_full",
+		[PONTE_DP_DROP_EXC_FULL] = "exception_full",
+		[PONTE_DP_DROP_HANDOFF_FULL] = "handoff_full",
+	};
+	struct ponte_dp_lcore_stats st;
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; ponte_dp_lcore_stats(d->dp, i, &st) == 0; i++) {
+		json_t *drops = json_object();
+		const struct {
+			const char *name;
+			uint64_t value;
+		} fields[] = {
+			{"rx_pkts", st.rx_pkts},
+			{"rx_bytes", st.rx_bytes},
+			{"tx_pkts", st.tx_pkts},
+			{"tx_bytes", st.tx_bytes},
+			{"fast_pkts", st.fast_pkts},
+			{"no_flow", st.no_flow},
+			{"input_pkts", st.input_pkts},
+			{"to_kernel", st.to_kernel},
+			{"from_kernel", st.from_kernel},
+			{"ip_options", st.ip_options},
+			{"fragments", st.fragments},
+			{"punted", st.punted},
+			{"punt_drops", st.punt_drops},
+			{"srtp_auth_fail", st.srtp_auth_fail},
+			{"srtp_replay", st.srtp_replay},
+			{"handoffs", st.handoffs},
+			{"tx_via_kernel", st.tx_via_kernel},
+			{"idle_sleeps", st.idle_sleeps},
+		};
+		json_t *o = json_pack("{s:i, s:i}", "lcore", (int)st.lcore_id, "flows",
+				      (int)st.nb_flows);
+
+		for (size_t k = 0; k < G_N_ELEMENTS(fields); k++)
+			json_object_set_new(o, fields[k].name,
+					    json_integer((json_int_t)fields[k].value));
+		for (size_t k = 0; k < PONTE_DP_DROP_NB; k++)
+			json_object_set_new(drops, drop_names[k],
+					    json_integer((json_int_t)st.drops[k]));
+		json_object_set_new(o, "drops", drops);
+		json_array_append_new(arr, o);
+	}
+	if (dp != NULL && json_array_size(arr) > 0)
+		json_object_set_new(dp, "lcores", arr);
+	else
+		json_decref(arr);
+}
+
 static void media_status(void *ctx, json_t *obj)
 {
 	struct daemon *d = ctx;
@@ -148,6 +242,7 @@ static void media_status(void *ctx, json_t *obj)
 				      (json_int_t)st.punt_drops, "input_drops",
 				      (json_int_t)st.input_drops, "flows", (int)st.nb_flows, "ports",
 				      (int)st.nb_ports));
+	media_lcores_status(d, json_object_get(obj, "dataplane"));
 	ponte_gateway_status(d->gw, obj);
 }
 
@@ -182,8 +277,9 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 		goto out;
 	}
 	ponte_http_add_status(d.http, media_status, &d);
-	log_info("daemon", "ponte %s config=%s dataplane=%s", PONTE_VERSION, cfg->source,
-		 ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend));
+	log_info("daemon", "ponte %s config=%s dataplane=%s srtp=%s", PONTE_VERSION, cfg->source,
+		 ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend),
+		 ponte_config_enum_name("dataplane.srtp_engine", cfg->dataplane.srtp_engine));
 	log_info("daemon", "listening: open %s", ponte_http_url(d.http));
 	src[0] = g_unix_signal_add(SIGINT, on_stop, &d);
 	src[1] = g_unix_signal_add(SIGTERM, on_stop, &d);

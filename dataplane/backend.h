@@ -32,6 +32,8 @@ struct dp_backend_ops {
 	int (*punt_read)(struct ponte_dp *dp, struct ponte_dp_punt *out);
 	int (*sync)(struct ponte_dp *dp);
 	void (*get_stats)(struct ponte_dp *dp, struct ponte_dp_stats *out);
+	/* NULL for a backend without forwarding lcores. */
+	int (*lcore_stats)(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_stats *out);
 };
 
 /* Every backend's instance starts with this, so the front end can find its ops. */
@@ -40,5 +42,8 @@ struct ponte_dp {
 };
 
 extern const struct dp_backend_ops dp_sock_backend;
+#ifdef PONTE_HAVE_DPDK
+extern const struct dp_backend_ops dp_dpdk_backend; /* dataplane/dpdk/ */
+#endif
 
 #endif

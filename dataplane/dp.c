@@ -9,7 +9,18 @@
 
 static const struct dp_backend_ops *const backends[] = {
 	&dp_sock_backend,
+#ifdef PONTE_HAVE_DPDK
+	&dp_dpdk_backend,
+#endif
 };
+
+bool ponte_dp_has_backend(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return true;
+	return false;
+}
 
 int ponte_dp_create(const struct ponte_dp_config *cfg, struct ponte_dp **out)
 {
@@ -134,4 +145,11 @@ int ponte_dp_sync(struct ponte_dp *dp)
 void ponte_dp_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out)
 {
 	dp->ops->get_stats(dp, out);
+}
+
+int ponte_dp_lcore_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_stats *out)
+{
+	if (dp->ops->lcore_stats == NULL)
+		return -ENOENT;
+	return dp->ops->lcore_stats(dp, i, out);
 }

@@ -2,9 +2,9 @@
 /*
  * The dataplane's SRTP engine interface (RFC 3711 SRTP/SRTCP, RFC 7714 AEAD).
  *
- * An engine is a const ops table. The libsrtp2 engine is the reference; a faster engine
- * (intel-ipsec-mb, batched per burst) will sit beside it and is chosen by name from the
- * configuration. Every engine must produce byte-identical packets and the same return codes
+ * An engine is a const ops table. The libsrtp2 engine is the reference; the "ipsec-mb" engine
+ * (intel-ipsec-mb, batched per burst) sits beside it; the configuration names one
+ * (dataplane.srtp_engine). Every engine must produce byte-identical packets and the same return codes
  * for the same input, so the rules that are not cryptography (which packets are malformed,
  * how much room protect needs, the replay window size) are defined here, once.
  *
@@ -16,8 +16,10 @@
  * destroy() allocate and free, so they belong on a control or set-up thread, never in the
  * per-packet path. One context is used by one thread at a time; distinct contexts may be used
  * by distinct threads at once. rtp() and rtcp() must not allocate, except once for the first
- * packet of each new SSRC (its replay and rollover state); the libsrtp2 engine cannot keep
- * even that, because of the crypto backend Debian builds libsrtp2 with (see its file).
+ * packet of each new SSRC (its replay and rollover state) and once per thread for an engine's
+ * per-thread state, which thread_init() lets a packet thread allocate before its first packet;
+ * the libsrtp2 engine cannot keep even that, because of the crypto backend Debian builds
+ * libsrtp2 with (see its file).
  * Per-SSRC state lives until destroy(): a context meets only the SSRCs of one authenticated
  * peer, and a forged packet never creates any.
  */
@@ -32,8 +34,11 @@
 #include <ponte/srtp.h>
 
 /* RFC 3711 §3.3.2: "a minimum window size of 64 MUST be supported"; every engine uses exactly
- * this, so an engine swap never changes which late packets are accepted. */
+ * this for SRTP, so an engine swap never changes which late packets are accepted. SRTCP uses
+ * libsrtp's fixed srtp_rdb_t window instead: 128 indexes starting at the oldest, moved only
+ * by an index beyond its end (DP_SRTP_SRTCP_WINDOW); every engine reproduces it. */
 #define DP_SRTP_REPLAY_WINDOW 64
+#define DP_SRTP_SRTCP_WINDOW 128
 
 /* RFC 3550 §5.1 fixed header; RFC 3550 §6.4.1 header up to the sender's SSRC. */
 #define DP_SRTP_RTP_HEADER_LEN 12
@@ -84,11 +89,25 @@ struct dp_srtp {
  *     (RFC 3711 §3.3.1), so a sender may jump (after a hold) by less than 2^15;
  *   - the first SRTCP packet of an SSRC carries index 1, then 2, 3, ...; the E flag is set;
  *   - no MKI, key derivation rate 0, no encrypted header extensions (RFC 6904).
+ *
+ * Bursts: rtp_burst(ctx, pkt, len, cap, nb, rc) handles nb RTP packets, packet i through
+ * ctx[i] (contexts may repeat, differ in profile and direction, and belong to different
+ * sessions, but all to this engine and all used by the calling thread only); pkt[i] are
+ * distinct buffers, each with its own len[i] and cap[i] as rtp() takes them. rc[i] receives
+ * exactly what rtp() would have returned for packet i had the packets been given to rtp()
+ * one after the other in array order (so two packets of one SSRC in one burst see each
+ * other's replay and rollover state), and len[i] changes only where rc[i] is 0. Every packet
+ * is handled: the return value is the number of rc[i] that are 0; the failed ones stay where
+ * they are for the caller to drop. An engine may leave rtp_burst NULL: dp_srtp_rtp_burst()
+ * then loops over rtp(). SRTCP has no burst op: a few packets a second per stream.
  */
 struct dp_srtp_engine {
 	const char *name;
 	/* Once, before any create(); 0 or a negative errno. Calling it again is harmless. */
 	int (*init)(void);
+	/* Optional: on a packet thread before its first packet, so the per-thread state is
+	 * allocated there rather than in the packet path; 0 or -ENOMEM. Harmless to repeat. */
+	int (*thread_init)(void);
 	/* A context for one direction of one SRTP session, accepting any SSRC and keeping replay
 	 * and rollover state per SSRC. -EINVAL on a key whose lengths do not match its profile,
 	 * -ENOTSUP on PONTE_SRTP_NULL (plain RTP needs no context) or a profile the engine lacks,
@@ -98,9 +117,13 @@ struct dp_srtp_engine {
 	/* In place on pkt[0 .. *len), which may grow up to cap bytes. */
 	int (*rtp)(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap);
 	int (*rtcp)(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, size_t cap);
+	/* Optional: see "Bursts" above. */
+	unsigned int (*rtp_burst)(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
+				  const size_t cap[], unsigned int nb, int rc[]);
 };
 
 extern const struct dp_srtp_engine dp_srtp_engine_libsrtp;
+extern const struct dp_srtp_engine dp_srtp_engine_ipsec_mb;
 
 /* The engine called name ("libsrtp2"), or NULL. */
 const struct dp_srtp_engine *dp_srtp_engine_find(const char *name);
@@ -166,6 +189,15 @@ static inline int dp_srtp_rtcp(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, s
 {
 	return ctx->engine->rtcp(ctx, pkt, len, cap);
 }
+
+/* The burst op of ctx[0]'s engine, or dp_srtp_rtp_burst_each() for an engine without one. */
+unsigned int dp_srtp_rtp_burst(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
+			       const size_t cap[], unsigned int nb, int rc[]);
+/* The burst contract met by calling rtp() on each packet in turn. */
+unsigned int dp_srtp_rtp_burst_each(struct dp_srtp *const ctx[], uint8_t *const pkt[],
+				    size_t len[], const size_t cap[], unsigned int nb, int rc[]);
+/* The engine's thread_init(), or 0 for an engine without one. */
+int dp_srtp_thread_init(const struct dp_srtp_engine *engine);
 
 static inline void dp_srtp_destroy(struct dp_srtp *ctx)
 {

@@ -82,8 +82,10 @@ size_t dp_srtp_overhead(uint16_t profile, bool is_rtcp)
 	return is_rtcp ? tag + DP_SRTP_SRTCP_INDEX_LEN : tag;
 }
 
+/* The first is the default. */
 static const struct dp_srtp_engine *const engines[] = {
     &dp_srtp_engine_libsrtp,
+    &dp_srtp_engine_ipsec_mb,
 };
 
 const struct dp_srtp_engine *dp_srtp_engine_find(const char *name)
@@ -97,4 +99,31 @@ const struct dp_srtp_engine *dp_srtp_engine_find(const char *name)
 const struct dp_srtp_engine *dp_srtp_engine_default(void)
 {
 	return engines[0];
+}
+
+unsigned int dp_srtp_rtp_burst_each(struct dp_srtp *const ctx[], uint8_t *const pkt[],
+				    size_t len[], const size_t cap[], unsigned int nb, int rc[])
+{
+	unsigned int nb_ok = 0;
+
+	for (unsigned int i = 0; i < nb; i++) {
+		rc[i] = dp_srtp_rtp(ctx[i], pkt[i], &len[i], cap[i]);
+		nb_ok += rc[i] == 0;
+	}
+	return nb_ok;
+}
+
+unsigned int dp_srtp_rtp_burst(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
+			       const size_t cap[], unsigned int nb, int rc[])
+{
+	if (nb == 0)
+		return 0;
+	if (ctx[0]->engine->rtp_burst == NULL)
+		return dp_srtp_rtp_burst_each(ctx, pkt, len, cap, nb, rc);
+	return ctx[0]->engine->rtp_burst(ctx, pkt, len, cap, nb, rc);
+}
+
+int dp_srtp_thread_init(const struct dp_srtp_engine *engine)
+{
+	return engine->thread_init != NULL ? engine->thread_init() : 0;
 }

@@ -18,6 +18,7 @@
 #ifndef PONTE_DATAPLANE_H
 #define PONTE_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,13 +26,48 @@
 
 struct ponte_dp;
 
+/** One NIC of the DPDK backend (dpdk.ports[]). Strings are borrowed for the call. */
+struct ponte_dp_dpdk_port {
+	/** A PCI address ("0000:01:00.0"), a vdev string ("net_af_packet0,iface=veth0"), or the
+	 * name of an ethdev that already exists in the process (tests, embedding). */
+	const char *device;
+	uint16_t rx_queues; /**< 0: one per lcore */
+	uint16_t rx_desc, tx_desc; /**< 0: the driver's preference */
+};
+
+/** The DPDK backend's settings (dpdk.*); see docs/dpdk.md. Borrowed for the call. */
+struct ponte_dp_dpdk_config {
+	const char *lcores; /**< CPUs of the forwarding lcores ("1", "2-3,5"); "": the last CPU */
+	uint32_t memory_mb;
+	bool is_no_huge;
+	const char *file_prefix;
+	const struct ponte_dp_dpdk_port *ports;
+	unsigned nb_ports;
+	uint32_t mempool_size; /**< mbufs per NUMA socket */
+	/** The exception port: "" for a TAP named exception_tap, else a device as in ports. */
+	const char *exception_device;
+	const char *exception_tap;
+	/** "ADDR/PREFIX" the TAP is given, NULL-terminated; empty or NULL: keep its own. */
+	const char *const *exception_addresses;
+	bool is_idle_poll; /**< busy-poll when idle, rather than sleep with backoff */
+	uint32_t idle_sleep_us; /**< the longest sleep of an idle lcore */
+};
+
+/** How a backend reports what the control plane should log (level: 0 error .. 3 debug). */
+typedef void (*ponte_dp_log_fn)(void *ctx, int level, const char *msg);
+
 /** Dataplane settings (plain data). */
 struct ponte_dp_config {
-	const char *backend; /**< "socket" (default) */
-	const char *srtp_engine; /**< "libsrtp2" (default) */
+	const char *backend; /**< "socket" (default) or "dpdk" */
+	const char *srtp_engine; /**< "libsrtp2" (default) or "ipsec-mb" */
 	uint32_t max_flows;
 	uint32_t max_ports;
 	uint32_t input_queue; /**< packets queued by ponte_dp_input() before drops */
+	const struct ponte_dp_dpdk_config *dpdk; /**< backend "dpdk"; borrowed for the call */
+	/** Messages worth a log line (a configuration error naming its key, DPDK's own log).
+	 * Called from any of the dataplane's threads; NULL: none. */
+	ponte_dp_log_fn log;
+	void *log_ctx;
 };
 
 /** Counters of the whole dataplane. */
@@ -47,6 +83,41 @@ struct ponte_dp_stats {
 	uint32_t nb_ports;
 };
 
+/** Why a forwarding lcore dropped a frame before any flow saw it (DPDK backend); indexes
+ * ponte_dp_lcore_stats.drops. Frames the kernel should judge go to the exception path
+ * instead and are not drops. */
+enum ponte_dp_frame_drop {
+	PONTE_DP_DROP_TRUNCATED, /**< shorter than its Ethernet, IP or UDP header */
+	PONTE_DP_DROP_BAD_VERSION, /**< IP version that is not the EtherType's */
+	PONTE_DP_DROP_BAD_LENGTH, /**< IP or UDP length beyond the frame or below a header */
+	PONTE_DP_DROP_BAD_CHECKSUM, /**< IPv4 header or (as the NIC said) UDP checksum wrong */
+	PONTE_DP_DROP_NO_MBUF, /**< no buffer for an output or a copy */
+	PONTE_DP_DROP_TX_FULL, /**< the NIC's transmit queue did not take it */
+	PONTE_DP_DROP_EXC_FULL, /**< the exception port did not take it */
+	PONTE_DP_DROP_HANDOFF_FULL, /**< the owning lcore's hand-off ring was full */
+	PONTE_DP_DROP_NB
+};
+
+/** Counters of one forwarding lcore (DPDK backend), each written by that lcore alone. */
+struct ponte_dp_lcore_stats {
+	uint32_t lcore_id; /**< the EAL's */
+	uint32_t nb_flows; /**< flows this lcore owns */
+	uint64_t rx_pkts, rx_bytes; /**< frames received from the NICs */
+	uint64_t tx_pkts, tx_bytes; /**< frames sent through the NICs, both paths */
+	uint64_t fast_pkts; /**< media of an installed flow, through the pipeline */
+	uint64_t no_flow; /**< RTP/RTCP to one of our ports that no flow took */
+	uint64_t input_pkts; /**< from ponte_dp_input(): media a socket received (the slow path) */
+	uint64_t to_kernel; /**< frames handed to the exception port */
+	uint64_t from_kernel; /**< frames the kernel sent, out through the NIC */
+	uint64_t ip_options, fragments; /**< of to_kernel: IPv4 options, IP fragments */
+	uint64_t punted, punt_drops; /**< to the control plane's punt queue */
+	uint64_t srtp_auth_fail, srtp_replay; /**< of fast_pkts, as the flows counted them */
+	uint64_t handoffs; /**< frames passed to the lcore that owns their flow */
+	uint64_t tx_via_kernel; /**< next hop unknown: sent through the kernel's raw socket */
+	uint64_t idle_sleeps;
+	uint64_t drops[PONTE_DP_DROP_NB];
+};
+
 /** A punted packet, as read by ponte_dp_punt_read(). */
 struct ponte_dp_punt {
 	uint32_t port_id;
@@ -54,6 +125,9 @@ struct ponte_dp_punt {
 	uint16_t len;
 	uint8_t data[2048];
 };
+
+/** Whether this build has backend name ("socket", "dpdk"). */
+bool ponte_dp_has_backend(const char *name);
 
 /** Create and start a dataplane. cfg is copied. */
 int ponte_dp_create(const struct ponte_dp_config *cfg, struct ponte_dp **out);
@@ -126,5 +200,11 @@ int ponte_dp_punt_read(struct ponte_dp *dp, struct ponte_dp_punt *out);
 int ponte_dp_sync(struct ponte_dp *dp);
 
 void ponte_dp_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out);
+
+/**
+ * Counters of forwarding lcore i (0, 1, ...): 0 and *out filled, or -ENOENT past the last one
+ * (at once for a backend without lcores, such as the socket backend).
+ */
+int ponte_dp_lcore_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_stats *out);
 
 #endif

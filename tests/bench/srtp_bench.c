@@ -1,25 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SRTP cost per packet, single thread: through the dataplane's engine interface, directly
- * through libsrtp2 (the baseline: the difference is the engine's own overhead), and the
- * "crypto bound": the same cipher and MAC work done straight with libcrypto EVP on pre-keyed
- * contexts, with no SRTP bookkeeping at all.
+ * SRTP cost per packet, single thread, for each SRTP engine and against two crypto bounds.
  *
- * Packets go in batches: protect BATCH packets (timed), then unprotect them (timed), so every
- * unprotect sees a fresh, genuine packet and the replay window never rejects one.
+ * Rows (implementations):
+ *   engine:libsrtp2        the libsrtp2 engine through dataplane/srtp.h, one packet per call
+ *   libsrtp2-direct        Debian's libsrtp2 called directly (1 context only): the engine
+ *                          interface's own cost is the difference from the row above
+ *   engine:ipsec-mb        the ipsec-mb engine, one packet per rtp() call
+ *   engine:ipsec-mb/burst32  the same through dp_srtp_rtp_burst(), 32 packets per call
+ *   crypto-bound:ipsec-mb  intel-ipsec-mb alone: the same cipher and MAC jobs on pre-expanded
+ *                          keys, a new IV per packet, 32 jobs submitted then flushed, no SRTP
+ *                          bookkeeping (no header checks, stream lookup, replay window)
+ *   crypto-bound:evp       libcrypto EVP on pre-keyed contexts, one packet at a time, HMAC
+ *                          pads hashed once (1 context only)
  *
- * Usage: srtp_bench [-n PACKETS] [-m]
+ * Columns: the profile, the RTP packet size (12-byte header + payload), and the number of
+ * contexts the packets are spread over: with 10,000 or 200,000, every packet goes to a context
+ * drawn at random (each context its own key, SSRC and sequence), so keys and per-SSRC state
+ * come from memory the way they do for that many flows. Every context first carries one
+ * packet each way, untimed, so the rows show the steady state, not a new SSRC's first packet.
+ *
+ * Packets go in batches: protect BATCH packets (timed), then unprotect the same packets
+ * through the matching receiving contexts (timed), so every unprotect sees a fresh, genuine
+ * packet and the replay window never refuses one.
+ *
+ * Usage: srtp_bench [-n PACKETS] [-r RUNS] [-c N,N,...] [-i NAME] [-m]
  *   -n  packets per case (default 1000000)
+ *   -r  runs per case, the fastest reported, each direction on its own (default 1): on a
+ *       shared machine the fastest run is the one least disturbed
+ *   -c  context counts (default 1,10000,200000)
+ *   -i  only the implementations whose name contains NAME
  *   -m  print Markdown table rows instead of key=value lines
  * Not a test: run by hand, on an idle machine (docs/performance.md).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <intel-ipsec-mb.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <srtp2/srtp.h>
@@ -27,75 +49,177 @@
 #include "srtp.h"
 
 #define BATCH 256
+#define BURST 32
 #define BUF_LEN 1300
-#define SSRC 0x1234abcdu
+#define MAX_CTX_COUNTS 8
+
+/* One context's identity: its keys derive from its number, its packets carry its SSRC. */
+struct flow {
+	uint32_t ssrc;
+	uint16_t seq;
+};
+
+/* intel-ipsec-mb's keys for one context of the crypto bound: RTP session keys only. */
+struct imb_keys {
+	union {
+		struct {
+			uint8_t enc[11 * 16] __attribute__((aligned(16)));
+			uint8_t ipad[20] __attribute__((aligned(16)));
+			uint8_t opad[20] __attribute__((aligned(16)));
+		} cm;
+		struct gcm_key_data gcm;
+	};
+	uint8_t salt[14];
+};
 
 struct bench {
 	uint16_t profile;
-	size_t key_len, salt_len;
-	uint8_t key[32], salt[14];
-	/* engine */
-	struct dp_srtp *tx, *rx;
+	size_t key_len, salt_len, tag_len;
+	unsigned int nb_ctx;
+	struct flow *flows;
+	/* engines */
+	const struct dp_srtp_engine *engine;
+	struct dp_srtp **tx, **rx;
 	/* libsrtp2 direct */
 	srtp_t stx, srx;
-	/* crypto bound */
+	/* crypto bound: intel-ipsec-mb; keys per context and direction, as the engine has */
+	IMB_MGR *mgr;
+	struct imb_keys *ik, *ik_rx;
+	/* crypto bound: EVP */
+	uint8_t salt0[14];
 	EVP_CIPHER_CTX *enc, *dec;
-	EVP_MD_CTX *inner, *outer, *work; /* HMAC-SHA1 with its pads hashed once */
+	EVP_MD_CTX *inner, *outer, *work;
+};
+
+/* One batch: pkt[i] of len[i] bytes belongs to context ctx_of[i]. */
+struct batch {
+	unsigned int n;
+	uint32_t ctx_of[BATCH];
+	uint8_t *pkt[BATCH];
+	size_t len[BATCH];
 };
 
 struct impl {
 	const char *name;
+	bool is_one_ctx_only;
 	int (*setup)(struct bench *b);
-	int (*protect)(struct bench *b, uint8_t *pkt, size_t *len, size_t cap);
-	int (*unprotect)(struct bench *b, uint8_t *pkt, size_t *len, size_t cap);
+	int (*protect)(struct bench *b, struct batch *bt);
+	int (*unprotect)(struct bench *b, struct batch *bt);
 	void (*teardown)(struct bench *b);
 };
 
-static struct ponte_srtp_key bench_key(const struct bench *b)
+static struct ponte_srtp_key ctx_key(const struct bench *b, unsigned int k)
 {
-	struct ponte_srtp_key k = {.profile = b->profile};
+	struct ponte_srtp_key key = {.profile = b->profile};
 
-	k.key_len = (uint8_t)b->key_len;
-	k.salt_len = (uint8_t)b->salt_len;
-	memcpy(k.key, b->key, b->key_len);
-	memcpy(k.salt, b->salt, b->salt_len);
-	return k;
+	key.key_len = (uint8_t)b->key_len;
+	key.salt_len = (uint8_t)b->salt_len;
+	for (size_t i = 0; i < b->key_len; i++)
+		key.key[i] = (uint8_t)(k * 131 + i * 13 + 1);
+	for (size_t i = 0; i < b->salt_len; i++)
+		key.salt[i] = (uint8_t)(k * 31 + i * 7 + 2);
+	return key;
 }
 
-/* ---- through the engine interface ---- */
+/* ---- through an engine ---- */
 
 static int engine_setup(struct bench *b)
 {
-	const struct dp_srtp_engine *e = dp_srtp_engine_default();
-	struct ponte_srtp_key k = bench_key(b);
-	int rc = e->create(&k, DP_SRTP_PROTECT, &b->tx);
+	int rc = 0;
 
-	rc = rc ? rc : e->create(&k, DP_SRTP_UNPROTECT, &b->rx);
-	explicit_bzero(&k, sizeof(k));
+	b->tx = calloc(b->nb_ctx, sizeof(*b->tx));
+	b->rx = calloc(b->nb_ctx, sizeof(*b->rx));
+	if (b->tx == NULL || b->rx == NULL)
+		return -ENOMEM;
+	/* All sending contexts, then all receiving ones: a flow's two contexts side by side
+	 * would warm each other's cache lines, which two legs of a call do not do. */
+	for (unsigned int k = 0; rc == 0 && k < 2 * b->nb_ctx; k++) {
+		struct ponte_srtp_key key = ctx_key(b, k % b->nb_ctx);
+
+		if (k < b->nb_ctx)
+			rc = b->engine->create(&key, DP_SRTP_PROTECT, &b->tx[k]);
+		else
+			rc = b->engine->create(&key, DP_SRTP_UNPROTECT, &b->rx[k - b->nb_ctx]);
+		explicit_bzero(&key, sizeof(key));
+	}
 	return rc;
 }
 
-static int engine_protect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
+static int libsrtp_setup(struct bench *b)
 {
-	return dp_srtp_rtp(b->tx, pkt, len, cap);
+	b->engine = &dp_srtp_engine_libsrtp;
+	return engine_setup(b);
 }
 
-static int engine_unprotect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
+static int ipsecmb_setup(struct bench *b)
 {
-	return dp_srtp_rtp(b->rx, pkt, len, cap);
+	b->engine = &dp_srtp_engine_ipsec_mb;
+	return engine_setup(b);
+}
+
+static int engine_each(struct dp_srtp **ctx, struct batch *bt)
+{
+	for (unsigned int i = 0; i < bt->n; i++)
+		if (dp_srtp_rtp(ctx[bt->ctx_of[i]], bt->pkt[i], &bt->len[i], BUF_LEN) != 0)
+			return -EIO;
+	return 0;
+}
+
+static int engine_protect(struct bench *b, struct batch *bt)
+{
+	return engine_each(b->tx, bt);
+}
+
+static int engine_unprotect(struct bench *b, struct batch *bt)
+{
+	return engine_each(b->rx, bt);
+}
+
+static int engine_burst(struct dp_srtp **ctxs, struct batch *bt)
+{
+	static const size_t caps[BURST] = {[0 ... BURST - 1] = BUF_LEN};
+	struct dp_srtp *ctx[BURST];
+	int rc[BURST];
+
+	for (unsigned int i = 0; i < bt->n; i += BURST) {
+		unsigned int n = bt->n - i < BURST ? bt->n - i : BURST;
+
+		for (unsigned int j = 0; j < n; j++)
+			ctx[j] = ctxs[bt->ctx_of[i + j]];
+		if (dp_srtp_rtp_burst(ctx, bt->pkt + i, bt->len + i, caps, n, rc) != n)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int engine_burst_protect(struct bench *b, struct batch *bt)
+{
+	return engine_burst(b->tx, bt);
+}
+
+static int engine_burst_unprotect(struct bench *b, struct batch *bt)
+{
+	return engine_burst(b->rx, bt);
 }
 
 static void engine_teardown(struct bench *b)
 {
-	dp_srtp_destroy(b->tx);
-	dp_srtp_destroy(b->rx);
+	for (unsigned int k = 0; k < b->nb_ctx; k++) {
+		if (b->tx != NULL)
+			dp_srtp_destroy(b->tx[k]);
+		if (b->rx != NULL)
+			dp_srtp_destroy(b->rx[k]);
+	}
+	free(b->tx);
+	free(b->rx);
 	b->tx = b->rx = NULL;
 }
 
-/* ---- libsrtp2 directly, set up the way the engine does ---- */
+/* ---- libsrtp2 directly, set up the way the engine does (1 context) ---- */
 
 static int direct_create(struct bench *b, srtp_ssrc_type_t type, srtp_t *out)
 {
+	struct ponte_srtp_key key = ctx_key(b, 0);
 	uint8_t material[46];
 	srtp_policy_t p;
 	srtp_err_status_t st;
@@ -108,13 +232,14 @@ static int direct_create(struct bench *b, srtp_ssrc_type_t type, srtp_t *out)
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
 	}
-	memcpy(material, b->key, b->key_len);
-	memcpy(material + b->key_len, b->salt, b->salt_len);
+	memcpy(material, key.key, b->key_len);
+	memcpy(material + b->key_len, key.salt, b->salt_len);
 	p.key = material;
 	p.ssrc.type = type;
 	p.window_size = DP_SRTP_REPLAY_WINDOW;
 	st = srtp_create(out, &p);
 	explicit_bzero(material, sizeof(material));
+	explicit_bzero(&key, sizeof(key));
 	return st == srtp_err_status_ok ? 0 : -EIO;
 }
 
@@ -123,28 +248,31 @@ static int direct_setup(struct bench *b)
 	/* srtp_init() already ran, once, in main(): a second call fails in libsrtp 2.5. */
 	int rc = direct_create(b, ssrc_any_outbound, &b->stx);
 
-	rc = rc ? rc : direct_create(b, ssrc_any_inbound, &b->srx);
-	return rc;
+	return rc ? rc : direct_create(b, ssrc_any_inbound, &b->srx);
 }
 
-static int direct_protect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
+static int direct_each(srtp_t s, struct batch *bt, bool is_protect)
 {
-	int n = (int)*len;
+	for (unsigned int i = 0; i < bt->n; i++) {
+		int n = (int)bt->len[i];
+		srtp_err_status_t st = is_protect ? srtp_protect(s, bt->pkt[i], &n)
+						  : srtp_unprotect(s, bt->pkt[i], &n);
 
-	if (srtp_protect(b->stx, pkt, &n) != srtp_err_status_ok)
-		return -EIO;
-	*len = (size_t)n;
+		if (st != srtp_err_status_ok)
+			return -EIO;
+		bt->len[i] = (size_t)n;
+	}
 	return 0;
 }
 
-static int direct_unprotect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
+static int direct_protect(struct bench *b, struct batch *bt)
 {
-	int n = (int)*len;
+	return direct_each(b->stx, bt, true);
+}
 
-	if (srtp_unprotect(b->srx, pkt, &n) != srtp_err_status_ok)
-		return -EIO;
-	*len = (size_t)n;
-	return 0;
+static int direct_unprotect(struct bench *b, struct batch *bt)
+{
+	return direct_each(b->srx, bt, false);
 }
 
 static void direct_teardown(struct bench *b)
@@ -156,7 +284,176 @@ static void direct_teardown(struct bench *b)
 	b->stx = b->srx = NULL;
 }
 
-/* ---- the crypto bound: libcrypto EVP, pre-keyed, only a new IV per packet ---- */
+/* ---- the crypto bound through intel-ipsec-mb ---- */
+
+static int imb_bound_setup(struct bench *b)
+{
+	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
+
+	b->mgr = alloc_mb_mgr(0);
+	b->ik = aligned_alloc(64, 2 * b->nb_ctx * sizeof(*b->ik));
+	if (b->mgr == NULL || b->ik == NULL)
+		return -ENOMEM;
+	b->ik_rx = b->ik + b->nb_ctx;
+	init_mb_mgr_auto(b->mgr, NULL);
+	for (unsigned int k = 0; k < 2 * b->nb_ctx; k++) {
+		/* Session keys straight from the master key's bytes: their values change no cost.
+		 * The receiving copy is a copy, in its own memory, as the engine's contexts are. */
+		struct ponte_srtp_key key = ctx_key(b, k % b->nb_ctx);
+		struct imb_keys *ik = &b->ik[k];
+		uint8_t dk[11 * 16] __attribute__((aligned(16))), block[64];
+
+		memcpy(ik->salt, key.salt, b->salt_len);
+		if (is_gcm) {
+			IMB_AES128_GCM_PRE(b->mgr, key.key, &ik->gcm);
+			continue;
+		}
+		IMB_AES_KEYEXP_128(b->mgr, key.key, ik->cm.enc, dk);
+		memset(block, 0x36, sizeof(block));
+		memcpy(block, key.key, 16);
+		IMB_SHA1_ONE_BLOCK(b->mgr, block, ik->cm.ipad);
+		memset(block, 0x5c, sizeof(block));
+		memcpy(block, key.key, 16);
+		IMB_SHA1_ONE_BLOCK(b->mgr, block, ik->cm.opad);
+	}
+	return 0;
+}
+
+/* The IVs of RFC 3711 §4.1.1 and RFC 7714 §8.1 with ROC 0. */
+static void make_iv(bool is_gcm, const uint8_t *salt, const uint8_t *pkt, uint8_t iv[16])
+{
+	memset(iv, 0, 16);
+	if (is_gcm) {
+		memcpy(iv, salt, 12);
+		for (int i = 0; i < 4; i++)
+			iv[2 + i] ^= pkt[8 + i];
+		iv[10] ^= pkt[2];
+		iv[11] ^= pkt[3];
+	} else {
+		memcpy(iv, salt, 14);
+		for (int i = 0; i < 4; i++)
+			iv[4 + i] ^= pkt[8 + i];
+		iv[12] ^= pkt[2];
+		iv[13] ^= pkt[3];
+	}
+}
+
+static int imb_bound_run(struct bench *b, struct batch *bt, bool is_protect)
+{
+	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
+	uint8_t iv[BURST][16] __attribute__((aligned(16)));
+	uint8_t tag[BURST][16], saved[BURST][16], *tag_at[BURST];
+	struct imb_keys *keys = is_protect ? b->ik : b->ik_rx;
+	IMB_JOB *job;
+	int rc = 0;
+
+	for (unsigned int i0 = 0; i0 < bt->n; i0 += BURST) {
+		unsigned int n = bt->n - i0 < BURST ? bt->n - i0 : BURST;
+
+		/* Any user of the library would fetch a burst's keys ahead, as the engine does. */
+		for (unsigned int j = 0; j < n; j++) {
+			const uint8_t *k = (const uint8_t *)&keys[bt->ctx_of[i0 + j]];
+
+			if (is_gcm) {
+				for (size_t off = 0; off < 3 * 64; off += 64)
+					__builtin_prefetch(k + off);
+				for (size_t off = sizeof(struct gcm_key_data) - 5 * 64;
+				     off < sizeof(struct imb_keys); off += 64)
+					__builtin_prefetch(k + off);
+			} else {
+				for (size_t off = 0; off < 4 * 64; off += 64)
+					__builtin_prefetch(k + off);
+			}
+		}
+		for (unsigned int j = 0; j < n; j++) {
+			const struct imb_keys *ik = &keys[bt->ctx_of[i0 + j]];
+			uint8_t *pkt = bt->pkt[i0 + j];
+			size_t body = is_protect ? bt->len[i0 + j] : bt->len[i0 + j] - b->tag_len;
+
+			make_iv(is_gcm, ik->salt, pkt, iv[j]);
+			job = IMB_GET_NEXT_JOB(b->mgr);
+			job->cipher_direction = is_protect ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+			job->chain_order = is_protect ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+			job->src = pkt;
+			job->dst = pkt + 12;
+			job->cipher_start_src_offset_in_bytes = 12;
+			job->msg_len_to_cipher_in_bytes = body - 12;
+			job->iv = iv[j];
+			job->user_data = NULL;
+			tag_at[j] = pkt + body;
+			if (is_gcm) {
+				job->cipher_mode = IMB_CIPHER_GCM;
+				job->enc_keys = job->dec_keys = &ik->gcm;
+				job->key_len_in_bytes = 16;
+				job->iv_len_in_bytes = 12;
+				job->hash_alg = IMB_AUTH_AES_GMAC;
+				job->hash_start_src_offset_in_bytes = 12;
+				job->msg_len_to_hash_in_bytes = body - 12;
+				job->u.GCM.aad = pkt;
+				job->u.GCM.aad_len_in_bytes = 12;
+				job->auth_tag_output = is_protect ? pkt + body : tag[j];
+				job->auth_tag_output_len_in_bytes = 16;
+			} else {
+				/* The ROC (0) after the packet, hashed in place (RFC 3711 §4.2),
+				 * over the first bytes of the tag a receiver keeps aside. */
+				if (!is_protect)
+					memcpy(saved[j], pkt + body, b->tag_len);
+				memset(pkt + body, 0, 4);
+				job->cipher_mode = IMB_CIPHER_CNTR;
+				job->enc_keys = job->dec_keys = ik->cm.enc;
+				job->key_len_in_bytes = 16;
+				job->iv_len_in_bytes = 16;
+				job->hash_alg = IMB_AUTH_HMAC_SHA_1;
+				job->hash_start_src_offset_in_bytes = 0;
+				job->msg_len_to_hash_in_bytes = body + 4;
+				job->auth_tag_output = tag[j];
+				job->auth_tag_output_len_in_bytes = 12;
+				job->u.HMAC._hashed_auth_key_xor_ipad = ik->cm.ipad;
+				job->u.HMAC._hashed_auth_key_xor_opad = ik->cm.opad;
+			}
+			for (job = IMB_SUBMIT_JOB(b->mgr); job != NULL;
+			     job = IMB_GET_COMPLETED_JOB(b->mgr))
+				rc |= job->status != IMB_STATUS_COMPLETED;
+		}
+		while ((job = IMB_FLUSH_JOB(b->mgr)) != NULL)
+			rc |= job->status != IMB_STATUS_COMPLETED;
+		for (unsigned int j = 0; j < n; j++) {
+			if (is_protect) {
+				if (!is_gcm)
+					memcpy(tag_at[j], tag[j], b->tag_len);
+				bt->len[i0 + j] += b->tag_len;
+			} else {
+				rc |= CRYPTO_memcmp(tag[j], is_gcm ? tag_at[j] : saved[j],
+						    b->tag_len) != 0;
+				bt->len[i0 + j] -= b->tag_len;
+			}
+		}
+	}
+	return rc ? -EIO : 0;
+}
+
+static int imb_bound_protect(struct bench *b, struct batch *bt)
+{
+	return imb_bound_run(b, bt, true);
+}
+
+static int imb_bound_unprotect(struct bench *b, struct batch *bt)
+{
+	return imb_bound_run(b, bt, false);
+}
+
+static void imb_bound_teardown(struct bench *b)
+{
+	if (b->ik != NULL)
+		explicit_bzero(b->ik, 2 * b->nb_ctx * sizeof(*b->ik));
+	free(b->ik);
+	if (b->mgr != NULL)
+		free_mb_mgr(b->mgr);
+	b->ik = NULL;
+	b->mgr = NULL;
+}
+
+/* ---- the crypto bound through libcrypto EVP (1 context) ---- */
 
 /* The state of SHA-1 after one 64-byte block of key XOR pad (RFC 2104 §2). */
 static EVP_MD_CTX *hmac_pad_state(const uint8_t *key, size_t key_len, uint8_t pad)
@@ -178,41 +475,31 @@ static EVP_MD_CTX *hmac_pad_state(const uint8_t *key, size_t key_len, uint8_t pa
 
 static int evp_setup(struct bench *b)
 {
-	int is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
+	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
 	const EVP_CIPHER *c = is_gcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr();
+	struct ponte_srtp_key key = ctx_key(b, 0);
+	int rc = 0;
 
+	memcpy(b->salt0, key.salt, b->salt_len);
 	b->enc = EVP_CIPHER_CTX_new();
 	b->dec = EVP_CIPHER_CTX_new();
 	if (b->enc == NULL || b->dec == NULL ||
-	    EVP_EncryptInit_ex(b->enc, c, NULL, b->key, NULL) != 1 ||
-	    EVP_DecryptInit_ex(b->dec, c, NULL, b->key, NULL) != 1)
-		return -EIO;
-	if (is_gcm)
-		return 0;
-	/* A 20-byte authentication key, as RFC 3711 §4.3 derives; its value changes no cost.
-	 * The pads are hashed once here, the shortcut any fast HMAC takes. */
-	b->inner = hmac_pad_state(b->key, 20, 0x36);
-	b->outer = hmac_pad_state(b->key, 20, 0x5c);
-	b->work = EVP_MD_CTX_new();
-	return b->inner && b->outer && b->work ? 0 : -EIO;
-}
+	    EVP_EncryptInit_ex(b->enc, c, NULL, key.key, NULL) != 1 ||
+	    EVP_DecryptInit_ex(b->dec, c, NULL, key.key, NULL) != 1)
+		rc = -EIO;
+	if (rc == 0 && !is_gcm) {
+		/* A 20-byte authentication key, as RFC 3711 §4.3 derives; its value changes no
+		 * cost. The pads are hashed once here, the shortcut any fast HMAC takes. */
+		uint8_t auth[20] = {0};
 
-/* RFC 3711 §4.1.1 / RFC 7714 §8.1 IVs: enough of them to make the work per packet honest. */
-static void make_iv(const struct bench *b, const uint8_t *pkt, uint8_t iv[16])
-{
-	memset(iv, 0, 16);
-	memcpy(iv, b->salt, b->salt_len);
-	if (b->profile == PONTE_SRTP_AEAD_AES_128_GCM) {
-		for (int i = 0; i < 4; i++)
-			iv[2 + i] ^= pkt[8 + i];
-		iv[10] ^= pkt[2];
-		iv[11] ^= pkt[3];
-	} else {
-		for (int i = 0; i < 4; i++)
-			iv[4 + i] ^= pkt[8 + i];
-		iv[12] ^= pkt[2];
-		iv[13] ^= pkt[3];
+		memcpy(auth, key.key, 16);
+		b->inner = hmac_pad_state(auth, 20, 0x36);
+		b->outer = hmac_pad_state(auth, 20, 0x5c);
+		b->work = EVP_MD_CTX_new();
+		rc = b->inner && b->outer && b->work ? 0 : -EIO;
 	}
+	explicit_bzero(&key, sizeof(key));
+	return rc;
 }
 
 static int evp_cm_tag(struct bench *b, const uint8_t *pkt, size_t len, uint8_t tag[20])
@@ -231,16 +518,17 @@ static int evp_cm_tag(struct bench *b, const uint8_t *pkt, size_t len, uint8_t t
 	return 0;
 }
 
-static int evp_protect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
+static int evp_protect_one(struct bench *b, uint8_t *pkt, size_t *len)
 {
+	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
 	uint8_t iv[16], tag[20];
 	size_t payload = *len - 12;
 	int outl;
 
-	make_iv(b, pkt, iv);
+	make_iv(is_gcm, b->salt0, pkt, iv);
 	if (EVP_EncryptInit_ex(b->enc, NULL, NULL, NULL, iv) != 1)
 		return -EIO;
-	if (b->profile == PONTE_SRTP_AEAD_AES_128_GCM) {
+	if (is_gcm) {
 		if (EVP_EncryptUpdate(b->enc, NULL, &outl, pkt, 12) != 1 ||
 		    EVP_EncryptUpdate(b->enc, pkt + 12, &outl, pkt + 12, (int)payload) != 1 ||
 		    EVP_EncryptFinal_ex(b->enc, tag, &outl) != 1 ||
@@ -257,13 +545,14 @@ static int evp_protect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
 	return 0;
 }
 
-static int evp_unprotect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
+static int evp_unprotect_one(struct bench *b, uint8_t *pkt, size_t *len)
 {
+	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
 	uint8_t iv[16], tag[20];
 	int outl;
 
-	make_iv(b, pkt, iv);
-	if (b->profile == PONTE_SRTP_AEAD_AES_128_GCM) {
+	make_iv(is_gcm, b->salt0, pkt, iv);
+	if (is_gcm) {
 		size_t payload = *len - 12 - 16;
 
 		if (EVP_DecryptInit_ex(b->dec, NULL, NULL, NULL, iv) != 1 ||
@@ -285,6 +574,22 @@ static int evp_unprotect(struct bench *b, uint8_t *pkt, size_t *len, size_t cap)
 	return 0;
 }
 
+static int evp_protect(struct bench *b, struct batch *bt)
+{
+	for (unsigned int i = 0; i < bt->n; i++)
+		if (evp_protect_one(b, bt->pkt[i], &bt->len[i]) != 0)
+			return -EIO;
+	return 0;
+}
+
+static int evp_unprotect(struct bench *b, struct batch *bt)
+{
+	for (unsigned int i = 0; i < bt->n; i++)
+		if (evp_unprotect_one(b, bt->pkt[i], &bt->len[i]) != 0)
+			return -EIO;
+	return 0;
+}
+
 static void evp_teardown(struct bench *b)
 {
 	EVP_CIPHER_CTX_free(b->enc);
@@ -297,9 +602,16 @@ static void evp_teardown(struct bench *b)
 }
 
 static const struct impl impls[] = {
-    {"engine:libsrtp2", engine_setup, engine_protect, engine_unprotect, engine_teardown},
-    {"libsrtp2-direct", direct_setup, direct_protect, direct_unprotect, direct_teardown},
-    {"crypto-bound:evp", evp_setup, evp_protect, evp_unprotect, evp_teardown},
+    {"engine:libsrtp2", false, libsrtp_setup, engine_protect, engine_unprotect,
+     engine_teardown},
+    {"libsrtp2-direct", true, direct_setup, direct_protect, direct_unprotect, direct_teardown},
+    {"engine:ipsec-mb", false, ipsecmb_setup, engine_protect, engine_unprotect,
+     engine_teardown},
+    {"engine:ipsec-mb/burst32", false, ipsecmb_setup, engine_burst_protect,
+     engine_burst_unprotect, engine_teardown},
+    {"crypto-bound:ipsec-mb", false, imb_bound_setup, imb_bound_protect, imb_bound_unprotect,
+     imb_bound_teardown},
+    {"crypto-bound:evp", true, evp_setup, evp_protect, evp_unprotect, evp_teardown},
 };
 
 static double now_ns(void)
@@ -310,29 +622,61 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Protect then unprotect nb_pkts packets in batches; the time of each direction. */
-static int run(const struct impl *im, struct bench *b, uint8_t (*bufs)[BUF_LEN], size_t payload,
-	       unsigned long nb_pkts, uint16_t *seq, double *protect_ns, double *unprotect_ns)
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
 {
-	size_t lens[BATCH];
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 16);
+}
+
+/* The next batch: each packet to a random context (or the only one), or to contexts first,
+ * first + 1, ... when first is not NO_CTX; each with its context's next SEQ. */
+#define NO_CTX 0xffffffffu
+
+static void fill_batch(struct bench *b, struct batch *bt, uint8_t (*bufs)[BUF_LEN], size_t size,
+		       unsigned int n, unsigned int first)
+{
+	bt->n = n;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int k = first != NO_CTX ? first + i
+				 : b->nb_ctx == 1 ? 0
+						  : rnd() % b->nb_ctx;
+		struct flow *f = &b->flows[k];
+		uint8_t *pkt = bufs[i];
+
+		bt->ctx_of[i] = k;
+		pkt[0] = 0x80;
+		pkt[1] = 0;
+		pkt[2] = (uint8_t)(f->seq >> 8);
+		pkt[3] = (uint8_t)f->seq;
+		for (int j = 0; j < 4; j++)
+			pkt[8 + j] = (uint8_t)(f->ssrc >> (24 - 8 * j));
+		f->seq++;
+		bt->pkt[i] = pkt;
+		bt->len[i] = size;
+	}
+}
+
+/* Protect then unprotect nb_pkts packets in batches; the time of each direction. */
+static int run(const struct impl *im, struct bench *b, uint8_t (*bufs)[BUF_LEN], size_t size,
+	       unsigned long nb_pkts, double *protect_ns, double *unprotect_ns)
+{
+	struct batch bt;
 
 	*protect_ns = *unprotect_ns = 0;
 	for (unsigned long done = 0; done < nb_pkts; done += BATCH) {
 		double t0, t1, t2;
 
-		for (int i = 0; i < BATCH; i++, (*seq)++) {
-			bufs[i][2] = (uint8_t)(*seq >> 8);
-			bufs[i][3] = (uint8_t)*seq;
-			lens[i] = 12 + payload;
-		}
+		fill_batch(b, &bt, bufs, size, BATCH, NO_CTX);
 		t0 = now_ns();
-		for (int i = 0; i < BATCH; i++)
-			if (im->protect(b, bufs[i], &lens[i], BUF_LEN) != 0)
-				return -EIO;
+		if (im->protect(b, &bt) != 0)
+			return -EIO;
 		t1 = now_ns();
-		for (int i = 0; i < BATCH; i++)
-			if (im->unprotect(b, bufs[i], &lens[i], BUF_LEN) != 0)
-				return -EBADMSG;
+		if (im->unprotect(b, &bt) != 0)
+			return -EBADMSG;
 		t2 = now_ns();
 		*protect_ns += t1 - t0;
 		*unprotect_ns += t2 - t1;
@@ -340,96 +684,158 @@ static int run(const struct impl *im, struct bench *b, uint8_t (*bufs)[BUF_LEN],
 	return 0;
 }
 
+/* One packet through every context each way, untimed: the steady state (a first packet
+ * makes libsrtp clone a stream, and brings every context into use once). */
+static int prime(const struct impl *im, struct bench *b, uint8_t (*bufs)[BUF_LEN])
+{
+	struct batch bt;
+
+	for (unsigned int k = 0; k < b->nb_ctx; k += BATCH) {
+		unsigned int n = b->nb_ctx - k < BATCH ? b->nb_ctx - k : BATCH;
+
+		fill_batch(b, &bt, bufs, 172, n, k);
+		if (im->protect(b, &bt) != 0 || im->unprotect(b, &bt) != 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+static bool wanted(const char *filter, const char *name)
+{
+	return filter == NULL || strstr(name, filter) != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const uint16_t profiles[] = {PONTE_SRTP_AES128_CM_SHA1_80,
 					    PONTE_SRTP_AEAD_AES_128_GCM};
-	static const size_t payloads[] = {160, 1200};
-	unsigned long nb_pkts = 1000000;
+	static const size_t sizes[] = {172, 1200};
+	unsigned int ctx_counts[MAX_CTX_COUNTS] = {1, 10000, 200000}, nb_counts = 3;
+	unsigned long nb_pkts = 1000000, nb_runs = 1;
+	const char *filter = NULL;
 	int is_markdown = 0, opt;
 	uint8_t(*bufs)[BUF_LEN];
 
-	while ((opt = getopt(argc, argv, "n:m")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "n:r:c:i:m")) != -1) {
+		if (opt == 'n') {
 			nb_pkts = strtoul(optarg, NULL, 10);
-		else if (opt == 'm')
+		} else if (opt == 'r') {
+			nb_runs = strtoul(optarg, NULL, 10);
+			nb_runs = nb_runs > 0 ? nb_runs : 1;
+		} else if (opt == 'c') {
+			char *s = optarg, *end;
+
+			for (nb_counts = 0; *s != '\0' && nb_counts < MAX_CTX_COUNTS; s = end) {
+				ctx_counts[nb_counts] = (unsigned int)strtoul(s, &end, 10);
+				if (end == s || ctx_counts[nb_counts] == 0)
+					break;
+				nb_counts++;
+				end += *end == ',';
+			}
+		} else if (opt == 'i') {
+			filter = optarg;
+		} else if (opt == 'm') {
 			is_markdown = 1;
-		else {
-			fprintf(stderr, "usage: %s [-n PACKETS] [-m]\n", argv[0]);
+		} else {
+			fprintf(stderr,
+				"usage: %s [-n PACKETS] [-r RUNS] [-c N,N,...] [-i NAME] [-m]\n",
+				argv[0]);
 			return 2;
 		}
 	}
+	if (nb_counts == 0) {
+		fprintf(stderr, "-c: a comma-separated list of context counts\n");
+		return 2;
+	}
 	nb_pkts = (nb_pkts + BATCH - 1) / BATCH * BATCH;
-	/* The engine's init() is the process's one srtp_init(); the direct baseline shares it. */
-	if (dp_srtp_engine_default()->init() != 0) {
+	/* The libsrtp2 engine's init() is the process's one srtp_init(); the direct baseline
+	 * shares it. */
+	if (dp_srtp_engine_libsrtp.init() != 0 || dp_srtp_engine_ipsec_mb.init() != 0) {
 		fprintf(stderr, "engine init failed\n");
 		return 1;
 	}
 	bufs = calloc(BATCH, BUF_LEN);
 	if (bufs == NULL)
 		return 1;
-	for (int i = 0; i < BATCH; i++) {
-		bufs[i][0] = 0x80;
-		bufs[i][1] = 111;
-		for (int j = 0; j < 4; j++)
-			bufs[i][8 + j] = (uint8_t)(SSRC >> (24 - 8 * j));
+	for (int i = 0; i < BATCH; i++)
 		for (int j = 12; j < BUF_LEN; j++)
 			bufs[i][j] = (uint8_t)(i + j);
-	}
-	printf("# srtp_bench: %lu packets per case, batches of %d, one thread; %s; %s\n", nb_pkts,
-	       BATCH, srtp_get_version_string(), OpenSSL_version(OPENSSL_VERSION));
+	printf("# srtp_bench: %lu packets per case, best of %lu, batches of %d, one thread; %s; "
+	       "%s; intel-ipsec-mb %s\n",
+	       nb_pkts, nb_runs, BATCH, srtp_get_version_string(),
+	       OpenSSL_version(OPENSSL_VERSION), imb_get_version_str());
 	if (is_markdown) {
-		printf("| implementation | profile | payload (+12 hdr) | protect ns/pkt | protect "
-		       "Mpps "
-		       "| unprotect ns/pkt | unprotect Mpps |\n");
-		printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+		printf("| implementation | profile | packet bytes | contexts | protect ns/pkt | "
+		       "protect Mpps | unprotect ns/pkt | unprotect Mpps |\n");
+		printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	}
 	for (size_t p = 0; p < sizeof(profiles) / sizeof(profiles[0]); p++) {
-		for (size_t s = 0; s < sizeof(payloads) / sizeof(payloads[0]); s++) {
+		const char *pname = ponte_srtp_profile_name(profiles[p]);
+
+		for (unsigned int c = 0; c < nb_counts; c++) {
 			for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
-				struct bench b = {.profile = profiles[p]};
-				const char *pname = ponte_srtp_profile_name(profiles[p]);
-				double pns, uns;
-				uint16_t seq = 1;
-				uint8_t key_len, salt_len;
+				struct bench b = {.profile = profiles[p], .nb_ctx = ctx_counts[c]};
+				uint8_t key_len, salt_len, tag_len;
+				double t0 = now_ns(), setup_s;
 				int rc;
 
-				ponte_srtp_profile_sizes(profiles[p], &key_len, &salt_len, NULL);
+				if (!wanted(filter, impls[i].name) ||
+				    (impls[i].is_one_ctx_only && b.nb_ctx != 1))
+					continue;
+				ponte_srtp_profile_sizes(profiles[p], &key_len, &salt_len, &tag_len);
 				b.key_len = key_len;
 				b.salt_len = salt_len;
-				for (size_t k = 0; k < sizeof(b.key); k++)
-					b.key[k] = (uint8_t)(k * 13 + 1);
-				for (size_t k = 0; k < sizeof(b.salt); k++)
-					b.salt[k] = (uint8_t)(k * 7 + 2);
+				b.tag_len = tag_len;
+				b.flows = calloc(b.nb_ctx, sizeof(*b.flows));
+				if (b.flows == NULL)
+					return 1;
+				for (unsigned int k = 0; k < b.nb_ctx; k++) {
+					b.flows[k].ssrc = 0x1234abcdu ^ (k * 0x9e3779b1u);
+					b.flows[k].seq = (uint16_t)(k * 7919);
+				}
 				rc = impls[i].setup(&b);
-				/* Warm up: caches, branch predictors, the first-SSRC clone. */
-				rc = rc ? rc
-					: run(&impls[i], &b, bufs, payloads[s], 8 * BATCH, &seq,
-					      &pns, &uns);
-				rc = rc ? rc
-					: run(&impls[i], &b, bufs, payloads[s], nb_pkts, &seq, &pns,
-					      &uns);
+				rc = rc ? rc : prime(&impls[i], &b, bufs);
+				setup_s = (now_ns() - t0) / 1e9;
+				for (size_t s = 0; rc == 0 && s < sizeof(sizes) / sizeof(sizes[0]);
+				     s++) {
+					double pns = 0, uns = 0;
+
+					/* Warm up: caches, branch predictors. */
+					rc = run(&impls[i], &b, bufs, sizes[s], 8 * BATCH, &pns, &uns);
+					for (unsigned long r = 0; rc == 0 && r < nb_runs; r++) {
+						double p1, u1;
+
+						rc = run(&impls[i], &b, bufs, sizes[s], nb_pkts, &p1,
+							 &u1);
+						pns = r == 0 || p1 < pns ? p1 : pns;
+						uns = r == 0 || u1 < uns ? u1 : uns;
+					}
+					if (rc != 0)
+						break;
+					pns /= (double)nb_pkts;
+					uns /= (double)nb_pkts;
+					if (is_markdown)
+						printf("| %s | %s | %zu | %u | %.0f | %.2f | %.0f | "
+						       "%.2f |\n",
+						       impls[i].name, pname, sizes[s], b.nb_ctx, pns,
+						       1e3 / pns, uns, 1e3 / uns);
+					else
+						printf("srtp_bench impl=%s profile=%s size=%zu "
+						       "contexts=%u pkts=%lu protect_ns=%.1f "
+						       "protect_mpps=%.3f unprotect_ns=%.1f "
+						       "unprotect_mpps=%.3f setup_s=%.1f\n",
+						       impls[i].name, pname, sizes[s], b.nb_ctx,
+						       nb_pkts, pns, 1e3 / pns, uns, 1e3 / uns,
+						       setup_s);
+					fflush(stdout);
+				}
 				impls[i].teardown(&b);
-				explicit_bzero(b.key, sizeof(b.key));
+				free(b.flows);
 				if (rc != 0) {
-					fprintf(stderr, "%s %s %zu: failed (%d)\n", impls[i].name,
-						pname, payloads[s], rc);
+					fprintf(stderr, "%s %s %u contexts: failed (%d)\n",
+						impls[i].name, pname, b.nb_ctx, rc);
 					return 1;
 				}
-				pns /= (double)nb_pkts;
-				uns /= (double)nb_pkts;
-				if (is_markdown)
-					printf("| %s | %s | %zu | %.0f | %.2f | %.0f | %.2f |\n",
-					       impls[i].name, pname, payloads[s], pns, 1e3 / pns,
-					       uns, 1e3 / uns);
-				else
-					printf(
-					    "srtp_bench impl=%s profile=%s payload=%zu pkts=%lu "
-					    "protect_ns=%.1f protect_mpps=%.3f unprotect_ns=%.1f "
-					    "unprotect_mpps=%.3f\n",
-					    impls[i].name, pname, payloads[s], nb_pkts, pns,
-					    1e3 / pns, uns, 1e3 / uns);
-				fflush(stdout);
 			}
 		}
 	}

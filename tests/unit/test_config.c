@@ -958,8 +958,8 @@ static const char *const want_bad_enum[] = {
 	"\"verbose\")",
 	"configs/bad-enum.yaml:4:14: dataplane.backend: expected one of: socket, dpdk (got "
 	"\"DPDK\")",
-	"configs/bad-enum.yaml:5:18: dataplane.srtp_engine: expected one of: libsrtp2 (got "
-	"\"openssl\")",
+	"configs/bad-enum.yaml:5:18: dataplane.srtp_engine: expected one of: libsrtp2, ipsec-mb "
+	"(got \"openssl\")",
 	"configs/bad-enum.yaml:7:17: webrtc.dtls_setup: expected one of: passive, active (got "
 	"\"actpass\")",
 	"configs/bad-enum.yaml:9:12: rooms.media: expected one of: p2p, relay (got \"sfu\")",

@@ -14,7 +14,16 @@
 # daemon (to try client changes without rebuilding); E2E_OUT=DIR is where the screenshots of
 # the pages, their console and signaling logs and the daemon's log go (default
 # /tmp/ponte-e2e-browser-out for p2p, /tmp/ponte-e2e-TEST-out for the others, emptied at each
-# run; a given E2E_OUT is never emptied).
+# run; a given E2E_OUT is never emptied). PONTE_E2E_SRTP_ENGINE=NAME puts
+# dataplane.srtp_engine: NAME in the daemon's configuration (libsrtp2, ipsec-mb) and checks
+# the daemon started with it.
+# PONTE_E2E_DPDK=1 runs the daemon on the DPDK backend instead, in a lab of tools/lab-dpdk
+# (docs/dpdk.md): its NIC a veth through net_af_packet, its address 10.77.0.1 on the TAP
+# exception interface; the browsers run in the lab's peer namespace and open the page through a
+# TCP relay on its 127.0.0.1:8080 (a secure origin). Afterwards the DPDK lcores' counters must
+# show that the media went through the fast path. For the tests without SIP phones.
+# PONTE_E2E_DPDK=N (2..8) forwards on N lcores (CPUs 0..N-1, a queue pair each, frames of a
+# flow handed to its owner when they land on another lcore).
 # Needs root (ip netns), /usr/bin/chromium and `npm ci --prefix tests/e2e/browser`.
 # Exit status: the test's.
 set -euo pipefail
@@ -50,6 +59,13 @@ mkdir -p "$out"
 ponte_pid=
 test_pid=
 status=1
+dpdk=${PONTE_E2E_DPDK:-}
+lab=$here/../../../tools/lab-dpdk
+lab_id=
+if [[ -n $dpdk ]] && ! command -v ethtool >/dev/null; then
+	echo "1..0 # SKIP PONTE_E2E_DPDK: the DPDK lab needs ethtool (apt-get install -y ethtool)"
+	exit 77
+fi
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -64,6 +80,9 @@ cleanup() {
 			sleep 0.1
 		done
 		kill -9 "$ponte_pid" 2>/dev/null || true
+	fi
+	if [[ -n $lab_id ]]; then
+		"$lab" down -i "$lab_id" || true
 	fi
 	# Whatever the test started and left behind (a browser of a killed node) is still in
 	# the namespace: end those processes, by PID, before the namespace goes.
@@ -85,15 +104,23 @@ trap cleanup EXIT
 trap 'status=130; exit' INT
 trap 'status=143; exit' TERM
 
-ip netns add "$ns"
-ip -n "$ns" link set lo up
+if [[ -n $dpdk ]]; then
+	# The lab makes its namespaces when it starts the daemon (below); the browsers run in
+	# its peer namespace, the daemon answers on 8080 there as the lab wants.
+	lab_id=$(printf 'e%07x' $(((RANDOM << 15 | RANDOM) & 0xfffffff)))
+	ns=ponte-$lab_id-peer
+	port=8080
+else
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
 
-# The namespace is new, so any port is free in it; ask the kernel for one all the same.
-port=$(ip netns exec "$ns" node -e '
-	const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-		console.log(s.address().port);
-		s.close();
-	});')
+	# The namespace is new, so any port is free in it; ask the kernel for one all the same.
+	port=$(ip netns exec "$ns" node -e '
+		const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+			console.log(s.address().port);
+			s.close();
+		});')
+fi
 
 cat >"$tmp/ponte.yaml" <<EOF
 log:
@@ -108,6 +135,11 @@ webrtc:
   # healthy call must outlast it.
   consent_timeout: 10
 EOF
+srtp_engine=${PONTE_E2E_SRTP_ENGINE:-}
+if [[ -n $srtp_engine ]]; then
+	[[ $srtp_engine =~ ^[a-z0-9-]+$ ]] || fail "PONTE_E2E_SRTP_ENGINE: bad name '$srtp_engine'"
+	[[ -n $dpdk ]] || printf 'dataplane:\n  srtp_engine: %s\n' "$srtp_engine" >>"$tmp/ponte.yaml"
+fi
 # The tests whose gateway has its SIP side on (and whose phones are SIPp or baresip).
 sip_tests=" phone incoming baresip midcall message sdes tls timers dtmfinfo "
 if [[ $sip_tests == *" $name "* ]]; then
@@ -190,8 +222,47 @@ if [[ $name == turn ]]; then
 EOF
 fi
 
-ip netns exec "$ns" "$ponte" -c "$tmp/ponte.yaml" >"$out/ponte.log" 2>&1 &
-ponte_pid=$!
+if [[ -n $dpdk ]]; then
+	[[ $sip_tests != *" $name "* && $name != turn ]] ||
+		fail "PONTE_E2E_DPDK: not for $name yet (its peers are on the daemon's 127.0.0.1)"
+	[[ $dpdk =~ ^[1-8]$ ]] || fail "PONTE_E2E_DPDK: 1 to 8 (lcores), got '$dpdk'"
+	# The gateway's addresses are the TAP's: @GW@ and the others are the lab's (lab-dpdk).
+	sed -i 's/127\.0\.0\.1/@GW@/g' "$tmp/ponte.yaml"
+	cat >>"$tmp/ponte.yaml" <<EOF
+dataplane:
+  backend: dpdk
+  srtp_engine: ${srtp_engine:-libsrtp2}
+dpdk:
+  lcores: "$([[ $dpdk -gt 1 ]] && echo "0-$((dpdk - 1))")"
+  no_huge: true
+  memory: 256
+  mempool_size: 16383
+  file_prefix: ponte-lab-@ID@
+  ports:
+    - device: "net_af_packet0,iface=@NIC@,qpairs=$dpdk,qdisc_bypass=1"
+  exception_tap: "@TAP@"
+  exception_addresses: [@GW@/24]
+EOF
+	"$lab" up -p "$ponte" -i "$lab_id" -c "$tmp/ponte.yaml" -o "$out/ponte.log" >&2 ||
+		fail "the DPDK lab did not start"
+	ponte_pid=$(cat "/run/ponte-lab-dpdk-$lab_id/ponte.pid")
+	# The page through the peer's loopback: http://127.0.0.1 is a secure context, so the
+	# browsers get their fake camera and microphone. Media goes to 10.77.0.1 directly.
+	ip netns exec "$ns" node -e '
+		const net = require("net");
+		net.createServer((c) => {
+			const s = net.connect(8080, "10.77.0.1");
+			c.pipe(s);
+			s.pipe(c);
+			c.on("error", () => s.destroy());
+			s.on("error", () => c.destroy());
+		}).listen(8080, "127.0.0.1");
+	' &
+	disown
+else
+	ip netns exec "$ns" "$ponte" -c "$tmp/ponte.yaml" >"$out/ponte.log" 2>&1 &
+	ponte_pid=$!
+fi
 
 url="http://127.0.0.1:$port"
 is_up() {
@@ -205,6 +276,10 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 is_up || fail "ponte does not answer on $url"
+if [[ -n $srtp_engine ]]; then
+	grep -q "srtp=$srtp_engine\b" "$out/ponte.log" ||
+		fail "the daemon did not start with SRTP engine $srtp_engine"
+fi
 
 # Each script stops itself after at most 120 s; timeout(1) is the last resort should node
 # itself hang. In the background, so that a signal runs the cleanup at once (bash runs traps
@@ -216,3 +291,20 @@ wait "$test_pid"
 status=$?
 set -e
 test_pid=
+if [[ -n $dpdk && $name != p2p ]]; then
+	# The media went through the fast path: the lcores ran it through the pipeline, and
+	# hardly any came the slow way (a socket, then ponte_dp_input()). (p2p's media goes from
+	# browser to browser, not through the gateway.)
+	ip netns exec "$ns" node -e '
+		fetch(process.argv[1]).then((r) => r.json()).then((st) => {
+			const ls = st.dataplane.lcores || [];
+			const sum = (k) => ls.reduce((a, l) => a + l[k], 0);
+			const fast = sum("fast_pkts"), slow = sum("input_pkts");
+			const ok = st.dataplane.backend === "dpdk" && fast >= 1000 && slow * 20 < fast;
+			console.log(`${ok ? "ok" : "not ok"} - DPDK fast path: ${fast} media packets ` +
+				`through the lcores, ${slow} through the kernel, ${sum("to_kernel")} ` +
+				`frames to and ${sum("from_kernel")} from the exception path`);
+			process.exit(ok ? 0 : 1);
+		}, (e) => { console.log(`not ok - DPDK counters: ${e}`); process.exit(1); });
+	' "$url/status" || status=1
+fi

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DPDK backend's internals, shared by its files, one concept each:
+ *   dpdk.c    the backend ops: the control thread's side of ports, flows, punts and stats
+ *   eal.c     configuration checks before the EAL starts, its arguments, DPDK's log
+ *   port.c    ethdevs: probe, queues, mempools; the exception (TAP) port and its address
+ *   ftable.c  the shared flow and port tables (rte_hash, lock-free readers, RCU)
+ *   parse.c   frames in and out (parse.h)
+ *   neigh.c   next-hop MACs learned from frames
+ *   lcore.c   the forwarding loop
+ *
+ * Threads. The control thread (the one that created the dataplane: the EAL's main lcore) is
+ * the only writer of the flow and port tables. Forwarding lcores read them without locks; a
+ * deleted slot or port is freed only after every lcore has gone through a quiescent state
+ * (rte_rcu_qsbr). Each flow has one owning lcore, which alone touches its entry (SRTP
+ * contexts, counters, RTCP state): the control thread sends it entries through a command ring
+ * and gets replaced ones back through a garbage ring, as the socket backend does with its
+ * single thread. A frame of a flow that arrives on another lcore is handed to the owner.
+ */
+#ifndef PONTE_DP_DPDK_H
+#define PONTE_DP_DPDK_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <ponte/dataplane.h>
+
+#include "../backend.h"
+#include "../htab.h"
+#include "../pipeline.h"
+#include "../ring.h"
+#include "parse.h"
+
+#define DPDK_BURST 32
+#define DPDK_MAX_LCORES 16
+#define DPDK_TX_BATCH 64
+#define DPDK_CMD_RING 4096
+#define DPDK_GARBAGE_RING 8192
+#define DPDK_PUNT_RING 1024
+#define DPDK_HANDOFF_RING 4096
+#define DPDK_LEARN_RING 1024
+/* Mbuf data room: the headers in front of a payload, and a whole DP_PIPE_BUF behind the
+ * payload of any frame received, as the pipeline works in place on that many bytes. */
+#define DPDK_MBUF_DATA (RTE_PKTMBUF_HEADROOM + DP_PIPE_BUF + 128)
+
+/* ---- logging (eal.c) ---- */
+
+enum { DPDK_LOG_ERROR, DPDK_LOG_WARN, DPDK_LOG_INFO, DPDK_LOG_DEBUG };
+struct dpdk_dp;
+void dpdk_log(const struct dpdk_dp *d, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- ethdevs (port.c) ---- */
+
+struct dpdk_eth {
+	uint16_t port_id;
+	bool is_open;	/* port_id is valid */
+	bool is_probed; /* we probed it, we remove it */
+	bool is_started;
+	bool is_tap;  /* a net_tap we created: the kernel interface is ours */
+	bool has_rss; /* receive queues spread by the device's RSS */
+	int socket;
+	uint16_t nb_rxq, nb_txq;
+	struct rte_ether_addr mac;
+	struct dpdk_tx_offload tx_off;
+	char name[64];
+};
+
+/* ---- Ponte ports: local UDP addresses ---- */
+
+enum dport_kind {
+	DPORT_NIC,    /* an address of the exception interface: the fast path sends and receives */
+	DPORT_KERNEL, /* an attached socket elsewhere (127.0.0.1): sent from, input by the owner */
+	DPORT_FN,     /* sent through a function (an ICE pair relayed through TURN) */
+};
+
+/* Immutable once published in dpdk_dp.ports; freed an RCU grace period after it leaves. */
+struct dport {
+	uint32_t id;
+	uint8_t kind;  /* enum dport_kind */
+	bool is_owned; /* ponte_dp_port_open(): what no flow takes is punted, not the kernel's */
+	int fd;	       /* DPORT_KERNEL: our dup; owned: the socket that reserves the port number */
+	ponte_dp_tx_fn tx_fn;
+	void *tx_ctx;
+	struct ponte_addr local; /* DPORT_FN: none (family 0) */
+	int32_t hpos;		 /* the port table's position for this port's key, -1: not in it */
+	/* The lcore that last received a frame for this port that no flow took (STUN, DTLS
+	 * before the flows exist): RSS sends it there, so its flows will be owned there.
+	 * Written by lcores, DPORT_NONE_LCORE: none yet. */
+	_Atomic uint16_t rx_lcore;
+};
+
+#define DPORT_NONE_LCORE 0xffff
+
+/* ---- flows (ftable.c) ---- */
+
+/* The flow table's key: the local address of the flow's port and the remote one. A port-wide
+ * flow has is_any set and no remote. DPORT_FN ports have no local address: their key names the
+ * port id instead (family 0xffff), and only ponte_dp_input() ever looks them up. */
+struct fkey {
+	uint16_t family;
+	uint16_t lport;
+	uint16_t rport;
+	uint16_t is_any;
+	uint8_t lip[16];
+	uint8_t rip[16];
+};
+_Static_assert(sizeof(struct fkey) == 40, "fkey has no padding");
+
+#define FKEY_FAMILY_PORT_ID 0xffff
+
+/* The port table's key: a local address the fast path receives for. */
+struct pkey {
+	uint16_t family;
+	uint16_t port;
+	uint8_t ip[16];
+};
+
+/*
+ * A flow as the tables hold it. Published in the flow table (key -> slot) by the control
+ * thread; owner is immutable, and cur is the owning lcore's alone.
+ */
+struct fslot {
+	uint16_t owner;	     /* index of the owning lcore */
+	struct dp_flow *cur; /* owner only: the live entry, NULL until the first command */
+	/* The control thread's. */
+	uint64_t id;
+	struct dp_flow *latest; /* the entry last built for it (flow_stats reads its counters) */
+	struct fkey key;
+	uint64_t key_hash; /* for c_by_key */
+	int32_t hpos;	   /* position in the flow table */
+};
+
+void dpdk_fkey_make(struct fkey *k, const struct dport *p, uint32_t port_id,
+		    const struct ponte_addr *src, bool is_any);
+void dpdk_pkey_make(struct pkey *k, const struct ponte_addr *local);
+int dpdk_ftable_create(struct dpdk_dp *d);
+void dpdk_ftable_destroy(struct dpdk_dp *d);
+/* Control thread: publish a slot, or take it out of the table (its owner still holds it:
+ * once the owner gives it back, dpdk_ftable_slot_retire() frees it after a grace period). */
+int dpdk_ftable_flow_add(struct dpdk_dp *d, struct fslot *s);
+void dpdk_ftable_flow_del(struct dpdk_dp *d, struct fslot *s);
+void dpdk_ftable_slot_retire(struct dpdk_dp *d, struct fslot *s);
+/* Withdraw a port (from the table too, unless next, a port with the same address, takes its
+ * place there); freed after a grace period. */
+void dpdk_ftable_port_del(struct dpdk_dp *d, struct dport *p, struct dport *next);
+int dpdk_ftable_port_set(struct dpdk_dp *d, struct dport *p);
+void dpdk_ftable_port_free(struct dpdk_dp *d, struct dport *p);
+/* Free what is past its grace period; wait: until all is. */
+void dpdk_ftable_reclaim(struct dpdk_dp *d, bool wait);
+
+/* ---- neighbours (neigh.c) ---- */
+
+struct dpdk_lcore;
+int dpdk_neigh_create(struct dpdk_dp *d);
+void dpdk_neigh_destroy(struct dpdk_dp *d);
+/* Any lcore: the MAC for ip, false when unknown. */
+bool dpdk_neigh_lookup(const struct dpdk_dp *d, const struct ponte_addr *ip,
+		       struct rte_ether_addr *mac);
+/* Any lcore: ip is behind mac (from a frame). Lcore 0 writes; the others queue it. */
+void dpdk_neigh_learn(struct dpdk_lcore *l, const struct ponte_addr *ip,
+		      const struct rte_ether_addr *mac);
+/* Lcore 0: apply what the others queued. */
+void dpdk_neigh_drain(struct dpdk_lcore *l);
+/* Any lcore: send the frame m (built with any destination MAC) to dst through the kernel,
+ * which resolves the next hop; m is consumed. 0, or a negative errno (nothing was sent). */
+int dpdk_neigh_via_kernel(struct dpdk_lcore *l, struct rte_mbuf *m, const struct ponte_addr *dst);
+
+/* ---- the forwarding lcores (lcore.c) ---- */
+
+enum dpdk_cmd_type {
+	DCMD_FLOW_SET, /* slot, entry, old slot (a modify that changed the key) */
+	DCMD_FLOW_DEL, /* slot */
+	DCMD_SEND,     /* buf: sent as it is */
+	DCMD_INJECT,   /* buf, through flow id's output `output` */
+	DCMD_SYNC,
+};
+
+struct dpdk_cmd {
+	uint32_t type;
+	uint32_t output;
+	uint64_t seq;
+	struct fslot *slot, *old_slot;
+	void *ptr;
+};
+
+enum dpdk_garbage_type {
+	DG_FLOW, /* a dp_flow to free */
+	DG_BUF,	 /* a dpdk_txbuf */
+	/* A slot out of the flow table that the owner is done with: freed after a grace
+	 * period from now, since other lcores may still hold it from a lookup. */
+	DG_SLOT,
+};
+
+struct dpdk_garbage {
+	uint32_t type;
+	void *ptr;
+};
+
+/* A packet from the control plane (send, inject). */
+struct dpdk_txbuf {
+	uint32_t port_id;
+	struct ponte_addr dst;
+	uint16_t len;
+	uint8_t data[DP_PIPE_BUF];
+};
+
+/* A packet from ponte_dp_input(). */
+struct dpdk_in_slot {
+	uint32_t port_id;
+	uint16_t len;
+	struct ponte_addr src;
+	uint8_t data[DP_PIPE_BUF];
+};
+
+struct dpdk_lcore {
+	struct dpdk_dp *d;
+	unsigned idx; /* 0 .. nb_lcores - 1; RCU thread id, queue index */
+	unsigned lcore_id;
+	struct rte_mempool *pool;
+	struct dp_pipe pipe;
+	struct dp_ring cmds;	  /* control -> lcore */
+	struct dp_ring garbage;	  /* lcore -> control */
+	struct dp_ring punts;	  /* lcore -> control */
+	struct rte_ring *handoff; /* any lcore -> this one: frames of flows it owns */
+	struct dp_htab by_id;	  /* flows it owns, for the pipeline's flow_by_id() */
+	uint64_t next_seq;	  /* control thread's */
+	_Atomic uint64_t done_seq;
+	_Atomic bool is_stopping;
+	bool is_running;
+	/* Transmit batches: the NIC's queue idx and the exception port's queue idx. */
+	struct rte_mbuf *nic_tx[DPDK_TX_BATCH];
+	uint16_t nb_nic_tx;
+	struct rte_mbuf *exc_tx[DPDK_TX_BATCH];
+	uint16_t nb_exc_tx;
+	/* What the pipeline's tx_buf() handed out and tx() has not sent yet. */
+	struct rte_mbuf *pending;
+	uint8_t *scratch; /* DP_PIPE_BUF bytes, handed out when no mbuf is left */
+	uint64_t now_ns;
+	/* The frame the pipeline works on: where it came from, and through which MAC. */
+	const struct ponte_addr *cur_src;
+	struct rte_ether_addr cur_mac;
+	unsigned nb_owned;
+	/* Idle back-off. */
+	unsigned nb_empty;
+	uint32_t sleep_us;
+	struct ponte_dp_lcore_stats st; /* written by this lcore only */
+};
+
+#define LSTAT_ADD(l, field, n)                                                                     \
+	__atomic_store_n(&(l)->st.field, (l)->st.field + (n), __ATOMIC_RELAXED)
+
+int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct dpdk_lcore **out);
+void dpdk_lcore_free(struct dpdk_lcore *l);
+/* The EAL's entry point for lcore arg (a struct dpdk_lcore). */
+int dpdk_lcore_main(void *arg);
+/* Control thread, once the lcore has stopped: apply what it left in its command ring. */
+void dpdk_lcore_drain_stopped(struct dpdk_lcore *l);
+
+/* ---- the instance ---- */
+
+struct dpdk_dp {
+	struct ponte_dp base;
+	const struct dp_srtp_engine *srtp;
+	ponte_dp_log_fn log;
+	void *log_ctx;
+	uint32_t max_flows, max_ports, input_queue;
+
+	/* Settings kept from the configuration. */
+	bool is_idle_poll;
+	uint32_t idle_sleep_us;
+	uint32_t mempool_size;
+
+	/* The EAL and the ethdevs. */
+	unsigned nb_lcores;
+	unsigned lcore_ids[DPDK_MAX_LCORES];
+	struct dpdk_lcore *lcores[DPDK_MAX_LCORES];
+	struct dpdk_eth nic;
+	struct dpdk_eth exc;
+	char tap_name[16]; /* IF_NAMESIZE: the exception port's kernel interface, "" if none */
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+	int raw_fd4, raw_fd6; /* the kernel's path for frames to an unknown next hop */
+
+	/* Shared tables (ftable.c, neigh.c). */
+	struct rte_hash *flows; /* struct fkey -> struct fslot * */
+	struct rte_hash *local; /* struct pkey -> struct dport * */
+	struct rte_hash *neigh; /* address -> MAC, written by lcore 0 */
+	struct rte_ring *learn; /* lcores -> lcore 0: neighbours seen */
+	struct rte_rcu_qsbr *qsbr;
+	struct dport *_Atomic *ports; /* by id, 1..max_ports */
+	struct dp_ring input;	      /* ponte_dp_input() -> lcore 0 */
+	_Atomic uint64_t input_drops;
+	int punt_efd;
+
+	/* The control thread's. */
+	struct dport **c_ports;
+	struct dp_htab c_by_id, c_by_key; /* struct fslot * */
+	struct dp_htab pending_refs;	  /* flow id -> lcore index + 1, for flows not added yet */
+	struct dpdk_defer *defer;	  /* withdrawn objects waiting for their grace period */
+	unsigned nb_defer, cap_defer;
+	unsigned next_owner;
+	unsigned punt_next; /* the lcore punt_read() looks at first */
+};
+
+static inline struct dport *dpdk_port(const struct dpdk_dp *d, uint32_t id)
+{
+	if (id < 1 || id > d->max_ports)
+		return NULL;
+	return atomic_load_explicit(&d->ports[id], memory_order_acquire);
+}
+
+/* ---- EAL (eal.c) and ethdevs (port.c) ---- */
+
+/* "0000:01:00.0" or "01:00.0". */
+bool dpdk_is_pci_address(const char *s);
+/* Check the settings, then start the EAL (or take the one running) and say which lcores
+ * forward. Errors are logged naming the configuration key. */
+int dpdk_eal_start(struct dpdk_dp *d, const struct ponte_dp_config *cfg);
+void dpdk_eal_stop(struct dpdk_dp *d);
+/* Open the NIC and the exception port, with a queue pair per lcore each, and start them. */
+int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc);
+void dpdk_ports_stop(struct dpdk_dp *d);
+/* Whether ip is an address of the exception port's kernel interface. */
+bool dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip);
+/* The exception interface's first address of family, for a port opened on "any". */
+int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out);
+
+extern const struct dp_backend_ops dp_dpdk_backend;
+
+#endif

@@ -1,0 +1,783 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forwarding loop, run to completion on each lcore:
+ *   commands from the control thread (flows, sends, injects);
+ *   NIC receive queue -> parse -> bulk flow lookups -> the pipeline (unprotect, rewrite,
+ *     protect) -> Ethernet/IP/UDP -> NIC transmit queue; what is no flow's media goes to the
+ *     exception port (the kernel), or to the control plane for ports the fast path owns;
+ *   the exception port's receive queue (what the kernel sends) -> NIC;
+ *   frames other lcores handed over (their flow is owned here); on lcore 0, packets from
+ *     ponte_dp_input() and the neighbours the others learned;
+ *   a quiescent state for RCU, and a back-off sleep when nothing came.
+ *
+ * A flow's packets are processed only by its owning lcore, which alone holds its SRTP
+ * contexts and counters: with several lcores, RSS spreads frames by 5-tuple, and a frame that
+ * lands on another lcore than its flow's owner is handed over through the owner's ring.
+ */
+#include "dpdk.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include <ponte/demux.h>
+
+/* mbuf->port of frames handed to another lcore: a NIC frame, or a ponte_dp_input() packet
+ * behind a struct in_hdr. No ethdev has these ids. */
+#define PORT_HANDED_FRAME RTE_MAX_ETHPORTS
+#define PORT_HANDED_INPUT (RTE_MAX_ETHPORTS + 1)
+#define IDLE_ROUNDS 64 /* empty rounds before the first sleep */
+#define SLEEP_MIN_US 8
+
+struct in_hdr {
+	uint32_t port_id;
+	struct ponte_addr src;
+	uint16_t len;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t id_hash(uint64_t id)
+{
+	return dp_hash_bytes(&id, sizeof(id), 0);
+}
+
+static bool id_eq(const void *item, const void *key)
+{
+	return ((const struct fslot *)item)->id == *(const uint64_t *)key;
+}
+
+/* ---- transmit ---- */
+
+static void nic_flush(struct dpdk_lcore *l)
+{
+	struct dpdk_dp *d = l->d;
+	uint16_t sent;
+
+	if (l->nb_nic_tx == 0)
+		return;
+	/* Counted when queued: once sent, the mbufs may already be gone. */
+	sent = rte_eth_tx_burst(d->nic.port_id, (uint16_t)l->idx, l->nic_tx, l->nb_nic_tx);
+	if (sent < l->nb_nic_tx) {
+		LSTAT_ADD(l, drops[PONTE_DP_DROP_TX_FULL], l->nb_nic_tx - sent);
+		LSTAT_ADD(l, tx_pkts, (uint64_t)0 - (l->nb_nic_tx - sent));
+		for (uint16_t i = sent; i < l->nb_nic_tx; i++) {
+			LSTAT_ADD(l, tx_bytes, (uint64_t)0 - l->nic_tx[i]->pkt_len);
+			rte_pktmbuf_free(l->nic_tx[i]);
+		}
+	}
+	l->nb_nic_tx = 0;
+}
+
+/* Queue m for the NIC (counted as sent; nic_flush() takes back what the queue refuses). */
+static void nic_queue(struct dpdk_lcore *l, struct rte_mbuf *m)
+{
+	if (l->nb_nic_tx == DPDK_TX_BATCH)
+		nic_flush(l);
+	LSTAT_ADD(l, tx_pkts, 1);
+	LSTAT_ADD(l, tx_bytes, m->pkt_len);
+	l->nic_tx[l->nb_nic_tx++] = m;
+}
+
+static void exc_flush(struct dpdk_lcore *l)
+{
+	uint16_t sent;
+
+	if (l->nb_exc_tx == 0)
+		return;
+	sent = rte_eth_tx_burst(l->d->exc.port_id, (uint16_t)l->idx, l->exc_tx, l->nb_exc_tx);
+	if (sent < l->nb_exc_tx) {
+		LSTAT_ADD(l, drops[PONTE_DP_DROP_EXC_FULL], l->nb_exc_tx - sent);
+		LSTAT_ADD(l, to_kernel, (uint64_t)0 - (l->nb_exc_tx - sent));
+		rte_pktmbuf_free_bulk(l->exc_tx + sent, l->nb_exc_tx - sent);
+	}
+	l->nb_exc_tx = 0;
+}
+
+/* A frame from the NIC that is the kernel's. */
+static void to_kernel(struct dpdk_lcore *l, struct rte_mbuf *m)
+{
+	if (l->nb_exc_tx == DPDK_TX_BATCH)
+		exc_flush(l);
+	LSTAT_ADD(l, to_kernel, 1);
+	l->exc_tx[l->nb_exc_tx++] = m;
+}
+
+/*
+ * Send m, whose data is a UDP payload, from Ponte port p to dst: headers, the next hop's MAC,
+ * the NIC's queue; through the kernel when the next hop is not known yet. m is consumed.
+ */
+static bool send_payload(struct dpdk_lcore *l, const struct dport *p, const struct ponte_addr *dst,
+			 struct rte_mbuf *m)
+{
+	struct dpdk_dp *d = l->d;
+	struct rte_ether_addr mac;
+	bool is_known = dpdk_neigh_lookup(d, dst, &mac);
+
+	/* Back to the source of the frame at hand (an echo, our reports): its own MAC. */
+	if (!is_known && l->cur_src != NULL && l->cur_src->family == dst->family &&
+	    memcmp(l->cur_src->ip, dst->ip, dst->family == AF_INET ? 4 : 16) == 0) {
+		rte_ether_addr_copy(&l->cur_mac, &mac);
+		is_known = true;
+	}
+	if (!is_known)
+		memset(&mac, 0, sizeof(mac));
+	if (dpdk_build(m, &p->local, dst, &d->nic.mac, &mac, &d->nic.tx_off) != 0) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	if (!is_known) {
+		if (dpdk_neigh_via_kernel(l, m, dst) != 0)
+			return false;
+		LSTAT_ADD(l, tx_via_kernel, 1);
+		return true;
+	}
+	nic_queue(l, m);
+	return true;
+}
+
+/* Send len bytes at buf (in m when m is not NULL) from port p to dst, as they are. */
+static bool send_from(struct dpdk_lcore *l, const struct dport *p, const struct ponte_addr *dst,
+		      const uint8_t *buf, size_t len, struct rte_mbuf *m)
+{
+	switch (p->kind) {
+	case DPORT_FN:
+		rte_pktmbuf_free(m);
+		return p->tx_fn(p->tx_ctx, buf, len) == 0;
+	case DPORT_KERNEL: {
+		struct sockaddr_storage ss;
+		socklen_t slen;
+
+		memset(&ss, 0, sizeof(ss));
+		if (dst->family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(dst->port);
+			memcpy(&s6->sin6_addr, dst->ip, 16);
+			slen = sizeof(*s6);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(dst->port);
+			memcpy(&s4->sin_addr, dst->ip, 4);
+			slen = sizeof(*s4);
+		}
+		rte_pktmbuf_free(m);
+		return sendto(p->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, slen) >= 0;
+	}
+	default:
+		if (m == NULL) {
+			LSTAT_ADD(l, drops[PONTE_DP_DROP_NO_MBUF], 1);
+			return false;
+		}
+		rte_pktmbuf_data_len(m) = (uint16_t)len;
+		rte_pktmbuf_pkt_len(m) = (uint32_t)len;
+		return send_payload(l, p, dst, m);
+	}
+}
+
+/* ---- the pipeline's hooks ---- */
+
+static uint8_t *pipe_tx_buf(void *be)
+{
+	struct dpdk_lcore *l = be;
+
+	if (l->pending == NULL)
+		l->pending = rte_pktmbuf_alloc(l->pool);
+	/* No mbuf: a buffer all the same (the pipeline writes before it sends); tx() then
+	 * fails and the flow counts the drop. */
+	return l->pending != NULL ? rte_pktmbuf_mtod(l->pending, uint8_t *) : l->scratch;
+}
+
+static bool pipe_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len)
+{
+	struct dpdk_lcore *l = be;
+	const struct dport *p = dpdk_port(l->d, port_id);
+	struct rte_mbuf *m = l->pending;
+	const uint8_t *buf = m != NULL ? rte_pktmbuf_mtod(m, uint8_t *) : l->scratch;
+
+	if (p == NULL)
+		return false;
+	l->pending = NULL;
+	return send_from(l, p, dst, buf, len, m);
+}
+
+static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id)
+{
+	struct dpdk_lcore *l = be;
+	struct fslot *s = dp_htab_find(&l->by_id, id_hash(id), id_eq, &id);
+
+	/* Only the flows this lcore owns: another's state is its owner's alone. The pipeline
+	 * then does without (a latched address: the output's own dst). */
+	return s != NULL ? s->cur : NULL;
+}
+
+static void punt(struct dpdk_lcore *l, uint32_t port_id, const struct ponte_addr *src,
+		 const uint8_t *pkt, size_t len)
+{
+	struct ponte_dp_punt *slot;
+
+	if (len > sizeof(slot->data) || (slot = dp_ring_reserve(&l->punts, NULL)) == NULL) {
+		LSTAT_ADD(l, punt_drops, 1);
+		return;
+	}
+	slot->port_id = port_id;
+	slot->src = *src;
+	slot->len = (uint16_t)len;
+	memcpy(slot->data, pkt, len);
+	LSTAT_ADD(l, punted, 1);
+	if (dp_ring_push_wake(&l->punts)) {
+		uint64_t one = 1;
+
+		(void)!write(l->d->punt_efd, &one, sizeof(one));
+	}
+}
+
+static void pipe_mirror(void *be, const struct dp_flow *f, const struct ponte_addr *src,
+			const uint8_t *pkt, size_t len)
+{
+	punt(be, f->spec.port_id, src, pkt, len);
+}
+
+/* ---- receive ---- */
+
+/* One media packet of flow f, in a buffer of DP_PIPE_BUF bytes, through the pipeline. True
+ * when the flow took it (authenticated, from its source), as its counters say. */
+static bool run_pipeline(struct dpdk_lcore *l, struct dp_flow *f, const struct ponte_addr *src,
+			 bool is_rtcp, uint8_t *pkt, size_t len)
+{
+	uint64_t auth = f->st.drops[PONTE_DROP_AUTH];
+	uint64_t replay = f->st.drops[PONTE_DROP_REPLAY];
+	uint64_t taken = f->st.rtp_in + f->st.rtcp_in;
+
+	LSTAT_ADD(l, fast_pkts, 1);
+	dp_pipe_input(&l->pipe, f, src, is_rtcp, pkt, len, l->now_ns);
+	LSTAT_ADD(l, srtp_auth_fail, f->st.drops[PONTE_DROP_AUTH] - auth);
+	LSTAT_ADD(l, srtp_replay, f->st.drops[PONTE_DROP_REPLAY] - replay);
+	return f->st.rtp_in + f->st.rtcp_in != taken;
+}
+
+/* The slot of a flow on port p from src: the exact one, else the port-wide one. */
+static struct fslot *lookup_flow(const struct dpdk_dp *d, const struct dport *p,
+				 const struct ponte_addr *src)
+{
+	struct fkey k;
+	void *data;
+
+	dpdk_fkey_make(&k, p, p->id, src, false);
+	if (rte_hash_lookup_data(d->flows, &k, &data) >= 0)
+		return data;
+	k.is_any = 1;
+	k.rport = 0;
+	memset(k.rip, 0, sizeof(k.rip));
+	return rte_hash_lookup_data(d->flows, &k, &data) >= 0 ? data : NULL;
+}
+
+/* A frame whose flow is owned by lcore owner: into its ring. */
+static void hand_over(struct dpdk_lcore *l, unsigned owner, struct rte_mbuf *m, uint16_t mark)
+{
+	struct dpdk_lcore *o = l->d->lcores[owner];
+
+	/* Handed over once already: its flow changed owner meanwhile. */
+	if (m->port == PORT_HANDED_FRAME || m->port == PORT_HANDED_INPUT)
+		goto drop;
+	/* Marked before the ring: the owner may take it at once. */
+	m->port = mark;
+	if (rte_ring_mp_enqueue(o->handoff, m) != 0)
+		goto drop;
+	LSTAT_ADD(l, handoffs, 1);
+	return;
+drop:
+	LSTAT_ADD(l, drops[PONTE_DP_DROP_HANDOFF_FULL], 1);
+	rte_pktmbuf_free(m);
+}
+
+/* What a frame's flow lookup found for it. */
+struct rx_item {
+	struct rte_mbuf *m;
+	struct dpdk_pkt pkt;
+	uint8_t cls; /* enum ponte_pkt_class of the payload */
+	struct fkey key;
+	void *flow; /* struct fslot * */
+};
+
+/* A UDP datagram no flow of this lcore takes: the control plane's (a port the fast path
+ * owns) or the kernel's (a port of a socket, or no port of ours). */
+static void not_media(struct dpdk_lcore *l, struct rx_item *it, bool is_media)
+{
+	struct pkey k;
+	void *data;
+	const struct dport *p = NULL;
+
+	dpdk_pkey_make(&k, &it->pkt.dst);
+	if (rte_hash_lookup_data(l->d->local, &k, &data) >= 0)
+		p = data;
+	if (is_media && p != NULL)
+		LSTAT_ADD(l, no_flow, 1);
+	if (p != NULL && atomic_load_explicit(&p->rx_lcore, memory_order_relaxed) != l->idx)
+		atomic_store_explicit(&((struct dport *)p)->rx_lcore, (uint16_t)l->idx,
+				      memory_order_relaxed);
+	if (p != NULL && p->is_owned) {
+		/* Nothing in the kernel listens there: STUN, DTLS or strays go up (RFC 7983). */
+		punt(l, p->id, &it->pkt.src,
+		     rte_pktmbuf_mtod_offset(it->m, uint8_t *, it->pkt.payload_off),
+		     it->pkt.payload_len);
+		rte_pktmbuf_free(it->m);
+		return;
+	}
+	to_kernel(l, it->m);
+}
+
+static void media(struct dpdk_lcore *l, struct rx_item *it)
+{
+	struct fslot *s = it->flow;
+	struct dp_flow *f;
+
+	if (s->owner != l->idx) {
+		hand_over(l, s->owner, it->m, PORT_HANDED_FRAME);
+		return;
+	}
+	f = s->cur;
+	/* Published, its entry not yet here; or its port closed (its flows stop matching, as
+	 * in the socket backend): as if no flow. */
+	if (f == NULL || dpdk_port(l->d, f->spec.port_id) == NULL) {
+		not_media(l, it, true);
+		return;
+	}
+	/* The way back to the source, as its own frame shows it: usable at once for what this
+	 * packet makes, and learnt only if the flow took it, so that a forged frame cannot
+	 * divert the media elsewhere. */
+	l->cur_src = &it->pkt.src;
+	rte_ether_addr_copy(&it->pkt.src_mac, &l->cur_mac);
+	if (run_pipeline(l, f, &it->pkt.src, it->cls == PONTE_PKT_RTCP,
+			 rte_pktmbuf_mtod_offset(it->m, uint8_t *, it->pkt.payload_off),
+			 it->pkt.payload_len))
+		dpdk_neigh_learn(l, &it->pkt.src, &it->pkt.src_mac);
+	l->cur_src = NULL;
+	rte_pktmbuf_free(it->m);
+}
+
+/* A burst of frames from the NIC (or handed over from another lcore). */
+static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
+{
+	struct dpdk_dp *d = l->d;
+	struct rx_item items[DPDK_BURST];
+	const void *keys[DPDK_BURST];
+	void *data[DPDK_BURST];
+	unsigned media_idx[DPDK_BURST];
+	unsigned nb_media = 0, nb_miss = 0;
+	uint64_t hits = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rx_item *it = &items[i];
+
+		it->m = pkts[i];
+		it->flow = NULL;
+		it->cls = PONTE_PKT_UNKNOWN;
+		if (it->m->port != PORT_HANDED_FRAME) {
+			LSTAT_ADD(l, rx_pkts, 1);
+			LSTAT_ADD(l, rx_bytes, it->m->pkt_len);
+		}
+		dpdk_parse(it->m, &it->pkt);
+		if (it->pkt.verdict != DPKT_UDP)
+			continue;
+		it->cls = (uint8_t)ponte_demux_classify(
+		    rte_pktmbuf_mtod_offset(it->m, const uint8_t *, it->pkt.payload_off),
+		    it->pkt.payload_len);
+		if (it->cls != PONTE_PKT_RTP && it->cls != PONTE_PKT_RTCP)
+			continue;
+		{
+			struct dport local = {.kind = DPORT_NIC, .local = it->pkt.dst};
+
+			dpdk_fkey_make(&it->key, &local, 0, &it->pkt.src, false);
+		}
+		keys[nb_media] = &it->key;
+		media_idx[nb_media++] = i;
+	}
+	/* Exact flows (one remote) first, then port-wide ones for what they missed. */
+	if (nb_media > 0 && rte_hash_lookup_bulk_data(d->flows, keys, nb_media, &hits, data) >= 0) {
+		for (unsigned j = 0; j < nb_media; j++) {
+			struct rx_item *it = &items[media_idx[j]];
+
+			if (hits & (1ull << j)) {
+				it->flow = data[j];
+				continue;
+			}
+			it->key.is_any = 1;
+			it->key.rport = 0;
+			memset(it->key.rip, 0, sizeof(it->key.rip));
+			keys[nb_miss] = &it->key;
+			media_idx[nb_miss++] = media_idx[j];
+		}
+	}
+	hits = 0;
+	if (nb_miss > 0 && rte_hash_lookup_bulk_data(d->flows, keys, nb_miss, &hits, data) >= 0)
+		for (unsigned j = 0; j < nb_miss; j++)
+			if (hits & (1ull << j))
+				items[media_idx[j]].flow = data[j];
+	/* In arrival order, so that a flow's packets keep theirs. */
+	for (unsigned i = 0; i < n; i++) {
+		struct rx_item *it = &items[i];
+
+		switch (it->pkt.verdict) {
+		case DPKT_DROP:
+			LSTAT_ADD(l, drops[it->pkt.reason], 1);
+			rte_pktmbuf_free(it->m);
+			break;
+		case DPKT_KERNEL:
+			if (it->pkt.reason == DPKT_K_OPTIONS)
+				LSTAT_ADD(l, ip_options, 1);
+			else if (it->pkt.reason == DPKT_K_FRAGMENT)
+				LSTAT_ADD(l, fragments, 1);
+			to_kernel(l, it->m);
+			break;
+		default:
+			if (it->flow != NULL)
+				media(l, it);
+			else
+				not_media(l, it,
+					  it->cls == PONTE_PKT_RTP || it->cls == PONTE_PKT_RTCP);
+		}
+	}
+}
+
+/* A packet from ponte_dp_input() (a socket another component reads), in buf of DP_PIPE_BUF
+ * bytes; m holds it when it came handed over, else NULL. */
+static void rx_input(struct dpdk_lcore *l, uint32_t port_id, const struct ponte_addr *src,
+		     uint8_t *buf, size_t len, struct rte_mbuf *m)
+{
+	const struct dport *p = dpdk_port(l->d, port_id);
+	enum ponte_pkt_class cls = ponte_demux_classify(buf, len);
+	struct fslot *s = NULL;
+
+	if (m == NULL || m->port != PORT_HANDED_INPUT)
+		LSTAT_ADD(l, input_pkts, 1);
+
+	if (p != NULL && (cls == PONTE_PKT_RTP || cls == PONTE_PKT_RTCP))
+		s = lookup_flow(l->d, p, src);
+	if (s != NULL && s->owner != l->idx) {
+		struct rte_mbuf *c = m;
+		struct in_hdr *h;
+
+		if (c == NULL && (c = rte_pktmbuf_alloc(l->pool)) == NULL) {
+			LSTAT_ADD(l, drops[PONTE_DP_DROP_NO_MBUF], 1);
+			return;
+		}
+		if (m == NULL) {
+			/* The header first, then the packet at a fixed offset: the owner works
+			 * on it in place, DP_PIPE_BUF bytes of room behind it. */
+			h = rte_pktmbuf_mtod(c, struct in_hdr *);
+			h->port_id = port_id;
+			h->src = *src;
+			h->len = (uint16_t)len;
+			memcpy(rte_pktmbuf_mtod_offset(c, uint8_t *, 64), buf, len);
+		}
+		hand_over(l, s->owner, c, PORT_HANDED_INPUT);
+		return;
+	}
+	if (s != NULL && s->cur != NULL)
+		run_pipeline(l, s->cur, src, cls == PONTE_PKT_RTCP, buf, len);
+	else
+		LSTAT_ADD(l, no_flow, 1);
+	rte_pktmbuf_free(m);
+}
+
+static unsigned drain_input(struct dpdk_lcore *l)
+{
+	struct dpdk_in_slot *in;
+	unsigned n = 0;
+
+	while (n < 4 * DPDK_BURST && (in = dp_ring_peek(&l->d->input)) != NULL) {
+		rx_input(l, in->port_id, &in->src, in->data, in->len, NULL);
+		dp_ring_pop(&l->d->input);
+		n++;
+	}
+	return n;
+}
+
+static unsigned drain_handoff(struct dpdk_lcore *l)
+{
+	struct rte_mbuf *pkts[DPDK_BURST], *frames[DPDK_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(l->handoff, (void **)pkts, DPDK_BURST, NULL);
+	unsigned nb_frames = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (pkts[i]->port == PORT_HANDED_INPUT) {
+			struct in_hdr *h = rte_pktmbuf_mtod(pkts[i], struct in_hdr *);
+			struct ponte_addr src = h->src;
+
+			rx_input(l, h->port_id, &src,
+				 rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 64), h->len, pkts[i]);
+		} else {
+			frames[nb_frames++] = pkts[i];
+		}
+	}
+	if (nb_frames > 0)
+		rx_frames(l, frames, nb_frames);
+	return n;
+}
+
+/* What the kernel sends: out through the NIC, and its next hops learned. */
+static unsigned from_kernel(struct dpdk_lcore *l)
+{
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint16_t n = rte_eth_rx_burst(l->d->exc.port_id, (uint16_t)l->idx, pkts, DPDK_BURST);
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct ponte_addr dst;
+		struct rte_ether_addr mac;
+
+		if (dpdk_parse_egress(pkts[i], &dst, &mac))
+			dpdk_neigh_learn(l, &dst, &mac);
+		LSTAT_ADD(l, from_kernel, 1);
+		nic_queue(l, pkts[i]);
+	}
+	return n;
+}
+
+/* ---- commands ---- */
+
+static void give_back(struct dpdk_lcore *l, uint32_t type, void *ptr)
+{
+	struct dpdk_garbage *g;
+
+	/* Sized for every command's worth of objects: the control thread collects while it
+	 * waits for command room, so this cannot stay full. */
+	while ((g = dp_ring_reserve(&l->garbage, NULL)) == NULL)
+		rte_pause();
+	g->type = type;
+	g->ptr = ptr;
+	dp_ring_push(&l->garbage);
+}
+
+static void forget(struct dpdk_lcore *l, struct fslot *s)
+{
+	if (dp_htab_remove(&l->by_id, id_hash(s->id), s))
+		l->nb_owned--;
+}
+
+static void apply(struct dpdk_lcore *l, struct dpdk_cmd *c)
+{
+	struct dpdk_txbuf *b = c->ptr;
+
+	switch (c->type) {
+	case DCMD_FLOW_SET: {
+		struct dp_flow *nf = c->ptr;
+		struct fslot *from = c->old_slot != NULL ? c->old_slot : c->slot;
+		struct dp_flow *old = from->cur;
+
+		if (old != NULL) {
+			/* Counters, the latched source, RTCP state and each kept output's stream
+			 * go on across a modify (pipeline.h). */
+			dp_flow_carry_over(nf, old);
+			give_back(l, DG_FLOW, old);
+		}
+		if (c->old_slot != NULL) {
+			c->old_slot->cur = NULL;
+			forget(l, c->old_slot);
+			give_back(l, DG_SLOT, c->old_slot);
+		}
+		c->slot->cur = nf;
+		if (dp_htab_find(&l->by_id, id_hash(c->slot->id), id_eq, &c->slot->id) == NULL &&
+		    dp_htab_insert(&l->by_id, id_hash(c->slot->id), c->slot) == 0)
+			l->nb_owned++;
+		break;
+	}
+	case DCMD_FLOW_DEL:
+		if (c->slot->cur != NULL)
+			give_back(l, DG_FLOW, c->slot->cur);
+		c->slot->cur = NULL;
+		forget(l, c->slot);
+		give_back(l, DG_SLOT, c->slot);
+		break;
+	case DCMD_SEND: {
+		const struct dport *p = dpdk_port(l->d, b->port_id);
+
+		if (p != NULL) {
+			struct rte_mbuf *m =
+			    p->kind == DPORT_NIC ? rte_pktmbuf_alloc(l->pool) : NULL;
+
+			if (m != NULL)
+				memcpy(rte_pktmbuf_mtod(m, uint8_t *), b->data, b->len);
+			send_from(l, p, &b->dst, b->data, b->len, m);
+		}
+		give_back(l, DG_BUF, b);
+		break;
+	}
+	case DCMD_INJECT:
+		if (c->slot->cur != NULL)
+			dp_pipe_inject(&l->pipe, c->slot->cur, c->output, b->data, b->len);
+		give_back(l, DG_BUF, b);
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned drain_commands(struct dpdk_lcore *l)
+{
+	struct dpdk_cmd *c;
+	uint64_t last = 0;
+	unsigned n = 0;
+
+	while ((c = dp_ring_peek(&l->cmds)) != NULL) {
+		apply(l, c);
+		last = c->seq;
+		dp_ring_pop(&l->cmds);
+		n++;
+	}
+	if (last != 0) {
+		atomic_store_explicit(&l->done_seq, last, memory_order_release);
+		__atomic_store_n(&l->st.nb_flows, l->nb_owned, __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+void dpdk_lcore_drain_stopped(struct dpdk_lcore *l)
+{
+	struct dpdk_cmd *c;
+
+	while ((c = dp_ring_peek(&l->cmds)) != NULL) {
+		if (c->type == DCMD_SEND || c->type == DCMD_INJECT)
+			give_back(l, DG_BUF, c->ptr);
+		else
+			apply(l, c);
+		dp_ring_pop(&l->cmds);
+	}
+}
+
+/* ---- the loop ---- */
+
+/* Nothing came for a while: give the CPU back, offline for RCU so that the control thread's
+ * grace periods do not wait for this sleep. */
+static void idle(struct dpdk_lcore *l)
+{
+	struct dpdk_dp *d = l->d;
+
+	if (d->is_idle_poll || ++l->nb_empty < IDLE_ROUNDS) {
+		rte_pause();
+		return;
+	}
+	rte_rcu_qsbr_thread_offline(d->qsbr, l->idx);
+	rte_delay_us_sleep(l->sleep_us);
+	rte_rcu_qsbr_thread_online(d->qsbr, l->idx);
+	LSTAT_ADD(l, idle_sleeps, 1);
+	l->sleep_us = l->sleep_us * 2 > d->idle_sleep_us ? d->idle_sleep_us : l->sleep_us * 2;
+}
+
+int dpdk_lcore_main(void *arg)
+{
+	struct dpdk_lcore *l = arg;
+	struct dpdk_dp *d = l->d;
+	struct rte_mbuf *pkts[DPDK_BURST];
+
+	rte_rcu_qsbr_thread_register(d->qsbr, l->idx);
+	rte_rcu_qsbr_thread_online(d->qsbr, l->idx);
+	l->sleep_us = SLEEP_MIN_US;
+	while (!atomic_load_explicit(&l->is_stopping, memory_order_acquire)) {
+		unsigned work;
+
+		rte_rcu_qsbr_quiescent(d->qsbr, l->idx);
+		l->now_ns = mono_ns();
+		/* Commands first: a packet that arrives after a flow change meets the change. */
+		work = drain_commands(l);
+		for (uint16_t q = (uint16_t)l->idx; q < d->nic.nb_rxq;
+		     q = (uint16_t)(q + d->nb_lcores)) {
+			uint16_t n = rte_eth_rx_burst(d->nic.port_id, q, pkts, DPDK_BURST);
+
+			if (n > 0)
+				rx_frames(l, pkts, n);
+			work += n;
+		}
+		work += drain_handoff(l);
+		work += from_kernel(l);
+		if (l->idx == 0) {
+			work += drain_input(l);
+			dpdk_neigh_drain(l);
+		}
+		nic_flush(l);
+		exc_flush(l);
+		if (work > 0) {
+			l->nb_empty = 0;
+			l->sleep_us = SLEEP_MIN_US;
+		} else {
+			idle(l);
+		}
+	}
+	nic_flush(l);
+	exc_flush(l);
+	rte_rcu_qsbr_thread_offline(d->qsbr, l->idx);
+	rte_rcu_qsbr_thread_unregister(d->qsbr, l->idx);
+	return 0;
+}
+
+int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct dpdk_lcore **out)
+{
+	int socket = (int)rte_lcore_to_socket_id(lcore_id);
+	struct dpdk_lcore *l =
+	    rte_zmalloc_socket("ponte_lcore", sizeof(*l), RTE_CACHE_LINE_SIZE, socket);
+	char name[RTE_RING_NAMESIZE];
+
+	if (l == NULL)
+		return -ENOMEM;
+	l->d = d;
+	l->idx = idx;
+	l->lcore_id = lcore_id;
+	l->st.lcore_id = lcore_id;
+	l->pool = d->pools[d->nic.socket];
+	l->scratch = malloc(DP_PIPE_BUF);
+	snprintf(name, sizeof(name), "ponte_handoff_%u", idx);
+	l->handoff = rte_ring_create(name, DPDK_HANDOFF_RING, socket, RING_F_SC_DEQ);
+	l->pipe = (struct dp_pipe){
+	    .srtp = d->srtp,
+	    .be = l,
+	    .tx_buf = pipe_tx_buf,
+	    .tx = pipe_tx,
+	    .flow_by_id = pipe_flow_by_id,
+	    .mirror = pipe_mirror,
+	};
+	if (l->scratch == NULL || l->handoff == NULL || l->pool == NULL ||
+	    dp_ring_init(&l->cmds, DPDK_CMD_RING, sizeof(struct dpdk_cmd)) != 0 ||
+	    dp_ring_init(&l->garbage, DPDK_GARBAGE_RING + d->max_flows,
+			 sizeof(struct dpdk_garbage)) != 0 ||
+	    dp_ring_init(&l->punts, DPDK_PUNT_RING, sizeof(struct ponte_dp_punt)) != 0 ||
+	    dp_htab_init(&l->by_id, d->max_flows) != 0) {
+		dpdk_lcore_free(l);
+		return -ENOMEM;
+	}
+	*out = l;
+	return 0;
+}
+
+void dpdk_lcore_free(struct dpdk_lcore *l)
+{
+	if (l == NULL)
+		return;
+	rte_pktmbuf_free(l->pending);
+	rte_ring_free(l->handoff);
+	free(l->scratch);
+	dp_ring_fini(&l->cmds);
+	dp_ring_fini(&l->garbage);
+	dp_ring_fini(&l->punts);
+	dp_htab_fini(&l->by_id);
+	rte_free(l);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Next-hop MACs for the frames the fast path sends, never configured: learned from frames.
+ *  - The kernel's choice: a unicast IP frame the kernel sends out through the exception port
+ *    carries the MAC that its neighbour table and routes picked for that destination (the
+ *    peer's own, or a router's for an address beyond the link). STUN and DTLS answers go out
+ *    this way before any media, so an ICE peer is known before its first media packet.
+ *  - The flow's own packets: the source MAC of media received from an address is the way
+ *    back to it (the peer, or the router it came through).
+ * A destination known by neither is sent through the kernel (a raw socket on the exception
+ * interface, lcore.c), which resolves it; its frame then teaches us the MAC.
+ *
+ * The table (address -> MAC, the MAC kept in the data word itself) has one writer, lcore 0;
+ * the other lcores queue what they see to it through a ring. Entries are updated in place and
+ * never deleted, so readers need no grace period. When full, nothing more is learned and
+ * the kernel path carries the rest.
+ */
+#include "dpdk.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_hash_crc.h>
+
+#define MAC_VALID (1ull << 48)
+
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36 /* <linux/in6.h>: the IPv6 header is ours, as IPPROTO_RAW's is in IPv4 */
+#endif
+
+struct nkey {
+	uint16_t family;
+	uint16_t pad;
+	uint8_t ip[16];
+};
+
+struct learn_msg {
+	struct nkey key;
+	uint8_t mac[6];
+	uint16_t pad;
+};
+_Static_assert(sizeof(struct learn_msg) % 4 == 0, "rte_ring element size");
+
+static void nkey_make(struct nkey *k, const struct ponte_addr *ip)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = ip->family;
+	memcpy(k->ip, ip->ip, ip->family == AF_INET ? 4 : 16);
+}
+
+static uint64_t mac_word(const struct rte_ether_addr *mac)
+{
+	uint64_t w = MAC_VALID;
+
+	for (int i = 0; i < 6; i++)
+		w |= (uint64_t)mac->addr_bytes[i] << (8 * i);
+	return w;
+}
+
+int dpdk_neigh_create(struct dpdk_dp *d)
+{
+	struct rte_hash_parameters p = {
+	    .name = "ponte_neigh",
+	    .entries = d->max_flows < 1024 ? 1024 : d->max_flows,
+	    .key_len = sizeof(struct nkey),
+	    .hash_func = rte_hash_crc,
+	    .hash_func_init_val = 0x85ebca6b,
+	    .socket_id = (int)rte_socket_id(),
+	    .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	d->neigh = rte_hash_create(&p);
+	d->learn = rte_ring_create_elem("ponte_learn", sizeof(struct learn_msg), DPDK_LEARN_RING,
+					(int)rte_socket_id(), RING_F_SC_DEQ);
+	if (d->neigh == NULL || d->learn == NULL)
+		return -ENOMEM;
+	d->raw_fd4 = d->raw_fd6 = -1;
+	if (d->tap_name[0] != '\0') {
+		/* Raw sockets bound to the exception interface: the kernel routes what we give
+		 * it there, whatever its other routes say. Without CAP_NET_RAW there are none, and
+		 * media to a next hop not learned yet is dropped (counted, lcore.c). */
+		int on = 1;
+
+		d->raw_fd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+		d->raw_fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+		if (d->raw_fd6 >= 0)
+			setsockopt(d->raw_fd6, IPPROTO_IPV6, IPV6_HDRINCL, &on, sizeof(on));
+		for (int i = 0; i < 2; i++) {
+			int fd = i == 0 ? d->raw_fd4 : d->raw_fd6;
+
+			if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->tap_name,
+						  (socklen_t)strlen(d->tap_name)) != 0)
+				dpdk_log(d, DPDK_LOG_WARN, "dpdk: raw socket on %s: %s",
+					 d->tap_name, strerror(errno));
+		}
+		if (d->raw_fd4 < 0 || d->raw_fd6 < 0)
+			dpdk_log(d, DPDK_LOG_WARN,
+				 "dpdk: no raw socket (%s): media to a next hop not yet "
+				 "learned is dropped until one is",
+				 strerror(errno));
+	}
+	return 0;
+}
+
+void dpdk_neigh_destroy(struct dpdk_dp *d)
+{
+	rte_hash_free(d->neigh);
+	rte_ring_free(d->learn);
+	d->neigh = NULL;
+	d->learn = NULL;
+	if (d->raw_fd4 >= 0)
+		close(d->raw_fd4);
+	if (d->raw_fd6 >= 0)
+		close(d->raw_fd6);
+	d->raw_fd4 = d->raw_fd6 = -1;
+}
+
+int dpdk_neigh_via_kernel(struct dpdk_lcore *l, struct rte_mbuf *m, const struct ponte_addr *dst)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int fd = dst->family == AF_INET ? l->d->raw_fd4 : l->d->raw_fd6;
+	ssize_t n;
+
+	if (fd < 0) {
+		rte_pktmbuf_free(m);
+		return -ENETUNREACH;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (dst->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, dst->ip, 4);
+		slen = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, dst->ip, 16);
+		slen = sizeof(*s6);
+	}
+	/* The kernel takes the IP datagram as it is: the checksums must be there. */
+	dpdk_finish_cksum(m);
+	n = sendto(fd, rte_pktmbuf_mtod_offset(m, const void *, m->l2_len),
+		   rte_pktmbuf_data_len(m) - m->l2_len, MSG_DONTWAIT, (struct sockaddr *)&ss, slen);
+	rte_pktmbuf_free(m);
+	return n < 0 ? -errno : 0;
+}
+
+bool dpdk_neigh_lookup(const struct dpdk_dp *d, const struct ponte_addr *ip,
+		       struct rte_ether_addr *mac)
+{
+	struct nkey k;
+	void *data;
+	uint64_t w;
+
+	nkey_make(&k, ip);
+	if (rte_hash_lookup_data(d->neigh, &k, &data) < 0)
+		return false;
+	w = (uint64_t)(uintptr_t)data;
+	if (!(w & MAC_VALID))
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac->addr_bytes[i] = (uint8_t)(w >> (8 * i));
+	return true;
+}
+
+static void store(struct dpdk_dp *d, const struct nkey *k, uint64_t w)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(d->neigh, k, &data) >= 0 && (uint64_t)(uintptr_t)data == w)
+		return;
+	/* An existing key's data is replaced with one atomic store: readers see the old MAC or
+	 * the new one. */
+	rte_hash_add_key_data(d->neigh, k, (void *)(uintptr_t)w);
+}
+
+void dpdk_neigh_learn(struct dpdk_lcore *l, const struct ponte_addr *ip,
+		      const struct rte_ether_addr *mac)
+{
+	struct dpdk_dp *d = l->d;
+	struct learn_msg m;
+	struct rte_ether_addr have;
+
+	if (!rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
+		return;
+	if (dpdk_neigh_lookup(d, ip, &have) && rte_is_same_ether_addr(&have, mac))
+		return;
+	nkey_make(&m.key, ip);
+	if (l->idx == 0) {
+		store(d, &m.key, mac_word(mac));
+		return;
+	}
+	memcpy(m.mac, mac->addr_bytes, 6);
+	m.pad = 0;
+	/* Full: lcore 0 is behind; the next frame from there will tell us again. */
+	rte_ring_mp_enqueue_elem(d->learn, &m, sizeof(m));
+}
+
+void dpdk_neigh_drain(struct dpdk_lcore *l)
+{
+	struct learn_msg msgs[32];
+	unsigned n;
+
+	while ((n = rte_ring_sc_dequeue_burst_elem(l->d->learn, msgs, sizeof(msgs[0]), 32, NULL)) >
+	       0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct rte_ether_addr mac;
+
+			memcpy(mac.addr_bytes, msgs[i].mac, 6);
+			store(l->d, &msgs[i].key, mac_word(&mac));
+		}
+	}
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+#include "parse.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#define UDP_HDR_LEN 8
+#define IPV4_MIN_HDR_LEN 20
+#define IPV6_HDR_LEN 40
+
+static void verdict(struct dpdk_pkt *p, enum dpdk_verdict v, unsigned reason)
+{
+	p->verdict = (uint8_t)v;
+	p->reason = (uint8_t)reason;
+}
+
+static void set_addr(struct ponte_addr *a, uint16_t family, const void *ip, uint16_t port_be)
+{
+	a->family = family;
+	a->port = rte_be_to_cpu_16(port_be);
+	memset(a->ip, 0, sizeof(a->ip));
+	memcpy(a->ip, ip, family == AF_INET ? 4 : 16);
+}
+
+/* The UDP header at off, whose datagram (header included) the IP layer says is ip_len bytes. */
+static void parse_udp(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uint32_t ip_len,
+		      uint16_t family, const void *sip, const void *dip)
+{
+	const struct rte_udp_hdr *u;
+	uint16_t ulen;
+
+	if (ip_len < UDP_HDR_LEN) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_TRUNCATED);
+		return;
+	}
+	u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off);
+	ulen = rte_be_to_cpu_16(u->dgram_len);
+	/* RFC 768: the length covers header and data; it may not claim more than IP carried. A
+	 * shorter one leaves trailing bytes that are no part of the datagram. */
+	if (ulen < UDP_HDR_LEN || ulen > ip_len) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_LENGTH);
+		return;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_CHECKSUM);
+		return;
+	}
+	set_addr(&p->src, family, sip, u->src_port);
+	set_addr(&p->dst, family, dip, u->dst_port);
+	p->payload_off = (uint16_t)(off + UDP_HDR_LEN);
+	p->payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
+	verdict(p, DPKT_UDP, 0);
+}
+
+/* RFC 791 §3.1. The frame from off on is avail bytes. */
+static void parse_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uint32_t avail)
+{
+	const struct rte_ipv4_hdr *ip;
+	uint32_t hlen, tlen;
+
+	if (avail < IPV4_MIN_HDR_LEN) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_TRUNCATED);
+		return;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off);
+	if ((ip->version_ihl >> 4) != 4) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_VERSION);
+		return;
+	}
+	hlen = (ip->version_ihl & 0x0fu) * 4u;
+	tlen = rte_be_to_cpu_16(ip->total_length);
+	if (hlen < IPV4_MIN_HDR_LEN || tlen < hlen || tlen > avail) {
+		verdict(p, DPKT_DROP,
+			hlen > avail ? PONTE_DP_DROP_TRUNCATED : PONTE_DP_DROP_BAD_LENGTH);
+		return;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	     rte_raw_cksum(ip, hlen) != 0xffff)) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_CHECKSUM);
+		return;
+	}
+	/* Ethernet pads short frames: what follows the datagram is not part of it. */
+	if (tlen < avail)
+		rte_pktmbuf_trim(m, (uint16_t)(avail - tlen));
+	if (rte_be_to_cpu_16(ip->fragment_offset) &
+	    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		verdict(p, DPKT_KERNEL, DPKT_K_FRAGMENT);
+		return;
+	}
+	if (hlen != IPV4_MIN_HDR_LEN) {
+		verdict(p, DPKT_KERNEL, DPKT_K_OPTIONS);
+		return;
+	}
+	if (ip->next_proto_id != IPPROTO_UDP) {
+		verdict(p, DPKT_KERNEL, DPKT_K_OTHER);
+		return;
+	}
+	parse_udp(m, p, (uint16_t)(off + hlen), tlen - hlen, AF_INET, &ip->src_addr, &ip->dst_addr);
+}
+
+/* RFC 8200 §3. Any extension header (a fragment header included) is the kernel's. */
+static void parse_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uint32_t avail)
+{
+	const struct rte_ipv6_hdr *ip;
+	uint32_t plen;
+
+	if (avail < IPV6_HDR_LEN) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_TRUNCATED);
+		return;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, off);
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_VERSION);
+		return;
+	}
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	if (plen > avail - IPV6_HDR_LEN) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_LENGTH);
+		return;
+	}
+	if (plen < avail - IPV6_HDR_LEN)
+		rte_pktmbuf_trim(m, (uint16_t)(avail - IPV6_HDR_LEN - plen));
+	if (ip->proto != IPPROTO_UDP) {
+		verdict(p, DPKT_KERNEL,
+			ip->proto == IPPROTO_FRAGMENT ? DPKT_K_FRAGMENT : DPKT_K_OTHER);
+		return;
+	}
+	parse_udp(m, p, (uint16_t)(off + IPV6_HDR_LEN), plen, AF_INET6, ip->src_addr, ip->dst_addr);
+}
+
+void dpdk_parse(struct rte_mbuf *m, struct dpdk_pkt *p)
+{
+	const struct rte_ether_hdr *eth;
+	uint16_t type;
+
+	memset(&p->src, 0, sizeof(p->src));
+	memset(&p->dst, 0, sizeof(p->dst));
+	p->payload_off = p->payload_len = 0;
+	if (m->nb_segs != 1) {
+		/* Media never needs more than one segment; the kernel takes jumbo frames. */
+		verdict(p, DPKT_KERNEL, DPKT_K_OTHER);
+		return;
+	}
+	if (m->data_len < RTE_ETHER_HDR_LEN) {
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_TRUNCATED);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	rte_ether_addr_copy(&eth->src_addr, &p->src_mac);
+	type = rte_be_to_cpu_16(eth->ether_type);
+	/* VLAN-tagged frames (802.1Q, 802.1ad) go to the kernel, which may run a VLAN interface
+	 * on the exception port: the fast path carries untagged media only. */
+	if (type == RTE_ETHER_TYPE_IPV4)
+		parse_ipv4(m, p, RTE_ETHER_HDR_LEN, m->data_len - RTE_ETHER_HDR_LEN);
+	else if (type == RTE_ETHER_TYPE_IPV6)
+		parse_ipv6(m, p, RTE_ETHER_HDR_LEN, m->data_len - RTE_ETHER_HDR_LEN);
+	else
+		verdict(p, DPKT_KERNEL, DPKT_K_OTHER);
+}
+
+bool dpdk_parse_egress(const struct rte_mbuf *m, struct ponte_addr *dst,
+		       struct rte_ether_addr *dst_mac)
+{
+	const struct rte_ether_hdr *eth;
+	uint16_t type;
+
+	if (m->data_len < RTE_ETHER_HDR_LEN + IPV6_HDR_LEN)
+		return false;
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (!rte_is_unicast_ether_addr(&eth->dst_addr))
+		return false;
+	type = rte_be_to_cpu_16(eth->ether_type);
+	memset(dst, 0, sizeof(*dst));
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+
+		if ((ip->version_ihl >> 4) != 4)
+			return false;
+		dst->family = AF_INET;
+		memcpy(dst->ip, &ip->dst_addr, 4);
+	} else if (type == RTE_ETHER_TYPE_IPV6) {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
+
+		if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || ip->dst_addr[0] == 0xff)
+			return false;
+		dst->family = AF_INET6;
+		memcpy(dst->ip, ip->dst_addr, 16);
+	} else {
+		return false;
+	}
+	rte_ether_addr_copy(&eth->dst_addr, dst_mac);
+	return true;
+}
+
+int dpdk_build(struct rte_mbuf *m, const struct ponte_addr *src, const struct ponte_addr *dst,
+	       const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac,
+	       const struct dpdk_tx_offload *off)
+{
+	uint16_t plen = rte_pktmbuf_data_len(m);
+	uint16_t l3_len = src->family == AF_INET ? IPV4_MIN_HDR_LEN : IPV6_HDR_LEN;
+	struct rte_ether_hdr *eth;
+	struct rte_udp_hdr *u;
+
+	if (src->family != dst->family || (src->family != AF_INET && src->family != AF_INET6))
+		return -EAFNOSUPPORT;
+	if ((uint32_t)plen + UDP_HDR_LEN + l3_len > 65535)
+		return -EMSGSIZE;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m,
+							  RTE_ETHER_HDR_LEN + l3_len + UDP_HDR_LEN);
+	if (eth == NULL)
+		return -ENOSPC;
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
+	rte_ether_addr_copy(src_mac, &eth->src_addr);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = l3_len;
+	m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
+	u = (struct rte_udp_hdr *)((uint8_t *)(eth + 1) + l3_len);
+	u->src_port = rte_cpu_to_be_16(src->port);
+	u->dst_port = rte_cpu_to_be_16(dst->port);
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)(plen + UDP_HDR_LEN));
+	u->dgram_cksum = 0;
+	if (src->family == AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = 0;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(plen + UDP_HDR_LEN + l3_len));
+		ip->packet_id = 0;
+		/* DF: media is never fragmented on the way (RFC 8085 §3.2: UDP applications
+		 * should avoid fragmentation). */
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->hdr_checksum = 0;
+		memcpy(&ip->src_addr, src->ip, 4);
+		memcpy(&ip->dst_addr, dst->ip, 4);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+		if (off->has_ipv4_cksum)
+			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+		else
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		if (off->has_udp_cksum) {
+			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+			u->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else {
+			u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+		}
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)(plen + UDP_HDR_LEN));
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 64;
+		memcpy(ip->src_addr, src->ip, 16);
+		memcpy(ip->dst_addr, dst->ip, 16);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV6;
+		/* RFC 8200 §8.1: a UDP checksum is mandatory over IPv6. */
+		if (off->has_udp_cksum) {
+			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+			u->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
+		} else {
+			u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
+		}
+	}
+	return 0;
+}
+
+void dpdk_finish_cksum(struct rte_mbuf *m)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(l3 + m->l3_len);
+
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+
+		if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
+		if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM) {
+			u->dgram_cksum = 0;
+			u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+		}
+	} else if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
+
+		u->dgram_cksum = 0;
+		u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
+	}
+	m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Frames in and out of the fast path: what an Ethernet frame from a NIC is (parse), and the
+ * Ethernet/IP/UDP headers put in front of a payload the pipeline produced (build).
+ *
+ * The parser decides only what the frame is, not what to do with it: a frame is either
+ * dropped (malformed: counted by reason), given to the kernel (anything the fast path does not
+ * handle: ARP, ICMP, TCP, IP options, fragments, VLAN tags, extension headers), or a UDP
+ * datagram whose addresses and payload the caller looks up in the flow table. No allocation,
+ * no state: any thread may call these functions.
+ */
+#ifndef PONTE_DP_DPDK_PARSE_H
+#define PONTE_DP_DPDK_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <ponte/dataplane.h>
+#include <ponte/flow.h>
+
+enum dpdk_verdict {
+	DPKT_UDP,    /* a well-formed UDP datagram: look it up */
+	DPKT_KERNEL, /* the kernel's business: to the exception port */
+	DPKT_DROP,   /* malformed: dropped, counted under reason */
+};
+
+/* Why a frame goes to the kernel (only some are counted apart). */
+enum dpdk_kernel_reason {
+	DPKT_K_OTHER,	 /* not IP/UDP, a VLAN tag, an IPv6 extension header, ... */
+	DPKT_K_OPTIONS,	 /* IPv4 options (RFC 791 §3.1): the kernel handles them */
+	DPKT_K_FRAGMENT, /* an IP fragment: the kernel reassembles, then its socket delivers */
+};
+
+/* What dpdk_parse() found. Addresses are in struct ponte_addr form (ports host order). */
+struct dpdk_pkt {
+	uint8_t verdict;      /* enum dpdk_verdict */
+	uint8_t reason;	      /* enum ponte_dp_frame_drop or enum dpdk_kernel_reason */
+	uint16_t payload_off; /* from the start of the frame */
+	uint16_t payload_len;
+	struct ponte_addr src, dst;
+	struct rte_ether_addr src_mac;
+};
+
+/*
+ * Parse the frame in m (one segment; a chained mbuf goes to the kernel). A frame longer than
+ * its IP datagram (Ethernet padding) is trimmed to it. has_bad_l4 is the NIC's word that the
+ * UDP checksum is wrong (RTE_MBUF_F_RX_L4_CKSUM_BAD); the IPv4 header checksum is checked here
+ * unless the NIC vouched for it.
+ */
+void dpdk_parse(struct rte_mbuf *m, struct dpdk_pkt *p);
+
+/* The IPv4 or IPv6 destination of a frame the kernel sent, and its destination MAC, when it
+ * is unicast IP: what the kernel's neighbour table and routes chose for that address. */
+bool dpdk_parse_egress(const struct rte_mbuf *m, struct ponte_addr *dst,
+		       struct rte_ether_addr *dst_mac);
+
+/* Checksums a port computes on transmit (RTE_ETH_TX_OFFLOAD_*). */
+struct dpdk_tx_offload {
+	bool has_ipv4_cksum;
+	bool has_udp_cksum;
+};
+
+/* The most bytes dpdk_build() puts in front of a payload (Ethernet, IPv6, UDP). */
+#define DPDK_HDR_MAX (RTE_ETHER_HDR_LEN + 40 + 8)
+
+/*
+ * Put Ethernet, IPv4 or IPv6, and UDP headers in front of the payload that m holds (its whole
+ * data), from src to dst (the same family), between src_mac and dst_mac. Checksums are left
+ * to the port where off says it computes them, else computed here. 0, -EAFNOSUPPORT, -ENOSPC
+ * (no headroom) or -EMSGSIZE.
+ */
+int dpdk_build(struct rte_mbuf *m, const struct ponte_addr *src, const struct ponte_addr *dst,
+	       const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac,
+	       const struct dpdk_tx_offload *off);
+
+/* Complete in software the checksums dpdk_build() left to the port (a frame that goes another
+ * way, through the kernel's raw socket). */
+void dpdk_finish_cksum(struct rte_mbuf *m);
+
+#endif

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ethdevs: the NIC and the exception port, each with one queue pair per forwarding lcore
+ * (RSS spreads the NIC's receive queues when there are several and the device can), and the
+ * mbuf pool of each NUMA socket they sit on.
+ *
+ * The exception port is a TAP (net_tap) unless dpdk.exception_device names another
+ * device. Its kernel interface gets the NIC's MAC, so that what the kernel answers for its
+ * addresses (ARP, ND) names the MAC the NIC receives on and the fast path sends from, and the
+ * gateway's addresses (dpdk.exception_addresses), so that the control plane's
+ * sockets bound there receive everything the fast path does not take.
+ */
+#include "dpdk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+/* struct in6_ifreq of <linux/ipv6.h>, which clashes with <netinet/in.h>. */
+struct in6_ifreq_compat {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static struct rte_mempool *pool_for(struct dpdk_dp *d, int socket)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned cache = RTE_MIN(256u, d->mempool_size / 8);
+
+	if (socket < 0 || socket >= RTE_MAX_NUMA_NODES)
+		socket = 0;
+	if (d->pools[socket] != NULL)
+		return d->pools[socket];
+	snprintf(name, sizeof(name), "ponte_mbuf_%d", socket);
+	d->pools[socket] =
+	    rte_pktmbuf_pool_create(name, d->mempool_size, cache, 0, DPDK_MBUF_DATA, socket);
+	if (d->pools[socket] == NULL)
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.mempool_size: %u mbufs of %u bytes on NUMA socket %d: %s "
+			 "(more dpdk.memory, or fewer mbufs)",
+			 d->mempool_size, DPDK_MBUF_DATA, socket, rte_strerror(rte_errno));
+	return d->pools[socket];
+}
+
+/* The ethdev name a device string gives: the vdev name before its arguments, or the PCI
+ * address with its domain. */
+static void device_name(const char *dev, char *name, size_t size)
+{
+	size_t n = strcspn(dev, ",");
+
+	if (dpdk_is_pci_address(dev) && strchr(dev, '.') - dev < 8)
+		snprintf(name, size, "0000:%.*s", (int)n, dev);
+	else
+		snprintf(name, size, "%.*s", (int)n, dev);
+}
+
+/* Find or probe device dev (named by key in messages) into e. */
+static int eth_open(struct dpdk_dp *d, const char *dev, const char *key, struct dpdk_eth *e)
+{
+	uint16_t port;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	device_name(dev, e->name, sizeof(e->name));
+	if (rte_eth_dev_get_port_by_name(e->name, &port) != 0) {
+		if (dpdk_is_pci_address(dev)) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "%s: PCI device %s has no DPDK driver that took it (see the EAL "
+				 "lines above)",
+				 key, dev);
+			return -ENODEV;
+		}
+		if (strchr(dev, ',') == NULL && strncmp(dev, "net_", 4) != 0 &&
+		    strncmp(dev, "eth_", 4) != 0 && strncmp(dev, "crypto_", 7) != 0) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "%s: '%s' is no PCI address, no vdev string (net_...) and no "
+				 "ethdev of this process",
+				 key, dev);
+			return -ENODEV;
+		}
+		rc = rte_dev_probe(dev);
+		if (rc != 0) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "%s: cannot start '%s': %s (see the DPDK lines "
+				 "above)",
+				 key, dev, strerror(-rc));
+			return rc < 0 ? rc : -ENODEV;
+		}
+		e->is_probed = true;
+		if (rte_eth_dev_get_port_by_name(e->name, &port) != 0) {
+			dpdk_log(d, DPDK_LOG_ERROR, "%s: '%s' is not a network device", key, dev);
+			return -ENODEV;
+		}
+	}
+	e->port_id = port;
+	e->is_open = true;
+	e->socket = rte_eth_dev_socket_id(port);
+	if (e->socket < 0)
+		e->socket = 0;
+	return 0;
+}
+
+static void eth_close(struct dpdk_eth *e)
+{
+	struct rte_eth_dev_info info;
+
+	if (!e->is_open)
+		return;
+	if (e->is_started)
+		rte_eth_dev_stop(e->port_id);
+	if (e->is_probed) {
+		if (rte_eth_dev_info_get(e->port_id, &info) == 0 && info.device != NULL) {
+			rte_eth_dev_close(e->port_id);
+			rte_dev_remove(info.device);
+		}
+	}
+	e->is_open = e->is_started = false;
+}
+
+/* Queues, offloads and start. key names the device in messages. */
+static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uint16_t nb_rxq,
+		     uint16_t nb_txq, uint16_t nb_rxd, uint16_t nb_txd)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	struct rte_mempool *pool = pool_for(d, e->socket);
+	int rc;
+
+	if (pool == NULL)
+		return -ENOMEM;
+	rc = rte_eth_dev_info_get(e->port_id, &info);
+	if (rc != 0)
+		return rc;
+	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "%s: %s has %u receive and %u transmit queues; %u and %u are needed "
+			 "(one each per lcore of dpdk.lcores%s)",
+			 key, e->name, info.max_rx_queues, info.max_tx_queues, nb_rxq, nb_txq,
+			 strncmp(e->name, "net_af_packet", 13) == 0 ? "; net_af_packet: qpairs=N"
+								    : "");
+		return -EINVAL;
+	}
+	memset(&conf, 0, sizeof(conf));
+	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		/* Spread by addresses and ports: all of one 5-tuple on one queue. */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+		    (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		e->has_rss = true;
+	}
+	conf.rxmode.offloads =
+	    info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	e->tx_off.has_ipv4_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+	e->tx_off.has_udp_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+	conf.txmode.offloads =
+	    info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+	rc = rte_eth_dev_configure(e->port_id, nb_rxq, nb_txq, &conf);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(e->port_id, &nb_rxd, &nb_txd);
+	for (uint16_t q = 0; rc == 0 && q < nb_rxq; q++)
+		rc = rte_eth_rx_queue_setup(e->port_id, q, nb_rxd, (unsigned)e->socket, NULL, pool);
+	for (uint16_t q = 0; rc == 0 && q < nb_txq; q++)
+		rc = rte_eth_tx_queue_setup(e->port_id, q, nb_txd, (unsigned)e->socket, NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(e->port_id);
+	if (rc != 0) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "%s: %s: cannot set up %u queue pairs of %u/%u "
+			 "descriptors: %s",
+			 key, e->name, nb_rxq, nb_rxd, nb_txd, rte_strerror(-rc));
+		return rc;
+	}
+	e->is_started = true;
+	e->nb_rxq = nb_rxq;
+	e->nb_txq = nb_txq;
+	rte_eth_macaddr_get(e->port_id, &e->mac);
+	/* IPv6 neighbour discovery is multicast; most NICs filter it out otherwise. */
+	rte_eth_allmulticast_enable(e->port_id);
+	return 0;
+}
+
+/* "A/P" into an address and a prefix length. */
+static bool parse_cidr(const char *s, struct ponte_addr *a, unsigned *prefix)
+{
+	char ip[64];
+	const char *slash = strchr(s, '/');
+	char *end;
+	unsigned long p;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(ip))
+		return false;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	if (ponte_addr_parse(a, ip, 0) != 0)
+		return false;
+	p = strtoul(slash + 1, &end, 10);
+	if (*end != '\0' || end == slash + 1 || p > (a->family == AF_INET ? 32u : 128u))
+		return false;
+	*prefix = (unsigned)p;
+	return true;
+}
+
+static void write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!write(fd, value, strlen(value));
+		close(fd);
+	}
+}
+
+static int add_address(struct dpdk_dp *d, const char *cidr, unsigned i)
+{
+	struct ponte_addr a;
+	unsigned prefix;
+	int fd, rc = 0;
+
+	if (!parse_cidr(cidr, &a, &prefix)) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.exception_addresses[%u]: '%s' is not ADDRESS/PREFIX, such "
+			 "as 192.0.2.1/24 or 2001:db8::1/64",
+			 i, cidr);
+		return -EINVAL;
+	}
+	fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (a.family == AF_INET) {
+		struct ifreq ifr;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+		uint32_t mask = prefix == 0 ? 0 : htonl(~0u << (32 - prefix));
+
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->tap_name);
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, a.ip, 4);
+		if (ioctl(fd, SIOCSIFADDR, &ifr) != 0)
+			rc = -errno;
+		sin->sin_addr.s_addr = mask;
+		if (rc == 0 && ioctl(fd, SIOCSIFNETMASK, &ifr) != 0)
+			rc = -errno;
+	} else {
+		struct in6_ifreq_compat r6;
+		char path[96];
+
+		/* Usable at once: duplicate address detection would hold it back a second or
+		 * two, and the address is ours by configuration. */
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", d->tap_name);
+		write_sysctl(path, "0");
+		memset(&r6, 0, sizeof(r6));
+		memcpy(&r6.addr, a.ip, 16);
+		r6.prefixlen = prefix;
+		r6.ifindex = (int)if_nametoindex(d->tap_name);
+		if (ioctl(fd, SIOCSIFADDR, &r6) != 0 && errno != EEXIST)
+			rc = -errno;
+	}
+	close(fd);
+	if (rc != 0)
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.exception_addresses[%u]: cannot give "
+			 "%s to %s: %s",
+			 i, cidr, d->tap_name, strerror(-rc));
+	return rc;
+}
+
+static int link_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		rc = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (rc == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* The kernel side of the TAP: the NIC's MAC, the addresses, up. */
+static int tap_configure(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
+{
+	int rc;
+
+	if (!rte_is_zero_ether_addr(&d->nic.mac) &&
+	    rte_eth_dev_default_mac_addr_set(d->exc.port_id, &d->nic.mac) == 0)
+		rte_ether_addr_copy(&d->nic.mac, &d->exc.mac);
+	for (unsigned i = 0; dc->exception_addresses != NULL && dc->exception_addresses[i]; i++) {
+		rc = add_address(d, dc->exception_addresses[i], i);
+		if (rc != 0)
+			return rc;
+	}
+	rc = link_up(d->tap_name);
+	if (rc != 0)
+		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.exception_tap: cannot bring %s up: %s",
+			 d->tap_name, strerror(-rc));
+	return rc;
+}
+
+int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
+{
+	const struct ponte_dp_dpdk_port *pc = &dc->ports[0];
+	uint16_t nb = (uint16_t)d->nb_lcores;
+	uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
+	uint32_t need;
+	char exc_dev[128];
+	int rc;
+
+	/* Every receive descriptor holds an mbuf, and so may every transmit one until the
+	 * driver frees it; then each lcore's pool cache and what one round has in flight. The
+	 * exception port's queues take the driver's default, assumed 512 each way. A pool that
+	 * cannot fill them all stops receiving. */
+	need = (uint32_t)nb_rxq * (pc->rx_desc ? pc->rx_desc : 1024u) +
+	       (uint32_t)nb *
+		   ((pc->tx_desc ? pc->tx_desc : 1024u) + 1024u + 256u + 3u * DPDK_TX_BATCH) +
+	       1024u;
+	if (d->mempool_size < need) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.mempool_size: %u mbufs cannot fill the descriptors of %u lcores' "
+			 "queues (dpdk.ports[0].rx_descriptors, tx_descriptors) and leave room for "
+			 "packets in flight; at least %u are needed",
+			 d->mempool_size, nb, need);
+		return -EINVAL;
+	}
+	if (nb_rxq < nb) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.ports[0].rx_queues: %u queues for %u "
+			 "lcores: each lcore needs one",
+			 nb_rxq, nb);
+		return -EINVAL;
+	}
+	rc = eth_open(d, pc->device, "dpdk.ports[0].device", &d->nic);
+	if (rc == 0)
+		rc = eth_setup(d, &d->nic, "dpdk.ports[0]", nb_rxq, nb, pc->rx_desc, pc->tx_desc);
+	if (rc != 0)
+		return rc;
+	if (dc->exception_device == NULL || dc->exception_device[0] == '\0') {
+		snprintf(d->tap_name, sizeof(d->tap_name), "%s", dc->exception_tap);
+		snprintf(exc_dev, sizeof(exc_dev), "net_tap_ponte,iface=%s", d->tap_name);
+		rc = eth_open(d, exc_dev, "dpdk.exception_tap", &d->exc);
+		d->exc.is_tap = true;
+	} else {
+		snprintf(exc_dev, sizeof(exc_dev), "%s", dc->exception_device);
+		rc = eth_open(d, exc_dev, "dpdk.exception_device", &d->exc);
+	}
+	if (rc == 0)
+		rc = eth_setup(d, &d->exc, "dpdk.exception_device", nb, nb, 0, 0);
+	if (rc == 0 && d->exc.is_tap)
+		rc = tap_configure(d, dc);
+	if (rc == 0)
+		dpdk_log(d, DPDK_LOG_INFO,
+			 "dpdk: NIC %s (port %u, " RTE_ETHER_ADDR_PRT_FMT
+			 ", %u rx queues%s%s), exception port %s%s%s, %u lcores",
+			 d->nic.name, d->nic.port_id, RTE_ETHER_ADDR_BYTES(&d->nic.mac), nb_rxq,
+			 d->nic.tx_off.has_udp_cksum ? ", UDP checksum offload" : "",
+			 d->nic.has_rss ? ", RSS" : "", d->exc.name, d->tap_name[0] ? " on " : "",
+			 d->tap_name, d->nb_lcores);
+	return rc;
+}
+
+void dpdk_ports_stop(struct dpdk_dp *d)
+{
+	eth_close(&d->exc);
+	eth_close(&d->nic);
+	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		rte_mempool_free(d->pools[s]);
+		d->pools[s] = NULL;
+	}
+}
+
+/* Walk the exception interface's addresses: fn(ctx, addr) until it returns true. */
+static bool for_each_exception_addr(const struct dpdk_dp *d,
+				    bool (*fn)(void *ctx, const struct ponte_addr *a), void *ctx)
+{
+	struct ifaddrs *ifas, *i;
+	bool is_done = false;
+
+	if (d->tap_name[0] == '\0' || getifaddrs(&ifas) != 0)
+		return false;
+	for (i = ifas; i != NULL && !is_done; i = i->ifa_next) {
+		struct ponte_addr a;
+
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, d->tap_name) != 0)
+			continue;
+		memset(&a, 0, sizeof(a));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a.family = AF_INET;
+			memcpy(a.ip, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a.family = AF_INET6;
+			memcpy(a.ip, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		is_done = fn(ctx, &a);
+	}
+	freeifaddrs(ifas);
+	return is_done;
+}
+
+static bool is_same_ip(void *ctx, const struct ponte_addr *a)
+{
+	const struct ponte_addr *want = ctx;
+
+	return a->family == want->family &&
+	       memcmp(a->ip, want->ip, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+bool dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip)
+{
+	/* No kernel interface (the exception port is a ring in a test): every address a port
+	 * names is the fast path's. */
+	if (d->tap_name[0] == '\0')
+		return true;
+	return for_each_exception_addr(d, is_same_ip, (void *)ip);
+}
+
+struct first_of {
+	int family;
+	struct ponte_addr *out;
+};
+
+static bool take_first(void *ctx, const struct ponte_addr *a)
+{
+	struct first_of *f = ctx;
+
+	/* Not a link-local IPv6 address: peers beyond the link could not reach it. */
+	if (a->family != f->family ||
+	    (a->family == AF_INET6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80))
+		return false;
+	f->out->family = a->family;
+	memcpy(f->out->ip, a->ip, 16);
+	return true;
+}
+
+int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out)
+{
+	struct first_of f = {family, out};
+
+	return for_each_exception_addr(d, take_first, &f) ? 0 : -EADDRNOTAVAIL;
+}

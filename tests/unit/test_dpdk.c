@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DPDK backend with the real EAL (--no-huge --no-pci, its own --file-prefix) and ring
+ * ports: the test puts crafted Ethernet frames into the NIC's receive rings and reads what the
+ * fast path transmits (NIC rings) and hands to the kernel (the exception port's rings).
+ *
+ * Proves: configuration errors name their key before the EAL starts (an lcore that does not
+ * exist, no port, a missing interface or PCI device, too little memory, no hugepages); frames
+ * that are truncated, of the wrong IP version or length, or with a bad checksum are dropped
+ * and counted by reason; IPv4 options and fragments, ARP, and UDP to no port of ours go to the
+ * exception port, counted; RTP and STUN on an owned port with no flow are punted; media of a
+ * flow goes through the pipeline (SRTP unprotect, rewrite, protect) and out as Ethernet/IP/UDP
+ * with valid checksums to the MAC its own frames came from; replays and forged tags are
+ * dropped and counted per lcore; IPv6; what the kernel sends goes out through the NIC and
+ * teaches the next hop; ponte_dp_input(), ponte_dp_send(), inject, modify, delete; with two
+ * lcores, a frame received by the lcore that does not own its flow is handed over.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <ponte/dataplane.h>
+
+#include "srtp.h"
+#include "tap.h"
+
+static struct rte_mempool *pool;
+static char log_text[16384];
+
+static void on_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (level <= 1) {
+		size_t n = strlen(log_text);
+
+		snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
+	}
+	if (getenv("TEST_DPDK_VERBOSE") != NULL || level == 0)
+		printf("# dp: %s\n", msg);
+}
+
+/* ---- the ring ports ---- */
+
+struct ring_port {
+	struct rte_ring *rx[2], *tx[2];
+	uint16_t port_id;
+	char name[32];
+};
+
+static void ring_port_make(struct ring_port *p, const char *name, unsigned nb)
+{
+	char rn[64];
+
+	for (unsigned i = 0; i < nb; i++) {
+		snprintf(rn, sizeof(rn), "%s_rx%u", name, i);
+		p->rx[i] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(rn, sizeof(rn), "%s_tx%u", name, i);
+		p->tx[i] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
+	p->port_id = (uint16_t)rte_eth_from_rings(name, p->rx, nb, p->tx, nb, 0);
+	rte_eth_dev_get_name_by_port(p->port_id, p->name);
+}
+
+/* ---- frames ---- */
+
+static const uint8_t gw_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x22};
+static const uint8_t router_mac[6] = {0x02, 0, 0, 0, 0, 0x33};
+
+struct frame {
+	uint8_t b[2048];
+	size_t len;
+};
+
+/* Ethernet + IPv4 + UDP around payload, checksums right. */
+static void udp4(struct frame *f, const uint8_t *smac, const char *sip, uint16_t sport,
+		 const char *dip, uint16_t dport, const uint8_t *payload, size_t plen)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f->b;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(f->b, 0, 64);
+	memcpy(&eth->dst_addr, gw_mac, 6);
+	memcpy(&eth->src_addr, smac, 6);
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = htons((uint16_t)(20 + 8 + plen));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	inet_pton(AF_INET, sip, &ip->src_addr);
+	inet_pton(AF_INET, dip, &ip->dst_addr);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u->src_port = htons(sport);
+	u->dst_port = htons(dport);
+	u->dgram_len = htons((uint16_t)(8 + plen));
+	memcpy(u + 1, payload, plen);
+	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	f->len = 14 + 20 + 8 + plen;
+}
+
+static void udp6(struct frame *f, const uint8_t *smac, const char *sip, uint16_t sport,
+		 const char *dip, uint16_t dport, const uint8_t *payload, size_t plen)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f->b;
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(f->b, 0, 64);
+	memcpy(&eth->dst_addr, gw_mac, 6);
+	memcpy(&eth->src_addr, smac, 6);
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = htonl(6u << 28);
+	ip->payload_len = htons((uint16_t)(8 + plen));
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	inet_pton(AF_INET6, sip, ip->src_addr);
+	inet_pton(AF_INET6, dip, ip->dst_addr);
+	u->src_port = htons(sport);
+	u->dst_port = htons(dport);
+	u->dgram_len = htons((uint16_t)(8 + plen));
+	memcpy(u + 1, payload, plen);
+	u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
+	f->len = 14 + 40 + 8 + plen;
+}
+
+static void put(struct rte_ring *r, const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	memcpy(rte_pktmbuf_append(m, (uint16_t)f->len), f->b, f->len);
+	rte_ring_enqueue(r, m);
+}
+
+/* The next frame a ring gets within 1 s, copied into f; false when none. */
+static bool take(struct rte_ring *r, struct frame *f)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct rte_mbuf *m = NULL;
+
+		if (rte_ring_dequeue(r, (void **)&m) == 0) {
+			f->len = rte_pktmbuf_pkt_len(m);
+			memcpy(f->b, rte_pktmbuf_mtod(m, void *), f->len);
+			rte_pktmbuf_free(m);
+			return true;
+		}
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Nothing on the ring for 150 ms. */
+static bool quiet(struct rte_ring *r)
+{
+	usleep(150000);
+	return rte_ring_count(r) == 0;
+}
+
+static void drain(struct rte_ring *r)
+{
+	struct rte_mbuf *m = NULL;
+
+	while (rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+/* The UDP checksum of a datagram (the pseudo-header's sum ph): right when the whole sums to
+ * 0xffff (RFC 768, RFC 1071). */
+static bool is_udp_sum_ok(uint32_t ph, const struct rte_udp_hdr *u)
+{
+	uint32_t sum = ph + rte_raw_cksum(u, ntohs(u->dgram_len));
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff && u->dgram_cksum != 0;
+}
+
+/* What an output frame says, checksums checked. */
+struct seen {
+	bool is_ok;
+	uint8_t dmac[6], smac[6];
+	struct ponte_addr src, dst;
+	const uint8_t *payload;
+	size_t plen;
+};
+
+static struct seen look(const struct frame *f)
+{
+	struct seen s = {.is_ok = false};
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)f->b;
+
+	memcpy(s.dmac, &eth->dst_addr, 6);
+	memcpy(s.smac, &eth->src_addr, 6);
+	if (ntohs(eth->ether_type) == RTE_ETHER_TYPE_IPV4) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+		const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(ip + 1);
+
+		s.is_ok = rte_ipv4_cksum(ip) == 0 && is_udp_sum_ok(rte_ipv4_phdr_cksum(ip, 0), u) &&
+			  ntohs(ip->total_length) == f->len - 14;
+		s.src.family = s.dst.family = AF_INET;
+		memcpy(s.src.ip, &ip->src_addr, 4);
+		memcpy(s.dst.ip, &ip->dst_addr, 4);
+		s.src.port = ntohs(u->src_port);
+		s.dst.port = ntohs(u->dst_port);
+		s.payload = (const uint8_t *)(u + 1);
+		s.plen = ntohs(u->dgram_len) - 8u;
+	} else if (ntohs(eth->ether_type) == RTE_ETHER_TYPE_IPV6) {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
+		const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(ip + 1);
+
+		s.is_ok = is_udp_sum_ok(rte_ipv6_phdr_cksum(ip, 0), u);
+		s.src.family = s.dst.family = AF_INET6;
+		memcpy(s.src.ip, ip->src_addr, 16);
+		memcpy(s.dst.ip, ip->dst_addr, 16);
+		s.src.port = ntohs(u->src_port);
+		s.dst.port = ntohs(u->dst_port);
+		s.payload = (const uint8_t *)(u + 1);
+		s.plen = ntohs(u->dgram_len) - 8u;
+	}
+	return s;
+}
+
+/* ---- RTP and SRTP ---- */
+
+static size_t make_rtp(uint8_t *pkt, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+		       size_t payload)
+{
+	pkt[0] = 0x80;
+	pkt[1] = pt;
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	for (int i = 0; i < 4; i++) {
+		pkt[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+		pkt[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+	}
+	for (size_t i = 0; i < payload; i++)
+		pkt[12 + i] = (uint8_t)(i * 7 + seq);
+	return 12 + payload;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void key_fill(struct ponte_srtp_key *k, uint16_t profile, uint8_t seed)
+{
+	memset(k, 0, sizeof(*k));
+	k->profile = profile;
+	ponte_srtp_profile_sizes(profile, &k->key_len, &k->salt_len, &(uint8_t){0});
+	for (int i = 0; i < k->key_len; i++)
+		k->key[i] = (uint8_t)(seed + i);
+	for (int i = 0; i < k->salt_len; i++)
+		k->salt[i] = (uint8_t)(seed * 3 + i);
+}
+
+/* ---- the dataplane ---- */
+
+static struct ponte_dp *dp;
+
+static struct ponte_dp_lcore_stats lstats(unsigned i)
+{
+	struct ponte_dp_lcore_stats st;
+
+	ponte_dp_sync(dp);
+	memset(&st, 0, sizeof(st));
+	ponte_dp_lcore_stats(dp, i, &st);
+	return st;
+}
+
+static struct ponte_flow_stats fstats(uint64_t id)
+{
+	struct ponte_flow_stats st;
+
+	ponte_dp_sync(dp);
+	memset(&st, 0, sizeof(st));
+	ponte_dp_flow_stats(dp, id, &st);
+	return st;
+}
+
+static struct ponte_dp_dpdk_port nic_cfg;
+static struct ponte_dp_dpdk_config dcfg;
+static struct ponte_dp_config cfg;
+
+static void cfg_reset(void)
+{
+	nic_cfg =
+	    (struct ponte_dp_dpdk_port){.device = "net_ring_nic0", .rx_desc = 256, .tx_desc = 256};
+	dcfg = (struct ponte_dp_dpdk_config){
+	    .lcores = "1",
+	    .memory_mb = 256,
+	    .is_no_huge = true,
+	    .file_prefix = "ponte-test",
+	    .ports = &nic_cfg,
+	    .nb_ports = 1,
+	    .mempool_size = 8191,
+	    .exception_device = "net_ring_exc0",
+	    .idle_sleep_us = 50,
+	};
+	cfg = (struct ponte_dp_config){.backend = "dpdk",
+				       .max_flows = 64,
+				       .max_ports = 32,
+				       .input_queue = 256,
+				       .dpdk = &dcfg,
+				       .log = on_log};
+	log_text[0] = '\0';
+}
+
+/* Create with the settings as they are: expect rc and a message holding want. */
+static void expect_refused(const char *what, int want_rc, const char *want)
+{
+	struct ponte_dp *x = NULL;
+	int rc = ponte_dp_create(&cfg, &x);
+
+	/* want_rc 1: any error (DPDK's own codes are its business). */
+	CHECK((want_rc == 1 ? rc < 0 : rc == want_rc) && x == NULL &&
+		  strstr(log_text, want) != NULL,
+	      "%s: refused (%d) with \"%s\"", what, rc, want);
+	if (strstr(log_text, want) == NULL)
+		printf("#   logged: %s", log_text);
+	if (x != NULL)
+		ponte_dp_destroy(x);
+	cfg_reset();
+}
+
+static void test_config_errors(void)
+{
+	char big[32];
+
+	cfg_reset();
+	dcfg.lcores = "99";
+	expect_refused("an lcore on a CPU that does not exist", -EINVAL,
+		       "dpdk.lcores: CPU 99 does not exist");
+	dcfg.lcores = "1-x";
+	expect_refused("an lcore list that does not parse", -EINVAL,
+		       "dpdk.lcores: '1-x' is not a CPU list");
+	dcfg.nb_ports = 0;
+	expect_refused("no port", -EINVAL, "dpdk.ports: empty");
+	nic_cfg.device = "net_af_packet0,iface=ponte-nope9";
+	expect_refused("a vdev on an interface that does not exist", -ENODEV,
+		       "dpdk.ports[0].device: 'net_af_packet0,iface=ponte-nope9': there is no "
+		       "network interface ponte-nope9");
+	nic_cfg.device = "0000:7e:1f.7";
+	expect_refused("a PCI device that does not exist", -ENODEV,
+		       "dpdk.ports[0].device: no PCI device 0000:7e:1f.7");
+	dcfg.memory_mb = 64;
+	dcfg.mempool_size = 200000;
+	expect_refused("too little memory for the mbufs", -ENOMEM,
+		       "dpdk.memory: 64 MB is too little");
+	dcfg.is_no_huge = false;
+	dcfg.memory_mb = 1048576;
+	snprintf(big, sizeof(big), "%u MB of hugepages wanted", dcfg.memory_mb);
+	expect_refused("more hugepages than are free", -ENOMEM, big);
+	dcfg.file_prefix = "a/b";
+	expect_refused("a file prefix with a slash", -EINVAL, "dpdk.file_prefix: 'a/b'");
+	CHECK(rte_lcore_count() == 0, "none of these started the EAL");
+}
+
+/* After the EAL runs (the test's own): what only shows then. */
+static void test_late_errors(void)
+{
+	cfg_reset();
+	nic_cfg.device = "no-such-ethdev";
+	expect_refused("a device that is no ethdev, PCI address or vdev", -ENODEV,
+		       "dpdk.ports[0].device: 'no-such-ethdev' is no PCI address");
+	nic_cfg.device = "net_bogus0";
+	expect_refused("a vdev of a driver that does not exist", 1,
+		       "dpdk.ports[0].device: cannot start 'net_bogus0'");
+	dcfg.lcores = "1-3";
+	expect_refused("more lcores than the running EAL has", -EBUSY,
+		       "dpdk.lcores: 3 lcores wanted");
+	dcfg.mempool_size = 1024;
+	expect_refused("too few mbufs for the queues", -EINVAL, "dpdk.mempool_size: 1024 mbufs");
+}
+
+/* ---- one lcore ---- */
+
+static struct ring_port nic, exc;
+
+static void test_frames(void)
+{
+	struct ponte_dp_lcore_stats st;
+	struct frame f, g;
+	uint8_t rtp[256];
+	size_t len;
+
+	/* Garbage of every kind, dropped by reason. */
+	len = make_rtp(rtp, 0, 1, 160, 0x1111, 20);
+	f.len = 10;
+	memset(f.b, 0, 10);
+	put(nic.rx[0], &f);
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	f.b[14] = 0x55; /* IPv4 EtherType, version 5 */
+	put(nic.rx[0], &f);
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	f.b[16] = 0x05; /* total length 1280+: beyond the frame */
+	put(nic.rx[0], &f);
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	f.b[24] ^= 0x40; /* header checksum */
+	put(nic.rx[0], &f);
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	f.b[14 + 20 + 4] = 0x10; /* UDP length 4096+: beyond the datagram */
+	put(nic.rx[0], &f);
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	f.len = 14 + 20 + 4; /* cut inside the UDP header */
+	f.b[17] = 24;	     /* total length says so, the IP header checksum too */
+	f.b[24] = f.b[25] = 0;
+	{
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f.b + 14);
+
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	put(nic.rx[0], &f);
+	udp6(&f, peer_mac, "2001:db8::2", 5000, "2001:db8::1", 40000, rtp, len);
+	f.b[14] = 0x45; /* IPv6 EtherType, version 4 */
+	put(nic.rx[0], &f);
+	st = lstats(0);
+	CHECK(st.drops[PONTE_DP_DROP_TRUNCATED] == 2, "truncated frames dropped and counted (%llu)",
+	      (unsigned long long)st.drops[PONTE_DP_DROP_TRUNCATED]);
+	CHECK(st.drops[PONTE_DP_DROP_BAD_VERSION] == 2,
+	      "wrong IP version for the EtherType dropped and counted, v4 and v6");
+	CHECK(st.drops[PONTE_DP_DROP_BAD_LENGTH] == 2,
+	      "IP and UDP lengths beyond the frame dropped and counted");
+	CHECK(st.drops[PONTE_DP_DROP_BAD_CHECKSUM] == 1, "a bad IPv4 header checksum dropped");
+	CHECK(st.rx_pkts == 7 && st.to_kernel == 0 && quiet(nic.tx[0]) && quiet(exc.tx[0]),
+	      "none of them went anywhere");
+
+	/* The kernel's business: to the exception port, as they came. */
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	{
+		/* IHL 6: a 4-byte option (NOP x4), lengths and checksum made right. */
+		memmove(f.b + 38, f.b + 34, f.len - 34);
+		memset(f.b + 34, 1, 4);
+		f.len += 4;
+		f.b[14] = 0x46;
+		f.b[17] = (uint8_t)(f.b[17] + 4);
+		f.b[24] = f.b[25] = 0;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f.b + 14);
+
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	put(nic.rx[0], &f);
+	CHECK(take(exc.tx[0], &g) && g.len == f.len && memcmp(g.b, f.b, f.len) == 0,
+	      "IPv4 options: to the kernel unchanged");
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40000, rtp, len);
+	f.b[20] = 0x20; /* MF */
+	f.b[24] = f.b[25] = 0;
+	((struct rte_ipv4_hdr *)(f.b + 14))->hdr_checksum =
+	    rte_ipv4_cksum((struct rte_ipv4_hdr *)(f.b + 14));
+	put(nic.rx[0], &f);
+	CHECK(take(exc.tx[0], &g) && g.len == f.len, "a fragment: to the kernel");
+	memset(f.b, 0xff, 6);
+	memcpy(f.b + 6, peer_mac, 6);
+	f.b[12] = 0x08;
+	f.b[13] = 0x06;
+	memset(f.b + 14, 0, 28);
+	f.len = 60;
+	put(nic.rx[0], &f);
+	CHECK(take(exc.tx[0], &g) && g.b[12] == 0x08 && g.b[13] == 0x06, "ARP: to the kernel");
+	udp4(&f, peer_mac, "192.0.2.2", 5000, "192.0.2.1", 40999, rtp, len);
+	put(nic.rx[0], &f);
+	CHECK(take(exc.tx[0], &g) && g.len == f.len, "RTP to a port of nobody: to the kernel");
+	st = lstats(0);
+	CHECK(st.to_kernel == 4 && st.ip_options == 1 && st.fragments == 1,
+	      "counted: to_kernel %llu, ip_options %llu, fragments %llu",
+	      (unsigned long long)st.to_kernel, (unsigned long long)st.ip_options,
+	      (unsigned long long)st.fragments);
+}
+
+static void test_flows(void)
+{
+	const struct dp_srtp_engine *eng = dp_srtp_engine_default();
+	struct ponte_addr gw, gw6, peer, peer6, far;
+	struct ponte_srtp_key k_in, k_out;
+	struct dp_srtp *peer_tx, *peer_rx;
+	struct ponte_flow_spec spec;
+	struct ponte_flow_output *o;
+	struct ponte_dp_lcore_stats st0, st;
+	struct frame f, g;
+	struct seen s;
+	struct ponte_dp_punt punt;
+	uint8_t rtp[512], srtp[512], copy[512];
+	size_t len, slen;
+	uint32_t p1 = 0, p6 = 0, pa = 0;
+	int fd;
+
+	/* Ports: owned ones on 192.0.2.1 and 2001:db8::1 are not bindable here; the test's ring
+	 * NIC has no kernel interface, so any local address is the fast path's. Use loopback
+	 * ones that bind, and frames addressed to them. */
+	ponte_addr_parse(&gw, "127.0.0.1", 0);
+	CHECK(ponte_dp_port_open(dp, &gw, 0, 0, &p1) == 0 && gw.port != 0,
+	      "open an owned port on 127.0.0.1:%u", gw.port);
+	ponte_addr_parse(&gw6, "::1", 0);
+	CHECK(ponte_dp_port_open(dp, &gw6, 0, 0, &p6) == 0 && gw6.port != 0,
+	      "open an owned port on [::1]:%u", gw6.port);
+	ponte_addr_parse(&peer, "198.51.100.7", 5004);
+	ponte_addr_parse(&peer6, "2001:db8::7", 5006);
+	ponte_addr_parse(&far, "203.0.113.99", 7000);
+
+	/* No flow yet: RTP and STUN to the owned port are punted. */
+	len = make_rtp(rtp, 0, 1, 160, 0x1111, 20);
+	udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", gw.port, rtp, len);
+	put(nic.rx[0], &f);
+	{
+		uint8_t stun[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+
+		udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", gw.port, stun, 20);
+		put(nic.rx[0], &f);
+	}
+	st = lstats(0);
+	CHECK(ponte_dp_punt_read(dp, &punt) == 1 && punt.port_id == p1 && punt.len == len &&
+		  ponte_addr_equal(&punt.src, &peer),
+	      "RTP of no flow on an owned port: punted with its source");
+	CHECK(ponte_dp_punt_read(dp, &punt) == 1 && punt.len == 20 && punt.data[0] == 0,
+	      "STUN on an owned port: punted");
+	CHECK(ponte_dp_punt_read(dp, &punt) == 0, "nothing more punted");
+	CHECK(st.no_flow == 1 && st.punted == 2, "counted: no_flow %llu, punted %llu",
+	      (unsigned long long)st.no_flow, (unsigned long long)st.punted);
+
+	/* A flow: SRTP (AES-CM-80) from the peer, back to it as GCM with SSRC and PT rewritten. */
+	key_fill(&k_in, PONTE_SRTP_AES128_CM_SHA1_80, 7);
+	key_fill(&k_out, PONTE_SRTP_AEAD_AES_128_GCM, 40);
+	eng->create(&k_in, DP_SRTP_PROTECT, &peer_tx);
+	eng->create(&k_out, DP_SRTP_UNPROTECT, &peer_rx);
+	ponte_flow_spec_init(&spec, 10, p1);
+	spec.src = peer;
+	spec.srtp = k_in;
+	o = ponte_flow_add_output(&spec, p1, &peer);
+	o->srtp = k_out;
+	o->pt_map[0] = 8;
+	o->nb_ssrc_maps = 1;
+	o->ssrc_maps[0] = (struct ponte_ssrc_map){.from = 0x1111, .to = 0x2222, .seq_delta = 10};
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "add an SRTP flow on the owned port");
+	CHECK(ponte_dp_flow_add(dp, &spec) == -EEXIST, "the same id again: -EEXIST");
+	spec.id = 11;
+	CHECK(ponte_dp_flow_add(dp, &spec) == -EEXIST, "the same port and source: -EEXIST");
+	spec.port_id = 31;
+	CHECK(ponte_dp_flow_add(dp, &spec) == -ENOENT, "an unknown port: -ENOENT");
+	ponte_dp_sync(dp);
+	st0 = lstats(0);
+
+	len = make_rtp(rtp, 0, 100, 16000, 0x1111, 160);
+	memcpy(srtp, rtp, len);
+	slen = len;
+	eng->rtp(peer_tx, srtp, &slen, sizeof(srtp));
+	udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", gw.port, srtp, slen);
+	put(nic.rx[0], &f);
+	CHECK(take(nic.tx[0], &g), "the flow's output leaves through the NIC");
+	s = look(&g);
+	CHECK(s.is_ok, "IPv4 header and UDP checksums are right");
+	CHECK(memcmp(s.dmac, peer_mac, 6) == 0,
+	      "to the MAC the peer's own frame came from (learned, not configured)");
+	CHECK(ponte_addr_equal(&s.src, &gw) && ponte_addr_equal(&s.dst, &peer),
+	      "from the port's address to the peer's");
+	len = s.plen;
+	memcpy(copy, s.payload, len);
+	CHECK(eng->rtp(peer_rx, copy, &len, sizeof(copy)) == 0 && copy[1] == 8 &&
+		  rd32(copy + 8) == 0x2222 && (copy[2] << 8 | copy[3]) == 110 &&
+		  memcmp(copy + 12, rtp + 12, 160) == 0,
+	      "unprotected, rewritten (PT 0->8, SSRC, seq +10), protected with the output's key");
+
+	/* The same SRTP packet again, then a forged one (a later packet, its tag changed). */
+	put(nic.rx[0], &f);
+	{
+		uint8_t forged[512];
+		size_t flen = make_rtp(forged, 0, 150, 17000, 0x1111, 160);
+
+		eng->rtp(peer_tx, forged, &flen, sizeof(forged));
+		forged[flen - 1] ^= 0x01;
+		udp4(&g, peer_mac, "198.51.100.7", 5004, "127.0.0.1", gw.port, forged, flen);
+		put(nic.rx[0], &g);
+	}
+	st = lstats(0);
+	CHECK(quiet(nic.tx[0]), "neither the replay nor the forgery is sent");
+	CHECK(st.srtp_replay - st0.srtp_replay == 1 && st.srtp_auth_fail - st0.srtp_auth_fail == 1,
+	      "the lcore counts one replay and one authentication failure");
+	CHECK(fstats(10).drops[PONTE_DROP_REPLAY] == 1 && fstats(10).drops[PONTE_DROP_AUTH] == 1,
+	      "and so does the flow");
+	CHECK(st.fast_pkts - st0.fast_pkts == 3, "three frames through the pipeline");
+
+	/* A port-wide plain flow on IPv6, output to an address nobody has seen: the kernel's
+	 * path, which this ring NIC lacks, so the flow counts a transmit drop. */
+	ponte_flow_spec_init(&spec, 20, p6);
+	o = ponte_flow_add_output(&spec, p6, &peer6);
+	o = ponte_flow_add_output(&spec, p1, &far);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "add a port-wide plain flow on [::1]");
+	ponte_dp_sync(dp);
+	len = make_rtp(rtp, 96, 7, 90000, 0x3333, 100);
+	udp6(&f, peer_mac, "2001:db8::7", 5006, "::1", gw6.port, rtp, len);
+	put(nic.rx[0], &f);
+	CHECK(take(nic.tx[0], &g), "IPv6 media forwarded");
+	s = look(&g);
+	CHECK(s.is_ok && s.src.family == AF_INET6 && ponte_addr_equal(&s.dst, &peer6) &&
+		  s.plen == len && memcmp(s.payload, rtp, len) == 0 &&
+		  memcmp(s.dmac, peer_mac, 6) == 0,
+	      "IPv6: UDP checksum right, payload as sent, to the learned MAC");
+	CHECK(quiet(nic.tx[0]) && fstats(20).drops[PONTE_DROP_TX] == 1,
+	      "the output to an unknown next hop, with no kernel path, is a counted drop");
+
+	/* The kernel sends to that address: its frame goes out, and teaches the next hop. */
+	udp4(&f, router_mac, "127.0.0.1", 9, "203.0.113.99", 7000, rtp, 12);
+	memcpy(f.b, router_mac, 6);
+	memcpy(f.b + 6, gw_mac, 6);
+	put(exc.rx[0], &f);
+	CHECK(take(nic.tx[0], &g) && g.len == f.len && memcmp(g.b, f.b, f.len) == 0,
+	      "a frame from the kernel goes out through the NIC unchanged");
+	udp6(&f, peer_mac, "2001:db8::7", 5006, "::1", gw6.port, rtp, len);
+	put(nic.rx[0], &f);
+	{
+		bool has_far = false, has_peer = false;
+
+		for (int i = 0; i < 2 && take(nic.tx[0], &g); i++) {
+			s = look(&g);
+			if (s.dst.family == AF_INET && memcmp(s.dmac, router_mac, 6) == 0 &&
+			    s.is_ok)
+				has_far = true;
+			if (s.dst.family == AF_INET6)
+				has_peer = true;
+		}
+		CHECK(has_far && has_peer,
+		      "then media to it goes to the MAC the kernel chose (its router's)");
+	}
+
+	/* An attached socket elsewhere than the NIC's addresses: input from its reader. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	{
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+		bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	CHECK(ponte_dp_port_attach(dp, fd, &pa) == 0, "attach a socket");
+	ponte_flow_spec_init(&spec, 30, pa);
+	o = ponte_flow_add_output(&spec, p1, &peer);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a port-wide flow on it");
+	ponte_dp_sync(dp);
+	len = make_rtp(rtp, 0, 9, 1, 0x4444, 40);
+	CHECK(ponte_dp_input(dp, pa, &peer, rtp, len) == 0, "ponte_dp_input() takes a packet");
+	CHECK(take(nic.tx[0], &g) && (s = look(&g)).is_ok && s.plen == len &&
+		  memcmp(s.payload, rtp, len) == 0,
+	      "which the flow sends out through the NIC");
+
+	/* Control -> wire, and inject. */
+	CHECK(ponte_dp_send(dp, p1, &peer, (const uint8_t *)"hello", 5) == 0, "ponte_dp_send()");
+	CHECK(take(nic.tx[0], &g) && (s = look(&g)).is_ok && s.plen == 5 &&
+		  memcmp(s.payload, "hello", 5) == 0 && ponte_addr_equal(&s.src, &gw),
+	      "sent as it is, from the port's address");
+	len = make_rtp(rtp, 0, 500, 1, 0x1111, 10);
+	CHECK(ponte_dp_flow_inject(dp, 10, 0, rtp, len) == 0, "inject through flow 10");
+	CHECK(take(nic.tx[0], &g) && (s = look(&g)).is_ok && s.plen == len + 16,
+	      "injected, rewritten and protected (GCM tag)");
+
+	/* Modify: the SRTP state goes on (the replayed packet stays refused). */
+	ponte_flow_spec_init(&spec, 10, p1);
+	spec.src = peer;
+	spec.srtp = k_in;
+	o = ponte_flow_add_output(&spec, p1, &peer);
+	o->srtp = k_out;
+	CHECK(ponte_dp_flow_modify(dp, &spec) == 0, "modify the SRTP flow");
+	ponte_dp_sync(dp);
+	udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", gw.port, srtp, slen);
+	put(nic.rx[0], &f);
+	CHECK(quiet(nic.tx[0]) && fstats(10).drops[PONTE_DROP_REPLAY] == 2,
+	      "after a modify, the old packet is still a replay (the context went on)");
+	len = make_rtp(rtp, 0, 101, 16160, 0x1111, 160);
+	memcpy(srtp, rtp, len);
+	slen = len;
+	eng->rtp(peer_tx, srtp, &slen, sizeof(srtp));
+	udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", gw.port, srtp, slen);
+	put(nic.rx[0], &f);
+	CHECK(take(nic.tx[0], &g) && (s = look(&g)).is_ok, "and the next one passes");
+	/* A modify to another source: a new key in the table, the same state. */
+	spec.src = far;
+	CHECK(ponte_dp_flow_modify(dp, &spec) == 0, "modify the flow to another source");
+	ponte_dp_sync(dp);
+	put(nic.rx[0], &f);
+	CHECK(quiet(nic.tx[0]) && ponte_dp_punt_read(dp, &punt) == 1,
+	      "the old source is no flow's any more: punted");
+	CHECK(fstats(10).rtp_in == 2, "the flow's counters went on (rtp_in %llu)",
+	      (unsigned long long)fstats(10).rtp_in);
+
+	/* Delete. */
+	CHECK(ponte_dp_flow_delete(dp, 20) == 0 && ponte_dp_flow_delete(dp, 20) == -ENOENT,
+	      "delete a flow (twice: -ENOENT)");
+	ponte_dp_sync(dp);
+	st0 = lstats(0);
+	udp6(&f, peer_mac, "2001:db8::7", 5006, "::1", gw6.port, rtp, 20);
+	put(nic.rx[0], &f);
+	st = lstats(0);
+	CHECK(quiet(nic.tx[0]) && st.no_flow - st0.no_flow == 1 && st.punted - st0.punted == 1,
+	      "its packets are no flow's: punted");
+	while (ponte_dp_punt_read(dp, &punt) == 1)
+		;
+	CHECK(st.nb_flows == 2, "the lcore owns 2 flows (%u)", st.nb_flows);
+	CHECK(ponte_dp_port_close(dp, p6) == 0 && ponte_dp_port_close(dp, p6) == -ENOENT,
+	      "close a port (twice: -ENOENT)");
+	udp6(&f, peer_mac, "2001:db8::7", 5006, "::1", gw6.port, rtp, 20);
+	put(nic.rx[0], &f);
+	CHECK(take(exc.tx[0], &g), "a closed port's packets go to the kernel");
+	{
+		struct ponte_dp_stats ds;
+
+		ponte_dp_get_stats(dp, &ds);
+		CHECK(ds.rx_pkts > 20 && ds.tx_pkts >= 8 && ds.nb_flows == 2 && ds.nb_ports == 2,
+		      "dataplane totals: rx %llu, tx %llu, %u flows, %u ports",
+		      (unsigned long long)ds.rx_pkts, (unsigned long long)ds.tx_pkts, ds.nb_flows,
+		      ds.nb_ports);
+	}
+	eng->destroy(peer_tx);
+	eng->destroy(peer_rx);
+	close(fd);
+}
+
+/* ---- two lcores ---- */
+
+static void test_two_lcores(void)
+{
+	struct ring_port nic2, exc2;
+	struct ponte_addr gw, peer;
+	struct ponte_flow_spec spec;
+	struct frame f, g;
+	struct ponte_dp_lcore_stats a, b;
+	uint8_t rtp[64];
+	size_t len;
+	uint32_t p = 0;
+	int rc;
+
+	ring_port_make(&nic2, "nic1", 2);
+	ring_port_make(&exc2, "exc1", 2);
+	cfg_reset();
+	nic_cfg.device = nic2.name;
+	dcfg.exception_device = exc2.name;
+	dcfg.lcores = "0-1";
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0, "create a dataplane on two lcores (%d)", rc);
+	if (rc != 0)
+		return;
+	ponte_addr_parse(&gw, "127.0.0.1", 0);
+	ponte_addr_parse(&peer, "198.51.100.8", 6000);
+	ponte_dp_port_open(dp, &gw, 0, 0, &p);
+	/* The first flow goes to lcore 0: its frames, received on queue 1 (lcore 1's), are
+	 * handed over. */
+	ponte_flow_spec_init(&spec, 1, p);
+	ponte_flow_add_output(&spec, p, &peer);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a port-wide flow");
+	ponte_dp_sync(dp);
+	len = make_rtp(rtp, 0, 1, 1, 0x5555, 20);
+	udp4(&f, peer_mac, "198.51.100.8", 6000, "127.0.0.1", gw.port, rtp, len);
+	put(nic2.rx[1], &f);
+	put(nic2.rx[0], &f);
+	CHECK(take(nic2.tx[0], &g) && take(nic2.tx[0], &g) && look(&g).is_ok,
+	      "both frames leave through the owner's queue");
+	a = lstats(0);
+	b = lstats(1);
+	CHECK(a.nb_flows == 1 && b.nb_flows == 0, "lcore 0 owns the flow");
+	CHECK(b.rx_pkts == 1 && b.handoffs == 1 && b.fast_pkts == 0,
+	      "lcore 1 received one frame and handed it over");
+	CHECK(a.rx_pkts == 1 && a.fast_pkts == 2, "lcore 0 ran both through the pipeline");
+	CHECK(quiet(nic2.tx[1]), "nothing from lcore 1's queue");
+
+	/* Steering: a port whose first frames (STUN, say) lcore 1 received gets its flows owned
+	 * there, where RSS sends its media. */
+	{
+		struct ponte_addr gw2;
+		uint32_t p2 = 0;
+		uint8_t stun[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+		struct ponte_dp_punt punt;
+
+		ponte_addr_parse(&gw2, "127.0.0.1", 0);
+		ponte_dp_port_open(dp, &gw2, 0, 0, &p2);
+		udp4(&f, peer_mac, "198.51.100.9", 6002, "127.0.0.1", gw2.port, stun, 20);
+		put(nic2.rx[1], &f);
+		a = lstats(0);
+		CHECK(ponte_dp_punt_read(dp, &punt) == 1 && punt.port_id == p2,
+		      "STUN on a second port, received by lcore 1, punted");
+		ponte_flow_spec_init(&spec, 2, p2);
+		ponte_flow_add_output(&spec, p2, &peer);
+		CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a flow on that port");
+		a = lstats(0);
+		b = lstats(1);
+		CHECK(a.nb_flows == 1 && b.nb_flows == 1, "is owned by lcore 1");
+		udp4(&f, peer_mac, "198.51.100.9", 6002, "127.0.0.1", gw2.port, rtp, len);
+		put(nic2.rx[1], &f);
+		CHECK(take(nic2.tx[1], &g) && look(&g).is_ok && lstats(1).handoffs == 1,
+		      "its media is forwarded by lcore 1, not handed over");
+	}
+	ponte_dp_destroy(dp);
+	dp = NULL;
+	drain(nic2.tx[0]);
+}
+
+int main(void)
+{
+	char prefix[64], lcores[160];
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_config_errors();
+
+	/* The test starts the EAL itself, so that it can make ring ports before the dataplane
+	 * (which then uses the EAL it finds). Nothing is pinned: the CI machine is shared. */
+	snprintf(prefix, sizeof(prefix), "--file-prefix=ponte-test-dpdk-%d", getpid());
+	snprintf(lcores, sizeof(lcores), "--lcores=0@(0-%ld),1@(0-%ld),2@(0-%ld)",
+		 sysconf(_SC_NPROCESSORS_ONLN) - 1, sysconf(_SC_NPROCESSORS_ONLN) - 1,
+		 sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	{
+		char *argv[] = {
+		    "test-dpdk", "--no-huge", "--no-pci", "--no-shconf",    "-m",
+		    "256",	 lcores,      prefix,	  "--no-telemetry", "--log-level=*:warning",
+		    NULL};
+
+		rc = rte_eal_init(10, argv);
+	}
+	CHECK(rc >= 0, "the test's EAL starts (%d)", rc);
+	if (rc < 0)
+		return tap_done();
+	pool = rte_pktmbuf_pool_create("test_pool", 4095, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	ring_port_make(&nic, "nic0", 1);
+	ring_port_make(&exc, "exc0", 1);
+
+	test_late_errors();
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0 && strcmp(ponte_dp_backend_name(dp), "dpdk") == 0,
+	      "create the DPDK dataplane on ring ports (%d)", rc);
+	if (rc == 0) {
+		test_frames();
+		test_flows();
+		ponte_dp_destroy(dp);
+		dp = NULL;
+	}
+	test_two_lcores();
+	drain(nic.tx[0]);
+	drain(exc.tx[0]);
+	rte_eal_cleanup();
+	/* --no-shconf leaves the runtime directory empty: it goes with us. */
+	snprintf(prefix, sizeof(prefix), "/var/run/dpdk/ponte-test-dpdk-%d", getpid());
+	rmdir(prefix);
+	return tap_done();
+}
