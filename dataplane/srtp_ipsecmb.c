@@ -12,7 +12,15 @@
  * Per-SSRC state: the context's first SSRC lives in the context's first cache line, later
  * ones in an open-addressing table allocated with the second SSRC and grown as needed
  * (interface rule: allocation only for the first packet of a new SSRC). SRTCP state, a few
- * packets a second, lives apart from the SRTP state every packet reads and writes.
+ * packets a second, lives apart from the SRTP state every packet reads and writes. The
+ * rollover counter and replay window are libsrtp's own algorithms, reproduced exactly
+ * (srtp_rdbx_t for SRTP, srtp_rdb_t with its 128-index window for SRTCP): byte identity needs
+ * the same packet index for the same sequence number, and equal return codes need the same
+ * window, even in the corners (a stream that starts above SEQ 32768, a jump of 2^15).
+ * Where the two engines may differ, beyond any real traffic: a context refuses a 65,537th
+ * SSRC (-ENOMEM; libsrtp has no limit), and libsrtp's count of 2^48 packets per master key
+ * (RFC 3711 §9.2, -EKEYEXPIRED; 89 years at 100,000 packets a second) is not kept, while the
+ * last SRTCP index (2^31 - 1) is refused as libsrtp refuses it.
  *
  * Memory layout: with many contexts, each packet's context comes from DRAM, and the cost is
  * the number of cache lines a packet touches. An AES-CM/HMAC-SHA1 packet of the first SSRC
@@ -22,10 +30,6 @@
  * at the end of struct gcm_key_data, with the salt after them). The RTCP keys follow.
  * Contexts come from 2 MiB chunks the kernel is asked to back with huge pages: with 4 KiB
  * pages, 200,000 contexts would also cost a TLB miss (a two-level walk in a VM) per packet.
- * The rollover counter and replay window are libsrtp's own algorithms, reproduced exactly
- * (srtp_rdbx_t for SRTP, srtp_rdb_t with its 128-index window for SRTCP): byte identity needs
- * the same packet index for the same sequence number, and equal return codes need the same
- * window, even in the corners (a stream that starts above SEQ 32768, a jump of 2^15).
  *
  * Job managers: intel-ipsec-mb keeps its lanes in an IMB_MGR, which one thread may use at a
  * time, so each thread gets its own, allocated on its first call (dp_srtp_thread_init() lets a
@@ -145,6 +149,18 @@ _Static_assert(sizeof(struct cm_keys) == 4 * LINE, "AES-CM keys are four cache l
 
 #define CHUNK_LEN (2u << 20)
 
+/* The first line of every chunk: what kind of context the chunk holds, so a burst can learn
+ * which lines to prefetch from a line that stays cached (a few hundred chunks hold 200,000
+ * contexts) rather than wait for the context's own first line. */
+struct chunk_head {
+	bool is_gcm;
+};
+
+static bool chunk_is_gcm(const void *ctx)
+{
+	return ((const struct chunk_head *)((uintptr_t)ctx & ~(uintptr_t)(CHUNK_LEN - 1)))->is_gcm;
+}
+
 /* Freed contexts of one size, and the rest of the chunk being cut. The mutex guards the pool;
  * only create() and destroy() take it, never a packet. Chunks stay with the process. */
 struct ctx_pool {
@@ -190,7 +206,12 @@ static void *pool_get(bool is_gcm, size_t len)
 	} else {
 		if (pool->left < len) {
 			pool->cut = map_chunk();
-			pool->left = pool->cut != NULL ? CHUNK_LEN : 0;
+			pool->left = 0;
+			if (pool->cut != NULL) {
+				((struct chunk_head *)pool->cut)->is_gcm = is_gcm;
+				pool->cut += LINE;
+				pool->left = CHUNK_LEN - LINE;
+			}
 		}
 		if (pool->left >= len) {
 			obj = pool->cut;
@@ -474,12 +495,13 @@ static struct stream *add_stream(struct ictx *c, uint32_t ssrc)
 		c->first.is_used = 1;
 		return &c->first;
 	}
+	/* The first SSRC and t->nb others: MAX_STREAMS in all. */
+	if (t != NULL && t->nb + 1 >= MAX_STREAMS)
+		return NULL;
 	if (t == NULL || (t->nb + 1) * 4 > (t->mask + 1) * 3) {
 		uint32_t nb_slots = t == NULL ? 4 : (t->mask + 1) * 2;
 		struct more_table *grown;
 
-		if (t != NULL && t->nb >= MAX_STREAMS)
-			return NULL;
 		grown = calloc(1, sizeof(*grown) + nb_slots * sizeof(grown->slot[0]));
 		if (grown == NULL)
 			return NULL;
@@ -1052,29 +1074,30 @@ static int complete_rtp(IMB_MGR *m, struct slot *s, size_t *len, size_t cap)
 
 /*
  * With many contexts, each packet's context comes from memory, and taking the misses one
- * packet at a time costs more than the cryptography. So a burst first asks for the lines
- * every packet will read (the layout at the top of this file): the first five lines of its
- * context, which hold all an AES-CM packet needs and an AES-GCM packet's round keys; then,
- * once the first line says so, the GHASH powers of an AES-GCM packet, one line per four
- * blocks, from the end of the table. The misses then overlap instead of adding up.
+ * packet at a time costs more than the cryptography. So a burst first asks for exactly the
+ * lines each packet will read (the layout at the top of this file): for AES-CM the first five
+ * lines of its context; for AES-GCM the first four (the context, the round keys) and the
+ * GHASH powers, one line per four blocks, from the end of the table. The misses then overlap
+ * instead of adding up, and nothing waits for a context's line to learn its kind.
  */
 static void prefetch_contexts(struct dp_srtp *const ctx[], uint8_t *const pkt[],
 			      const size_t len[], unsigned int nb)
 {
 	for (unsigned int i = 0; i < nb; i++) {
-		for (size_t off = 0; off < sizeof(struct ictx) + sizeof(struct cm_keys);
-		     off += LINE)
-			__builtin_prefetch((const uint8_t *)ctx[i] + off);
-		__builtin_prefetch(pkt[i]);
-	}
-	for (unsigned int i = 0; i < nb; i++) {
-		const struct ictx *c = (const struct ictx *)ctx[i];
+		const uint8_t *c = (const uint8_t *)ctx[i];
 		const uint8_t *end;
 		size_t nb_lines;
 
-		if (!c->is_gcm)
+		__builtin_prefetch(pkt[i]);
+		if (!chunk_is_gcm(c)) {
+			for (size_t off = 0; off < sizeof(struct ictx) + sizeof(struct cm_keys);
+			     off += LINE)
+				__builtin_prefetch(c + off);
 			continue;
-		end = (const uint8_t *)rtp_keys(c) + sizeof(struct gcm_keys);
+		}
+		for (size_t off = 0; off < sizeof(struct ictx) + 3 * LINE; off += LINE)
+			__builtin_prefetch(c + off);
+		end = c + sizeof(struct ictx) + sizeof(struct gcm_keys);
 		nb_lines = (len[i] / AES_BLOCK + 4) / 4;
 		if (nb_lines > sizeof(struct gcm_key_data) / LINE - 3)
 			nb_lines = sizeof(struct gcm_key_data) / LINE - 3;

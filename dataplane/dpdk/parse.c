@@ -170,7 +170,9 @@ bool dpdk_parse_egress(const struct rte_mbuf *m, struct ponte_addr *dst,
 	const struct rte_ether_hdr *eth;
 	uint16_t type;
 
-	if (m->data_len < RTE_ETHER_HDR_LEN + IPV6_HDR_LEN)
+	/* Each family's own header length: a short IPv4 frame (a SIP keep-alive, an ICMP echo
+	 * reply) teaches the next hop as well as a long one. */
+	if (m->data_len < RTE_ETHER_HDR_LEN + IPV4_MIN_HDR_LEN)
 		return false;
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (!rte_is_unicast_ether_addr(&eth->dst_addr))
@@ -187,7 +189,8 @@ bool dpdk_parse_egress(const struct rte_mbuf *m, struct ponte_addr *dst,
 	} else if (type == RTE_ETHER_TYPE_IPV6) {
 		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
 
-		if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || ip->dst_addr[0] == 0xff)
+		if (m->data_len < RTE_ETHER_HDR_LEN + IPV6_HDR_LEN ||
+		    (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || ip->dst_addr[0] == 0xff)
 			return false;
 		dst->family = AF_INET6;
 		memcpy(dst->ip, ip->dst_addr, 16);

@@ -611,8 +611,9 @@ static void test_flows(void)
 	CHECK(quiet(nic.tx[0]) && fstats(20).drops[PONTE_DROP_TX] == 1,
 	      "the output to an unknown next hop, with no kernel path, is a counted drop");
 
-	/* The kernel sends to that address: its frame goes out, and teaches the next hop. */
-	udp4(&f, router_mac, "127.0.0.1", 9, "203.0.113.99", 7000, rtp, 12);
+	/* The kernel sends to that address: its frame goes out, and teaches the next hop; a
+	 * short one (a 2-byte keep-alive, shorter than any IPv6 frame) teaches it too. */
+	udp4(&f, router_mac, "127.0.0.1", 9, "203.0.113.99", 7000, rtp, 2);
 	memcpy(f.b, router_mac, 6);
 	memcpy(f.b + 6, gw_mac, 6);
 	put(exc.rx[0], &f);

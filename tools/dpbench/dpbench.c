@@ -52,6 +52,7 @@ struct opts {
 	const char *dpdk_tap_addr;
 	const char *dpdk_prefix;
 	uint32_t dpdk_memory_mb;
+	uint32_t dpdk_mbufs;
 };
 
 struct counters {
@@ -88,7 +89,8 @@ static void usage(FILE *f)
 		"  --dpdk-tap NAME         exception TAP interface (default dpbtap0)\n"
 		"  --dpdk-tap-addr A/P     its address (default: --gw with /24)\n"
 		"  --dpdk-prefix NAME      EAL file prefix (default dpbench-PID)\n"
-		"  --dpdk-memory MB        EAL memory, no hugepages (default 512)\n");
+		"  --dpdk-memory MB        EAL memory, no hugepages (default 512)\n"
+		"  --dpdk-mbufs N          mbufs per NUMA socket (default 16384)\n");
 }
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -119,6 +121,7 @@ enum {
 	O_DPDK_TAP_ADDR,
 	O_DPDK_PREFIX,
 	O_DPDK_MEMORY,
+	O_DPDK_MBUFS,
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -146,12 +149,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"dpdk-tap-addr", required_argument, NULL, O_DPDK_TAP_ADDR},
 		{"dpdk-prefix", required_argument, NULL, O_DPDK_PREFIX},
 		{"dpdk-memory", required_argument, NULL, O_DPDK_MEMORY},
+		{"dpdk-mbufs", required_argument, NULL, O_DPDK_MBUFS},
 		{NULL, 0, NULL, 0},
 	};
 	const char *gw = "127.0.0.1", *peer = NULL, *profile_b = NULL;
 	uint32_t gw_port = 20000, peer_port = 10000, v;
 	char err[160];
-	int c;
+	int c, li;
 
 	memset(o, 0, sizeof(*o));
 	o->backend = "socket";
@@ -163,7 +167,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->dpdk_port = "net_memif0,role=server,socket=/run/ponte-dpbench.sock,id=0";
 	o->dpdk_tap = "dpbtap0";
 	o->dpdk_memory_mb = 512;
-	while ((c = getopt_long(argc, argv, "b:m:n:s:d:r:qh", longs, NULL)) != -1) {
+	o->dpdk_mbufs = 16384;
+	for (;;) {
+		li = -1;
+		c = getopt_long(argc, argv, "b:m:n:s:d:r:qh", longs, &li);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'b':
 			o->backend = optarg;
@@ -176,14 +185,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (parse_u32(optarg, 1, 1000000, &o->plan.nb_calls) != 0)
 				goto bad;
 			break;
-		case 's':
-			o->plan.seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'd':
-			o->duration_s = strtod(optarg, NULL);
-			if (!(o->duration_s > 0))
+		case 's': {
+			char *end;
+
+			errno = 0;
+			o->plan.seed = strtoull(optarg, &end, 0);
+			if (errno != 0 || end == optarg || *end != '\0')
 				goto bad;
 			break;
+		}
+		case 'd': {
+			char *end;
+
+			o->duration_s = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(o->duration_s > 0))
+				goto bad;
+			break;
+		}
 		case 'r':
 			o->ready_path = optarg;
 			break;
@@ -240,6 +258,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->dpdk_memory_mb = v;
 			break;
+		case O_DPDK_MBUFS:
+			if (parse_u32(optarg, 1024, 1 << 24, &v) != 0)
+				goto bad;
+			o->dpdk_mbufs = v;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -269,7 +292,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "dpbench: bad value for option %s: '%s'\n", argv[optind - 1], optarg);
+	if (li >= 0)
+		fprintf(stderr, "dpbench: bad value for --%s: '%s'\n", longs[li].name, optarg);
+	else
+		fprintf(stderr, "dpbench: bad value for -%c: '%s'\n", c, optarg);
 	return -EINVAL;
 }
 
@@ -465,6 +491,7 @@ static void dpdk_config(const struct opts *o, struct ponte_dp_dpdk_config *dc,
 		snprintf(prefix, prefix_len, "dpbench-%d", (int)getpid());
 	dc->lcores = o->dpdk_lcores;
 	dc->memory_mb = o->dpdk_memory_mb;
+	dc->mempool_size = o->dpdk_mbufs;
 	dc->is_no_huge = true;
 	dc->file_prefix = prefix;
 	dc->ports = port;

@@ -137,6 +137,9 @@ double lg_hist_quantile(const struct lg_hist *h, double q);
 
 /* utime + stime of process pid (0: ourselves), seconds; -1 when it cannot be read. */
 double lg_proc_cpu_s(int pid);
+/* CPU time every CPU of the machine spent busy (not idle or waiting for I/O), seconds, from
+ * /proc/stat; -1 when it cannot be read. */
+double lg_machine_busy_s(void);
 /* The kernel's UDP counters of this network namespace (/proc/net/snmp): 0 or -errno. */
 struct lg_udp_snmp {
 	uint64_t in_errors, rcvbuf_errors, sndbuf_errors;

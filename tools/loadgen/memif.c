@@ -137,8 +137,10 @@ static void eal_stop(void)
 	rmdir(runtime_dir);
 }
 
-/* The memif port: one queue pair, started. */
-static int port_start(uint16_t *port, struct rte_mempool **pool, struct rte_ether_addr *mac)
+/* The memif port: one queue pair, started. A client retries for 10 s while its server is not
+ * listening yet (the PMD connects when the port starts, and fails the start when it cannot). */
+static int port_start(uint16_t *port, struct rte_mempool **pool, struct rte_ether_addr *mac,
+		      bool is_client)
 {
 	struct rte_eth_conf conf;
 	uint16_t p = (uint16_t)rte_eth_find_next(0);
@@ -162,6 +164,10 @@ static int port_start(uint16_t *port, struct rte_mempool **pool, struct rte_ethe
 		rc = rte_eth_tx_queue_setup(p, 0, NB_DESC, rte_eth_dev_socket_id(p), NULL);
 	if (rc == 0)
 		rc = rte_eth_dev_start(p);
+	for (int i = 0; rc != 0 && is_client && i < 100; i++) {
+		usleep(100000);
+		rc = rte_eth_dev_start(p);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "loadgen: memif port: %s\n", rte_strerror(-rc));
 		return rc;
@@ -501,7 +507,7 @@ int lg_memif_create(const struct dpb_plan *p, const struct lg_memif_opts *o,
 	t->plan = *p;
 	ipv4_of(&p->peer, &t->ip);
 	ipv4_of(&p->gw, &t->gw_ip);
-	rc = port_start(&t->port, &t->pool, &t->mac);
+	rc = port_start(&t->port, &t->pool, &t->mac, !o->is_server);
 	if (rc != 0)
 		goto fail;
 	rc = link_wait(t->port, !o->is_server, 10, NULL);
@@ -542,7 +548,7 @@ int lg_memif_reflect(const struct lg_memif_opts *o, double duration_s, volatile 
 	rc = eal_start(o);
 	if (rc != 0)
 		return rc;
-	rc = port_start(&port, &pool, &mac);
+	rc = port_start(&port, &pool, &mac, !o->is_server);
 	if (rc == 0) {
 		/* What a script waits for before it starts the client. */
 		fprintf(stderr, "loadgen: memif %s listening on %s\n",

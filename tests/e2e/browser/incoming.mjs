@@ -2,8 +2,10 @@
 //
 // Browser end-to-end test of calls from SIP phones to a browser (/?mode=phone&name=alice:
 // the page registers the name "alice" with the gateway, reachable as sip:alice@gateway). The
-// phones are SIPp (Debian sip-tester) UACs on 127.0.0.1:5070 calling the daemon's SIP side on
-// 127.0.0.1:5060, in the namespace run.sh made:
+// phones are SIPp (Debian sip-tester) UACs on PEER:5070 calling the daemon's SIP side on
+// GW:5060, in the namespace run.sh made (PONTE_E2E_PEER and PONTE_E2E_GW: both 127.0.0.1 by
+// default; with the DPDK backend the lab's peer 10.77.0.2, where this script runs too, and the
+// gateway's TAP address 10.77.0.1, so that the phones' media crosses the DPDK port):
 //   answer     sipp-call-alice.xml, run with -rtp_echo: the page rings (the phone gets 180),
 //              the user presses Accept, the phone gets 200 with PCMU and telephone-event,
 //              the browser hears its own tone come back from the phone, then the phone hangs
@@ -35,7 +37,7 @@
 //   office     with alice registered, sip:office@gateway rings alice's page, the incoming
 //              frame says account office; declined: 603. A MESSAGE to sip:office@gateway
 //              reaches alice's page too, its frame saying account office;
-//   proxy      a page registered as dave writes to sip:5551234@127.0.0.1:5094, the registrar
+//   proxy      a page registered as dave writes to sip:5551234@PEER:5094, the registrar
 //              of account provider (nothing listens there), from its chat: the MESSAGE goes
 //              to the account's outbound proxy (SIPp, sipp-proxy-account-message.xml on 5093)
 //              with that Request-URI, From "dave" <sip:1003@example.net> (the account's
@@ -45,7 +47,7 @@
 //              (sipp-proxy-account.xml) with that Request-URI, the same From, the account's
 //              credentials for the proxy's 401 (verifyauth); audio both ways; the ACK and
 //              the page's BYE reach the proxy too, although the far end's Contact names 5094.
-// Trunks (run.sh's trunk "carrier" at 127.0.0.1:5072, sip.number_route carrier, a password
+// Trunks (run.sh's trunk "carrier" at PEER:5072, sip.number_route carrier, a password
 // the trunk refuses):
 //   password   the page dials a number; the trunk (sipp-trunk-wrong-password-401.xml)
 //              challenges with 401, the gateway answers once, the trunk challenges again
@@ -55,7 +57,7 @@
 // Run by run.sh (`run.sh PONTE incoming`), which starts the daemon with SIP on.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -65,18 +67,36 @@ import {
 
 const OVERALL_TIMEOUT_MS = 160_000;
 const here = dirname(fileURLToPath(import.meta.url));
+const GW = process.env.PONTE_E2E_GW || '127.0.0.1';
+const PEER = process.env.PONTE_E2E_PEER || '127.0.0.1';
+const reGw = GW.replaceAll('.', '\\.');
+const rePeer = PEER.replaceAll('.', '\\.');
+// Account provider's registrar (run.sh), where nobody listens: calls go to its proxy.
+const PROVIDER_URI = `sip:5551234@${PEER}:5094`;
 
 setUp('incoming.mjs', OVERALL_TIMEOUT_MS);
 const { baseUrl } = opts;
 
-// One SIPp UAC call (-m 1) of SCENARIO to sip:USER@127.0.0.1:5060.
+// SCENARIO's file as SIPp runs it: the addresses in it (sipp-proxy-account*.xml: the
+// account's registrar and the far end, at the phones' address) are 127.0.0.1; elsewhere, a
+// copy in the output directory names PEER instead.
+function scenarioPath(scenario) {
+  const path = join(here, scenario);
+  if (PEER === '127.0.0.1') return path;
+  const copy = join(opts.out, scenario);
+  writeFileSync(copy, readFileSync(path, 'utf8').replaceAll('127\\.0\\.0\\.1', rePeer)
+    .replaceAll('127.0.0.1', PEER));
+  return copy;
+}
+
+// One SIPp UAC call (-m 1) of SCENARIO to sip:USER@GW:5060.
 function startSipp(name, scenario, user) {
   const logPath = join(opts.out, `sipp-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const args = ['-sf', join(here, scenario), '-s', user, '-i', '127.0.0.1', '-p', '5070',
-    '-mi', '127.0.0.1', '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin', '-timeout', '40s',
+  const args = ['-sf', scenarioPath(scenario), '-s', user, '-i', PEER, '-p', '5070',
+    '-mi', PEER, '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin', '-timeout', '40s',
     '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`),
-    '-trace_msg', '-message_file', join(opts.out, `sipp-${name}-messages.log`), '127.0.0.1:5060'];
+    '-trace_msg', '-message_file', join(opts.out, `sipp-${name}-messages.log`), `${GW}:5060`];
   const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.exit = new Promise((resolve) => {
@@ -122,7 +142,7 @@ async function answerScenario(s, page, scenario) {
   const phone = startSipp(s, scenario, 'alice');
   const inc = await checkSoon(`${s}: the page rings`, (t) => waitIncoming(page, t), 10_000);
   check(`${s}: it shows who calls (${JSON.stringify(inc)})`,
-    !!inc && /sip:phone@127\.0\.0\.1/.test(inc.from) && inc.to === 'alice' &&
+    !!inc && new RegExp(`sip:phone@${rePeer}`).test(inc.from) && inc.to === 'alice' &&
     (scenario !== 'sipp-call-alice.xml' || inc.display === 'Desk Phone') &&
     (await page.locator('#incoming').isVisible()) &&
     (await page.locator('#incoming-text').innerText()).includes('phone'));
@@ -146,7 +166,7 @@ async function scenarioIncoming(browser) {
     return page.evaluate(() => window.ponte.sipName);
   }, 10_000);
   check(`register: reachable as ${reg && reg.uri}`,
-    !!reg && reg.uri === 'sip:alice@127.0.0.1:5060' &&
+    !!reg && reg.uri === `sip:alice@${GW}:5060` &&
     (await page.locator('#sip-name-status').innerText()).includes(reg.uri));
 
   await answerScenario('answer', page, 'sipp-call-alice.xml');
@@ -250,7 +270,7 @@ async function openRoomPage(browser, label, key, name) {
     }, 10_000);
   const shown = await page.locator('#room-status').innerText();
   check(`${label}: it says where phones reach the room ("${shown}")`,
-    !!rc && rc.uri === `sip:room-${key}@127.0.0.1:5060` && shown.includes(rc.uri));
+    !!rc && rc.uri === `sip:room-${key}@${GW}:5060` && shown.includes(rc.uri));
   page.peerId = await page.evaluate(() => window.ponte.peerId);
   return page;
 }
@@ -296,7 +316,7 @@ async function scenarioRoom(browser) {
   const texts = [await first.locator('#incoming-text').innerText(),
     await second.locator('#incoming-text').innerText()];
   check(`${s}: both show who calls the room ("${texts[0]}", ${JSON.stringify(rings[0])})`,
-    rings.every((r) => r && r.to === `room-${key}` && /^sip:phone@127\.0\.0\.1/.test(r.from) &&
+    rings.every((r) => r && r.to === `room-${key}` && r.from.startsWith(`sip:phone@${PEER}`) &&
       r.display === 'Desk Phone' && !r.account) && rings[0].call === rings[1].call &&
     texts.every((t) => t.includes('Desk Phone') && t.includes('calling the room')) &&
     (await first.locator('#btn-accept').isVisible()) &&
@@ -375,12 +395,12 @@ async function scenarioRoom(browser) {
   await second.context().close();
 }
 
-// SIPp as account provider's outbound proxy (run.sh: 127.0.0.1:5093), one run of SCENARIO.
+// SIPp as account provider's outbound proxy (run.sh: PEER:5093), one run of SCENARIO.
 async function startProxy(s, scenario) {
   const logPath = join(opts.out, `sipp-${s}.log`);
   const fd = openSync(logPath, 'w');
-  const proxy = spawn('sipp', ['-sf', join(here, scenario), '-i', '127.0.0.1',
-    '-p', '5093', '-mi', '127.0.0.1', '-mp', '6100', '-rtp_echo', '-m', '1', '-nostdin',
+  const proxy = spawn('sipp', ['-sf', scenarioPath(scenario), '-i', PEER,
+    '-p', '5093', '-mi', PEER, '-mp', '6100', '-rtp_echo', '-m', '1', '-nostdin',
     '-timeout', '40s', '-trace_err', '-error_file', join(opts.out, `sipp-${s}-errors.log`),
     '-trace_msg', '-message_file', join(opts.out, `sipp-${s}-messages.log`)],
   { cwd: opts.out, stdio: ['ignore', fd, fd] });
@@ -422,7 +442,7 @@ async function scenarioProxy(browser) {
 
   let proxy = await startProxy(s, 'sipp-proxy-account-message.xml');
   const text = `dave through the provider ${Math.random().toString(36).slice(2, 8)}`;
-  await page.locator('#chat-to').fill('sip:5551234@127.0.0.1:5094');
+  await page.locator('#chat-to').fill(PROVIDER_URI);
   await page.locator('#chat-input').fill(text);
   await page.locator('#chat-send').click();
   const entry = await checkSoon(`${s}: the page gets the proxy's answer`, async (t) => {
@@ -434,15 +454,15 @@ async function scenarioProxy(browser) {
     entry.acked && !entry.failed && entry.status === 202);
   await sippDone(s, proxy);
   const msgFrom = loggedHeader(s, 'MESSAGE sip:', 'From');
-  const msgs = countLogged(s, 'MESSAGE sip:5551234@127.0.0.1:5094 ');
+  const msgs = countLogged(s, `MESSAGE ${PROVIDER_URI} `);
   check(`${s}: the proxy got the MESSAGE From the account's address of record, the page's ` +
     `name as display name (${msgFrom})`, /^"dave" <sip:1003@example\.net>;tag=/.test(msgFrom));
-  check(`${s}: three MESSAGEs for sip:5551234@127.0.0.1:5094, answering the proxy's 407 and ` +
+  check(`${s}: three MESSAGEs for ${PROVIDER_URI}, answering the proxy's 407 and ` +
     `then the 401 with the account's credentials (${msgs})`, msgs === 3);
 
   s = 'proxy';
   proxy = await startProxy(s, 'sipp-proxy-account.xml');
-  await page.locator('#phone-to').fill('sip:5551234@127.0.0.1:5094');
+  await page.locator('#phone-to').fill(PROVIDER_URI);
   await page.locator('#btn-dial').click();
   await checkSoon(`${s}: the call through the account's proxy is answered`,
     (t) => waitState(page, 'answered', t), 15_000);
@@ -455,8 +475,8 @@ async function scenarioProxy(browser) {
   await page.locator('#btn-hangup').click();
   await checkSoon(`${s}: hang up ends the call`, (t) => waitState(page, 'ended', t), 5_000);
   await sippDone(s, proxy);
-  const invites = countLogged(s, 'INVITE sip:5551234@127.0.0.1:5094 ');
-  check(`${s}: the proxy saw two INVITEs for sip:5551234@127.0.0.1:5094, the second with ` +
+  const invites = countLogged(s, `INVITE ${PROVIDER_URI} `);
+  check(`${s}: the proxy saw two INVITEs for ${PROVIDER_URI}, the second with ` +
     `the account's credentials (${invites})`, invites === 2);
   await page.context().close();
 }
@@ -491,7 +511,7 @@ async function scenarioAccounts(browser) {
   await sippDone(s, phone);
   const contact = loggedHeader(s, 'SIP/2.0 180', 'Contact');
   check(`${s}: our 180's Contact is the account's (${contact})`,
-    /^<sip:office@127\.0\.0\.1(:5060)?>/.test(contact));
+    new RegExp(`^<sip:office@${reGw}(:5060)?>`).test(contact));
 
   // A MESSAGE to the account's Contact user goes where its calls ring: alice's page.
   const writer = startSipp('office-message', 'sipp-message-alice.xml', 'office');
@@ -514,7 +534,7 @@ async function scenarioAccounts(browser) {
 async function trunkRefuses(s, page, scenario, status, reason) {
   const logPath = join(opts.out, `sipp-${s}.log`);
   const fd = openSync(logPath, 'w');
-  const trunk = spawn('sipp', ['-sf', join(here, scenario), '-i', '127.0.0.1', '-p', '5072',
+  const trunk = spawn('sipp', ['-sf', scenarioPath(scenario), '-i', PEER, '-p', '5072',
     '-m', '1', '-nostdin', '-timeout', '30s', '-trace_err', '-error_file',
     join(opts.out, `sipp-${s}-errors.log`), '-trace_msg', '-message_file',
     join(opts.out, `sipp-${s}-messages.log`)], { cwd: opts.out, stdio: ['ignore', fd, fd] });

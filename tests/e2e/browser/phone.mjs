@@ -2,20 +2,26 @@
 //
 // Browser end-to-end test of "call a phone" (/?mode=phone, the gateway's sip service),
 // driven through the page as a user would: type the SIP address, press Call, press dial pad
-// keys, hang up. The phones are SIPp (Debian sip-tester) on 127.0.0.1:5070, in the namespace
-// run.sh made, whose daemon has its SIP side on 127.0.0.1:5060:
+// keys, hang up. The phones are SIPp (Debian sip-tester) on PEER:5070, in the namespace
+// run.sh made, whose daemon has its SIP side on GW:5060 (PONTE_E2E_PEER, PONTE_E2E_GW: both
+// 127.0.0.1 by default; with the DPDK backend the lab's peer 10.77.0.2, where this script runs
+// too, and the gateway's TAP address 10.77.0.1, so that the phone's media crosses the DPDK port):
 //   answer  sipp-answer.xml with -rtp_echo: rings (180), answers with PCMU and
 //           telephone-event, echoes every RTP packet back and waits for our BYE. The browser
 //           must hear its own 440 Hz tone back (getStats: packets and audio energy), its dial
 //           pad keys must be played by RTCDTMFSender (ontonechange), and hang up must end
-//           the call with SIPp's scenario complete (exit status 0);
+//           the call with SIPp's scenario complete (exit status 0). SIPp sends no RTCP:
+//           rtcp_phone.py takes the phone's RTCP port, gets the gateway's reports there and
+//           sends sender reports back, which the gateway's next report must acknowledge (its
+//           LSR). With PONTE_E2E_DPDK, the lcores' counters in /status must show both legs'
+//           media through the fast path, none through the kernel;
 //   busy    sipp-busy.xml answers 486 Busy Here: the page says so. The page registered the
 //           name carol (?name=carol), which its calls carry as From user: SIPp's regexp
-//           wants From <sip:carol@127.0.0.1>.
+//           wants From <sip:carol@GW>.
 // Run by run.sh (`run.sh PONTE phone`), which starts the daemon.
 
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -25,7 +31,11 @@ import {
 
 const OVERALL_TIMEOUT_MS = 120_000;
 const SIPP_EXIT_TIMEOUT_MS = 10_000;
-const PHONE_URI = 'sip:phone@127.0.0.1:5070';
+const GW = process.env.PONTE_E2E_GW || '127.0.0.1';
+const PEER = process.env.PONTE_E2E_PEER || '127.0.0.1';
+const PEER_IF = process.env.PONTE_E2E_PEER_IF || 'lo'; // where the phone's frames pass
+const IS_DPDK = !!process.env.PONTE_E2E_DPDK;
+const PHONE_URI = `sip:phone@${PEER}:5070`;
 const here = dirname(fileURLToPath(import.meta.url));
 
 setUp('phone.mjs', OVERALL_TIMEOUT_MS);
@@ -39,8 +49,8 @@ const { baseUrl } = opts;
 async function startSipp(name, scenario) {
   const logPath = join(opts.out, `sipp-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const args = ['-sf', join(here, scenario), '-i', '127.0.0.1', '-p', '5070',
-    '-mi', '127.0.0.1', '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin',
+  const args = ['-sf', scenarioPath(scenario), '-i', PEER, '-p', '5070',
+    '-mi', PEER, '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin',
     '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`)];
   const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -58,8 +68,101 @@ async function startSipp(name, scenario) {
   return child;
 }
 
+// SCENARIO's file as SIPp runs it: the gateway's address in it (sipp-busy.xml's From check)
+// is 127.0.0.1; elsewhere, a copy in the output directory names GW instead.
+function scenarioPath(scenario) {
+  const path = join(here, scenario);
+  if (GW === '127.0.0.1') return path;
+  const copy = join(opts.out, scenario);
+  writeFileSync(copy, readFileSync(path, 'utf8')
+    .replaceAll('127\\.0\\.0\\.1', GW.replaceAll('.', '\\.')).replaceAll('127.0.0.1', GW));
+  return copy;
+}
+
 async function sippExit(child) {
   return Promise.race([child.exit, sleep(SIPP_EXIT_TIMEOUT_MS).then(() => ({ timeout: true }))]);
+}
+
+// --- the gateway's counters (/status) and the phone's RTCP ---
+
+const LCORE_COUNTERS = ['fast_pkts', 'input_pkts', 'no_flow', 'to_kernel', 'punted',
+  'fragments', 'ip_options', 'srtp_auth_fail', 'tx_via_kernel', 'handoffs'];
+const STEADY_MS = 3_000; // the window in which the exception path is watched
+
+// What /status says of the dataplane: the DPDK lcores' counters summed over the lcores (all
+// zero on the socket backend), and the SIP call's media counters (zero before it has flows).
+async function sample() {
+  const st = await (await fetch(`${baseUrl}/status`)).json();
+  const ls = (st.dataplane && st.dataplane.lcores) || [];
+  const call = ((st.gateway && st.gateway.list) || []).find((e) => e.sip);
+  return {
+    backend: st.dataplane && st.dataplane.backend,
+    nbLcores: ls.length,
+    sums: Object.fromEntries(LCORE_COUNTERS.map((k) => [k, ls.reduce((a, l) => a + l[k], 0)])),
+    atMs: Date.now(),
+    fromPhone: call ? call.sip.from_phone : 0,
+    toPhone: call ? call.sip.to_phone : 0,
+  };
+}
+
+const delta = (a, b) => Object.fromEntries(LCORE_COUNTERS.map((k) => [k, b.sums[k] - a.sums[k]]));
+
+// The phone leg's media went through the DPDK fast path: every packet the call's flows took
+// from the phone or sent to it was run by an lcore's pipeline (fast_pkts), none came the slow
+// way through a socket (input_pkts), none was punted for want of a flow, none went to the
+// kernel as a fragment or with IP options, hardly any went out through the kernel for want of
+// the next hop's MAC (tx_via_kernel); and for STEADY_MS of the established call (from STEADY
+// on), the exception path carried only control traffic (STUN consent checks, the signaling's
+// and /status's TCP: a few frames a second, against 50 media packets a second each way).
+// BEFORE: sampled before the call.
+async function checkFastPath(s, before, steady) {
+  await sleep(Math.max(0, steady.atMs + STEADY_MS - Date.now()));
+  const now = await sample();
+  const d = delta(before, now);
+  const w = delta(steady, now);
+  const wFrom = now.fromPhone - steady.fromPhone;
+  note(`${s}: lcores during the call ${JSON.stringify(d)}; in the last ${STEADY_MS} ms ` +
+    `${JSON.stringify(w)}`);
+  check(`${s}: the gateway runs on DPDK (${now.backend}, ${now.nbLcores} lcores)`,
+    now.backend === 'dpdk' && now.nbLcores > 0);
+  check(`${s}: the call's flows took ${now.fromPhone} RTP packets from the phone and sent ` +
+    `${now.toPhone} to it`, now.fromPhone >= 100 && now.toPhone >= 100);
+  check(`${s}: all of them through the lcores' pipeline (${d.fast_pkts} packets, at least ` +
+    `${now.fromPhone + now.toPhone}), none through a socket (${d.input_pkts}), out through ` +
+    `the NIC (${d.tx_via_kernel} through the kernel)`,
+  d.fast_pkts >= now.fromPhone + now.toPhone && d.input_pkts === 0 &&
+    d.tx_via_kernel * 20 < now.toPhone);
+  check(`${s}: meanwhile, the exception path only carried control traffic (${w.to_kernel} ` +
+    `frames to the kernel in ${STEADY_MS / 1000} s, ${wFrom} media packets from the phone ` +
+    `and ${w.fast_pkts} in all through the lcores)`,
+  wFrom >= 100 && w.to_kernel * 5 < wFrom);
+  // What arrives on the phone's ports (owned by the fast path) and no flow takes is punted.
+  check(`${s}: none of the phone's packets missed its flows (${d.punted} punted), none came ` +
+    `fragmented (${d.fragments}) or with IP options (${d.ip_options}); no SRTP authentication ` +
+    `failure (${d.srtp_auth_fail})`, d.punted === 0 && d.fragments === 0 &&
+    d.ip_options === 0 && d.srtp_auth_fail === 0);
+}
+
+// The phone's RTCP: rtcp_phone.py takes the phone's RTCP port (SIPp's media port + 1, which
+// SIPp leaves alone), gets the gateway's reports there and sends sender reports back; the
+// gateway's next receiver report about the phone's stream must carry one of their NTP
+// timestamps as LSR (RFC 3550 §6.4.1), so they reached the call's RTCP flow. (They cannot
+// also be checked in the browser: SIPp echoes the gateway's SSRC, so its SRs name the SSRC
+// of the browser's own stream, and the gateway rightly makes no SR to the browser of them.)
+async function checkPhoneRtcp(s) {
+  const child = spawn('/usr/bin/python3', [join(here, 'rtcp_phone.py'), PEER, '6001', '5', '5'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await new Promise((resolve) => child.on('exit', resolve));
+  const r = JSON.parse(out.split('\n').find((l) => l.startsWith('{')) || '{}');
+  check(`${s}: the phone's RTCP port gets the gateway's reports (${r.received} from ${r.from}, ` +
+    `types ${JSON.stringify(r.types)})`,
+  r.received > 0 && typeof r.from === 'string' && r.from.startsWith(`${GW}:`),
+  JSON.stringify(r));
+  check(`${s}: the gateway's reports answer the phone's ${r.sent} sender reports (LSR ` +
+    `echoed ${r.lsr_echoed} times, round trip ${r.rtt_ms} ms)`,
+  r.sent > 0 && r.lsr_echoed > 0 && r.rtt_ms !== null && r.rtt_ms < 1000, JSON.stringify(r));
 }
 
 // --- the page ---
@@ -121,6 +224,7 @@ async function scenarioAnswer(browser) {
   await checkBadAddresses(s, page);
   await checkNumberWithoutRoute(s, page);
 
+  const before = await sample();
   const phone = await startSipp('answer', 'sipp-answer.xml');
   await page.locator('#phone-to').fill(PHONE_URI);
   await page.locator('#btn-dial').click();
@@ -155,6 +259,9 @@ async function scenarioAnswer(browser) {
   check(`${s}: and it is not silence (totalAudioEnergy ${st && st.audio.totalAudioEnergy})`,
     !!st && st.audio.totalAudioEnergy > 0);
   await screenshot(page, 'phone-answered');
+  const steady = await sample();
+  await checkPhoneRtcp(s);
+  if (IS_DPDK) await checkFastPath(s, before, steady);
 
   // The dial pad: each key is played as a DTMF tone by the audio sender.
   await checkSoon(`${s}: the dial pad is enabled once answered`, (t) => waitFor(page,
@@ -163,7 +270,7 @@ async function scenarioAnswer(browser) {
   // Watch what reaches the phone's RTP port: RFC 4733 events on its telephone-event type
   // (101 in sipp-answer.xml), mapped there from the browser's by the gateway.
   const sniffer = spawn('/usr/bin/python3', [new URL('./rtp_events.py', import.meta.url).pathname,
-    '6000', '101', '6'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '6000', '101', '6', PEER_IF], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sniffed = '';
   sniffer.stdout.on('data', (d) => { sniffed += d; });
   for (let i = 0; i < 40 && !sniffed.includes('ready'); i++) await sleep(50);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Watch lo for RFC 4733 telephone-event packets sent to a UDP port (the phone's RTP port) for
 a while, and print the DTMF events seen, in order, as JSON: {"events": "12#", "packets": N}.
-Needs root (a raw AF_PACKET socket in the test's own namespace). argv: PORT PT SECONDS."""
+Needs root (a raw AF_PACKET socket in the test's own namespace). argv: PORT PT SECONDS [IFACE]
+(IFACE: where the phone's frames pass, lo by default; the peer's veth in a DPDK lab)."""
 import json
 import socket
 import struct
@@ -9,9 +10,10 @@ import sys
 import time
 
 port, pt, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+iface = sys.argv[4] if len(sys.argv) > 4 else "lo"
 KEYS = "0123456789*#ABCD"
 sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-sniff.bind(("lo", 0))
+sniff.bind((iface, 0))
 sniff.settimeout(0.2)
 print("ready", flush=True)
 events, packets, last = "", 0, None
