@@ -4,8 +4,8 @@
  *
  * An engine is a const ops table. The libsrtp2 engine is the reference; the "ipsec-mb" engine
  * (intel-ipsec-mb, batched per burst) sits beside it; the configuration names one
- * (dataplane.srtp_engine). Every engine must produce byte-identical packets and the same return codes
- * for the same input, so the rules that are not cryptography (which packets are malformed,
+ * (dataplane.srtp_engine). Every engine must produce byte-identical packets and the same return
+ * codes for the same input, so the rules that are not cryptography (which packets are malformed,
  * how much room protect needs, the replay window size) are defined here, once.
  *
  * Ownership: create() copies what it needs from the key, which stays the caller's (the caller
@@ -125,7 +125,7 @@ struct dp_srtp_engine {
 extern const struct dp_srtp_engine dp_srtp_engine_libsrtp;
 extern const struct dp_srtp_engine dp_srtp_engine_ipsec_mb;
 
-/* The engine called name ("libsrtp2"), or NULL. */
+/* The engine called name ("libsrtp2", "ipsec-mb"), or NULL. */
 const struct dp_srtp_engine *dp_srtp_engine_find(const char *name);
 /* The engine used when the configuration names none. */
 const struct dp_srtp_engine *dp_srtp_engine_default(void);
@@ -194,8 +194,8 @@ static inline int dp_srtp_rtcp(struct dp_srtp *ctx, uint8_t *pkt, size_t *len, s
 unsigned int dp_srtp_rtp_burst(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
 			       const size_t cap[], unsigned int nb, int rc[]);
 /* The burst contract met by calling rtp() on each packet in turn. */
-unsigned int dp_srtp_rtp_burst_each(struct dp_srtp *const ctx[], uint8_t *const pkt[],
-				    size_t len[], const size_t cap[], unsigned int nb, int rc[]);
+unsigned int dp_srtp_rtp_burst_each(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
+				    const size_t cap[], unsigned int nb, int rc[]);
 /* The engine's thread_init(), or 0 for an engine without one. */
 int dp_srtp_thread_init(const struct dp_srtp_engine *engine);
 

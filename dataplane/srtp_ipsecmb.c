@@ -178,8 +178,8 @@ static struct ctx_pool pools[2] = {
 /* 2 MiB of anonymous memory on a 2 MiB boundary, which a transparent huge page can back. */
 static uint8_t *map_chunk(void)
 {
-	uint8_t *p = mmap(NULL, 2 * CHUNK_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
+	uint8_t *p =
+	    mmap(NULL, 2 * CHUNK_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	size_t head;
 
 	if (p == MAP_FAILED)
@@ -629,8 +629,7 @@ static int derive(IMB_MGR *m, const struct ictx *c, const void *master_enc,
 	return rc;
 }
 
-static int imb_create(const struct ponte_srtp_key *key, enum dp_srtp_dir dir,
-		      struct dp_srtp **out)
+static int imb_create(const struct ponte_srtp_key *key, enum dp_srtp_dir dir, struct dp_srtp **out)
 {
 	uint8_t master_enc[15 * AES_BLOCK] __attribute__((aligned(16)));
 	uint8_t master_dec[15 * AES_BLOCK] __attribute__((aligned(16)));
@@ -707,8 +706,8 @@ static void imb_destroy(struct dp_srtp *base)
 	if (c == NULL)
 		return;
 	if (c->more != NULL) {
-		explicit_bzero(c->more, sizeof(*c->more) + ((size_t)c->more->mask + 1) *
-							       sizeof(c->more->slot[0]));
+		explicit_bzero(c->more, sizeof(*c->more) +
+					    ((size_t)c->more->mask + 1) * sizeof(c->more->slot[0]));
 		free(c->more);
 	}
 	is_gcm = c->is_gcm;
@@ -722,11 +721,11 @@ static void imb_destroy(struct dp_srtp *base)
 struct slot {
 	struct ictx *c;
 	uint8_t *pkt;
-	size_t len;	  /* the length given */
-	uint64_t est;	  /* the packet index the job used (ROC << 16 | SEQ) */
+	size_t len;   /* the length given */
+	uint64_t est; /* the packet index the job used (ROC << 16 | SEQ) */
 	uint32_t ssrc;
-	uint32_t hlen;	  /* RTP header with CSRCs and extension */
-	int rc;		  /* protect: the result before the job; unprotect: unused */
+	uint32_t hlen; /* RTP header with CSRCs and extension */
+	int rc;	       /* protect: the result before the job; unprotect: unused */
 	bool is_submitted;
 	bool is_job_ok;
 	uint8_t iv[16] __attribute__((aligned(16)));
@@ -1080,8 +1079,8 @@ static int complete_rtp(IMB_MGR *m, struct slot *s, size_t *len, size_t cap)
  * GHASH powers, one line per four blocks, from the end of the table. The misses then overlap
  * instead of adding up, and nothing waits for a context's line to learn its kind.
  */
-static void prefetch_contexts(struct dp_srtp *const ctx[], uint8_t *const pkt[],
-			      const size_t len[], unsigned int nb)
+static void prefetch_contexts(struct dp_srtp *const ctx[], uint8_t *const pkt[], const size_t len[],
+			      unsigned int nb)
 {
 	for (unsigned int i = 0; i < nb; i++) {
 		const uint8_t *c = (const uint8_t *)ctx[i];
@@ -1161,8 +1160,8 @@ static int imb_rtp(struct dp_srtp *base, uint8_t *pkt, size_t *len, size_t cap)
 	return rc;
 }
 
-static unsigned int imb_rtp_burst(struct dp_srtp *const ctx[], uint8_t *const pkt[],
-				  size_t len[], const size_t cap[], unsigned int nb, int rc[])
+static unsigned int imb_rtp_burst(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
+				  const size_t cap[], unsigned int nb, int rc[])
 {
 	struct mgrs *g = get_mgrs();
 	unsigned int nb_ok = 0;

@@ -101,8 +101,8 @@ const struct dp_srtp_engine *dp_srtp_engine_default(void)
 	return engines[0];
 }
 
-unsigned int dp_srtp_rtp_burst_each(struct dp_srtp *const ctx[], uint8_t *const pkt[],
-				    size_t len[], const size_t cap[], unsigned int nb, int rc[])
+unsigned int dp_srtp_rtp_burst_each(struct dp_srtp *const ctx[], uint8_t *const pkt[], size_t len[],
+				    const size_t cap[], unsigned int nb, int rc[])
 {
 	unsigned int nb_ok = 0;
 

@@ -377,7 +377,8 @@ static int imb_bound_run(struct bench *b, struct batch *bt, bool is_protect)
 			make_iv(is_gcm, ik->salt, pkt, iv[j]);
 			job = IMB_GET_NEXT_JOB(b->mgr);
 			job->cipher_direction = is_protect ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-			job->chain_order = is_protect ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+			job->chain_order =
+			    is_protect ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
 			job->src = pkt;
 			job->dst = pkt + 12;
 			job->cipher_start_src_offset_in_bytes = 12;
@@ -614,8 +615,8 @@ static const struct impl impls[] = {
      engine_teardown},
     {"engine:ipsec-mb/burst32", false, false, ipsecmb_setup, engine_burst_protect,
      engine_burst_unprotect, engine_teardown},
-    {"crypto-bound:ipsec-mb", false, false, imb_bound_setup, imb_bound_protect,
-     imb_bound_unprotect, imb_bound_teardown},
+    {"crypto-bound:ipsec-mb", false, false, imb_bound_setup, imb_bound_protect, imb_bound_unprotect,
+     imb_bound_teardown},
     {"crypto-bound:evp", true, false, evp_setup, evp_protect, evp_unprotect, evp_teardown},
 };
 
@@ -646,7 +647,7 @@ static void fill_batch(struct bench *b, struct batch *bt, uint8_t (*bufs)[BUF_LE
 {
 	bt->n = n;
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int k = first != NO_CTX ? first + i
+		unsigned int k = first != NO_CTX  ? first + i
 				 : b->nb_ctx == 1 ? 0
 						  : rnd() % b->nb_ctx;
 		struct flow *f = &b->flows[k];
@@ -770,8 +771,8 @@ int main(int argc, char **argv)
 			bufs[i][j] = (uint8_t)(i + j);
 	printf("# srtp_bench: %lu packets per case, best of %lu, batches of %d, one thread; %s; "
 	       "%s; intel-ipsec-mb %s\n",
-	       nb_pkts, nb_runs, BATCH, srtp_get_version_string(),
-	       OpenSSL_version(OPENSSL_VERSION), imb_get_version_str());
+	       nb_pkts, nb_runs, BATCH, srtp_get_version_string(), OpenSSL_version(OPENSSL_VERSION),
+	       imb_get_version_str());
 	if (is_markdown) {
 		printf("| implementation | profile | packet bytes | contexts | protect ns/pkt | "
 		       "protect Mpps | unprotect ns/pkt | unprotect Mpps |\n");
@@ -791,7 +792,8 @@ int main(int argc, char **argv)
 				    (impls[i].is_one_ctx_only && b.nb_ctx != 1) ||
 				    (impls[i].is_libsrtp && b.nb_ctx > libsrtp_max))
 					continue;
-				ponte_srtp_profile_sizes(profiles[p], &key_len, &salt_len, &tag_len);
+				ponte_srtp_profile_sizes(profiles[p], &key_len, &salt_len,
+							 &tag_len);
 				b.key_len = key_len;
 				b.salt_len = salt_len;
 				b.tag_len = tag_len;
@@ -810,12 +812,13 @@ int main(int argc, char **argv)
 					double pns = 0, uns = 0;
 
 					/* Warm up: caches, branch predictors. */
-					rc = run(&impls[i], &b, bufs, sizes[s], 8 * BATCH, &pns, &uns);
+					rc = run(&impls[i], &b, bufs, sizes[s], 8 * BATCH, &pns,
+						 &uns);
 					for (unsigned long r = 0; rc == 0 && r < nb_runs; r++) {
 						double p1, u1;
 
-						rc = run(&impls[i], &b, bufs, sizes[s], nb_pkts, &p1,
-							 &u1);
+						rc = run(&impls[i], &b, bufs, sizes[s], nb_pkts,
+							 &p1, &u1);
 						pns = r == 0 || p1 < pns ? p1 : pns;
 						uns = r == 0 || u1 < uns ? u1 : uns;
 					}
@@ -824,10 +827,11 @@ int main(int argc, char **argv)
 					pns /= (double)nb_pkts;
 					uns /= (double)nb_pkts;
 					if (is_markdown)
-						printf("| %s | %s | %zu | %u | %.0f | %.2f | %.0f | "
-						       "%.2f |\n",
-						       impls[i].name, pname, sizes[s], b.nb_ctx, pns,
-						       1e3 / pns, uns, 1e3 / uns);
+						printf(
+						    "| %s | %s | %zu | %u | %.0f | %.2f | %.0f | "
+						    "%.2f |\n",
+						    impls[i].name, pname, sizes[s], b.nb_ctx, pns,
+						    1e3 / pns, uns, 1e3 / uns);
 					else
 						printf("srtp_bench impl=%s profile=%s size=%zu "
 						       "contexts=%u pkts=%lu protect_ns=%.1f "

@@ -161,8 +161,8 @@ static char mismatch_what[160];
 
 static bool same(const char *what, const struct result *a, const struct result *b)
 {
-	if (a->rc == b->rc && (a->rc != 0 || (a->len == b->len && memcmp(a->buf, b->buf,
-									    a->len) == 0)))
+	if (a->rc == b->rc &&
+	    (a->rc != 0 || (a->len == b->len && memcmp(a->buf, b->buf, a->len) == 0)))
 		return true;
 	if (nb_mismatch++ < 5)
 		printf("# %s: libsrtp2 rc %d len %zu, ipsec-mb rc %d len %zu%s\n", what, a->rc,
@@ -218,10 +218,10 @@ struct ssrc_model {
 struct kept {
 	bool is_used;
 	bool is_rtcp;
-	unsigned int m;	    /* ssrc_model index */
-	uint64_t index;	    /* RTP: the packet index */
+	unsigned int m; /* ssrc_model index */
+	uint64_t index; /* RTP: the packet index */
 	size_t plain_len;
-	struct result out;  /* the protected packet (both engines' output, identical) */
+	struct result out; /* the protected packet (both engines' output, identical) */
 	uint8_t plain[BUF_LEN];
 };
 
@@ -242,7 +242,7 @@ static void seen_set(struct window_model *w, uint64_t index)
 	 * the 4096-index ring can be reused. */
 	if (index + 1 > w->max) {
 		for (uint64_t i = w->max; i < index + 1 && i < w->max + 4096; i++)
-			w->seen[(i & 4095) >> 3] &= (uint8_t)~(1u << (i & 7));
+			w->seen[(i & 4095) >> 3] &= (uint8_t) ~(1u << (i & 7));
 		w->max = index + 1;
 	}
 	w->seen[(index & 4095) >> 3] |= (uint8_t)(1u << (index & 7));
@@ -342,13 +342,14 @@ static void test_random_traffic(uint16_t profile, const char *name)
 	for (int i = 0; i < NB_SSRC; i++) {
 		ssrcs[i] = (struct ssrc_model){.ssrc = rnd(), .rtcp_next = 1};
 		/* Two start just below the wrap, one where libsrtp's young-stream rule ends. */
-		ssrcs[i].next = i < 2 ? 65400 + below(130)
-			      : i == 2 ? 32700 + below(100)
-				       : below(60000);
+		ssrcs[i].next = i < 2	 ? 65400 + below(130)
+				: i == 2 ? 32700 + below(100)
+					 : below(60000);
 	}
 
 	for (unsigned int step = 0; step < NB_STEPS; step++) {
-		unsigned int m = below(step < NB_STEPS / 2 ? NB_SSRC - 1 : NB_SSRC); /* a late one */
+		unsigned int m =
+		    below(step < NB_STEPS / 2 ? NB_SSRC - 1 : NB_SSRC); /* a late one */
 		struct ssrc_model *s = &ssrcs[m];
 		unsigned int what = below(100);
 
@@ -419,7 +420,8 @@ static void test_random_traffic(uint16_t profile, const char *name)
 			unprotect_cross(ref_rx, fast_rx, true, a, b, ta, tb);
 			n.rtcp_unprotect++;
 			same("SRTCP unprotect", ta, tb);
-			n.wrong += ta->rc == 0 && (ta->len != len || memcmp(ta->buf, plain, len) != 0);
+			n.wrong +=
+			    ta->rc == 0 && (ta->len != len || memcmp(ta->buf, plain, len) != 0);
 			if (below(5) == 0) {
 				unprotect_cross(ref_rx, fast_rx, true, a, b, ta, tb);
 				same("SRTCP replayed", ta, tb);
@@ -439,8 +441,8 @@ static void test_random_traffic(uint16_t profile, const char *name)
 
 			if (kind < 3 && s->sent.max > 0) {
 				is_back = true;
-				/* The sender goes back: an index it used is refused (never encrypted
-				 * twice), one it skipped within the window is not. */
+				/* The sender goes back: an index it used is refused (never
+				 * encrypted twice), one it skipped within the window is not. */
 				uint64_t back = s->sent.max < 100 ? s->sent.max : 100;
 
 				index = s->sent.max - 1 - below((uint32_t)back);
@@ -452,7 +454,8 @@ static void test_random_traffic(uint16_t profile, const char *name)
 
 				switch (below(4)) {
 				case 0:
-					plain[0] = (uint8_t)((plain[0] & 0x3f) | versions[below(3)]);
+					plain[0] =
+					    (uint8_t)((plain[0] & 0x3f) | versions[below(3)]);
 					break;
 				case 1:
 					len = below(12);
@@ -470,8 +473,8 @@ static void test_random_traffic(uint16_t profile, const char *name)
 				n.wrong += a->rc != -EINVAL;
 				n.malformed++;
 				/* The same bytes with a tag's room, to the receivers. */
-				run_both(ref_rx, fast_rx, false, plain, len + (len > 12 ? 0 : rtp_over),
-					 BUF_LEN, a, b);
+				run_both(ref_rx, fast_rx, false, plain,
+					 len + (len > 12 ? 0 : rtp_over), BUF_LEN, a, b);
 				same("malformed SRTP unprotect", a, b);
 				continue;
 			}
@@ -518,8 +521,8 @@ static void test_random_traffic(uint16_t profile, const char *name)
 				damage(ta->buf, ta->len, ta->len - rtp_over, below(3));
 				unprotect_cross(ref_rx, fast_rx, false, ta, ta, ta, tb);
 				same("damaged SRTP", ta, tb);
-				/* A damaged packet may have become malformed or another index, but it
-				 * is never accepted. */
+				/* A damaged packet may have become malformed or another index, but
+				 * it is never accepted. */
 				n.wrong += tb->rc == 0;
 				n.forged++;
 				break;
@@ -689,9 +692,8 @@ static void free_set(struct ctx_set *set)
 }
 
 /* Run items through a set: as one burst (is_burst) or through rtp() one by one. */
-static unsigned int run_items(struct ctx_set *set, const struct burst_item *items,
-			      unsigned int nb, bool is_burst, uint8_t (*bufs)[BUF_LEN],
-			      size_t *lens, int *rcs)
+static unsigned int run_items(struct ctx_set *set, const struct burst_item *items, unsigned int nb,
+			      bool is_burst, uint8_t (*bufs)[BUF_LEN], size_t *lens, int *rcs)
 {
 	struct dp_srtp *ctx[MAX_BURST];
 	uint8_t *pkt[MAX_BURST];
@@ -724,8 +726,7 @@ struct burst_state {
 
 /* A random burst: new packets to protect, and protected ones (genuine, duplicated, forged far
  * ahead, damaged, malformed) to unprotect, several of one SSRC. */
-static unsigned int random_burst(struct burst_state *st, struct burst_item *items,
-				 size_t rtp_over)
+static unsigned int random_burst(struct burst_state *st, struct burst_item *items, size_t rtp_over)
 {
 	unsigned int nb = below(8) == 0 ? 1 + below(MAX_BURST) : 1 + below(40);
 
@@ -796,8 +797,10 @@ static void test_bursts(uint16_t profile, const char *name)
 	rc = rc ? rc : make_set(fast_engine, keys, &burst);
 	rc = rc ? rc : make_set(fast_engine, keys, &single);
 	rc = rc ? rc : make_set(ref_engine, keys, &ref);
-	CHECK(rc == 0, "%s: three sets of %d key pairs: ipsec-mb for bursts, ipsec-mb and libsrtp2 "
-		       "one packet at a time", name, NB_BURST_CTX);
+	CHECK(rc == 0,
+	      "%s: three sets of %d key pairs: ipsec-mb for bursts, ipsec-mb and libsrtp2 "
+	      "one packet at a time",
+	      name, NB_BURST_CTX);
 	if (rc != 0)
 		goto cleanup;
 	for (int k = 0; k < NB_BURST_CTX; k++)
@@ -824,10 +827,12 @@ static void test_bursts(uint16_t profile, const char *name)
 					  memcmp(b0[i], b1[i], lens[0][i]) == 0 &&
 					  memcmp(b1[i], b2[i], lens[0][i]) == 0;
 			if (!is_same && nb_bad++ < 5)
-				printf("# burst %u item %u (%s ctx %u): burst rc %d len %zu, single %d "
+				printf("# burst %u item %u (%s ctx %u): burst rc %d len %zu, "
+				       "single %d "
 				       "%zu, libsrtp2 %d %zu\n",
-				       round, i, items[i].is_rx ? "rx" : "tx", items[i].k, rcs[0][i],
-				       lens[0][i], rcs[1][i], lens[1][i], rcs[2][i], lens[2][i]);
+				       round, i, items[i].is_rx ? "rx" : "tx", items[i].k,
+				       rcs[0][i], lens[0][i], rcs[1][i], lens[1][i], rcs[2][i],
+				       lens[2][i]);
 			nb_ok += rcs[0][i] == 0;
 			nb_fail += rcs[0][i] != 0;
 			/* Protected packets feed later bursts' receivers. */
@@ -1025,7 +1030,7 @@ int main(int argc, char **argv)
 {
 	const char *env = getenv("PONTE_TEST_SEED");
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0)
-			: env    ? strtoull(env, NULL, 0)
+			: env	 ? strtoull(env, NULL, 0)
 				 : 0x5eed5a17c0ffeeull;
 
 	printf("# seed %#llx\n", (unsigned long long)seed);
