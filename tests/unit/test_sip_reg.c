@@ -1277,6 +1277,9 @@ static void test_incoming_accounts(void)
 	}
 	CHECK_STR(srv.to_user, "alice", "it rings the account's incoming target");
 	CHECK_STR(srv.account, "pbx", "through account pbx");
+	/* SIPp may exit on the BYE's 200 before the stack has told the call's end. */
+	cur_call = &srv.taken;
+	run(call_ended, 3000);
 	CHECK(srv.taken.is_ended && srv.taken.status == 0, "and ends with the phone's BYE");
 	g_clear_pointer(&text, g_free);
 
