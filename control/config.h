@@ -69,6 +69,7 @@ enum ponte_dtls_setup {
 enum ponte_srtp_engine {
 	PONTE_SRTP_ENGINE_LIBSRTP2,
 	PONTE_SRTP_ENGINE_IPSEC_MB,
+	PONTE_SRTP_ENGINE_AUTO, /* ipsec-mb where built and usable, else libsrtp2 */
 };
 
 /* sip.srtp: SDES-SRTP (RFC 4568) on the SIP side. */

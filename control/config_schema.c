@@ -30,7 +30,7 @@ static const char *const dtls_setups[] = {"passive", "active", NULL};
 static const char *const turn_transports[] = {"udp", "tcp", "tls", NULL};
 
 /* Indexed by enum ponte_srtp_engine. */
-static const char *const srtp_engines[] = {"libsrtp2", "ipsec-mb", NULL};
+static const char *const srtp_engines[] = {"libsrtp2", "ipsec-mb", "auto", NULL};
 
 /* Indexed by enum ponte_dpdk_idle. */
 static const char *const dpdk_idle_modes[] = {"sleep", "poll", NULL};
@@ -475,11 +475,14 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.type = CFG_ENUM,
 		FIELD(dataplane.srtp_engine),
 		.names = srtp_engines,
-		.def = "libsrtp2",
+		.def = "auto",
 		.doc = "Implementation that protects and unprotects SRTP and SRTCP packets. "
 		       "`libsrtp2` is Debian's libsrtp2, the reference. `ipsec-mb` is Ponte's own "
 		       "engine on intel-ipsec-mb (docs/performance.md): several times faster, the "
-		       "same bytes on the wire and the same packets accepted and refused.",
+		       "same bytes on the wire and the same packets accepted and refused; built "
+		       "when libipsec-mb-dev is installed (amd64). `auto` takes `ipsec-mb` when the "
+		       "build has it and the CPU runs it, else `libsrtp2`; the log's `srtp=` says "
+		       "which.",
 	},
 	{
 		.path = "dataplane.max_flows",

@@ -97,6 +97,11 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 				  : "");
 		return -ENOTSUP;
 	}
+	if (!ponte_dp_has_srtp_engine(dc.srtp_engine)) {
+		log_error("daemon", "dataplane.srtp_engine: %s is not built in this version (build "
+			  "with libipsec-mb-dev installed, meson -Dipsec_mb=enabled)", dc.srtp_engine);
+		return -ENOTSUP;
+	}
 	if (cfg->webrtc.turn_server[0] != '\0' && !is_ip_host(cfg->webrtc.turn_server)) {
 		log_error("daemon", "webrtc.turn_server: '%s' must be an IP address and port "
 			  "(libnice does not resolve TURN server names)", cfg->webrtc.turn_server);
@@ -111,7 +116,8 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 		log_error("daemon", "dataplane: %s", g_strerror(-rc));
 		return rc;
 	}
-	log_info("daemon", "dataplane: %s backend", ponte_dp_backend_name(d->dp));
+	log_info("daemon", "dataplane: %s backend, SRTP engine %s", ponte_dp_backend_name(d->dp),
+		 ponte_dp_srtp_engine_name(d->dp));
 	ponte_punts_start(d->dp);
 	rc = ponte_mediaio_start();
 	if (rc != 0)
@@ -279,7 +285,7 @@ int ponte_daemon_run(const struct ponte_config *cfg)
 	ponte_http_add_status(d.http, media_status, &d);
 	log_info("daemon", "ponte %s config=%s dataplane=%s srtp=%s", PONTE_VERSION, cfg->source,
 		 ponte_config_enum_name("dataplane.backend", cfg->dataplane.backend),
-		 ponte_config_enum_name("dataplane.srtp_engine", cfg->dataplane.srtp_engine));
+		 ponte_dp_srtp_engine_name(d.dp));
 	log_info("daemon", "listening: open %s", ponte_http_url(d.http));
 	src[0] = g_unix_signal_add(SIGINT, on_stop, &d);
 	src[1] = g_unix_signal_add(SIGTERM, on_stop, &d);

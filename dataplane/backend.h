@@ -39,6 +39,7 @@ struct dp_backend_ops {
 /* Every backend's instance starts with this, so the front end can find its ops. */
 struct ponte_dp {
 	const struct dp_backend_ops *ops;
+	const struct dp_srtp_engine *srtp; /* set by ponte_dp_create() */
 };
 
 extern const struct dp_backend_ops dp_sock_backend;

@@ -36,18 +36,33 @@ int ponte_dp_create(const struct ponte_dp_config *cfg, struct ponte_dp **out)
 		c.max_ports = 65536;
 	if (c.input_queue == 0)
 		c.input_queue = 4096;
-	srtp = c.srtp_engine != NULL ? dp_srtp_engine_find(c.srtp_engine)
-				     : dp_srtp_engine_default();
-	if (srtp == NULL)
-		return -ENOENT;
-	rc = srtp->init();
+	if (c.srtp_engine == NULL || strcmp(c.srtp_engine, "auto") == 0) {
+		srtp = dp_srtp_engine_default();
+		rc = srtp->init();
+		if (rc != 0 && srtp != &dp_srtp_engine_libsrtp) {
+			/* A CPU the fast engine's library refuses: the reference does it all. */
+			if (c.log != NULL)
+				c.log(c.log_ctx, 1,
+				      "dataplane.srtp_engine auto: ipsec-mb cannot start here, "
+				      "using libsrtp2");
+			srtp = &dp_srtp_engine_libsrtp;
+			rc = srtp->init();
+		}
+	} else {
+		srtp = dp_srtp_engine_find(c.srtp_engine);
+		if (srtp == NULL)
+			return -ENOENT;
+		rc = srtp->init();
+	}
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		if (strcmp(backends[i]->name, c.backend) == 0) {
 			rc = backends[i]->create(&c, srtp, out);
-			if (rc == 0)
+			if (rc == 0) {
 				(*out)->ops = backends[i];
+				(*out)->srtp = srtp;
+			}
 			return rc;
 		}
 	}
@@ -63,6 +78,16 @@ void ponte_dp_destroy(struct ponte_dp *dp)
 const char *ponte_dp_backend_name(const struct ponte_dp *dp)
 {
 	return dp->ops->name;
+}
+
+bool ponte_dp_has_srtp_engine(const char *name)
+{
+	return strcmp(name, "auto") == 0 || dp_srtp_engine_find(name) != NULL;
+}
+
+const char *ponte_dp_srtp_engine_name(const struct ponte_dp *dp)
+{
+	return dp->srtp->name;
 }
 
 int ponte_dp_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)

@@ -123,11 +123,12 @@ struct dp_srtp_engine {
 };
 
 extern const struct dp_srtp_engine dp_srtp_engine_libsrtp;
-extern const struct dp_srtp_engine dp_srtp_engine_ipsec_mb;
+extern const struct dp_srtp_engine dp_srtp_engine_ipsec_mb; /* with PONTE_HAVE_IPSEC_MB */
 
-/* The engine called name ("libsrtp2", "ipsec-mb"), or NULL. */
+/* The engine called name ("libsrtp2", "ipsec-mb"), or NULL when this build lacks it. */
 const struct dp_srtp_engine *dp_srtp_engine_find(const char *name);
-/* The engine used when the configuration names none. */
+/* The engine used when the configuration names none ("auto"): ipsec-mb when built in, else
+ * libsrtp2. */
 const struct dp_srtp_engine *dp_srtp_engine_default(void);
 
 /* What protect appends and unprotect removes: for RTP the tag; for RTCP the SRTCP index and

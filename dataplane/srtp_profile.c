@@ -82,10 +82,13 @@ size_t dp_srtp_overhead(uint16_t profile, bool is_rtcp)
 	return is_rtcp ? tag + DP_SRTP_SRTCP_INDEX_LEN : tag;
 }
 
-/* The first is the default. */
+/* The first is the default ("auto"): the fast engine when this build has it. libsrtp2 stays
+ * the reference the others are tested against. */
 static const struct dp_srtp_engine *const engines[] = {
-    &dp_srtp_engine_libsrtp,
+#ifdef PONTE_HAVE_IPSEC_MB
     &dp_srtp_engine_ipsec_mb,
+#endif
+    &dp_srtp_engine_libsrtp,
 };
 
 const struct dp_srtp_engine *dp_srtp_engine_find(const char *name)

@@ -59,7 +59,9 @@ typedef void (*ponte_dp_log_fn)(void *ctx, int level, const char *msg);
 /** Dataplane settings (plain data). */
 struct ponte_dp_config {
 	const char *backend; /**< "socket" (default) or "dpdk" */
-	const char *srtp_engine; /**< "libsrtp2" (default) or "ipsec-mb" */
+	/** "libsrtp2", "ipsec-mb", or "auto"/NULL: ipsec-mb when built in and its init works
+	 * on this CPU, else libsrtp2. */
+	const char *srtp_engine;
 	uint32_t max_flows;
 	uint32_t max_ports;
 	uint32_t input_queue; /**< packets queued by ponte_dp_input() before drops */
@@ -128,12 +130,16 @@ struct ponte_dp_punt {
 
 /** Whether this build has backend name ("socket", "dpdk"). */
 bool ponte_dp_has_backend(const char *name);
+/** Whether this build has SRTP engine name ("libsrtp2", "ipsec-mb", "auto"). */
+bool ponte_dp_has_srtp_engine(const char *name);
 
 /** Create and start a dataplane. cfg is copied. */
 int ponte_dp_create(const struct ponte_dp_config *cfg, struct ponte_dp **out);
 /** Stop its threads and free everything; keys are wiped. */
 void ponte_dp_destroy(struct ponte_dp *dp);
 const char *ponte_dp_backend_name(const struct ponte_dp *dp);
+/** The SRTP engine in use ("auto" resolved). */
+const char *ponte_dp_srtp_engine_name(const struct ponte_dp *dp);
 
 /**
  * A port whose socket another component owns and reads (an ICE socket): the dataplane dups fd

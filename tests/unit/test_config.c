@@ -182,7 +182,7 @@ static const struct ponte_config want_defaults = {
 	.dataplane =
 		{
 			.backend = PONTE_DP_SOCKET,
-			.srtp_engine = PONTE_SRTP_ENGINE_LIBSRTP2,
+			.srtp_engine = PONTE_SRTP_ENGINE_AUTO,
 			.max_flows = 65536,
 			.input_queue = 4096,
 		},
@@ -233,7 +233,6 @@ static const struct ponte_config want_good = {
 			.dtls_key = "/etc/ponte/dtls.key",
 			.max_sessions = 100000,
 		},
-	/* libsrtp2 is the only engine yet: the one key left at its default. */
 	.dataplane =
 		{
 			.backend = PONTE_DP_DPDK,
@@ -958,8 +957,8 @@ static const char *const want_bad_enum[] = {
 	"\"verbose\")",
 	"configs/bad-enum.yaml:4:14: dataplane.backend: expected one of: socket, dpdk (got "
 	"\"DPDK\")",
-	"configs/bad-enum.yaml:5:18: dataplane.srtp_engine: expected one of: libsrtp2, ipsec-mb "
-	"(got \"openssl\")",
+	"configs/bad-enum.yaml:5:18: dataplane.srtp_engine: expected one of: libsrtp2, ipsec-mb, "
+	"auto (got \"openssl\")",
 	"configs/bad-enum.yaml:7:17: webrtc.dtls_setup: expected one of: passive, active (got "
 	"\"actpass\")",
 	"configs/bad-enum.yaml:9:12: rooms.media: expected one of: p2p, relay (got \"sfu\")",

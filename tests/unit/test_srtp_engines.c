@@ -1020,8 +1020,8 @@ static void test_names(void)
 {
 	CHECK(dp_srtp_engine_find("ipsec-mb") == &dp_srtp_engine_ipsec_mb &&
 		  dp_srtp_engine_find("libsrtp2") == &dp_srtp_engine_libsrtp &&
-		  dp_srtp_engine_default() == &dp_srtp_engine_libsrtp,
-	      "engines \"ipsec-mb\" and \"libsrtp2\" found by name; libsrtp2 stays the default");
+		  dp_srtp_engine_default() == &dp_srtp_engine_ipsec_mb,
+	      "engines \"ipsec-mb\" and \"libsrtp2\" found by name; ipsec-mb is the default");
 	CHECK(dp_srtp_engine_ipsec_mb.rtp_burst != NULL && dp_srtp_engine_libsrtp.rtp_burst == NULL,
 	      "ipsec-mb has a burst op; libsrtp2 goes through the generic loop");
 }

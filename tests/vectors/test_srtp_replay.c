@@ -117,9 +117,16 @@ static void test_profiles_and_engines(void)
 		      want[i].key, want[i].salt, want[i].tag, want[i].rtp_overhead,
 		      want[i].rtcp_overhead, want[i].name ? want[i].name : "(none)");
 	}
+#ifdef PONTE_HAVE_IPSEC_MB
 	CHECK(dp_srtp_engine_find("libsrtp2") == &dp_srtp_engine_libsrtp &&
-		  dp_srtp_engine_default() == &dp_srtp_engine_libsrtp,
-	      "\"libsrtp2\" is found by name and is the default engine");
+		  dp_srtp_engine_default() == &dp_srtp_engine_ipsec_mb,
+	      "\"libsrtp2\" is found by name; ipsec-mb, built in, is the default engine");
+#else
+	CHECK(dp_srtp_engine_find("libsrtp2") == &dp_srtp_engine_libsrtp &&
+		  dp_srtp_engine_default() == &dp_srtp_engine_libsrtp &&
+		  dp_srtp_engine_find("ipsec-mb") == NULL,
+	      "\"libsrtp2\" is found by name and, without ipsec-mb, is the default engine");
+#endif
 	CHECK(dp_srtp_engine_find("openssl") == NULL && dp_srtp_engine_find(NULL) == NULL,
 	      "an unknown engine name finds nothing");
 }

@@ -15,8 +15,8 @@
 # the pages, their console and signaling logs and the daemon's log go (default
 # /tmp/ponte-e2e-browser-out for p2p, /tmp/ponte-e2e-TEST-out for the others, emptied at each
 # run; a given E2E_OUT is never emptied). PONTE_E2E_SRTP_ENGINE=NAME puts
-# dataplane.srtp_engine: NAME in the daemon's configuration (libsrtp2, ipsec-mb) and checks
-# the daemon started with it.
+# dataplane.srtp_engine: NAME in the daemon's configuration (libsrtp2, ipsec-mb; without it,
+# auto: ipsec-mb where built) and checks the daemon started with it.
 # PONTE_E2E_DPDK=1 runs the daemon on the DPDK backend instead, in a lab of tools/lab-dpdk
 # (docs/dpdk.md): its NIC a veth through net_af_packet, its address 10.77.0.1 on the TAP
 # exception interface; the browsers run in the lab's peer namespace and open the page through a
@@ -245,7 +245,7 @@ if [[ -n $dpdk ]]; then
 	cat >>"$tmp/ponte.yaml" <<EOF
 dataplane:
   backend: dpdk
-  srtp_engine: ${srtp_engine:-libsrtp2}
+  srtp_engine: ${srtp_engine:-auto}
 dpdk:
   lcores: "$([[ $dpdk -gt 1 ]] && echo "0-$((dpdk - 1))")"
   no_huge: true
