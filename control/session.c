@@ -696,7 +696,10 @@ void ponte_session_destroy(struct ponte_session *s)
 			ponte_dp_sync(s->env->dp);
 	}
 	ponte_ice_destroy(s->ice);
-	explicit_bzero(&s->leg, sizeof(s->leg));
+	/* The keys, from the struct (not from its first member, as GCC 12's -Wstringop-overflow
+	 * takes &s->leg after the port_id read above). */
+	explicit_bzero(&s->leg.rx, sizeof(s->leg.rx));
+	explicit_bzero(&s->leg.tx, sizeof(s->leg.tx));
 	g_ptr_array_free(s->local_candidates, TRUE);
 	g_ptr_array_free(s->dtls_queue, TRUE);
 	sdp_free(s->base);
