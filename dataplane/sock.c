@@ -631,6 +631,9 @@ static void *dp_thread(void *arg)
 	struct epoll_event evs[64];
 	bool go_on = true;
 
+	/* The engine's per-thread state now, not on the first packet (-ENOMEM: it tries again
+	 * there, and counts a failure per packet if it still cannot). */
+	(void)dp_srtp_thread_init(s->srtp);
 	while (go_on) {
 		/* Sleep only if both rings are empty, fenced against the producers' pushes. */
 		bool is_busy = dp_ring_idle_check(&s->input) || dp_ring_idle_check(&s->cmds);
