@@ -98,6 +98,7 @@ struct ponte_dpdk_port {
 enum ponte_dpdk_idle {
 	PONTE_DPDK_IDLE_SLEEP, /* sleep, longer and longer up to dpdk.idle_sleep_us */
 	PONTE_DPDK_IDLE_POLL, /* keep polling: lowest latency, a whole core per lcore */
+	PONTE_DPDK_IDLE_INTERRUPT, /* wait for a receive interrupt (the NIC must have them) */
 };
 
 /* How the members of a room exchange media. */

@@ -33,7 +33,7 @@ static const char *const turn_transports[] = {"udp", "tcp", "tls", NULL};
 static const char *const srtp_engines[] = {"libsrtp2", "ipsec-mb", "auto", NULL};
 
 /* Indexed by enum ponte_dpdk_idle. */
-static const char *const dpdk_idle_modes[] = {"sleep", "poll", NULL};
+static const char *const dpdk_idle_modes[] = {"sleep", "poll", "interrupt", NULL};
 
 /* Indexed by enum ponte_room_media. */
 static const char *const room_media[] = {"p2p", "relay", NULL};
@@ -653,7 +653,12 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "sleep",
 		.doc = "What an lcore does when no packet comes: `sleep`, longer and longer up to "
 		       "`idle_sleep_us`, so that an idle gateway does not burn its cores; `poll`, "
-		       "keep polling for the lowest latency at the cost of a whole core each.",
+		       "keep polling for the lowest latency at the cost of a whole core each; "
+		       "`interrupt`, wait for the NIC's receive interrupt (or work from another "
+		       "thread): no CPU at all when idle, a few microseconds more for the first "
+		       "packet. The NIC and the exception port must have receive interrupts "
+		       "(`net_tap`, `net_memif`, most PCI NICs; not `net_af_packet` nor "
+		       "`net_af_xdp`): refused at start otherwise.",
 	},
 	{
 		.path = "dpdk.idle_sleep_us",

@@ -68,6 +68,7 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 		.exception_tap = cfg->dpdk.exception_tap,
 		.exception_addresses = (const char *const *)cfg->dpdk.exception_addresses,
 		.is_idle_poll = cfg->dpdk.idle == PONTE_DPDK_IDLE_POLL,
+		.is_idle_interrupt = cfg->dpdk.idle == PONTE_DPDK_IDLE_INTERRUPT,
 		.idle_sleep_us = (uint32_t)cfg->dpdk.idle_sleep_us,
 	};
 	struct ponte_dp_config dc = {
@@ -240,14 +241,18 @@ static void media_status(void *ctx, json_t *obj)
 
 	ponte_dp_get_stats(d->dp, &st);
 	json_object_set_new(obj, "dataplane",
-			    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "backend",
+			    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:I, "
+				      "s:I}",
+				      "backend",
 				      ponte_dp_backend_name(d->dp), "rx_pkts", (json_int_t)st.rx_pkts,
 				      "tx_pkts", (json_int_t)st.tx_pkts, "tx_errors",
 				      (json_int_t)st.tx_errors, "no_flow", (json_int_t)st.no_flow,
 				      "punted", (json_int_t)st.punted, "punt_drops",
 				      (json_int_t)st.punt_drops, "input_drops",
 				      (json_int_t)st.input_drops, "flows", (int)st.nb_flows, "ports",
-				      (int)st.nb_ports));
+				      (int)st.nb_ports, "steer_rules", (json_int_t)st.steer_rules,
+				      "steer_failed", (json_int_t)st.steer_failed, "flow_moves",
+				      (json_int_t)st.flow_moves));
 	media_lcores_status(d, json_object_get(obj, "dataplane"));
 	ponte_gateway_status(d->gw, obj);
 }

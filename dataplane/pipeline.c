@@ -395,8 +395,9 @@ static int drop_reason(int rc)
 	}
 }
 
-void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct ponte_addr *src,
-		   bool is_rtcp, uint8_t *pkt, size_t len, uint64_t now_ns)
+/* dp_pipe_input(): DP_PIPE_TAKEN, or why the packet was dropped on input. */
+static int input_one(const struct dp_pipe *pp, struct dp_flow *f, const struct ponte_addr *src,
+		     bool is_rtcp, uint8_t *pkt, size_t len, uint64_t now_ns)
 {
 	int rc = 0;
 	bool is_latching = f->spec.src.family == 0 && f->spec.is_latching;
@@ -404,7 +405,7 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 
 	if (is_latching && f->latched.family != 0 && !ponte_addr_equal(&f->latched, src)) {
 		STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
-		return;
+		return PONTE_DROP_SOURCE;
 	}
 	if (f->in != NULL)
 		rc = is_rtcp ? pp->srtp->rtcp(f->in, pkt, &len, DP_PIPE_BUF)
@@ -413,7 +414,7 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 		rc = -EINVAL;
 	if (rc != 0) {
 		STAT_ADD(f->st.drops[drop_reason(rc)], 1);
-		return;
+		return drop_reason(rc);
 	}
 	/* Latch only to a source whose packet passed: one forged SRTP packet cannot take the
 	 * flow over (with plain RTP, any well-formed packet still can: as in RFC 4961 §4). */
@@ -428,7 +429,7 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 		else if (f->spec.rtcp == PONTE_RTCP_FORWARD)
 			for (unsigned i = 0; i < f->spec.nb_outputs; i++)
 				send_through(pp, f, i, pkt, len, true, false, now_ns);
-		return;
+		return DP_PIPE_TAKEN;
 	}
 	is_mirrored = (pkt[1] & 0x7f) == f->spec.mirror_pt;
 	if (is_mirrored && pp->mirror != NULL)
@@ -443,6 +444,235 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 		send_through(pp, f, i, pkt, len, false, false, now_ns);
 	if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
 		maybe_report(pp, f, now_ns);
+	return DP_PIPE_TAKEN;
+}
+
+void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct ponte_addr *src,
+		   bool is_rtcp, uint8_t *pkt, size_t len, uint64_t now_ns)
+{
+	(void)input_one(pp, f, src, is_rtcp, pkt, len, now_ns);
+}
+
+/* ---- bursts ----
+ *
+ * A burst is cut into batches of RTP packets, each run in four passes: the source checks and
+ * one SRTP unprotect burst; in packet order, the checks, counters, receiver statistics and
+ * each output's rewrite and stream continuity, into buffers of their own; one SRTP protect
+ * burst over all the outputs, in the order dp_pipe_input() would have protected them; the
+ * copies to the control plane (mirror) and the sends, in packet order. That gives dp_pipe_input()'s results because nothing a packet of a
+ * batch changes is read by another packet of the batch before the pass that changes it:
+ * dp_srtp_rtp_burst() equals rtp() in array order; the receiver statistics, counters and
+ * stream continuity of an output are changed in packet order; what a packet changes elsewhere
+ * never comes from a batched packet: the latched source (the first packet of a latching flow
+ * goes alone), a receiver report and its SRTCP index (a packet whose flow has a report due
+ * goes alone), RTCP (always alone). A packet that goes alone first finishes the batch before
+ * it, so the order of everything stays that of the burst.
+ */
+
+/* A packet that must not be batched: see above. */
+static bool is_alone(const struct dp_pipe_pkt *p, uint64_t now_ns)
+{
+	const struct dp_flow *f = p->f;
+
+	return p->is_rtcp ||
+	       (f->spec.src.family == 0 && f->spec.is_latching && f->latched.family == 0) ||
+	       (f->spec.rtcp == PONTE_RTCP_TERMINATE && now_ns >= f->next_report_ns);
+}
+
+static void one(const struct dp_pipe *pp, struct dp_pipe_pkt *p, uint64_t now_ns)
+{
+	int verdict;
+
+	if (pp->begin != NULL)
+		pp->begin(pp->be, p->ctx);
+	verdict = input_one(pp, p->f, p->src, p->is_rtcp, p->pkt, p->len, now_ns);
+	if (pp->end != NULL)
+		pp->end(pp->be, p->ctx, verdict);
+}
+
+/* An output packet of a batch, in buffer k (its index in the batch's arrays). */
+struct batch_out {
+	uint8_t pi; /* the packet it came from, in the batch */
+	uint8_t i;  /* the output */
+};
+
+/* The batch of packets pkts[idx[0..nb)], whose flows have nb_need outputs in all. */
+static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const unsigned *idx,
+		      unsigned nb, unsigned nb_need, uint64_t now_ns)
+{
+	uint8_t *bufs[DP_PIPE_BURST_OUT];
+	struct batch_out outs[DP_PIPE_BURST_OUT];
+	size_t out_len[DP_PIPE_BURST_OUT];
+	int out_rc[DP_PIPE_BURST_OUT];
+	int verdict[DP_PIPE_BURST_PKTS];
+	size_t len[DP_PIPE_BURST_PKTS];
+	bool is_mirrored[DP_PIPE_BURST_PKTS];
+	/* The arguments of one SRTP burst, unprotect then protect. */
+	struct dp_srtp *ctx[DP_PIPE_BURST_OUT];
+	uint8_t *bp[DP_PIPE_BURST_OUT];
+	size_t blen[DP_PIPE_BURST_OUT], cap[DP_PIPE_BURST_OUT];
+	int rc[DP_PIPE_BURST_OUT];
+	unsigned of[DP_PIPE_BURST_OUT];
+	unsigned nb_s = 0, nb_out = 0;
+
+	_Static_assert(DP_PIPE_BURST_PKTS <= DP_PIPE_BURST_OUT, "an unprotect burst fits");
+	_Static_assert(DP_PIPE_BURST_PKTS <= 256, "batch_out.pi holds a packet's index");
+	if (nb_need > 0 && pp->tx_bufs(pp->be, bufs, nb_need) < nb_need) {
+		/* Short of buffers: nothing is done yet, so one at a time is the same. */
+		for (unsigned j = 0; j < nb; j++)
+			one(pp, &pkts[idx[j]], now_ns);
+		return;
+	}
+	/* Source checks, then one unprotect. */
+	for (unsigned j = 0; j < nb; j++) {
+		const struct dp_pipe_pkt *p = &pkts[idx[j]];
+		struct dp_flow *f = p->f;
+
+		verdict[j] = DP_PIPE_TAKEN;
+		len[j] = p->len;
+		if (f->spec.src.family == 0 && f->spec.is_latching &&
+		    !ponte_addr_equal(&f->latched, p->src)) {
+			STAT_ADD(f->st.drops[PONTE_DROP_SOURCE], 1);
+			verdict[j] = PONTE_DROP_SOURCE;
+			continue;
+		}
+		if (f->in == NULL)
+			continue;
+		ctx[nb_s] = f->in;
+		bp[nb_s] = p->pkt;
+		blen[nb_s] = p->len;
+		cap[nb_s] = DP_PIPE_BUF;
+		of[nb_s++] = j;
+	}
+	if (nb_s > 0)
+		dp_srtp_rtp_burst(ctx, bp, blen, cap, nb_s, rc);
+	for (unsigned m = 0; m < nb_s; m++) {
+		unsigned j = of[m];
+
+		if (rc[m] == 0) {
+			len[j] = blen[m];
+			continue;
+		}
+		verdict[j] = drop_reason(rc[m]);
+		STAT_ADD(pkts[idx[j]].f->st.drops[verdict[j]], 1);
+	}
+	/* In packet order: checks, counters, statistics, and each output's copy rewritten. */
+	for (unsigned j = 0; j < nb; j++) {
+		const struct dp_pipe_pkt *p = &pkts[idx[j]];
+		struct dp_flow *f = p->f;
+		const uint8_t *pkt = p->pkt;
+
+		is_mirrored[j] = false;
+		if (verdict[j] != DP_PIPE_TAKEN)
+			continue;
+		if (!dp_rtp_is_valid(pkt, len[j])) {
+			STAT_ADD(f->st.drops[PONTE_DROP_MALFORMED], 1);
+			verdict[j] = PONTE_DROP_MALFORMED;
+			continue;
+		}
+		STAT_ADD(f->st.rtp_in, 1);
+		STAT_ADD(f->st.bytes_in, len[j]);
+		__atomic_store_n(&f->st.last_in_ns, now_ns, __ATOMIC_RELAXED);
+		is_mirrored[j] = (pkt[1] & 0x7f) == f->spec.mirror_pt;
+		if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
+			dp_rx_stats_rtp(&f->rx, pkt, len[j], now_ns,
+					1000u * f->spec.clock_khz[pkt[1] & 0x7f]);
+		if (is_mirrored[j] && f->spec.is_mirror_only)
+			continue;
+		/* send_through() up to the protect; a buffer whose packet is not sent is the
+		 * next output's, as tx_buf()'s is. */
+		for (unsigned i = 0; i < f->spec.nb_outputs; i++) {
+			const struct ponte_flow_output *o = &f->spec.outputs[i];
+			uint8_t *buf = bufs[nb_out];
+
+			if (!(o->kinds & PONTE_OUT_RTP))
+				continue;
+			memcpy(buf, pkt, len[j]);
+			if (!dp_rtp_rewrite(buf, o)) {
+				STAT_ADD(f->st.drops[PONTE_DROP_PT], 1);
+				continue;
+			}
+			if (!follow_stream(f, i, pkt, buf, now_ns))
+				continue;
+			if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
+				dp_tx_stats_rtp(&f->tx[i], buf, len[j]);
+			outs[nb_out] = (struct batch_out){.pi = (uint8_t)j, .i = (uint8_t)i};
+			out_len[nb_out] = len[j];
+			out_rc[nb_out++] = 0;
+		}
+	}
+	/* One protect, in the order emit() would have protected them. */
+	nb_s = 0;
+	for (unsigned k = 0; k < nb_out; k++) {
+		struct dp_flow *f = pkts[idx[outs[k].pi]].f;
+
+		if (f->out[outs[k].i] == NULL)
+			continue;
+		ctx[nb_s] = f->out[outs[k].i];
+		bp[nb_s] = bufs[k];
+		blen[nb_s] = out_len[k];
+		cap[nb_s] = DP_PIPE_BUF;
+		of[nb_s++] = k;
+	}
+	if (nb_s > 0)
+		dp_srtp_rtp_burst(ctx, bp, blen, cap, nb_s, rc);
+	for (unsigned m = 0; m < nb_s; m++) {
+		out_rc[of[m]] = rc[m];
+		if (rc[m] == 0)
+			out_len[of[m]] = blen[m];
+	}
+	/* Packet by packet: the copy to the control plane, then the sends (emit() from the
+	 * protect on). The packet is still plain: the outputs were copies. */
+	for (unsigned j = 0, k = 0; j < nb; j++) {
+		struct dp_pipe_pkt *p = &pkts[idx[j]];
+		struct dp_flow *f = p->f;
+
+		if (pp->begin != NULL)
+			pp->begin(pp->be, p->ctx);
+		if (is_mirrored[j] && pp->mirror != NULL)
+			pp->mirror(pp->be, f, p->src, p->pkt, len[j]);
+		for (; k < nb_out && outs[k].pi == j; k++) {
+			const struct ponte_flow_output *o = &f->spec.outputs[outs[k].i];
+
+			if (out_rc[k] != 0 ||
+			    !pp->tx_buf_send(pp->be, k, o->port_id, dst_of(pp, o), out_len[k])) {
+				STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
+				continue;
+			}
+			STAT_ADD(f->st.pkts_out, 1);
+			STAT_ADD(f->st.bytes_out, out_len[k]);
+		}
+		if (pp->end != NULL)
+			pp->end(pp->be, p->ctx, verdict[j]);
+	}
+}
+
+void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, unsigned nb,
+			 uint64_t now_ns)
+{
+	unsigned idx[DP_PIPE_BURST_PKTS];
+	unsigned nb_batch = 0, nb_need = 0;
+
+	for (unsigned j = 0; j < nb; j++) {
+		struct dp_pipe_pkt *p = &pkts[j];
+		unsigned need = p->f->spec.nb_outputs;
+
+		if (pp->tx_bufs == NULL || is_alone(p, now_ns)) {
+			if (nb_batch > 0)
+				run_batch(pp, pkts, idx, nb_batch, nb_need, now_ns);
+			nb_batch = nb_need = 0;
+			one(pp, p, now_ns);
+			continue;
+		}
+		if (nb_batch == DP_PIPE_BURST_PKTS || nb_need + need > DP_PIPE_BURST_OUT) {
+			run_batch(pp, pkts, idx, nb_batch, nb_need, now_ns);
+			nb_batch = nb_need = 0;
+		}
+		idx[nb_batch++] = j;
+		nb_need += need;
+	}
+	if (nb_batch > 0)
+		run_batch(pp, pkts, idx, nb_batch, nb_need, now_ns);
 }
 
 void dp_pipe_inject(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, const uint8_t *pkt,

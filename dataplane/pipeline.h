@@ -49,6 +49,25 @@ struct dp_flow {
 #define DP_GIVEN_IN (1u << 31)
 _Static_assert(PONTE_FLOW_MAX_OUTPUTS < 31, "given_away has a bit per output");
 
+/* One media packet of a burst (dp_pipe_input_burst()): what dp_pipe_input() takes. */
+struct dp_pipe_pkt {
+	struct dp_flow *f;
+	const struct ponte_addr *src;
+	uint8_t *pkt; /* DP_PIPE_BUF bytes, processed in place */
+	size_t len;
+	bool is_rtcp;
+	void *ctx; /* the backend's, handed back to its begin() and end() */
+};
+
+/* end()'s verdict for a packet its flow took; otherwise the enum ponte_drop_reason it was
+ * dropped for on input (its source, SRTP, malformed). */
+#define DP_PIPE_TAKEN (-1)
+
+/* The most output buffers one batch of a burst asks tx_bufs() for, and the most packets it
+ * takes: a packet needs as many buffers as its flow has outputs. */
+#define DP_PIPE_BURST_OUT 64
+#define DP_PIPE_BURST_PKTS 64
+
 /* The backend, as the pipeline needs it on the packet thread. */
 struct dp_pipe {
 	const struct dp_srtp_engine *srtp;
@@ -63,6 +82,18 @@ struct dp_pipe {
 	/* Hand a copy of a plain packet of flow f to the control plane (spec.mirror_pt). */
 	void (*mirror)(void *be, const struct dp_flow *f, const struct ponte_addr *src,
 		       const uint8_t *pkt, size_t len);
+	/* Optional, for dp_pipe_input_burst(): without tx_bufs it runs dp_pipe_input() on each
+	 * packet. tx_bufs() hands out n DP_PIPE_BUF-byte buffers at once (bufs[k], k < n) and
+	 * returns how many it could (fewer: the batch goes packet by packet); buffer k stays
+	 * the backend's, reused by the next tx_bufs() unless tx_buf_send(k) sent it, as tx()
+	 * sends tx_buf()'s. tx_buf() and tx() are not used while a batch holds buffers. */
+	unsigned (*tx_bufs)(void *be, uint8_t *bufs[], unsigned n);
+	bool (*tx_buf_send)(void *be, unsigned k, uint32_t port_id, const struct ponte_addr *dst,
+			    size_t len);
+	/* Optional: around all the work done for packet ctx of a burst, in the burst's order
+	 * (what it sends is sent between the two); verdict: DP_PIPE_TAKEN or the drop reason. */
+	void (*begin)(void *be, void *ctx);
+	void (*end)(void *be, void *ctx, int verdict);
 };
 
 /*
@@ -86,6 +117,16 @@ void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old);
  */
 void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct ponte_addr *src,
 		   bool is_rtcp, uint8_t *pkt, size_t len, uint64_t now_ns);
+/*
+ * nb media packets, each as dp_pipe_input() takes it, with exactly its results: the same
+ * bytes sent in the same order, the same counters, drops and SRTP state, as dp_pipe_input()
+ * on each packet in turn. Faster: the SRTP unprotect of a batch of RTP packets is one
+ * dp_srtp_rtp_burst() call, then each packet is checked and rewritten, then the protect of
+ * all their outputs is one more, then the sends. RTCP, a latching flow's first packet, and a
+ * packet whose flow has a receiver report due go one at a time, between batches.
+ */
+void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, unsigned nb,
+			 uint64_t now_ns);
 /* A plain packet from the control plane through output i of f, whatever kinds it takes. */
 void dp_pipe_inject(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, const uint8_t *pkt,
 		    size_t len);

@@ -41,12 +41,6 @@
 /* One DPDK dataplane per process: the EAL, the log stream and the table names are global. */
 static bool is_taken;
 
-/* A flow id referred to (rtp_flow, dst_latch_flow) before it exists: the lcore it must go to. */
-struct pending_ref {
-	uint64_t id;
-	uint16_t owner;
-};
-
 static struct dpdk_dp *to_dpdk(struct ponte_dp *dp)
 {
 	return (struct dpdk_dp *)dp;
@@ -94,7 +88,7 @@ static struct dport *c_port(const struct dpdk_dp *d, uint32_t id)
 
 /* ---- the rings to and from the lcores ---- */
 
-static void collect_garbage(struct dpdk_dp *d)
+void dpdk_collect_garbage(struct dpdk_dp *d)
 {
 	for (unsigned i = 0; i < d->nb_lcores; i++) {
 		struct dpdk_lcore *l = d->lcores[i];
@@ -122,14 +116,14 @@ static void collect_garbage(struct dpdk_dp *d)
 }
 
 /* Queue a command for lcore l, waiting for room (it drains its ring every round). */
-static uint64_t cmd_send(struct dpdk_dp *d, struct dpdk_lcore *l, uint32_t type, struct fslot *slot,
-			 struct fslot *old_slot, uint32_t output, void *ptr)
+uint64_t dpdk_cmd_send(struct dpdk_dp *d, struct dpdk_lcore *l, uint32_t type, struct fslot *slot,
+		       struct fslot *old_slot, uint32_t output, void *ptr)
 {
 	struct dpdk_cmd *c;
 
 	while ((c = dp_ring_reserve(&l->cmds, NULL)) == NULL) {
 		/* The lcore may itself wait for garbage room. */
-		collect_garbage(d);
+		dpdk_collect_garbage(d);
 		sched_yield();
 	}
 	*c = (struct dpdk_cmd){
@@ -141,6 +135,7 @@ static uint64_t cmd_send(struct dpdk_dp *d, struct dpdk_lcore *l, uint32_t type,
 	    .ptr = ptr,
 	};
 	dp_ring_push(&l->cmds);
+	dpdk_lcore_wake(l);
 	return l->next_seq;
 }
 
@@ -231,7 +226,7 @@ static int dpdk_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	struct ponte_addr local;
 	int dup_fd, rc;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		return -errno;
 	sockaddr_to_addr(&ss, &local);
@@ -253,7 +248,7 @@ static int dpdk_port_attach_fn(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx
 {
 	struct dpdk_dp *d = to_dpdk(dp);
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	return add_port(d, DPORT_FN, false, -1, NULL, fn, ctx, port_id);
 }
 
@@ -298,7 +293,7 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 	char shown[64];
 	int fd, rc, small = 4096;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	if (local->family != AF_INET && local->family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (is_unspecified(local)) {
@@ -339,7 +334,7 @@ static int dpdk_port_close(struct ponte_dp *dp, uint32_t port_id)
 	struct dpdk_dp *d = to_dpdk(dp);
 	struct dport *p = c_port(d, port_id), *next = NULL;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	if (p == NULL)
 		return -ENOENT;
 	d->c_ports[port_id] = NULL;
@@ -373,20 +368,25 @@ static void key_of(const struct dpdk_dp *d, const struct ponte_flow_spec *spec, 
 		       spec->src.family == 0);
 }
 
-/* The lcore of flow id when it exists or is expected; -1 when nothing ties it. */
-static int owner_of_ref(struct dpdk_dp *d, uint64_t id, int owner)
+/* The lcore of flow id when it exists (and its group in *gid); -1 when nothing ties it. With
+ * owner >= 0, a flow not added yet is bound to go to owner, in group *gid. */
+static int owner_of_ref(struct dpdk_dp *d, uint64_t id, int owner, uint64_t *gid)
 {
 	const struct fslot *s = slot_by_id(d, id);
 	struct pending_ref *r;
 
-	if (s != NULL)
+	if (s != NULL) {
+		if (owner < 0)
+			*gid = s->gid;
 		return s->owner;
+	}
 	if (owner < 0)
 		return -1;
 	/* Not added yet: when it is, it goes where this flow goes. */
 	r = dp_htab_find(&d->pending_refs, id_hash(id), ref_eq, &id);
 	if (r == NULL && (r = malloc(sizeof(*r))) != NULL) {
 		r->id = id;
+		r->gid = *gid;
 		r->owner = (uint16_t)owner;
 		if (dp_htab_insert(&d->pending_refs, id_hash(id), r) != 0)
 			free(r);
@@ -402,22 +402,26 @@ static int owner_of_ref(struct dpdk_dp *d, uint64_t id, int owner)
  * will send the media of that 5-tuple there too), so that frames are seldom handed over;
  * failing that, round robin.
  */
-static unsigned choose_owner(struct dpdk_dp *d, const struct ponte_flow_spec *spec)
+static unsigned choose_owner(struct dpdk_dp *d, const struct ponte_flow_spec *spec, uint64_t *gid)
 {
 	struct pending_ref *r =
 	    dp_htab_find(&d->pending_refs, id_hash(spec->id), ref_eq, &spec->id);
 	int owner = -1;
 
+	/* Its group (steer.c moves groups whole): the group of the flows it is tied to, else
+	 * a new one named after it. */
+	*gid = spec->id;
 	if (r != NULL) {
 		owner = r->owner;
+		*gid = r->gid;
 		dp_htab_remove(&d->pending_refs, id_hash(spec->id), r);
 		free(r);
 	}
 	if (owner < 0 && spec->rtp_flow != 0)
-		owner = owner_of_ref(d, spec->rtp_flow, -1);
+		owner = owner_of_ref(d, spec->rtp_flow, -1, gid);
 	for (unsigned i = 0; owner < 0 && i < spec->nb_outputs; i++)
 		if (spec->outputs[i].dst_latch_flow != 0)
-			owner = owner_of_ref(d, spec->outputs[i].dst_latch_flow, -1);
+			owner = owner_of_ref(d, spec->outputs[i].dst_latch_flow, -1, gid);
 	if (owner < 0) {
 		const struct dport *p = c_port(d, spec->port_id);
 		uint16_t rx = p != NULL ? atomic_load_explicit(&p->rx_lcore, memory_order_relaxed)
@@ -427,10 +431,10 @@ static unsigned choose_owner(struct dpdk_dp *d, const struct ponte_flow_spec *sp
 	}
 	/* Those it names that do not exist yet follow it. */
 	if (spec->rtp_flow != 0)
-		owner_of_ref(d, spec->rtp_flow, owner);
+		owner_of_ref(d, spec->rtp_flow, owner, gid);
 	for (unsigned i = 0; i < spec->nb_outputs; i++)
 		if (spec->outputs[i].dst_latch_flow != 0)
-			owner_of_ref(d, spec->outputs[i].dst_latch_flow, owner);
+			owner_of_ref(d, spec->outputs[i].dst_latch_flow, owner, gid);
 	return (unsigned)owner;
 }
 
@@ -442,7 +446,7 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	struct fkey k;
 	int rc;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	if (slot_by_id(d, spec->id) != NULL)
 		return -EEXIST;
 	rc = check_ports(d, spec);
@@ -465,7 +469,7 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	s->latest = f;
 	s->key = k;
 	s->key_hash = fkey_hash(&k);
-	s->owner = (uint16_t)choose_owner(d, spec);
+	s->owner = (uint16_t)choose_owner(d, spec, &s->gid);
 	rc = dpdk_ftable_flow_add(d, s);
 	if (rc != 0) {
 		dp_flow_free(d->srtp, f);
@@ -474,7 +478,8 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	}
 	dp_htab_insert(&d->c_by_id, id_hash(s->id), s);
 	dp_htab_insert(&d->c_by_key, s->key_hash, s);
-	cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, s, NULL, 0, f);
+	dpdk_steer_add(d, s);
+	dpdk_cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, s, NULL, 0, f);
 	return 0;
 }
 
@@ -500,7 +505,7 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 	struct fkey k;
 	int rc;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	s = slot_by_id(d, spec->id);
 	if (s == NULL)
 		return -ENOENT;
@@ -516,7 +521,7 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 		return rc;
 	if (other == s) {
 		s->latest = f;
-		cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, s, NULL, 0, f);
+		dpdk_cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, s, NULL, 0, f);
 		return 0;
 	}
 	/* Another key (the flow moved to another port, or another source): a new slot under
@@ -525,6 +530,7 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 	rc = ns == NULL ? -ENOMEM : 0;
 	if (rc == 0) {
 		*ns = (struct fslot){.owner = s->owner,
+				     .gid = s->gid,
 				     .id = s->id,
 				     .latest = f,
 				     .key = k,
@@ -540,8 +546,10 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 	dp_htab_remove(&d->c_by_key, s->key_hash, s);
 	dp_htab_insert(&d->c_by_id, id_hash(ns->id), ns);
 	dp_htab_insert(&d->c_by_key, ns->key_hash, ns);
+	dpdk_steer_del(d, s);
+	dpdk_steer_add(d, ns);
 	dpdk_ftable_flow_del(d, s);
-	cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, ns, s, 0, f);
+	dpdk_cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, ns, s, 0, f);
 	return 0;
 }
 
@@ -550,14 +558,15 @@ static int dpdk_flow_delete(struct ponte_dp *dp, uint64_t id)
 	struct dpdk_dp *d = to_dpdk(dp);
 	struct fslot *s;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	s = slot_by_id(d, id);
 	if (s == NULL)
 		return -ENOENT;
 	dp_htab_remove(&d->c_by_id, id_hash(id), s);
 	dp_htab_remove(&d->c_by_key, s->key_hash, s);
+	dpdk_steer_del(d, s);
 	dpdk_ftable_flow_del(d, s);
-	cmd_send(d, d->lcores[s->owner], DCMD_FLOW_DEL, s, NULL, 0, NULL);
+	dpdk_cmd_send(d, d->lcores[s->owner], DCMD_FLOW_DEL, s, NULL, 0, NULL);
 	return 0;
 }
 
@@ -604,7 +613,7 @@ static int dpdk_flow_inject(struct ponte_dp *dp, uint64_t id, unsigned output, c
 	struct fslot *s = slot_by_id(d, id);
 	struct dpdk_txbuf *b;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	if (s == NULL)
 		return -ENOENT;
 	if (output >= s->latest->spec.nb_outputs)
@@ -615,7 +624,7 @@ static int dpdk_flow_inject(struct ponte_dp *dp, uint64_t id, unsigned output, c
 	b = txbuf_new(0, NULL, pkt, len);
 	if (b == NULL)
 		return len > DP_PIPE_PKT_MAX ? -EMSGSIZE : -ENOMEM;
-	cmd_send(d, d->lcores[s->owner], DCMD_INJECT, s, NULL, output, b);
+	dpdk_cmd_send(d, d->lcores[s->owner], DCMD_INJECT, s, NULL, output, b);
 	return 0;
 }
 
@@ -625,13 +634,13 @@ static int dpdk_send(struct ponte_dp *dp, uint32_t port_id, const struct ponte_a
 	struct dpdk_dp *d = to_dpdk(dp);
 	struct dpdk_txbuf *b;
 
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	if (c_port(d, port_id) == NULL)
 		return -ENOENT;
 	b = txbuf_new(port_id, dst, pkt, len);
 	if (b == NULL)
 		return len > DP_PIPE_PKT_MAX ? -EMSGSIZE : -ENOMEM;
-	cmd_send(d, d->lcores[0], DCMD_SEND, NULL, NULL, 0, b);
+	dpdk_cmd_send(d, d->lcores[0], DCMD_SEND, NULL, NULL, 0, b);
 	return 0;
 }
 
@@ -652,8 +661,9 @@ static int dpdk_input(struct ponte_dp *dp, uint32_t port_id, const struct ponte_
 	slot->src = *src;
 	slot->len = (uint16_t)len;
 	memcpy(slot->data, pkt, len);
-	/* Lcore 0 polls the ring; no wake-up needed. */
+	/* Lcore 0 polls the ring; it needs a wake-up only if it waits for interrupts. */
 	dp_ring_push(&d->input);
+	dpdk_lcore_wake(d->lcores[0]);
 	return 0;
 }
 
@@ -684,7 +694,11 @@ static int dpdk_punt_read(struct ponte_dp *dp, struct ponte_dp_punt *out)
 {
 	struct dpdk_dp *d = to_dpdk(dp);
 	struct dpdk_lcore *l = NULL;
-	struct ponte_dp_punt *p = next_punt(d, &l);
+	struct ponte_dp_punt *p;
+
+	/* The lcores wake this thread through the punt eventfd when they hand frames over. */
+	dpdk_steer_rebalance(d);
+	p = next_punt(d, &l);
 
 	if (p == NULL) {
 		uint64_t v;
@@ -710,7 +724,7 @@ static int dpdk_sync(struct ponte_dp *dp)
 	int waited = 0;
 
 	for (unsigned i = 0; i < d->nb_lcores; i++)
-		seq[i] = cmd_send(d, d->lcores[i], DCMD_SYNC, NULL, NULL, 0, NULL);
+		seq[i] = dpdk_cmd_send(d, d->lcores[i], DCMD_SYNC, NULL, NULL, 0, NULL);
 	for (unsigned i = 0; i < d->nb_lcores; i++) {
 		while (atomic_load_explicit(&d->lcores[i]->done_seq, memory_order_acquire) <
 		       seq[i]) {
@@ -721,7 +735,7 @@ static int dpdk_sync(struct ponte_dp *dp)
 				return -ETIMEDOUT;
 		}
 	}
-	collect_garbage(d);
+	dpdk_collect_garbage(d);
 	dpdk_ftable_reclaim(d, true);
 	return 0;
 }
@@ -764,6 +778,9 @@ static void dpdk_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out)
 		out->tx_errors += st.drops[PONTE_DP_DROP_TX_FULL] + st.drops[PONTE_DP_DROP_NO_MBUF];
 	}
 	out->input_drops = atomic_load_explicit(&d->input_drops, memory_order_relaxed);
+	out->steer_rules = d->nb_steer_rules;
+	out->steer_failed = d->nb_steer_failed;
+	out->flow_moves = d->nb_moves;
 	out->nb_flows = d->c_by_id.nb;
 	for (uint32_t id = 1; id <= d->max_ports; id++)
 		out->nb_ports += d->c_ports[id] != NULL;
@@ -786,11 +803,11 @@ static void dpdk_destroy(struct ponte_dp *dp)
 	}
 	/* The lcores are gone: apply what they left, then free every entry. */
 	if (d->c_ports != NULL) {
-		collect_garbage(d);
+		dpdk_collect_garbage(d);
 		for (unsigned i = 0; i < d->nb_lcores; i++) {
 			if (d->lcores[i] != NULL) {
 				dpdk_lcore_drain_stopped(d->lcores[i]);
-				collect_garbage(d);
+				dpdk_collect_garbage(d);
 			}
 		}
 		for (uint32_t i = 0; d->c_by_id.items != NULL && i <= d->c_by_id.mask; i++) {
@@ -857,6 +874,7 @@ static int dpdk_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	d->max_ports = cfg->max_ports;
 	d->input_queue = cfg->input_queue;
 	d->is_idle_poll = cfg->dpdk->is_idle_poll;
+	d->is_idle_interrupt = cfg->dpdk->is_idle_interrupt && !d->is_idle_poll;
 	d->idle_sleep_us = cfg->dpdk->idle_sleep_us ? cfg->dpdk->idle_sleep_us : 1000;
 	d->mempool_size = cfg->dpdk->mempool_size;
 	d->punt_efd = -1;
@@ -867,6 +885,7 @@ static int dpdk_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	rc = dpdk_ports_start(d, cfg->dpdk);
 	if (rc != 0)
 		goto fail;
+	dpdk_steer_probe(d);
 	rc = -ENOMEM;
 	d->c_ports = calloc(d->max_ports + 1, sizeof(*d->c_ports));
 	d->ports = calloc(d->max_ports + 1, sizeof(*d->ports));

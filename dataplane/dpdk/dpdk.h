@@ -8,6 +8,7 @@
  *   parse.c   frames in and out (parse.h)
  *   neigh.c   next-hop MACs learned from frames
  *   lcore.c   the forwarding loop
+ *   steer.c   keeping a flow's frames on its owner: rte_flow rules, moving flow groups
  *
  * Threads. The control thread (the one that created the dataplane: the EAL's main lcore) is
  * the only writer of the flow and port tables. Forwarding lcores read them without locks; a
@@ -15,7 +16,8 @@
  * (rte_rcu_qsbr). Each flow has one owning lcore, which alone touches its entry (SRTP
  * contexts, counters, RTCP state): the control thread sends it entries through a command ring
  * and gets replaced ones back through a garbage ring, as the socket backend does with its
- * single thread. A frame of a flow that arrives on another lcore is handed to the owner.
+ * single thread. A frame of a flow that arrives on another lcore is handed to the owner;
+ * steer.c keeps that rare.
  */
 #ifndef PONTE_DP_DPDK_H
 #define PONTE_DP_DPDK_H
@@ -24,7 +26,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <unistd.h>
 
+#include <rte_epoll.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_mbuf.h>
@@ -67,6 +71,8 @@ struct dpdk_eth {
 	bool is_started;
 	bool is_tap;  /* a net_tap we created: the kernel interface is ours */
 	bool has_rss; /* receive queues spread by the device's RSS */
+	bool has_flow_steer; /* takes rte_flow rules with a QUEUE action (steer.c) */
+	bool has_rx_intr;    /* receive interrupts set up (dpdk.idle: interrupt) */
 	int socket;
 	uint16_t nb_rxq, nb_txq;
 	struct rte_ether_addr mac;
@@ -126,12 +132,20 @@ struct pkey {
 
 /*
  * A flow as the tables hold it. Published in the flow table (key -> slot) by the control
- * thread; owner is immutable, and cur is the owning lcore's alone.
+ * thread; cur is the owning lcore's alone. The owner changes only when the group moves
+ * (steer.c): the old owner stores the new one (release) after its last use of cur; readers
+ * load it with acquire (lcore.c's is_owner()).
  */
 struct fslot {
 	uint16_t owner;	     /* index of the owning lcore */
+	_Atomic bool is_in_transit; /* moved, not adopted yet by the new owner */
 	struct dp_flow *cur; /* owner only: the live entry, NULL until the first command */
+	/* Frames of this flow each lcore received from the NIC: written by that lcore. */
+	uint32_t rx_on[DPDK_MAX_LCORES];
 	/* The control thread's. */
+	uint32_t rx_seen[DPDK_MAX_LCORES]; /* rx_on at the last look (steer.c) */
+	uint64_t gid;			   /* its group: flows that must share an owner */
+	struct rte_flow *rule;		   /* steering rule, NULL: none */
 	uint64_t id;
 	struct dp_flow *latest; /* the entry last built for it (flow_stats reads its counters) */
 	struct fkey key;
@@ -182,6 +196,24 @@ enum dpdk_cmd_type {
 	DCMD_SEND,     /* buf: sent as it is */
 	DCMD_INJECT,   /* buf, through flow id's output `output` */
 	DCMD_SYNC,
+	DCMD_MOVE, /* ptr: a struct dpdk_move whose slots this lcore owns */
+};
+
+/* Flows that change owner (steer.c): the old owner passes it to the new one's adopt ring;
+ * the new one sets is_done once it has adopted them, and the control thread then frees it. */
+struct dpdk_move {
+	uint16_t to;
+	_Atomic bool is_done;
+	unsigned nb;
+	struct fslot *slots[];
+};
+
+/* A flow id referred to (rtp_flow, dst_latch_flow) before it exists: the lcore it must go to,
+ * and the group it will be in. */
+struct pending_ref {
+	uint64_t id;
+	uint64_t gid;
+	uint16_t owner;
 };
 
 struct dpdk_cmd {
@@ -231,6 +263,13 @@ struct dpdk_lcore {
 	struct dp_ring garbage;	  /* lcore -> control */
 	struct dp_ring punts;	  /* lcore -> control */
 	struct rte_ring *handoff; /* any lcore -> this one: frames of flows it owns */
+	struct rte_ring *adopt;	  /* an old owner -> this one: struct dpdk_move */
+	/* dpdk.idle: interrupt. Written by anyone who queued work for this lcore while it may
+	 * sleep (dpdk_lcore_wake()); -1 in the other modes. */
+	int wake_efd;
+	_Atomic bool is_asleep;
+	bool has_intr;			/* its queues' interrupts are in its epoll set */
+	struct rte_epoll_event wake_ev; /* wake_efd in its epoll set */
 	struct dp_htab by_id;	  /* flows it owns, for the pipeline's flow_by_id() */
 	uint64_t next_seq;	  /* control thread's */
 	_Atomic uint64_t done_seq;
@@ -243,6 +282,8 @@ struct dpdk_lcore {
 	uint16_t nb_exc_tx;
 	/* What the pipeline's tx_buf() handed out and tx() has not sent yet. */
 	struct rte_mbuf *pending;
+	/* What its tx_bufs() handed out for a batch and tx_buf_send() has not sent yet. */
+	struct rte_mbuf *batch_m[DP_PIPE_BURST_OUT];
 	uint8_t *scratch; /* DP_PIPE_BUF bytes, handed out when no mbuf is left */
 	uint64_t now_ns;
 	/* The frame the pipeline works on: where it came from, and through which MAC. */
@@ -257,6 +298,19 @@ struct dpdk_lcore {
 
 #define LSTAT_ADD(l, field, n)                                                                     \
 	__atomic_store_n(&(l)->st.field, (l)->st.field + (n), __ATOMIC_RELAXED)
+
+/* Any thread, after queueing work for l (a command, a frame, flows to adopt): wake it if it
+ * sleeps waiting for interrupts. Pairs with the fence of lcore.c's idle_interrupt(). */
+static inline void dpdk_lcore_wake(struct dpdk_lcore *l)
+{
+	uint64_t one = 1;
+
+	if (l->wake_efd < 0)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&l->is_asleep, memory_order_relaxed))
+		(void)!write(l->wake_efd, &one, sizeof(one));
+}
 
 int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct dpdk_lcore **out);
 void dpdk_lcore_free(struct dpdk_lcore *l);
@@ -276,6 +330,7 @@ struct dpdk_dp {
 
 	/* Settings kept from the configuration. */
 	bool is_idle_poll;
+	bool is_idle_interrupt;
 	uint32_t idle_sleep_us;
 	uint32_t mempool_size;
 
@@ -308,6 +363,10 @@ struct dpdk_dp {
 	unsigned nb_defer, cap_defer;
 	unsigned next_owner;
 	unsigned punt_next; /* the lcore punt_read() looks at first */
+	/* Steering (steer.c). want_rebalance: set by lcores that hand frames over. */
+	_Atomic bool want_rebalance;
+	uint64_t last_rebalance_ns;
+	uint64_t nb_steer_rules, nb_steer_failed, nb_moves;
 };
 
 static inline struct dport *dpdk_port(const struct dpdk_dp *d, uint32_t id)
@@ -332,6 +391,26 @@ void dpdk_ports_stop(struct dpdk_dp *d);
 bool dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip);
 /* The exception interface's first address of family, for a port opened on "any". */
 int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out);
+
+/* ---- the control thread's side (dpdk.c) ---- */
+
+/* Queue a command for lcore l (waiting for room); its sequence number. */
+uint64_t dpdk_cmd_send(struct dpdk_dp *d, struct dpdk_lcore *l, uint32_t type, struct fslot *slot,
+		       struct fslot *old_slot, uint32_t output, void *ptr);
+/* Free what the lcores gave back, and what is past its grace period. */
+void dpdk_collect_garbage(struct dpdk_dp *d);
+
+/* ---- steering (steer.c), control thread ---- */
+
+/* Whether the NIC takes rte_flow QUEUE rules (sets nic.has_flow_steer); after the ports
+ * started, with several lcores. */
+void dpdk_steer_probe(struct dpdk_dp *d);
+/* The steering rule of s (to its owner's queue), when the NIC takes rules; counted. */
+void dpdk_steer_add(struct dpdk_dp *d, struct fslot *s);
+void dpdk_steer_del(struct dpdk_dp *d, struct fslot *s);
+/* If an lcore asked (want_rebalance) and the last look is old enough: move each flow group
+ * whose frames all land on one other lcore than its owner there. */
+void dpdk_steer_rebalance(struct dpdk_dp *d);
 
 extern const struct dp_backend_ops dp_dpdk_backend;
 

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -30,6 +31,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 
 #include <ponte/demux.h>
 
@@ -39,6 +41,14 @@
 #define PORT_HANDED_INPUT (RTE_MAX_ETHPORTS + 1)
 #define IDLE_ROUNDS 64 /* empty rounds before the first sleep */
 #define SLEEP_MIN_US 8
+/* dpdk.idle: interrupt: the longest wait, should an event be missed (a neighbour another
+ * lcore learnt wakes nobody). */
+#define INTR_WAIT_MS 100
+/* Every this many frames of a flow an lcore hands over, the control thread takes a look
+ * (steer.c): the flow's group may be better owned here. */
+#define REBALANCE_EVERY 64
+/* Hops a frame may make between lcores: one, and one more if its flow moved meanwhile. */
+#define MAX_HOPS 2
 
 struct in_hdr {
 	uint32_t port_id;
@@ -221,6 +231,32 @@ static bool pipe_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, si
 	return send_from(l, p, dst, buf, len, m);
 }
 
+static unsigned pipe_tx_bufs(void *be, uint8_t *bufs[], unsigned n)
+{
+	struct dpdk_lcore *l = be;
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		if (l->batch_m[k] == NULL && (l->batch_m[k] = rte_pktmbuf_alloc(l->pool)) == NULL)
+			break;
+		bufs[k] = rte_pktmbuf_mtod(l->batch_m[k], uint8_t *);
+	}
+	return k;
+}
+
+static bool pipe_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struct ponte_addr *dst,
+			     size_t len)
+{
+	struct dpdk_lcore *l = be;
+	const struct dport *p = dpdk_port(l->d, port_id);
+	struct rte_mbuf *m = l->batch_m[k];
+
+	if (p == NULL)
+		return false;
+	l->batch_m[k] = NULL;
+	return send_from(l, p, dst, rte_pktmbuf_mtod(m, uint8_t *), len, m);
+}
+
 static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id)
 {
 	struct dpdk_lcore *l = be;
@@ -292,23 +328,85 @@ static struct fslot *lookup_flow(const struct dpdk_dp *d, const struct dport *p,
 	return rte_hash_lookup_data(d->flows, &k, &data) >= 0 ? data : NULL;
 }
 
-/* A frame whose flow is owned by lcore owner: into its ring. */
-static void hand_over(struct dpdk_lcore *l, unsigned owner, struct rte_mbuf *m, uint16_t mark)
+static bool is_handed(const struct rte_mbuf *m)
 {
-	struct dpdk_lcore *o = l->d->lcores[owner];
+	return m != NULL && (m->port == PORT_HANDED_FRAME || m->port == PORT_HANDED_INPUT);
+}
 
-	/* Handed over once already: its flow changed owner meanwhile. */
-	if (m->port == PORT_HANDED_FRAME || m->port == PORT_HANDED_INPUT)
-		goto drop;
+/* A frame whose flow (slot s) is owned by another lcore: into the owner's ring. */
+static void hand_over(struct dpdk_lcore *l, struct fslot *s, struct rte_mbuf *m, uint16_t mark)
+{
+	struct dpdk_lcore *o = l->d->lcores[__atomic_load_n(&s->owner, __ATOMIC_ACQUIRE)];
+
+	/* Handed over already, and its flow moved meanwhile (steer.c): once more, to the new
+	 * owner. The hop count lives in hash.usr, unused once the frame is parsed. */
+	if (is_handed(m)) {
+		if (m->hash.usr >= MAX_HOPS)
+			goto drop;
+		m->hash.usr++;
+	} else {
+		m->hash.usr = 1;
+	}
 	/* Marked before the ring: the owner may take it at once. */
 	m->port = mark;
 	if (rte_ring_mp_enqueue(o->handoff, m) != 0)
 		goto drop;
 	LSTAT_ADD(l, handoffs, 1);
+	dpdk_lcore_wake(o);
 	return;
 drop:
 	LSTAT_ADD(l, drops[PONTE_DP_DROP_HANDOFF_FULL], 1);
 	rte_pktmbuf_free(m);
+}
+
+/* Flows an old owner passed here (steer.c): this lcore's from now on. */
+static unsigned drain_adopt(struct dpdk_lcore *l)
+{
+	struct dpdk_move *mv;
+	unsigned n = 0;
+
+	while (rte_ring_sc_dequeue(l->adopt, (void **)&mv) == 0) {
+		for (unsigned i = 0; i < mv->nb; i++) {
+			struct fslot *s = mv->slots[i];
+
+			if (dp_htab_insert(&l->by_id, id_hash(s->id), s) == 0)
+				l->nb_owned++;
+			atomic_store_explicit(&s->is_in_transit, false, memory_order_relaxed);
+		}
+		__atomic_store_n(&l->st.nb_flows, l->nb_owned, __ATOMIC_RELAXED);
+		/* The last touch: the control thread frees mv once it sees this. */
+		atomic_store_explicit(&mv->is_done, true, memory_order_release);
+		n++;
+	}
+	return n;
+}
+
+/* Whether this lcore owns flow slot s, for frame m (NULL: a ponte_dp_input() packet). A frame
+ * straight from the NIC is counted for the lcore that received it (steer.c's looks), and
+ * every REBALANCE_EVERY frames an lcore that does not own the flow asks for a look. */
+static bool is_owner(struct dpdk_lcore *l, struct fslot *s, const struct rte_mbuf *m)
+{
+	uint16_t owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+
+	if (m != NULL && !is_handed(m)) {
+		uint32_t n = s->rx_on[l->idx] + 1;
+
+		__atomic_store_n(&s->rx_on[l->idx], n, __ATOMIC_RELAXED);
+		if (owner != l->idx && n % REBALANCE_EVERY == 0 &&
+		    !atomic_exchange_explicit(&l->d->want_rebalance, true, memory_order_relaxed)) {
+			uint64_t one = 1;
+
+			(void)!write(l->d->punt_efd, &one, sizeof(one));
+		}
+	}
+	if (owner != l->idx)
+		return false;
+	/* Just moved here: the old owner is done with it and is passing it (it published the
+	 * owner first); adopt it before the first use. */
+	while (atomic_load_explicit(&s->is_in_transit, memory_order_acquire))
+		if (drain_adopt(l) == 0)
+			rte_pause();
+	return true;
 }
 
 /* What a frame's flow lookup found for it. */
@@ -347,33 +445,69 @@ static void not_media(struct dpdk_lcore *l, struct rx_item *it, bool is_media)
 	to_kernel(l, it->m);
 }
 
-static void media(struct dpdk_lcore *l, struct rx_item *it)
+/* The pipeline's begin() and end() around a packet of a burst (ctx: its rx_item). The way
+ * back to the source, as its own frame shows it: usable at once for what this packet makes,
+ * and learnt only if the flow took it, so that a forged frame cannot divert the media
+ * elsewhere. */
+static void pipe_begin(void *be, void *ctx)
+{
+	struct dpdk_lcore *l = be;
+	struct rx_item *it = ctx;
+
+	l->cur_src = &it->pkt.src;
+	rte_ether_addr_copy(&it->pkt.src_mac, &l->cur_mac);
+}
+
+static void pipe_end(void *be, void *ctx, int verdict)
+{
+	struct dpdk_lcore *l = be;
+	struct rx_item *it = ctx;
+
+	LSTAT_ADD(l, fast_pkts, 1);
+	if (verdict == PONTE_DROP_AUTH)
+		LSTAT_ADD(l, srtp_auth_fail, 1);
+	else if (verdict == PONTE_DROP_REPLAY)
+		LSTAT_ADD(l, srtp_replay, 1);
+	else if (verdict == DP_PIPE_TAKEN)
+		dpdk_neigh_learn(l, &it->pkt.src, &it->pkt.src_mac);
+	l->cur_src = NULL;
+}
+
+/* A media frame of an installed flow: into the burst at bp when this lcore owns the flow. */
+static bool media(struct dpdk_lcore *l, struct rx_item *it, struct dp_pipe_pkt *bp)
 {
 	struct fslot *s = it->flow;
 	struct dp_flow *f;
 
-	if (s->owner != l->idx) {
-		hand_over(l, s->owner, it->m, PORT_HANDED_FRAME);
-		return;
+	if (!is_owner(l, s, it->m)) {
+		hand_over(l, s, it->m, PORT_HANDED_FRAME);
+		return false;
 	}
 	f = s->cur;
 	/* Published, its entry not yet here; or its port closed (its flows stop matching, as
 	 * in the socket backend): as if no flow. */
 	if (f == NULL || dpdk_port(l->d, f->spec.port_id) == NULL) {
 		not_media(l, it, true);
-		return;
+		return false;
 	}
-	/* The way back to the source, as its own frame shows it: usable at once for what this
-	 * packet makes, and learnt only if the flow took it, so that a forged frame cannot
-	 * divert the media elsewhere. */
-	l->cur_src = &it->pkt.src;
-	rte_ether_addr_copy(&it->pkt.src_mac, &l->cur_mac);
-	if (run_pipeline(l, f, &it->pkt.src, it->cls == PONTE_PKT_RTCP,
-			 rte_pktmbuf_mtod_offset(it->m, uint8_t *, it->pkt.payload_off),
-			 it->pkt.payload_len))
-		dpdk_neigh_learn(l, &it->pkt.src, &it->pkt.src_mac);
-	l->cur_src = NULL;
-	rte_pktmbuf_free(it->m);
+	*bp = (struct dp_pipe_pkt){
+	    .f = f,
+	    .src = &it->pkt.src,
+	    .pkt = rte_pktmbuf_mtod_offset(it->m, uint8_t *, it->pkt.payload_off),
+	    .len = it->pkt.payload_len,
+	    .is_rtcp = it->cls == PONTE_PKT_RTCP,
+	    .ctx = it,
+	};
+	return true;
+}
+
+/* What the pipeline reads first of a flow: the spec's head, and the state behind the spec
+ * (contexts, latched source, counters). */
+static void prefetch_flow(const struct dp_flow *f)
+{
+	rte_prefetch0(f);
+	rte_prefetch0(&f->in);
+	rte_prefetch0(&f->st);
 }
 
 /* A burst of frames from the NIC (or handed over from another lcore). */
@@ -384,7 +518,9 @@ static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
 	const void *keys[DPDK_BURST];
 	void *data[DPDK_BURST];
 	unsigned media_idx[DPDK_BURST];
-	unsigned nb_media = 0, nb_miss = 0;
+	unsigned nb_media = 0, nb_miss = 0, nb_burst = 0;
+	struct dp_pipe_pkt burst[DPDK_BURST];
+	struct rte_mbuf *done[DPDK_BURST];
 	uint64_t hits = 0;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -434,7 +570,11 @@ static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
 		for (unsigned j = 0; j < nb_miss; j++)
 			if (hits & (1ull << j))
 				items[media_idx[j]].flow = data[j];
-	/* In arrival order, so that a flow's packets keep theirs. */
+	for (unsigned i = 0; i < n; i++)
+		if (items[i].flow != NULL)
+			rte_prefetch0(items[i].flow);
+	/* In arrival order, so that a flow's packets keep theirs; the media of the flows this
+	 * lcore owns go through the pipeline together, in that order, after the rest. */
 	for (unsigned i = 0; i < n; i++) {
 		struct rx_item *it = &items[i];
 
@@ -451,13 +591,19 @@ static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
 			to_kernel(l, it->m);
 			break;
 		default:
-			if (it->flow != NULL)
-				media(l, it);
-			else
+			if (it->flow == NULL)
 				not_media(l, it,
 					  it->cls == PONTE_PKT_RTP || it->cls == PONTE_PKT_RTCP);
+			else if (media(l, it, &burst[nb_burst])) {
+				prefetch_flow(burst[nb_burst].f);
+				done[nb_burst++] = it->m;
+			}
 		}
 	}
+	if (nb_burst == 0)
+		return;
+	dp_pipe_input_burst(&l->pipe, burst, nb_burst, l->now_ns);
+	rte_pktmbuf_free_bulk(done, nb_burst);
 }
 
 /* A packet from ponte_dp_input() (a socket another component reads), in buf of DP_PIPE_BUF
@@ -474,7 +620,7 @@ static void rx_input(struct dpdk_lcore *l, uint32_t port_id, const struct ponte_
 
 	if (p != NULL && (cls == PONTE_PKT_RTP || cls == PONTE_PKT_RTCP))
 		s = lookup_flow(l->d, p, src);
-	if (s != NULL && s->owner != l->idx) {
+	if (s != NULL && !is_owner(l, s, m)) {
 		struct rte_mbuf *c = m;
 		struct in_hdr *h;
 
@@ -491,7 +637,7 @@ static void rx_input(struct dpdk_lcore *l, uint32_t port_id, const struct ponte_
 			h->len = (uint16_t)len;
 			memcpy(rte_pktmbuf_mtod_offset(c, uint8_t *, 64), buf, len);
 		}
-		hand_over(l, s->owner, c, PORT_HANDED_INPUT);
+		hand_over(l, s, c, PORT_HANDED_INPUT);
 		return;
 	}
 	if (s != NULL && s->cur != NULL)
@@ -628,6 +774,23 @@ static void apply(struct dpdk_lcore *l, struct dpdk_cmd *c)
 			dp_pipe_inject(&l->pipe, c->slot->cur, c->output, b->data, b->len);
 		give_back(l, DG_BUF, b);
 		break;
+	case DCMD_MOVE: {
+		/* The group goes to mv->to (steer.c): done with its entries, publish the new
+		 * owner, then pass them on; frames that come here meanwhile follow them. */
+		struct dpdk_move *mv = c->ptr;
+		struct dpdk_lcore *to = l->d->lcores[mv->to];
+
+		for (unsigned i = 0; i < mv->nb; i++) {
+			forget(l, mv->slots[i]);
+			atomic_store_explicit(&mv->slots[i]->is_in_transit, true,
+					      memory_order_relaxed);
+			__atomic_store_n(&mv->slots[i]->owner, mv->to, __ATOMIC_RELEASE);
+		}
+		/* One move at a time (the control thread waits for each): there is room. */
+		rte_ring_sp_enqueue(to->adopt, mv);
+		dpdk_lcore_wake(to);
+		break;
+	}
 	default:
 		break;
 	}
@@ -667,6 +830,72 @@ void dpdk_lcore_drain_stopped(struct dpdk_lcore *l)
 
 /* ---- the loop ---- */
 
+/* The NIC's queues of lcore l, and its exception port queue: interrupts on or off. */
+static void intr_set(struct dpdk_lcore *l, bool is_on)
+{
+	struct dpdk_dp *d = l->d;
+
+	/* Only some PMDs need arming (-ENOTSUP from the others, net_tap's fd is always armed). */
+	for (uint16_t q = (uint16_t)l->idx; q < d->nic.nb_rxq; q = (uint16_t)(q + d->nb_lcores))
+		(void)(is_on ? rte_eth_dev_rx_intr_enable(d->nic.port_id, q)
+			     : rte_eth_dev_rx_intr_disable(d->nic.port_id, q));
+	(void)(is_on ? rte_eth_dev_rx_intr_enable(d->exc.port_id, (uint16_t)l->idx)
+		     : rte_eth_dev_rx_intr_disable(d->exc.port_id, (uint16_t)l->idx));
+}
+
+/* This thread's epoll set (RTE_EPOLL_PER_THREAD): its receive queues' interrupts and its
+ * wake-up eventfd. On the lcore's own thread; false if any part failed (it then sleeps). */
+static bool intr_register(struct dpdk_lcore *l, int op)
+{
+	struct dpdk_dp *d = l->d;
+	int rc = 0;
+
+	for (uint16_t q = (uint16_t)l->idx; rc == 0 && q < d->nic.nb_rxq;
+	     q = (uint16_t)(q + d->nb_lcores))
+		rc = rte_eth_dev_rx_intr_ctl_q(d->nic.port_id, q, RTE_EPOLL_PER_THREAD, op, NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_rx_intr_ctl_q(d->exc.port_id, (uint16_t)l->idx,
+					       RTE_EPOLL_PER_THREAD, op, NULL);
+	if (rc == 0) {
+		l->wake_ev.epdata.event = EPOLLIN | EPOLLET;
+		rc = rte_epoll_ctl(RTE_EPOLL_PER_THREAD,
+				   op == RTE_INTR_EVENT_ADD ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+				   l->wake_efd, &l->wake_ev);
+	}
+	if (rc != 0 && op == RTE_INTR_EVENT_ADD)
+		dpdk_log(d, DPDK_LOG_WARN,
+			 "dpdk.idle: lcore %u cannot wait for receive interrupts (%s): it sleeps "
+			 "as with dpdk.idle: sleep",
+			 l->lcore_id, strerror(rc < 0 ? -rc : rc));
+	return rc == 0;
+}
+
+/* dpdk.idle: interrupt. Announce the sleep, look at every ring once more (whoever queued
+ * something before the announcement is seen here; whoever queues after it sees the
+ * announcement and writes wake_efd), then wait for a frame, a wake-up or the timeout. */
+static void idle_interrupt(struct dpdk_lcore *l)
+{
+	struct dpdk_dp *d = l->d;
+	struct rte_epoll_event ev[8];
+	uint64_t v;
+
+	atomic_store_explicit(&l->is_asleep, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (dp_ring_idle_check(&l->cmds) || rte_ring_count(l->handoff) != 0 ||
+	    rte_ring_count(l->adopt) != 0 || (l->idx == 0 && dp_ring_idle_check(&d->input))) {
+		atomic_store_explicit(&l->is_asleep, false, memory_order_relaxed);
+		return;
+	}
+	intr_set(l, true);
+	rte_rcu_qsbr_thread_offline(d->qsbr, l->idx);
+	rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, RTE_DIM(ev), INTR_WAIT_MS);
+	rte_rcu_qsbr_thread_online(d->qsbr, l->idx);
+	atomic_store_explicit(&l->is_asleep, false, memory_order_relaxed);
+	intr_set(l, false);
+	(void)!read(l->wake_efd, &v, sizeof(v));
+	LSTAT_ADD(l, idle_sleeps, 1);
+}
+
 /* Nothing came for a while: give the CPU back, offline for RCU so that the control thread's
  * grace periods do not wait for this sleep. */
 static void idle(struct dpdk_lcore *l)
@@ -675,6 +904,10 @@ static void idle(struct dpdk_lcore *l)
 
 	if (d->is_idle_poll || ++l->nb_empty < IDLE_ROUNDS) {
 		rte_pause();
+		return;
+	}
+	if (l->has_intr) {
+		idle_interrupt(l);
 		return;
 	}
 	rte_rcu_qsbr_thread_offline(d->qsbr, l->idx);
@@ -693,6 +926,8 @@ int dpdk_lcore_main(void *arg)
 	rte_rcu_qsbr_thread_register(d->qsbr, l->idx);
 	rte_rcu_qsbr_thread_online(d->qsbr, l->idx);
 	l->sleep_us = SLEEP_MIN_US;
+	l->has_intr =
+	    d->is_idle_interrupt && l->wake_efd >= 0 && intr_register(l, RTE_INTR_EVENT_ADD);
 	while (!atomic_load_explicit(&l->is_stopping, memory_order_acquire)) {
 		unsigned work;
 
@@ -700,6 +935,7 @@ int dpdk_lcore_main(void *arg)
 		l->now_ns = mono_ns();
 		/* Commands first: a packet that arrives after a flow change meets the change. */
 		work = drain_commands(l);
+		work += drain_adopt(l);
 		for (uint16_t q = (uint16_t)l->idx; q < d->nic.nb_rxq;
 		     q = (uint16_t)(q + d->nb_lcores)) {
 			uint16_t n = rte_eth_rx_burst(d->nic.port_id, q, pkts, DPDK_BURST);
@@ -725,6 +961,8 @@ int dpdk_lcore_main(void *arg)
 	}
 	nic_flush(l);
 	exc_flush(l);
+	if (l->has_intr)
+		intr_register(l, RTE_INTR_EVENT_DEL);
 	rte_rcu_qsbr_thread_offline(d->qsbr, l->idx);
 	rte_rcu_qsbr_thread_unregister(d->qsbr, l->idx);
 	return 0;
@@ -747,6 +985,9 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	l->scratch = malloc(DP_PIPE_BUF);
 	snprintf(name, sizeof(name), "ponte_handoff_%u", idx);
 	l->handoff = rte_ring_create(name, DPDK_HANDOFF_RING, socket, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "ponte_adopt_%u", idx);
+	l->adopt = rte_ring_create(name, 16, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	l->wake_efd = d->is_idle_interrupt ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
 	l->pipe = (struct dp_pipe){
 	    .srtp = d->srtp,
 	    .be = l,
@@ -754,8 +995,13 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	    .tx = pipe_tx,
 	    .flow_by_id = pipe_flow_by_id,
 	    .mirror = pipe_mirror,
+	    .tx_bufs = pipe_tx_bufs,
+	    .tx_buf_send = pipe_tx_buf_send,
+	    .begin = pipe_begin,
+	    .end = pipe_end,
 	};
-	if (l->scratch == NULL || l->handoff == NULL || l->pool == NULL ||
+	if (l->scratch == NULL || l->handoff == NULL || l->adopt == NULL || l->pool == NULL ||
+	    (d->is_idle_interrupt && l->wake_efd < 0) ||
 	    dp_ring_init(&l->cmds, DPDK_CMD_RING, sizeof(struct dpdk_cmd)) != 0 ||
 	    dp_ring_init(&l->garbage, DPDK_GARBAGE_RING + d->max_flows,
 			 sizeof(struct dpdk_garbage)) != 0 ||
@@ -773,7 +1019,12 @@ void dpdk_lcore_free(struct dpdk_lcore *l)
 	if (l == NULL)
 		return;
 	rte_pktmbuf_free(l->pending);
+	for (unsigned k = 0; k < DP_PIPE_BURST_OUT; k++)
+		rte_pktmbuf_free(l->batch_m[k]);
 	rte_ring_free(l->handoff);
+	rte_ring_free(l->adopt);
+	if (l->wake_efd >= 0)
+		close(l->wake_efd);
 	free(l->scratch);
 	dp_ring_fini(&l->cmds);
 	dp_ring_fini(&l->garbage);

@@ -28,6 +28,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_flow.h>
 #include <rte_mempool.h>
 
 /* struct in6_ifreq of <linux/ipv6.h>, which clashes with <netinet/in.h>. */
@@ -132,6 +133,25 @@ static void eth_close(struct dpdk_eth *e)
 	e->is_open = e->is_started = false;
 }
 
+/* dpdk.idle: interrupt: whether every receive queue of e has an interrupt an lcore can wait
+ * for (checked once started: PMDs without them accept the setting and then have no fd). */
+static int check_rx_intr(struct dpdk_dp *d, struct dpdk_eth *e, const char *key)
+{
+	for (uint16_t q = 0; q < e->nb_rxq; q++) {
+		if (rte_eth_dev_rx_intr_ctl_q_get_fd(e->port_id, q) < 0) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "dpdk.idle: interrupt: %s (%s) has no receive interrupts, so a "
+				 "sleeping lcore would not wake for its frames; use dpdk.idle: "
+				 "sleep (net_af_packet, net_af_xdp and the ring PMDs have none; "
+				 "net_tap, net_memif and most PCI NICs have them)",
+				 e->name, key);
+			return -ENOTSUP;
+		}
+	}
+	e->has_rx_intr = true;
+	return 0;
+}
+
 /* Queues, offloads and start. key names the device in messages. */
 static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uint16_t nb_rxq,
 		     uint16_t nb_txq, uint16_t nb_rxd, uint16_t nb_txd)
@@ -165,6 +185,7 @@ static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uin
 	}
 	conf.rxmode.offloads =
 	    info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	conf.intr_conf.rxq = d->is_idle_interrupt;
 	e->tx_off.has_ipv4_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
 	e->tx_off.has_udp_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
 	conf.txmode.offloads =
@@ -181,13 +202,18 @@ static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uin
 	if (rc != 0) {
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "%s: %s: cannot set up %u queue pairs of %u/%u "
-			 "descriptors: %s",
-			 key, e->name, nb_rxq, nb_rxd, nb_txd, rte_strerror(-rc));
+			 "descriptors%s: %s",
+			 key, e->name, nb_rxq, nb_rxd, nb_txd,
+			 d->is_idle_interrupt ? " with receive interrupts (dpdk.idle: interrupt)"
+					      : "",
+			 rte_strerror(-rc));
 		return rc;
 	}
 	e->is_started = true;
 	e->nb_rxq = nb_rxq;
 	e->nb_txq = nb_txq;
+	if (d->is_idle_interrupt && (rc = check_rx_intr(d, e, key)) != 0)
+		return rc;
 	rte_eth_macaddr_get(e->port_id, &e->mac);
 	/* IPv6 neighbour discovery is multicast; most NICs filter it out otherwise. */
 	rte_eth_allmulticast_enable(e->port_id);
@@ -381,6 +407,12 @@ int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 
 void dpdk_ports_stop(struct dpdk_dp *d)
 {
+	struct rte_flow_error err;
+
+	/* Steering rules of flows still there: a PCI NIC we did not probe keeps its rules
+	 * across a stop. */
+	if (d->nic.is_open && d->nic.has_flow_steer)
+		rte_flow_flush(d->nic.port_id, &err);
 	eth_close(&d->exc);
 	eth_close(&d->nic);
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {

@@ -50,6 +50,9 @@ struct ponte_dp_dpdk_config {
 	/** "ADDR/PREFIX" the TAP is given, NULL-terminated; empty or NULL: keep its own. */
 	const char *const *exception_addresses;
 	bool is_idle_poll; /**< busy-poll when idle, rather than sleep with backoff */
+	/** Sleep until a receive interrupt or work queued (the NIC and the exception port must
+	 * have receive interrupts: refused at start otherwise). */
+	bool is_idle_interrupt;
 	uint32_t idle_sleep_us; /**< the longest sleep of an idle lcore */
 };
 
@@ -81,6 +84,9 @@ struct ponte_dp_stats {
 	uint64_t input_drops; /**< ponte_dp_input() queue full */
 	uint64_t tx_pkts;
 	uint64_t tx_errors;
+	uint64_t steer_rules; /**< DPDK: rte_flow rules steering flows to their owner's queue */
+	uint64_t steer_failed; /**< DPDK: steering rules the NIC refused */
+	uint64_t flow_moves; /**< DPDK: flow groups moved to the lcore their frames reach */
 	uint32_t nb_flows;
 	uint32_t nb_ports;
 };

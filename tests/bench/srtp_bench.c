@@ -49,6 +49,7 @@
 #include <openssl/evp.h>
 #include <srtp2/srtp.h>
 
+#include "imb_bound.h"
 #include "srtp.h"
 
 #define BATCH 256
@@ -62,19 +63,6 @@ struct flow {
 	uint16_t seq;
 };
 
-/* intel-ipsec-mb's keys for one context of the crypto bound: RTP session keys only. */
-struct imb_keys {
-	union {
-		struct {
-			uint8_t enc[11 * 16] __attribute__((aligned(16)));
-			uint8_t ipad[20] __attribute__((aligned(16)));
-			uint8_t opad[20] __attribute__((aligned(16)));
-		} cm;
-		struct gcm_key_data gcm;
-	};
-	uint8_t salt[14];
-};
-
 struct bench {
 	uint16_t profile;
 	size_t key_len, salt_len, tag_len;
@@ -86,8 +74,7 @@ struct bench {
 	/* libsrtp2 direct */
 	srtp_t stx, srx;
 	/* crypto bound: intel-ipsec-mb; keys per context and direction, as the engine has */
-	IMB_MGR *mgr;
-	struct imb_keys *ik, *ik_rx;
+	struct imb_bound ib;
 	/* crypto bound: EVP */
 	uint8_t salt0[14];
 	EVP_CIPHER_CTX *enc, *dec;
@@ -288,174 +275,43 @@ static void direct_teardown(struct bench *b)
 	b->stx = b->srx = NULL;
 }
 
-/* ---- the crypto bound through intel-ipsec-mb ---- */
+/* ---- the crypto bound through intel-ipsec-mb (imb_bound.c, shared) ---- */
+
+static void bound_key(void *arg, unsigned int k, struct ponte_srtp_key *out)
+{
+	*out = ctx_key(arg, k);
+}
 
 static int imb_bound_setup(struct bench *b)
 {
-	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
+	return imb_bound_init(&b->ib, b->profile, b->nb_ctx, bound_key, b);
+}
 
-	b->mgr = alloc_mb_mgr(0);
-	b->ik = aligned_alloc(64, 2 * b->nb_ctx * sizeof(*b->ik));
-	if (b->mgr == NULL || b->ik == NULL)
-		return -ENOMEM;
-	b->ik_rx = b->ik + b->nb_ctx;
-	init_mb_mgr_auto(b->mgr, NULL);
-	for (unsigned int k = 0; k < 2 * b->nb_ctx; k++) {
-		/* Session keys straight from the master key's bytes: their values change no cost.
-		 * The receiving copy is a copy, in its own memory, as the engine's contexts are. */
-		struct ponte_srtp_key key = ctx_key(b, k % b->nb_ctx);
-		struct imb_keys *ik = &b->ik[k];
-		uint8_t dk[11 * 16] __attribute__((aligned(16))), block[64];
+static int imb_bound_each(struct bench *b, struct batch *bt, bool is_protect)
+{
+	for (unsigned int i = 0; i < bt->n; i += IMB_BOUND_BURST) {
+		unsigned int n = bt->n - i < IMB_BOUND_BURST ? bt->n - i : IMB_BOUND_BURST;
 
-		memcpy(ik->salt, key.salt, b->salt_len);
-		if (is_gcm) {
-			IMB_AES128_GCM_PRE(b->mgr, key.key, &ik->gcm);
-			continue;
-		}
-		IMB_AES_KEYEXP_128(b->mgr, key.key, ik->cm.enc, dk);
-		memset(block, 0x36, sizeof(block));
-		memcpy(block, key.key, 16);
-		IMB_SHA1_ONE_BLOCK(b->mgr, block, ik->cm.ipad);
-		memset(block, 0x5c, sizeof(block));
-		memcpy(block, key.key, 16);
-		IMB_SHA1_ONE_BLOCK(b->mgr, block, ik->cm.opad);
+		if (imb_bound_run(&b->ib, bt->pkt + i, bt->len + i, bt->ctx_of + i, n,
+				  is_protect) != 0)
+			return -EIO;
 	}
 	return 0;
 }
 
-/* The IVs of RFC 3711 §4.1.1 and RFC 7714 §8.1 with ROC 0. */
-static void make_iv(bool is_gcm, const uint8_t *salt, const uint8_t *pkt, uint8_t iv[16])
-{
-	memset(iv, 0, 16);
-	if (is_gcm) {
-		memcpy(iv, salt, 12);
-		for (int i = 0; i < 4; i++)
-			iv[2 + i] ^= pkt[8 + i];
-		iv[10] ^= pkt[2];
-		iv[11] ^= pkt[3];
-	} else {
-		memcpy(iv, salt, 14);
-		for (int i = 0; i < 4; i++)
-			iv[4 + i] ^= pkt[8 + i];
-		iv[12] ^= pkt[2];
-		iv[13] ^= pkt[3];
-	}
-}
-
-static int imb_bound_run(struct bench *b, struct batch *bt, bool is_protect)
-{
-	bool is_gcm = b->profile == PONTE_SRTP_AEAD_AES_128_GCM;
-	uint8_t iv[BURST][16] __attribute__((aligned(16)));
-	uint8_t tag[BURST][16], saved[BURST][16], *tag_at[BURST];
-	struct imb_keys *keys = is_protect ? b->ik : b->ik_rx;
-	IMB_JOB *job;
-	int rc = 0;
-
-	for (unsigned int i0 = 0; i0 < bt->n; i0 += BURST) {
-		unsigned int n = bt->n - i0 < BURST ? bt->n - i0 : BURST;
-
-		/* Any user of the library would fetch a burst's keys ahead, as the engine does. */
-		for (unsigned int j = 0; j < n; j++) {
-			const uint8_t *k = (const uint8_t *)&keys[bt->ctx_of[i0 + j]];
-
-			if (is_gcm) {
-				for (size_t off = 0; off < 3 * 64; off += 64)
-					__builtin_prefetch(k + off);
-				for (size_t off = sizeof(struct gcm_key_data) - 5 * 64;
-				     off < sizeof(struct imb_keys); off += 64)
-					__builtin_prefetch(k + off);
-			} else {
-				for (size_t off = 0; off < 4 * 64; off += 64)
-					__builtin_prefetch(k + off);
-			}
-		}
-		for (unsigned int j = 0; j < n; j++) {
-			const struct imb_keys *ik = &keys[bt->ctx_of[i0 + j]];
-			uint8_t *pkt = bt->pkt[i0 + j];
-			size_t body = is_protect ? bt->len[i0 + j] : bt->len[i0 + j] - b->tag_len;
-
-			make_iv(is_gcm, ik->salt, pkt, iv[j]);
-			job = IMB_GET_NEXT_JOB(b->mgr);
-			job->cipher_direction = is_protect ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-			job->chain_order =
-			    is_protect ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-			job->src = pkt;
-			job->dst = pkt + 12;
-			job->cipher_start_src_offset_in_bytes = 12;
-			job->msg_len_to_cipher_in_bytes = body - 12;
-			job->iv = iv[j];
-			job->user_data = NULL;
-			tag_at[j] = pkt + body;
-			if (is_gcm) {
-				job->cipher_mode = IMB_CIPHER_GCM;
-				job->enc_keys = job->dec_keys = &ik->gcm;
-				job->key_len_in_bytes = 16;
-				job->iv_len_in_bytes = 12;
-				job->hash_alg = IMB_AUTH_AES_GMAC;
-				job->hash_start_src_offset_in_bytes = 12;
-				job->msg_len_to_hash_in_bytes = body - 12;
-				job->u.GCM.aad = pkt;
-				job->u.GCM.aad_len_in_bytes = 12;
-				job->auth_tag_output = is_protect ? pkt + body : tag[j];
-				job->auth_tag_output_len_in_bytes = 16;
-			} else {
-				/* The ROC (0) after the packet, hashed in place (RFC 3711 §4.2),
-				 * over the first bytes of the tag a receiver keeps aside. */
-				if (!is_protect)
-					memcpy(saved[j], pkt + body, b->tag_len);
-				memset(pkt + body, 0, 4);
-				job->cipher_mode = IMB_CIPHER_CNTR;
-				job->enc_keys = job->dec_keys = ik->cm.enc;
-				job->key_len_in_bytes = 16;
-				job->iv_len_in_bytes = 16;
-				job->hash_alg = IMB_AUTH_HMAC_SHA_1;
-				job->hash_start_src_offset_in_bytes = 0;
-				job->msg_len_to_hash_in_bytes = body + 4;
-				job->auth_tag_output = tag[j];
-				job->auth_tag_output_len_in_bytes = 12;
-				job->u.HMAC._hashed_auth_key_xor_ipad = ik->cm.ipad;
-				job->u.HMAC._hashed_auth_key_xor_opad = ik->cm.opad;
-			}
-			for (job = IMB_SUBMIT_JOB(b->mgr); job != NULL;
-			     job = IMB_GET_COMPLETED_JOB(b->mgr))
-				rc |= job->status != IMB_STATUS_COMPLETED;
-		}
-		while ((job = IMB_FLUSH_JOB(b->mgr)) != NULL)
-			rc |= job->status != IMB_STATUS_COMPLETED;
-		for (unsigned int j = 0; j < n; j++) {
-			if (is_protect) {
-				if (!is_gcm)
-					memcpy(tag_at[j], tag[j], b->tag_len);
-				bt->len[i0 + j] += b->tag_len;
-			} else {
-				rc |= CRYPTO_memcmp(tag[j], is_gcm ? tag_at[j] : saved[j],
-						    b->tag_len) != 0;
-				bt->len[i0 + j] -= b->tag_len;
-			}
-		}
-	}
-	return rc ? -EIO : 0;
-}
-
 static int imb_bound_protect(struct bench *b, struct batch *bt)
 {
-	return imb_bound_run(b, bt, true);
+	return imb_bound_each(b, bt, true);
 }
 
 static int imb_bound_unprotect(struct bench *b, struct batch *bt)
 {
-	return imb_bound_run(b, bt, false);
+	return imb_bound_each(b, bt, false);
 }
 
 static void imb_bound_teardown(struct bench *b)
 {
-	if (b->ik != NULL)
-		explicit_bzero(b->ik, 2 * b->nb_ctx * sizeof(*b->ik));
-	free(b->ik);
-	if (b->mgr != NULL)
-		free_mb_mgr(b->mgr);
-	b->ik = NULL;
-	b->mgr = NULL;
+	imb_bound_fini(&b->ib);
 }
 
 /* ---- the crypto bound through libcrypto EVP (1 context) ---- */
@@ -530,7 +386,7 @@ static int evp_protect_one(struct bench *b, uint8_t *pkt, size_t *len)
 	size_t payload = *len - 12;
 	int outl;
 
-	make_iv(is_gcm, b->salt0, pkt, iv);
+	imb_bound_make_iv(is_gcm, b->salt0, pkt, iv);
 	if (EVP_EncryptInit_ex(b->enc, NULL, NULL, NULL, iv) != 1)
 		return -EIO;
 	if (is_gcm) {
@@ -556,7 +412,7 @@ static int evp_unprotect_one(struct bench *b, uint8_t *pkt, size_t *len)
 	uint8_t iv[16], tag[20];
 	int outl;
 
-	make_iv(is_gcm, b->salt0, pkt, iv);
+	imb_bound_make_iv(is_gcm, b->salt0, pkt, iv);
 	if (is_gcm) {
 		size_t payload = *len - 12 - 16;
 
