@@ -92,6 +92,7 @@ struct ponte_dpdk_port {
 	char *device; /* PCI address, vdev string, or an ethdev's name */
 	int rx_queues; /* 0: one per lcore */
 	int rx_descriptors, tx_descriptors; /* 0: the driver's choice */
+	int vlan; /* 802.1Q VLAN id of media and exception traffic; 0: untagged */
 };
 
 /* dpdk.idle: what a forwarding lcore does when no packet comes. */

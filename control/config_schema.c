@@ -612,6 +612,19 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.doc = "Descriptors of each transmit queue; 0: the driver's choice.",
 	},
 	{
+		.path = "dpdk.ports[].vlan",
+		.type = CFG_INT,
+		MEMBER(struct ponte_dpdk_port, vlan),
+		.min = 0,
+		.max = 4094,
+		.def = "0",
+		.doc = "802.1Q VLAN id (1 to 4094) of the port's media and exception traffic, for "
+		       "a NIC on a trunk; 0: untagged. Only frames tagged with it are taken (the "
+		       "others, untagged ones too, are dropped and counted as `wrong_vlan`); what "
+		       "the port sends is tagged with it. The exception interface sees the frames "
+		       "untagged: its addresses are those of the VLAN, with no VLAN device.",
+	},
+	{
 		.path = "dpdk.exception_tap",
 		.type = CFG_STR,
 		FIELD(dpdk.exception_tap),

@@ -89,6 +89,7 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 			.rx_queues = (uint16_t)cfg->dpdk.ports[i].rx_queues,
 			.rx_desc = (uint16_t)cfg->dpdk.ports[i].rx_descriptors,
 			.tx_desc = (uint16_t)cfg->dpdk.ports[i].tx_descriptors,
+			.vlan = (uint16_t)cfg->dpdk.ports[i].vlan,
 		};
 	if (!ponte_dp_has_backend(dc.backend)) {
 		log_error("daemon", "dataplane.backend: %s is not built in this version%s",
@@ -187,6 +188,7 @@ static void media_lcores_status(struct daemon *d, json_t *dp)
 		[PONTE_DP_DROP_TX_FULL] = "tx_full",
 		[PONTE_DP_DROP_EXC_FULL] = "exception_full",
 		[PONTE_DP_DROP_HANDOFF_FULL] = "handoff_full",
+		[PONTE_DP_DROP_WRONG_VLAN] = "wrong_vlan",
 	};
 	struct ponte_dp_lcore_stats st;
 	json_t *arr = json_array();

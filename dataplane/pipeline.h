@@ -25,27 +25,56 @@
  * SRTCP index on top of the largest packet taken in. */
 #define DP_PIPE_BUF 2048
 #define DP_PIPE_PKT_MAX (DP_PIPE_BUF - 64)
+/* How long, after a move, the source a latching flow leaves cannot latch it again (input_one():
+ * its packets still on their way); 0.5 s, far more than a round trip. */
+#define DP_LATCH_STALE_NS 500000000ull
 
-/* An installed flow as a packet thread sees it. */
+/*
+ * An installed flow as a packet thread sees it. Laid out for the packet: what every media
+ * packet reads or writes comes first, in the first cache lines of the entry (dp_flow_build()
+ * aligns it to one): the head's copies of the spec fields the packet tests, the counters, the
+ * contexts, the receiver statistics. The spec comes last and is allocated with its nb_outputs
+ * outputs only (never read an output at or above spec.nb_outputs), followed by the per-output
+ * state tx and cont point to: a flow of three outputs takes some 3 KB rather than 11, and a
+ * packet touches its output's lines, not all sixteen's.
+ */
 struct dp_flow {
-	struct ponte_flow_spec spec;
 	struct dp_srtp *in;
+	/* Per output (nb_outputs of each), behind spec. PONTE_RTCP_TERMINATE: what it sent;
+	 * with ssrc_any: one continuous stream whatever the source's SSRC (rtp.h). Both carried
+	 * across a modify. */
+	struct dp_tx_stats *tx;
+	struct dp_rtp_cont *cont;
+	/* The entry the output's dst_latch_flow named when flow_by_id() was last asked, valid
+	 * while the backend's epoch (struct dp_pipe) has not moved. */
+	struct dp_latch_ref {
+		uint64_t epoch;
+		const struct dp_flow *flow;
+	} *latch;
+	uint64_t next_report_ns;
+	struct ponte_addr latched;
+	/* Copies of spec's, for the packet's first line: bit i of rtp_outputs: output i takes
+	 * RTP; is_latching: a port-wide latching flow (spec.src.family 0, spec.is_latching). */
+	uint16_t rtp_outputs;
+	uint8_t nb_outputs, rtcp, mirror_pt;
+	bool is_latching, is_mirror_only;
+	struct ponte_flow_stats st; /* written by the packet thread only */
 	struct dp_srtp *out[PONTE_FLOW_MAX_OUTPUTS];
+	/* PONTE_RTCP_TERMINATE state, carried across a modify. */
+	struct dp_rx_stats rx;
 	/* Contexts handed on to the entry that replaced this one: bit i for out[i], DP_GIVEN_IN
 	 * for in. dp_flow_free() leaves those alone. */
 	uint32_t given_away;
 	uint64_t key_hash; /* the backend's, for its table */
-	struct ponte_addr latched;
-	struct ponte_flow_stats st; /* written by the packet thread only */
-	/* PONTE_RTCP_TERMINATE state, carried across a modify. */
-	struct dp_rx_stats rx;
-	struct dp_tx_stats tx[PONTE_FLOW_MAX_OUTPUTS];
-	uint64_t next_report_ns;
-	/* Per output with ssrc_any: one continuous stream whatever the source's SSRC (rtp.h),
-	 * carried across a modify like tx[]. */
-	struct dp_rtp_cont cont[PONTE_FLOW_MAX_OUTPUTS];
+	/* A latching flow in a new latch_epoch: the source latched in the one before, and when
+	 * it may latch again (0: not heard since; see input_one()). */
+	struct ponte_addr stale;
+	uint64_t stale_until_ns;
+	/* Last: allocated with spec.nb_outputs outputs, then tx[], cont[] and latch[]. */
+	struct ponte_flow_spec spec;
 };
 
+_Static_assert(PONTE_FLOW_MAX_OUTPUTS <= 16, "rtp_outputs has a bit per output");
 #define DP_GIVEN_IN (1u << 31)
 _Static_assert(PONTE_FLOW_MAX_OUTPUTS < 31, "given_away has a bit per output");
 
@@ -79,6 +108,12 @@ struct dp_pipe {
 	bool (*tx)(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len);
 	/* The entry of flow id, or NULL. */
 	struct dp_flow *(*flow_by_id)(void *be, uint64_t id);
+	/* Optional: a counter the backend's packet thread moves (never to 0) whenever
+	 * flow_by_id() may answer otherwise than before: an entry set, replaced or deleted, a
+	 * flow coming to or leaving this thread. While it stays, the pipeline keeps the answers
+	 * it had (a latched destination's flow) rather than look them up per packet. NULL: it
+	 * asks every time. */
+	const uint64_t *epoch;
 	/* Hand a copy of a plain packet of flow f to the control plane (spec.mirror_pt). */
 	void (*mirror)(void *be, const struct dp_flow *f, const struct ponte_addr *src,
 		       const uint8_t *pkt, size_t len);
@@ -104,6 +139,9 @@ struct dp_pipe {
  */
 int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spec *spec,
 		  struct dp_flow *old, struct dp_flow **out);
+/* Prefetch what a media packet of f reads: its head, and per output that takes RTP, the
+ * output's lines (for payload type pt), its state and SRTP context; and f's own context. */
+void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt);
 /* Wipe and free an entry (control thread), its contexts but those given away. */
 void dp_flow_free(const struct dp_srtp_engine *srtp, struct dp_flow *f);
 /* Packet thread, when nf replaces old: counters, RTCP state, and per output that keeps its

@@ -148,9 +148,14 @@ static int add_port(struct dpdk_dp *d, enum dport_kind kind, bool is_owned, int 
 	uint32_t id = 0;
 	int rc;
 
-	for (uint32_t i = 1; i <= d->max_ports && id == 0; i++)
+	/* From after the last id given: a scan from 1 would make opening n ports quadratic.
+	 * Wraps, so that ids freed behind it are found again when the ones ahead are taken. */
+	for (uint32_t n = 0; n < d->max_ports && id == 0; n++) {
+		uint32_t i = (d->port_next + n) % d->max_ports + 1;
+
 		if (d->c_ports[i] == NULL)
 			id = i;
+	}
 	if (id == 0)
 		return -ENOSPC;
 	p = calloc(1, sizeof(*p));
@@ -174,6 +179,7 @@ static int add_port(struct dpdk_dp *d, enum dport_kind kind, bool is_owned, int 
 		}
 	}
 	d->c_ports[id] = p;
+	d->port_next = id;
 	atomic_store_explicit(&d->ports[id], p, memory_order_release);
 	*port_id = id;
 	return 0;

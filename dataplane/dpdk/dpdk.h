@@ -73,6 +73,8 @@ struct dpdk_eth {
 	bool has_rss; /* receive queues spread by the device's RSS */
 	bool has_flow_steer; /* takes rte_flow rules with a QUEUE action (steer.c) */
 	bool has_rx_intr;    /* receive interrupts set up (dpdk.idle: interrupt) */
+	bool has_vlan_strip; /* the device strips the VLAN tag (RTE_ETH_RX_OFFLOAD_VLAN_STRIP) */
+	uint16_t vlan;	     /* 802.1Q VLAN of its traffic (dpdk.ports[].vlan), 0: untagged */
 	int socket;
 	uint16_t nb_rxq, nb_txq;
 	struct rte_ether_addr mac;
@@ -259,6 +261,7 @@ struct dpdk_lcore {
 	unsigned lcore_id;
 	struct rte_mempool *pool;
 	struct dp_pipe pipe;
+	uint64_t flows_epoch; /* the pipe's epoch: moved by every command and adoption */
 	struct dp_ring cmds;	  /* control -> lcore */
 	struct dp_ring garbage;	  /* lcore -> control */
 	struct dp_ring punts;	  /* lcore -> control */
@@ -357,6 +360,7 @@ struct dpdk_dp {
 
 	/* The control thread's. */
 	struct dport **c_ports;
+	uint32_t port_next; /* where add_port() looks for a free id first */
 	struct dp_htab c_by_id, c_by_key; /* struct fslot * */
 	struct dp_htab pending_refs;	  /* flow id -> lcore index + 1, for flows not added yet */
 	struct dpdk_defer *defer;	  /* withdrawn objects waiting for their grace period */

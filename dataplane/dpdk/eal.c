@@ -382,6 +382,13 @@ static int check_config(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 		return -EINVAL;
 	}
 	rc = check_device(d, dc->ports[0].device, "dpdk.ports[0].device");
+	if (rc == 0 && dc->ports[0].vlan > 4094) {
+		/* 4095 is reserved (IEEE 802.1Q §9.6); 0 means no VLAN here. */
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.ports[0].vlan: %u is no VLAN id (1 to 4094; 0: untagged)",
+			 dc->ports[0].vlan);
+		rc = -EINVAL;
+	}
 	if (rc == 0 && dc->exception_device != NULL && dc->exception_device[0] != '\0')
 		rc = check_device(d, dc->exception_device, "dpdk.exception_device");
 	if (rc == 0 && (dc->exception_device == NULL || dc->exception_device[0] == '\0') &&

@@ -366,6 +366,7 @@ static unsigned drain_adopt(struct dpdk_lcore *l)
 	unsigned n = 0;
 
 	while (rte_ring_sc_dequeue(l->adopt, (void **)&mv) == 0) {
+		l->flows_epoch++; /* pipe_flow_by_id() finds more now */
 		for (unsigned i = 0; i < mv->nb; i++) {
 			struct fslot *s = mv->slots[i];
 
@@ -533,7 +534,8 @@ static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
 			LSTAT_ADD(l, rx_pkts, 1);
 			LSTAT_ADD(l, rx_bytes, it->m->pkt_len);
 		}
-		dpdk_parse(it->m, &it->pkt);
+		/* A handed frame was parsed once already: untagged since. */
+		dpdk_parse(it->m, it->m->port == PORT_HANDED_FRAME ? 0 : d->nic.vlan, &it->pkt);
 		if (it->pkt.verdict != DPKT_UDP)
 			continue;
 		it->cls = (uint8_t)ponte_demux_classify(
@@ -682,7 +684,7 @@ static unsigned drain_handoff(struct dpdk_lcore *l)
 	return n;
 }
 
-/* What the kernel sends: out through the NIC, and its next hops learned. */
+/* What the kernel sends: out through the NIC (tagged, on a VLAN), and its next hops learned. */
 static unsigned from_kernel(struct dpdk_lcore *l)
 {
 	struct rte_mbuf *pkts[DPDK_BURST];
@@ -695,6 +697,11 @@ static unsigned from_kernel(struct dpdk_lcore *l)
 		if (dpdk_parse_egress(pkts[i], &dst, &mac))
 			dpdk_neigh_learn(l, &dst, &mac);
 		LSTAT_ADD(l, from_kernel, 1);
+		if (dpdk_vlan_tag(pkts[i], &l->d->nic.tx_off) != 0) {
+			LSTAT_ADD(l, drops[PONTE_DP_DROP_NO_MBUF], 1);
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
 		nic_queue(l, pkts[i]);
 	}
 	return n;
@@ -724,6 +731,9 @@ static void forget(struct dpdk_lcore *l, struct fslot *s)
 static void apply(struct dpdk_lcore *l, struct dpdk_cmd *c)
 {
 	struct dpdk_txbuf *b = c->ptr;
+
+	/* The pipeline's cached pipe_flow_by_id() answers go stale (struct dp_pipe.epoch). */
+	l->flows_epoch++;
 
 	switch (c->type) {
 	case DCMD_FLOW_SET: {
@@ -980,6 +990,7 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	l->d = d;
 	l->idx = idx;
 	l->lcore_id = lcore_id;
+	l->flows_epoch = 1; /* an entry's cache starts at 0: empty */
 	l->st.lcore_id = lcore_id;
 	l->pool = d->pools[d->nic.socket];
 	l->scratch = malloc(DP_PIPE_BUF);
@@ -994,6 +1005,7 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	    .tx_buf = pipe_tx_buf,
 	    .tx = pipe_tx,
 	    .flow_by_id = pipe_flow_by_id,
+	    .epoch = &l->flows_epoch,
 	    .mirror = pipe_mirror,
 	    .tx_bufs = pipe_tx_bufs,
 	    .tx_buf_send = pipe_tx_buf_send,

@@ -134,14 +134,55 @@ static void parse_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uin
 	parse_udp(m, p, (uint16_t)(off + IPV6_HDR_LEN), plen, AF_INET6, ip->src_addr, ip->dst_addr);
 }
 
-void dpdk_parse(struct rte_mbuf *m, struct dpdk_pkt *p)
+/* A frame for a port on VLAN vlan (IEEE 802.1Q §9): -1 when it carries that VLAN id, which it
+ * then no longer does (the tag out of the frame, the NIC's flags cleared), else the reason to
+ * drop it (enum ponte_dp_frame_drop). The priority and DEI bits are not looked at. */
+static int vlan_take(struct rte_mbuf *m, uint16_t vlan)
+{
+	uint16_t tci;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		tci = m->vlan_tci;
+	} else {
+		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+		const struct rte_vlan_hdr *vh;
+
+		if (m->data_len < RTE_ETHER_HDR_LEN)
+			return PONTE_DP_DROP_TRUNCATED;
+		/* Untagged frames and 802.1ad ones (an S-tag outside) are no frames of this
+		 * port's VLAN; priority-tagged ones (VLAN 0) fail below, as other VLANs' do. */
+		if (((const struct rte_ether_hdr *)eth)->ether_type !=
+		    rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))
+			return PONTE_DP_DROP_WRONG_VLAN;
+		if (m->data_len < RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
+			return PONTE_DP_DROP_TRUNCATED;
+		vh = (const struct rte_vlan_hdr *)(eth + RTE_ETHER_HDR_LEN);
+		tci = rte_be_to_cpu_16(vh->vlan_tci);
+		/* The addresses move over the tag (12 bytes, not the whole frame); the inner
+		 * EtherType is where an untagged frame has its own. */
+		memmove(eth + RTE_VLAN_HLEN, eth, 2 * RTE_ETHER_ADDR_LEN);
+		rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
+	}
+	if ((tci & 0x0fffu) != vlan)
+		return PONTE_DP_DROP_WRONG_VLAN;
+	m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	m->vlan_tci = 0;
+	return -1;
+}
+
+void dpdk_parse(struct rte_mbuf *m, uint16_t vlan, struct dpdk_pkt *p)
 {
 	const struct rte_ether_hdr *eth;
 	uint16_t type;
+	int reason;
 
 	memset(&p->src, 0, sizeof(p->src));
 	memset(&p->dst, 0, sizeof(p->dst));
 	p->payload_off = p->payload_len = 0;
+	if (vlan != 0 && (reason = vlan_take(m, vlan)) >= 0) {
+		verdict(p, DPKT_DROP, (unsigned)reason);
+		return;
+	}
 	if (m->nb_segs != 1) {
 		/* Media never needs more than one segment; the kernel takes jumbo frames. */
 		verdict(p, DPKT_KERNEL, DPKT_K_OTHER);
@@ -154,8 +195,9 @@ void dpdk_parse(struct rte_mbuf *m, struct dpdk_pkt *p)
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	rte_ether_addr_copy(&eth->src_addr, &p->src_mac);
 	type = rte_be_to_cpu_16(eth->ether_type);
-	/* VLAN-tagged frames (802.1Q, 802.1ad) go to the kernel, which may run a VLAN interface
-	 * on the exception port: the fast path carries untagged media only. */
+	/* On an untagged port, VLAN-tagged frames (802.1Q, 802.1ad) go to the kernel, which
+	 * may run a VLAN interface on the exception port; on a port with a VLAN, a tag left
+	 * here is an inner one (Q-in-Q), the kernel's too. */
 	if (type == RTE_ETHER_TYPE_IPV4)
 		parse_ipv4(m, p, RTE_ETHER_HDR_LEN, m->data_len - RTE_ETHER_HDR_LEN);
 	else if (type == RTE_ETHER_TYPE_IPV6)
@@ -207,31 +249,49 @@ int dpdk_build(struct rte_mbuf *m, const struct ponte_addr *src, const struct po
 {
 	uint16_t plen = rte_pktmbuf_data_len(m);
 	uint16_t l3_len = src->family == AF_INET ? IPV4_MIN_HDR_LEN : IPV6_HDR_LEN;
+	/* A VLAN's tag: the port's to insert, or ours to write (l2_len then covers it, as the
+	 * checksum offloads want). */
+	bool is_tag_here = off->vlan != 0 && !off->has_vlan_insert;
+	uint16_t l2_len = RTE_ETHER_HDR_LEN + (is_tag_here ? RTE_VLAN_HLEN : 0);
+	uint16_t type = src->family == AF_INET ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
 	struct rte_ether_hdr *eth;
 	struct rte_udp_hdr *u;
+	uint8_t *l3;
 
 	if (src->family != dst->family || (src->family != AF_INET && src->family != AF_INET6))
 		return -EAFNOSUPPORT;
 	if ((uint32_t)plen + UDP_HDR_LEN + l3_len > 65535)
 		return -EMSGSIZE;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m,
-							  RTE_ETHER_HDR_LEN + l3_len + UDP_HDR_LEN);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, l2_len + l3_len + UDP_HDR_LEN);
 	if (eth == NULL)
 		return -ENOSPC;
 	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
 	rte_ether_addr_copy(src_mac, &eth->src_addr);
-	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l2_len = l2_len;
 	m->l3_len = l3_len;
 	m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
-	u = (struct rte_udp_hdr *)((uint8_t *)(eth + 1) + l3_len);
+	if (is_tag_here) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(off->vlan);
+		vh->eth_proto = rte_cpu_to_be_16(type);
+	} else {
+		eth->ether_type = rte_cpu_to_be_16(type);
+		if (off->vlan != 0) {
+			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+			m->vlan_tci = off->vlan;
+		}
+	}
+	l3 = (uint8_t *)eth + l2_len;
+	u = (struct rte_udp_hdr *)(l3 + l3_len);
 	u->src_port = rte_cpu_to_be_16(src->port);
 	u->dst_port = rte_cpu_to_be_16(dst->port);
 	u->dgram_len = rte_cpu_to_be_16((uint16_t)(plen + UDP_HDR_LEN));
 	u->dgram_cksum = 0;
 	if (src->family == AF_INET) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->type_of_service = 0;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(plen + UDP_HDR_LEN + l3_len));
@@ -256,9 +316,8 @@ int dpdk_build(struct rte_mbuf *m, const struct ponte_addr *src, const struct po
 			u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
 		}
 	} else {
-		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
 
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
 		ip->payload_len = rte_cpu_to_be_16((uint16_t)(plen + UDP_HDR_LEN));
 		ip->proto = IPPROTO_UDP;
@@ -300,4 +359,30 @@ void dpdk_finish_cksum(struct rte_mbuf *m)
 		u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
 	}
 	m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
+}
+
+int dpdk_vlan_tag(struct rte_mbuf *m, const struct dpdk_tx_offload *off)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_vlan_hdr *vh;
+	uint8_t *old;
+
+	if (off->vlan == 0)
+		return 0;
+	if (off->has_vlan_insert) {
+		m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+		m->vlan_tci = off->vlan;
+		return 0;
+	}
+	if (m->data_len < RTE_ETHER_HDR_LEN || rte_pktmbuf_headroom(m) < RTE_VLAN_HLEN)
+		return -ENOSPC;
+	old = rte_pktmbuf_mtod(m, uint8_t *);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
+	/* The addresses move down; the frame's EtherType, where it was, becomes the tag's
+	 * inner one (IEEE 802.1Q §9.3). */
+	memmove(eth, old, 2 * RTE_ETHER_ADDR_LEN);
+	vh = (struct rte_vlan_hdr *)(eth + 1);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+	vh->vlan_tci = rte_cpu_to_be_16(off->vlan);
+	return 0;
 }

@@ -190,6 +190,16 @@ static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uin
 	e->tx_off.has_udp_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
 	conf.txmode.offloads =
 	    info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+	/* A port on a VLAN: the tag stripped and inserted by the device where it can; parse.c
+	 * does it otherwise. No VLAN filter: frames of other VLANs are to be counted. */
+	e->tx_off.vlan = e->vlan;
+	if (e->vlan != 0) {
+		e->has_vlan_strip = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
+		e->tx_off.has_vlan_insert =
+		    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) != 0;
+		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+		conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	}
 	rc = rte_eth_dev_configure(e->port_id, nb_rxq, nb_txq, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(e->port_id, &nb_rxd, &nb_txd);
@@ -350,7 +360,7 @@ int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 	uint16_t nb = (uint16_t)d->nb_lcores;
 	uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
 	uint32_t need;
-	char exc_dev[128];
+	char exc_dev[128], vlan_note[80] = "";
 	int rc;
 
 	/* Every receive descriptor holds an mbuf, and so may every transmit one until the
@@ -377,6 +387,7 @@ int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 		return -EINVAL;
 	}
 	rc = eth_open(d, pc->device, "dpdk.ports[0].device", &d->nic);
+	d->nic.vlan = pc->vlan;
 	if (rc == 0)
 		rc = eth_setup(d, &d->nic, "dpdk.ports[0]", nb_rxq, nb, pc->rx_desc, pc->tx_desc);
 	if (rc != 0)
@@ -394,14 +405,19 @@ int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 		rc = eth_setup(d, &d->exc, "dpdk.exception_device", nb, nb, 0, 0);
 	if (rc == 0 && d->exc.is_tap)
 		rc = tap_configure(d, dc);
+	if (rc == 0 && d->nic.vlan != 0)
+		snprintf(vlan_note, sizeof(vlan_note),
+			 ", VLAN %u (tag stripped by %s, inserted by %s)", d->nic.vlan,
+			 d->nic.has_vlan_strip ? "the NIC" : "software",
+			 d->nic.tx_off.has_vlan_insert ? "the NIC" : "software");
 	if (rc == 0)
 		dpdk_log(d, DPDK_LOG_INFO,
 			 "dpdk: NIC %s (port %u, " RTE_ETHER_ADDR_PRT_FMT
-			 ", %u rx queues%s%s), exception port %s%s%s, %u lcores",
+			 ", %u rx queues%s%s%s), exception port %s%s%s, %u lcores",
 			 d->nic.name, d->nic.port_id, RTE_ETHER_ADDR_BYTES(&d->nic.mac), nb_rxq,
 			 d->nic.tx_off.has_udp_cksum ? ", UDP checksum offload" : "",
-			 d->nic.has_rss ? ", RSS" : "", d->exc.name, d->tap_name[0] ? " on " : "",
-			 d->tap_name, d->nb_lcores);
+			 d->nic.has_rss ? ", RSS" : "", vlan_note, d->exc.name,
+			 d->tap_name[0] ? " on " : "", d->tap_name, d->nb_lcores);
 	return rc;
 }
 

@@ -33,6 +33,10 @@ struct ponte_dp_dpdk_port {
 	const char *device;
 	uint16_t rx_queues; /**< 0: one per lcore */
 	uint16_t rx_desc, tx_desc; /**< 0: the driver's preference */
+	/** 802.1Q VLAN (1..4094) the port's media and exception traffic live on: only frames
+	 * tagged with it are taken (and untagged toward the kernel), all it sends is tagged;
+	 * 0: untagged (tagged frames go to the kernel as they are). */
+	uint16_t vlan;
 };
 
 /** The DPDK backend's settings (dpdk.*); see docs/dpdk.md. Borrowed for the call. */
@@ -103,6 +107,7 @@ enum ponte_dp_frame_drop {
 	PONTE_DP_DROP_TX_FULL, /**< the NIC's transmit queue did not take it */
 	PONTE_DP_DROP_EXC_FULL, /**< the exception port did not take it */
 	PONTE_DP_DROP_HANDOFF_FULL, /**< the owning lcore's hand-off ring was full */
+	PONTE_DP_DROP_WRONG_VLAN, /**< on a port with a VLAN: untagged, or another VLAN's */
 	PONTE_DP_DROP_NB
 };
 

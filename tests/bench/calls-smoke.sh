@@ -6,8 +6,12 @@
 # through the socket backend with nothing lost and every packet decrypted and checked, 100
 # relayed calls likewise, and a load generator with the wrong keys must see everything lost
 # (the checks can fail). With `memif`: loadgen's DPDK memif transport against its reflector.
+# With `dpdk`: the same calls through the DPDK backend (a net_memif NIC, loadgen at its other
+# end, a TAP exception port, --no-huge), checked as the socket backend's are, and from the
+# backend's per-lcore counters: every packet loadgen sent went through the fast path and
+# nothing but loadgen's ARP reached the kernel.
 #
-#   calls-smoke.sh DPBENCH LOADGEN [memif]
+#   calls-smoke.sh DPBENCH LOADGEN [memif|dpdk]
 #
 # Runs in a network namespace of its own (unshare -n: loopback only, no port clashes with
 # other tests); skipped (77) where one cannot be made.
@@ -48,7 +52,12 @@ field() { grep -o "[[:space:]]$2=[^ ]*" "$1" | head -n1 | cut -d= -f2; }
 num() { local v; v=$(field "$1" "$2"); echo "${v:--1}"; }
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
 
-# Start dpbench with ARGS; waits until it is ready. Sets harness_pid.
+# What run() adds to dpbench's and loadgen's arguments (the DPDK backend's).
+harness_extra=()
+loadgen_extra=()
+
+# Start dpbench with ARGS; waits until it is ready (an EAL and a TAP take a few seconds on a
+# busy machine). Sets harness_pid.
 start_harness() {
 	local out=$1
 	shift
@@ -56,7 +65,7 @@ start_harness() {
 	"$dpbench" -q -r "$work/ready" "$@" >"$out" 2>&1 &
 	harness_pid=$!
 	pids+=("$harness_pid")
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		[ -f "$work/ready" ] && return 0
 		kill -0 "$harness_pid" 2>/dev/null || break
 		sleep 0.05
@@ -76,9 +85,9 @@ run() {
 	local name=$1 mode=$2
 	shift 2
 	lg_rc=99
-	start_harness "$work/$name.dpb" -m "$mode" -n 100 || return 1
-	"$loadgen" -q -m "$mode" -n 100 --rtcp-interval 1 --harness-pid "$harness_pid" "$@" \
-		>"$work/$name.lg" 2>&1
+	start_harness "$work/$name.dpb" -m "$mode" -n 100 "${harness_extra[@]}" || return 1
+	"$loadgen" -q -m "$mode" -n 100 --rtcp-interval 1 --harness-pid "$harness_pid" \
+		"${loadgen_extra[@]}" "$@" >"$work/$name.lg" 2>&1
 	lg_rc=$?
 	stop_harness
 	sed 's/^/# /' "$work/$name.lg" "$work/$name.dpb"
@@ -114,7 +123,36 @@ clean_run() {
 	check $? "$mode: the harness dropped nothing"
 }
 
-if [ "$what" = memif ]; then
+# The DPDK backend's own counters (dpbench's lc_ line, taken while loadgen was connected).
+fast_path() {
+	local name=$1 mode=$2 sent arps
+	sent=$(($(num "$work/$name.lg" sent_rtp) + $(num "$work/$name.lg" sent_rtcp) -
+		$(num "$work/$name.lg" peer_full)))
+	arps=$(($(num "$work/$name.lg" memif_arp_sent) + $(num "$work/$name.lg" memif_arp_answered)))
+	check $(($(num "$work/$name.dpb" lc_fast_pkts) != sent)) \
+		"$mode: the fast path took every packet loadgen sent ($(field "$work/$name.dpb" lc_fast_pkts) of $sent)"
+	check $(($(num "$work/$name.dpb" lc_to_kernel) != arps ||
+		$(num "$work/$name.dpb" lc_input_pkts) != 0 ||
+		$(num "$work/$name.dpb" lc_no_flow) != 0 || $(num "$work/$name.dpb" lc_punted) != 0)) \
+		"$mode: nothing but ARP went to the kernel or the slow path (to_kernel $(field "$work/$name.dpb" lc_to_kernel), ARP $arps)"
+	check $(($(num "$work/$name.dpb" lc_drops_all) != 0)) \
+		"$mode: the lcores dropped no frame ($(field "$work/$name.dpb" lc_drops_all))"
+}
+
+if [ "$what" = dpdk ]; then
+	# The lcore and loadgen busy-poll: each on a core of its own where there are two.
+	lcore=0
+	[ "$(nproc)" -ge 2 ] && lcore=1
+	harness_extra=(-b dpdk --gw 10.99.0.1 --peer 10.99.0.2 --dpdk-lcores "$lcore"
+		--dpdk-tap cst$$ --dpdk-prefix "calls-smoke-$$"
+		--dpdk-port "net_memif0,role=server,socket=$work/memif.sock,id=0")
+	loadgen_extra=(-t memif --memif-socket "$work/memif.sock" --gw 10.99.0.1 --peer 10.99.0.2
+		--cpu 0)
+	clean_run bridge bridge 2
+	fast_path bridge bridge
+	clean_run relay relay 1
+	fast_path relay relay
+elif [ "$what" = memif ]; then
 	sock=$work/memif.sock
 	# Each busy-polling side on a core of its own where there are two.
 	pin_r=() pin_l=()
@@ -160,7 +198,7 @@ else
 
 	# The keys of another seed: the harness refuses the browser leg's packets, and what it
 	# forwards of the (plain) phone leg does not authenticate at loadgen.
-	run wrongkeys bridge -d 0.3 --seed 2
+	run wrongkeys bridge -d 0.3 --seed 2 --drain 0.5
 	check $((lg_rc != 1)) "wrong keys: loadgen exits 1 (result $(field "$work/wrongkeys.lg" result))"
 	is "$work/wrongkeys.lg" recv_rtp 0 && ! is "$work/wrongkeys.lg" lost 0 &&
 		! is "$work/wrongkeys.lg" auth_fail 0

@@ -13,7 +13,9 @@
  * with valid checksums to the MAC its own frames came from; replays and forged tags are
  * dropped and counted per lcore; IPv6; what the kernel sends goes out through the NIC and
  * teaches the next hop; ponte_dp_input(), ponte_dp_send(), inject, modify, delete; with two
- * lcores, a frame received by the lcore that does not own its flow is handed over.
+ * lcores, a frame received by the lcore that does not own its flow is handed over; a NIC on a
+ * VLAN (dpdk.ports[].vlan) forwards frames of its VLAN, tagged or stripped by the NIC, sends
+ * tagged, gives the kernel untagged frames, and drops and counts untagged and other VLANs'.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +44,7 @@
 
 #include <ponte/dataplane.h>
 
+#include "dpdk/parse.h"
 #include "srtp.h"
 #include "tap.h"
 
@@ -374,6 +377,8 @@ static void test_config_errors(void)
 	expect_refused("more hugepages than are free", -ENOMEM, big);
 	dcfg.file_prefix = "a/b";
 	expect_refused("a file prefix with a slash", -EINVAL, "dpdk.file_prefix: 'a/b'");
+	nic_cfg.vlan = 4095;
+	expect_refused("VLAN 4095 (reserved)", -EINVAL, "dpdk.ports[0].vlan: 4095 is no VLAN id");
 	CHECK(rte_lcore_count() == 0, "none of these started the EAL");
 }
 
@@ -916,6 +921,222 @@ static void test_two_lcores(void)
 	drain(nic2.tx[0]);
 }
 
+/* ---- a port on a VLAN ---- */
+
+/* Put an 802.1Q tag (TPID tpid, TCI tci) behind the MAC addresses of f. */
+static void tag(struct frame *f, uint16_t tpid, uint16_t tci)
+{
+	memmove(f->b + 16, f->b + 12, f->len - 12);
+	f->b[12] = (uint8_t)(tpid >> 8);
+	f->b[13] = (uint8_t)tpid;
+	f->b[14] = (uint8_t)(tci >> 8);
+	f->b[15] = (uint8_t)tci;
+	f->len += 4;
+}
+
+/* Take f's 802.1Q tag out, its TCI in *tci; false when it has none. */
+static bool untag(struct frame *f, uint16_t *tci)
+{
+	if (f->len < 18 || f->b[12] != 0x81 || f->b[13] != 0x00)
+		return false;
+	*tci = (uint16_t)(f->b[14] << 8 | f->b[15]);
+	memmove(f->b + 12, f->b + 16, f->len - 16);
+	f->len -= 4;
+	return true;
+}
+
+/* An untagged frame as a NIC that stripped the tag gives it: VLAN flags and vlan_tci set. */
+static void put_stripped(struct rte_ring *r, const struct frame *f, uint16_t tci)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	memcpy(rte_pktmbuf_append(m, (uint16_t)f->len), f->b, f->len);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = tci;
+	rte_ring_enqueue(r, m);
+}
+
+/* dpdk_build() and dpdk_vlan_tag() on a port that inserts tags itself, and on one that does
+ * not: the ring ports below have no offloads, so the first case is shown here. */
+static void test_vlan_build(void)
+{
+	struct dpdk_tx_offload hw = {.vlan = 42, .has_vlan_insert = true};
+	struct dpdk_tx_offload sw = {.vlan = 42};
+	struct rte_ether_addr a = {{2, 0, 0, 0, 0, 1}}, b = {{2, 0, 0, 0, 0, 2}};
+	struct ponte_addr src, dst;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	const uint8_t *fb;
+
+	ponte_addr_parse(&src, "192.0.2.1", 4000);
+	ponte_addr_parse(&dst, "192.0.2.2", 5000);
+	memset(rte_pktmbuf_append(m, 20), 0xab, 20);
+	CHECK(dpdk_build(m, &src, &dst, &a, &b, &hw) == 0 && (m->ol_flags & RTE_MBUF_F_TX_VLAN) &&
+		  m->vlan_tci == 42 && m->l2_len == 14 &&
+		  rte_pktmbuf_mtod_offset(m, uint8_t *, 12)[0] == 0x08,
+	      "a port with VLAN insert offload: the tag is left to it (TX_VLAN, vlan_tci 42)");
+	rte_pktmbuf_reset(m);
+	memset(rte_pktmbuf_append(m, 20), 0xab, 20);
+	fb = rte_pktmbuf_mtod(m, const uint8_t *);
+	CHECK(dpdk_build(m, &src, &dst, &a, &b, &sw) == 0 && !(m->ol_flags & RTE_MBUF_F_TX_VLAN) &&
+		  m->l2_len == 18 && (fb = rte_pktmbuf_mtod(m, const uint8_t *)) != NULL &&
+		  fb[12] == 0x81 && fb[13] == 0 && fb[14] == 0 && fb[15] == 42 && fb[16] == 0x08 &&
+		  fb[17] == 0x00 && rte_pktmbuf_pkt_len(m) == 18 + 20 + 8 + 20,
+	      "without it, written in the frame (l2_len 18)");
+	rte_pktmbuf_reset(m);
+	memset(rte_pktmbuf_append(m, 60), 0, 60);
+	CHECK(dpdk_vlan_tag(m, &hw) == 0 && (m->ol_flags & RTE_MBUF_F_TX_VLAN) &&
+		  m->vlan_tci == 42 && rte_pktmbuf_pkt_len(m) == 60,
+	      "a kernel frame on an offloading port: TX_VLAN");
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * dpdk.ports[].vlan: 42 on two lcores. Frames tagged 42 (in the frame, or stripped by the NIC)
+ * are media as usual, also when handed to the other lcore; what the fast path sends and what
+ * the kernel sends leave tagged 42; the kernel sees its frames untagged; untagged frames and
+ * other VLANs' are dropped and counted; next hops are learned from both sides as without one.
+ */
+static void test_vlan(void)
+{
+	struct ring_port nicv, excv;
+	struct ponte_addr gw, peer, far;
+	struct ponte_flow_spec spec;
+	struct ponte_dp_lcore_stats a, b;
+	struct frame f, g, plain;
+	uint8_t rtp[64];
+	size_t len;
+	uint16_t tci = 0;
+	uint32_t p = 0;
+	unsigned nb_peer = 0, nb_far = 0, nb_bad = 0;
+	int rc;
+
+	test_vlan_build();
+	ring_port_make(&nicv, "nicv", 2);
+	ring_port_make(&excv, "excv", 2);
+	cfg_reset();
+	nic_cfg.device = nicv.name;
+	nic_cfg.vlan = 42;
+	dcfg.exception_device = excv.name;
+	dcfg.lcores = "0-1";
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0, "create a dataplane whose NIC is on VLAN 42 (%d)", rc);
+	if (rc != 0)
+		return;
+	ponte_addr_parse(&gw, "127.0.0.1", 0);
+	ponte_addr_parse(&peer, "198.51.100.30", 8000);
+	ponte_addr_parse(&far, "203.0.113.50", 7000);
+	ponte_dp_port_open(dp, &gw, 0, 0, &p);
+	ponte_flow_spec_init(&spec, 1, p);
+	ponte_flow_add_output(&spec, p, &peer);
+	ponte_flow_add_output(&spec, p, &far);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a port-wide flow, to the peer and further");
+	ponte_dp_sync(dp);
+
+	/* The kernel's frame to far (untagged on the TAP): out tagged, and it teaches far's
+	 * next hop. */
+	udp4(&f, gw_mac, "127.0.0.1", 9, "203.0.113.50", 7000, rtp, 2);
+	memcpy(f.b, router_mac, 6);
+	memcpy(f.b + 6, gw_mac, 6);
+	put(excv.rx[0], &f);
+	CHECK(take(nicv.tx[0], &g) && untag(&g, &tci) && tci == 42 && g.len == f.len &&
+		  memcmp(g.b, f.b, f.len) == 0,
+	      "a frame from the kernel leaves tagged 42, otherwise unchanged");
+
+	/* Media tagged 42 (priority 5: not looked at) in the frame, on lcore 0's queue; then
+	 * stripped by the NIC; then on lcore 1's queue, handed to the owner. */
+	len = make_rtp(rtp, 0, 1, 160, 0x6666, 20);
+	udp4(&plain, peer_mac, "198.51.100.30", 8000, "127.0.0.1", gw.port, rtp, len);
+	f = plain;
+	tag(&f, RTE_ETHER_TYPE_VLAN, 0xa000 | 42);
+	put(nicv.rx[0], &f);
+	put_stripped(nicv.rx[0], &plain, 42);
+	put(nicv.rx[1], &f);
+	for (int i = 0; i < 6 && take(nicv.tx[0], &g); i++) {
+		struct seen s;
+
+		if (!untag(&g, &tci) || tci != 42) {
+			nb_bad++;
+			continue;
+		}
+		s = look(&g);
+		if (!s.is_ok || s.plen != len || memcmp(s.payload, rtp, len) != 0)
+			nb_bad++;
+		else if (ponte_addr_equal(&s.dst, &peer) && memcmp(s.dmac, peer_mac, 6) == 0)
+			nb_peer++;
+		else if (ponte_addr_equal(&s.dst, &far) && memcmp(s.dmac, router_mac, 6) == 0)
+			nb_far++;
+		else
+			nb_bad++;
+	}
+	CHECK(nb_peer == 3 && nb_far == 3 && nb_bad == 0,
+	      "3 frames of VLAN 42 (tag in the frame, stripped by the NIC, handed over) forwarded "
+	      "to both outputs, each tagged 42, checksums right, to the MACs learned (%u, %u, "
+	      "%u bad)",
+	      nb_peer, nb_far, nb_bad);
+	a = lstats(0);
+	b = lstats(1);
+	CHECK(a.fast_pkts == 3 && b.handoffs == 1 && b.fast_pkts == 0,
+	      "counted fast path on the owner (%llu), one handed over",
+	      (unsigned long long)a.fast_pkts);
+
+	/* Not VLAN 42: dropped and counted. */
+	put(nicv.rx[0], &plain);
+	f = plain;
+	tag(&f, RTE_ETHER_TYPE_VLAN, 43);
+	put(nicv.rx[0], &f);
+	put_stripped(nicv.rx[0], &plain, 43);
+	f = plain;
+	tag(&f, RTE_ETHER_TYPE_QINQ, 42);
+	put(nicv.rx[1], &f);
+	f = plain;
+	tag(&f, RTE_ETHER_TYPE_VLAN, 42);
+	f.len = 16; /* cut in the tag */
+	put(nicv.rx[1], &f);
+	CHECK(quiet(nicv.tx[0]) && quiet(nicv.tx[1]) && rte_ring_count(excv.tx[0]) == 0 &&
+		  rte_ring_count(excv.tx[1]) == 0,
+	      "untagged, VLAN 43 (in the frame and stripped), 802.1ad: nothing out, nothing to "
+	      "the kernel (%u %u %u %u)", rte_ring_count(nicv.tx[0]), rte_ring_count(nicv.tx[1]),
+	      rte_ring_count(excv.tx[0]), rte_ring_count(excv.tx[1]));
+	a = lstats(0);
+	b = lstats(1);
+	CHECK(a.drops[PONTE_DP_DROP_WRONG_VLAN] + b.drops[PONTE_DP_DROP_WRONG_VLAN] == 4 &&
+		  b.drops[PONTE_DP_DROP_TRUNCATED] == 1 && a.fast_pkts == 3,
+	      "4 counted wrong_vlan (%llu + %llu), a cut tag truncated",
+	      (unsigned long long)a.drops[PONTE_DP_DROP_WRONG_VLAN],
+	      (unsigned long long)b.drops[PONTE_DP_DROP_WRONG_VLAN]);
+
+	/* The kernel's business on VLAN 42: to the exception port without the tag. */
+	udp4(&plain, peer_mac, "198.51.100.30", 8000, "127.0.0.1", 1, rtp, len);
+	f = plain;
+	tag(&f, RTE_ETHER_TYPE_VLAN, 42);
+	put(nicv.rx[0], &f);
+	CHECK(take(excv.tx[0], &g) && g.len == plain.len && memcmp(g.b, plain.b, g.len) == 0,
+	      "UDP to no port of ours, tagged 42: to the kernel untagged, otherwise as it came");
+	put_stripped(nicv.rx[1], &plain, 42);
+	CHECK(take(excv.tx[1], &g) && g.len == plain.len && memcmp(g.b, plain.b, g.len) == 0,
+	      "the same stripped by the NIC: to the kernel as it is");
+	memset(f.b, 0xff, 6);
+	memcpy(f.b + 6, peer_mac, 6);
+	f.b[12] = 0x81;
+	f.b[13] = 0x00;
+	f.b[14] = 0x00;
+	f.b[15] = 42;
+	f.b[16] = 0x08;
+	f.b[17] = 0x06;
+	memset(f.b + 18, 0, 46);
+	f.len = 64;
+	put(nicv.rx[0], &f);
+	CHECK(take(excv.tx[0], &g) && g.len == 60 && g.b[12] == 0x08 && g.b[13] == 0x06 &&
+		  memcmp(g.b + 6, peer_mac, 6) == 0,
+	      "ARP tagged 42: to the kernel untagged");
+	ponte_dp_destroy(dp);
+	dp = NULL;
+	drain(nicv.tx[0]);
+	drain(nicv.tx[1]);
+	drain(excv.tx[0]);
+	drain(excv.tx[1]);
+}
+
 /* ---- dpdk.idle: interrupt ---- */
 
 static double now_s(clockid_t clock)
@@ -1160,6 +1381,7 @@ int main(void)
 		dp = NULL;
 	}
 	test_two_lcores();
+	test_vlan();
 	test_interrupt_idle();
 	test_steering();
 	drain(nic.tx[0]);

@@ -439,8 +439,9 @@ static bool same_state(const struct dp_flow *a, const struct dp_flow *b)
 	return memcmp(&a->st, &b->st, sizeof(a->st)) == 0 &&
 	       ponte_addr_equal(&a->latched, &b->latched) &&
 	       memcmp(&a->rx, &b->rx, sizeof(a->rx)) == 0 &&
-	       memcmp(a->tx, b->tx, sizeof(a->tx)) == 0 &&
-	       memcmp(a->cont, b->cont, sizeof(a->cont)) == 0 &&
+	       a->spec.nb_outputs == b->spec.nb_outputs &&
+	       memcmp(a->tx, b->tx, a->spec.nb_outputs * sizeof(*a->tx)) == 0 &&
+	       memcmp(a->cont, b->cont, a->spec.nb_outputs * sizeof(*a->cont)) == 0 &&
 	       a->next_report_ns == b->next_report_ns;
 }
 

@@ -8,7 +8,12 @@
  * bridge or the relay does (flows.c), with keys derived from the seed and the call's index
  * (plan.h), says it is ready, and forwards until SIGINT or SIGTERM (or --duration). Then it
  * prints the dataplane's counters, summed over every flow, and exits. SIGUSR1 prints them
- * without stopping.
+ * without stopping (loadgen --harness-pid asks so before it disconnects).
+ *
+ * With the DPDK backend (-b dpdk) the NIC is a net_memif server whose client is loadgen -t
+ * memif, the gateway's address sits on a TAP exception port, and the lcores busy-poll; the
+ * counters then include each lcore's and their sum (the "lcores=" line), by which a script
+ * checks that the media went through the fast path and nothing but ARP reached the kernel.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,22 +33,12 @@
 #include "flows.h"
 #include "plan.h"
 
-/*
- * BENCH-DPDK-SWITCH. The DPDK backend (dataplane/dpdk/) is being written: until it lands,
- * `--backend dpdk` stops here with "not available yet". When it does, set this to true; the
- * configuration below (dpdk_config()) is already what it needs: a net_memif server port for
- * tools/loadgen's client, a TAP exception port holding the gateway address. `--force-dpdk`
- * skips the check to try an unfinished backend by hand.
- */
-static const bool is_dpdk_backend_ready = false;
-
 struct opts {
 	struct dpb_plan plan;
 	const char *backend;
 	const char *srtp_engine;
 	double duration_s;
 	const char *ready_path;
-	bool is_force_dpdk;
 	bool is_quiet;
 	/* DPDK backend */
 	const char *dpdk_lcores;
@@ -53,6 +48,7 @@ struct opts {
 	const char *dpdk_prefix;
 	uint32_t dpdk_memory_mb;
 	uint32_t dpdk_mbufs;
+	bool is_dpdk_huge;
 };
 
 struct counters {
@@ -82,14 +78,17 @@ static void usage(FILE *f)
 		"  -d, --duration SEC      stop after SEC seconds (default: at SIGINT/SIGTERM)\n"
 		"  -r, --ready FILE        write FILE once every flow is installed\n"
 		"  -q, --quiet             only the counters at exit\n"
-		" DPDK backend (not available yet, see BENCH-DPDK-SWITCH in dpbench.c):\n"
-		"  --dpdk-lcores LIST      forwarding lcores (default 1)\n"
+		" DPDK backend (docs/dpdk.md; loadgen -t memif is the other end of its NIC):\n"
+		"  --dpdk-lcores LIST      forwarding lcores, CPU numbers (default 1); with several,\n"
+		"                          loadgen --memif-queues as many\n"
 		"  --dpdk-port DEVICE      the NIC (default net_memif0,role=server,\n"
 		"                          socket=/run/ponte-dpbench.sock,id=0)\n"
 		"  --dpdk-tap NAME         exception TAP interface (default dpbtap0)\n"
 		"  --dpdk-tap-addr A/P     its address (default: --gw with /24)\n"
 		"  --dpdk-prefix NAME      EAL file prefix (default dpbench-PID)\n"
-		"  --dpdk-memory MB        EAL memory, no hugepages (default 512)\n"
+		"  --dpdk-memory MB        EAL memory (default 512)\n"
+		"  --dpdk-huge             take it from hugepages (default: ordinary memory,\n"
+		"                          --no-huge)\n"
 		"  --dpdk-mbufs N          mbufs per NUMA socket (default 16384)\n");
 }
 
@@ -114,7 +113,7 @@ enum {
 	O_PROFILE_A,
 	O_PROFILE_B,
 	O_ENGINE,
-	O_FORCE_DPDK,
+	O_DPDK_HUGE,
 	O_DPDK_LCORES,
 	O_DPDK_PORT,
 	O_DPDK_TAP,
@@ -142,7 +141,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"profile-a", required_argument, NULL, O_PROFILE_A},
 		{"profile-b", required_argument, NULL, O_PROFILE_B},
 		{"srtp-engine", required_argument, NULL, O_ENGINE},
-		{"force-dpdk", no_argument, NULL, O_FORCE_DPDK},
+		{"dpdk-huge", no_argument, NULL, O_DPDK_HUGE},
 		{"dpdk-lcores", required_argument, NULL, O_DPDK_LCORES},
 		{"dpdk-port", required_argument, NULL, O_DPDK_PORT},
 		{"dpdk-tap", required_argument, NULL, O_DPDK_TAP},
@@ -235,8 +234,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_ENGINE:
 			o->srtp_engine = optarg;
 			break;
-		case O_FORCE_DPDK:
-			o->is_force_dpdk = true;
+		case O_DPDK_HUGE:
+			o->is_dpdk_huge = true;
 			break;
 		case O_DPDK_LCORES:
 			o->dpdk_lcores = optarg;
@@ -392,6 +391,89 @@ static void collect(struct ponte_dp *dp, const struct dpb_plan *p, struct counte
 	}
 }
 
+/*
+ * Frames the lcores dropped before the load generator's first frame came: what the kernel
+ * sends through the TAP as it brings it up (IPv6 router solicitations, MLD reports) meets a
+ * memif NIC with no peer yet, whose transmit queue takes nothing. Those are not the run's.
+ */
+static uint64_t drops_before_peer[PONTE_DP_DROP_NB];
+static bool has_peer_baseline;
+
+/* Whether a DPDK lcore received anything yet; if so, remember its drops as the baseline. */
+static void check_peer(struct ponte_dp *dp)
+{
+	uint64_t rx = 0, drops[PONTE_DP_DROP_NB] = {0};
+
+	for (unsigned i = 0;; i++) {
+		struct ponte_dp_lcore_stats l;
+
+		if (ponte_dp_lcore_stats(dp, i, &l) != 0)
+			break;
+		rx += l.rx_pkts;
+		for (int d = 0; d < PONTE_DP_DROP_NB; d++)
+			drops[d] += l.drops[d];
+	}
+	if (rx == 0)
+		return;
+	memcpy(drops_before_peer, drops, sizeof(drops));
+	has_peer_baseline = true;
+}
+
+/* The DPDK backend's lcores, one line each, then their sum (the line a script checks: media
+ * of the installed flows must all be fast_pkts, and nothing but ARP go to the kernel), its
+ * drops counted from the load generator's first frame on. */
+static void print_lcores(FILE *f, struct ponte_dp *dp)
+{
+	struct ponte_dp_lcore_stats sum;
+	unsigned nb = 0;
+	uint64_t drops = 0, before = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0;; i++, nb++) {
+		struct ponte_dp_lcore_stats l;
+		uint64_t ldrops = 0;
+
+		if (ponte_dp_lcore_stats(dp, i, &l) != 0)
+			break;
+		for (int d = 0; d < PONTE_DP_DROP_NB; d++)
+			ldrops += l.drops[d];
+		fprintf(f,
+			"dpbench: lcore=%u flows=%u rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64
+			" fast_pkts=%" PRIu64 " to_kernel=%" PRIu64 " from_kernel=%" PRIu64
+			" no_flow=%" PRIu64 " punted=%" PRIu64 " handoffs=%" PRIu64
+			" idle_sleeps=%" PRIu64 " srtp_auth_fail=%" PRIu64 " drops_tx_full=%" PRIu64
+			" drops_no_mbuf=%" PRIu64 " drops_all=%" PRIu64 "\n",
+			l.lcore_id, l.nb_flows, l.rx_pkts, l.tx_pkts, l.fast_pkts, l.to_kernel,
+			l.from_kernel, l.no_flow, l.punted, l.handoffs, l.idle_sleeps,
+			l.srtp_auth_fail, l.drops[PONTE_DP_DROP_TX_FULL],
+			l.drops[PONTE_DP_DROP_NO_MBUF], ldrops);
+		sum.rx_pkts += l.rx_pkts;
+		sum.fast_pkts += l.fast_pkts;
+		sum.to_kernel += l.to_kernel;
+		sum.from_kernel += l.from_kernel;
+		sum.no_flow += l.no_flow;
+		sum.punted += l.punted;
+		sum.handoffs += l.handoffs;
+		sum.input_pkts += l.input_pkts;
+		sum.drops[PONTE_DP_DROP_TX_FULL] += l.drops[PONTE_DP_DROP_TX_FULL];
+		drops += ldrops;
+	}
+	if (nb == 0)
+		return;
+	for (int d = 0; d < PONTE_DP_DROP_NB; d++)
+		before += drops_before_peer[d];
+	fprintf(f,
+		"dpbench: lcores=%u lc_rx_pkts=%" PRIu64 " lc_fast_pkts=%" PRIu64
+		" lc_to_kernel=%" PRIu64 " lc_from_kernel=%" PRIu64 " lc_input_pkts=%" PRIu64
+		" lc_no_flow=%" PRIu64 " lc_punted=%" PRIu64 " lc_handoffs=%" PRIu64
+		" lc_drops_tx_full=%" PRIu64 " lc_drops_all=%" PRIu64
+		" lc_drops_before_peer=%" PRIu64 "\n",
+		nb, sum.rx_pkts, sum.fast_pkts, sum.to_kernel, sum.from_kernel, sum.input_pkts,
+		sum.no_flow, sum.punted, sum.handoffs,
+		sum.drops[PONTE_DP_DROP_TX_FULL] - drops_before_peer[PONTE_DP_DROP_TX_FULL],
+		drops - before, before);
+}
+
 static void print_counters(FILE *f, struct ponte_dp *dp, const struct counters *c)
 {
 	const struct ponte_flow_stats *s = &c->flows;
@@ -416,20 +498,7 @@ static void print_counters(FILE *f, struct ponte_dp *dp, const struct counters *
 		s->drops[PONTE_DROP_MALFORMED], s->drops[PONTE_DROP_AUTH],
 		s->drops[PONTE_DROP_REPLAY], s->drops[PONTE_DROP_PT], s->drops[PONTE_DROP_TX],
 		s->drops[PONTE_DROP_SOURCE], s->drops[PONTE_DROP_STALE]);
-	for (unsigned i = 0;; i++) {
-		struct ponte_dp_lcore_stats l;
-
-		if (ponte_dp_lcore_stats(dp, i, &l) != 0)
-			break;
-		fprintf(f,
-			"dpbench: lcore=%u flows=%u rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64
-			" fast_pkts=%" PRIu64 " to_kernel=%" PRIu64 " no_flow=%" PRIu64
-			" handoffs=%" PRIu64 " idle_sleeps=%" PRIu64 " drops_tx_full=%" PRIu64
-			" drops_no_mbuf=%" PRIu64 "\n",
-			l.lcore_id, l.nb_flows, l.rx_pkts, l.tx_pkts, l.fast_pkts, l.to_kernel,
-			l.no_flow, l.handoffs, l.idle_sleeps, l.drops[PONTE_DP_DROP_TX_FULL],
-			l.drops[PONTE_DP_DROP_NO_MBUF]);
-	}
+	print_lcores(f, dp);
 	fprintf(f, "dpbench: cpu_s=%.3f wall_s=%.3f cpu_cores=%.3f\n", c->cpu_s, c->wall_s,
 		c->wall_s > 0 ? c->cpu_s / c->wall_s : 0.0);
 	fflush(f);
@@ -456,7 +525,7 @@ static int write_ready(const char *path, const struct opts *o)
 }
 
 /* The DPDK backend's settings for the bench: one memif NIC (loadgen is the client), the
- * gateway address on a TAP exception port, no hugepages. */
+ * gateway address on a TAP exception port, no hugepages unless asked, lcores that busy-poll. */
 static void dpdk_config(const struct opts *o, struct ponte_dp_dpdk_config *dc,
 			struct ponte_dp_dpdk_port *port, const char **addrs, char *addr_buf,
 			size_t addr_len, char *prefix, size_t prefix_len)
@@ -492,7 +561,7 @@ static void dpdk_config(const struct opts *o, struct ponte_dp_dpdk_config *dc,
 	dc->lcores = o->dpdk_lcores;
 	dc->memory_mb = o->dpdk_memory_mb;
 	dc->mempool_size = o->dpdk_mbufs;
-	dc->is_no_huge = true;
+	dc->is_no_huge = !o->is_dpdk_huge;
 	dc->file_prefix = prefix;
 	dc->ports = port;
 	dc->nb_ports = 1;
@@ -525,12 +594,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(o.backend, "dpdk") == 0) {
-		if (!is_dpdk_backend_ready && !o.is_force_dpdk) {
-			fprintf(stderr, "dpbench: backend dpdk: not available yet (the DPDK "
-					"backend has not landed; see BENCH-DPDK-SWITCH in "
-					"tools/dpbench/dpbench.c)\n");
-			return 3;
-		}
 		if (!ponte_dp_has_backend("dpdk")) {
 			fprintf(stderr, "dpbench: backend dpdk: this build has no DPDK backend "
 					"(meson -Ddpdk=enabled, libdpdk-dev)\n");
@@ -592,7 +655,8 @@ int main(int argc, char **argv)
 	cpu0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	wall0 = now_s(CLOCK_MONOTONIC);
 	for (;;) {
-		struct timespec ts = {1, 0};
+		/* Every 10 ms until the generator's first frame, for the drops' baseline. */
+		struct timespec ts = {has_peer_baseline || cfg.dpdk == NULL ? 1 : 0, 10000000};
 		int sig;
 
 		if (o.duration_s > 0) {
@@ -605,6 +669,8 @@ int main(int argc, char **argv)
 				ts.tv_nsec = (long)(left * 1e9);
 			}
 		}
+		if (!has_peer_baseline && cfg.dpdk != NULL)
+			check_peer(dp);
 		sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;

@@ -59,7 +59,9 @@ struct lg_transport {
 	const struct lg_transport_ops *ops;
 };
 
-int lg_udp_create(const struct dpb_plan *p, struct lg_transport **out);
+/* is_timed: the caller's rounds come at fixed times; wait() sleeps until the deadline rather
+ * than returning when a datagram arrives (the socket buffers hold them meanwhile). */
+int lg_udp_create(const struct dpb_plan *p, bool is_timed, struct lg_transport **out);
 
 struct lg_memif_opts {
 	const char *socket_path;
@@ -68,6 +70,7 @@ struct lg_memif_opts {
 	unsigned memory_mb;
 	const char *gw_mac; /* "aa:bb:..", NULL: ask by ARP */
 	const char *eal_extra; /* more EAL arguments, space-separated, or NULL */
+	unsigned nb_queues; /* queue pairs, one per lcore of the gateway (0: 1) */
 };
 
 /* Whether this build has the DPDK transport. */
@@ -85,6 +88,7 @@ struct lg_counts {
 	uint64_t sent_rtp, sent_rtcp, send_errors, protect_errors;
 	uint64_t peer_full; /* of sent_rtp and sent_rtcp: the peer's ring was full (memif) */
 	uint64_t recv_rtp, recv_rtcp; /* checked and accepted */
+	uint64_t unverified; /* of recv_rtp: checked by the clear header only (verify_every) */
 	uint64_t dups, reordered, too_old; /* RTP: as the receiver's window saw them */
 	uint64_t auth_fail, replay, malformed; /* SRTP/SRTCP unprotect refused */
 	uint64_t bad_payload, bad_header; /* decrypted but not what was sent */
@@ -98,9 +102,14 @@ struct lg_calls;
 struct lg_hist;
 
 /* is_echo: what comes back is what was sent, on the same leg and under the same keys (a
- * reflector), rather than the other leg's media rewritten by a gateway. */
+ * reflector), rather than the other leg's media rewritten by a gateway. verify_every K > 1:
+ * decrypt and check whole one RTP packet in K per stream only, the others by their clear
+ * header (payload type, SSRC, sequence number, timestamp) and length, so that the generator
+ * spends about one crypto operation per packet rather than two and stays ahead of a dataplane
+ * as fast as itself. Latency samples come from the packets checked whole; RTCP is always
+ * checked whole. */
 int lg_calls_create(const struct dpb_plan *p, const char *srtp_engine, size_t payload_len,
-		    bool is_echo, struct lg_calls **out);
+		    bool is_echo, unsigned verify_every, struct lg_calls **out);
 void lg_calls_destroy(struct lg_calls *lc);
 /* Build the next RTP (or RTCP: an SR with SDES) packet of call's leg into pkt (data set by
  * the caller), stamped now_ns. 0, or a negative errno counted in protect_errors. */
@@ -138,8 +147,24 @@ double lg_hist_quantile(const struct lg_hist *h, double q);
 /* utime + stime of process pid (0: ourselves), seconds; -1 when it cannot be read. */
 double lg_proc_cpu_s(int pid);
 /* CPU time every CPU of the machine spent busy (not idle or waiting for I/O), seconds, from
- * /proc/stat; -1 when it cannot be read. */
+ * /proc/stat's tick samples; -1 when it cannot be read. It sees work that /proc's processes do
+ * not show (other PID namespaces on the machine), but samples coarsely. */
 double lg_machine_busy_s(void);
+/* CPU time of every process, to tell what else ran during a measurement. */
+struct lg_proc {
+	int pid;
+	double cpu_s;
+};
+struct lg_procs {
+	struct lg_proc *p;
+	unsigned nb, cap;
+};
+struct lg_procs *lg_procs_snapshot(void);
+void lg_procs_free(struct lg_procs *s);
+/* Cores the processes other than skip_a and skip_b used between two snapshots wall_s apart;
+ * -1 when unknown. */
+double lg_procs_delta(const struct lg_procs *before, const struct lg_procs *after, int skip_a,
+		      int skip_b, double wall_s);
 /* The kernel's UDP counters of this network namespace (/proc/net/snmp): 0 or -errno. */
 struct lg_udp_snmp {
 	uint64_t in_errors, rcvbuf_errors, sndbuf_errors;

@@ -13,7 +13,10 @@
  *
  * One thread. Two transports: UDP sockets (udp.c) for the socket backend, DPDK net_memif
  * (memif.c) for the DPDK backend; `--reflect` runs the memif reflector that tests the latter
- * without a dataplane (`--echo` on the sending side).
+ * without a dataplane (`--echo` on the sending side). The generator must stay ahead of what it
+ * measures: it sends what is due in batches (--tick-us), may check most packets by their clear
+ * header only (--verify-every), and reports how near its own limit it ran (busy_frac,
+ * late_sends), so that a limit that is the generator's is not taken for the gateway's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +37,8 @@ struct opts {
 	double duration_s, drain_s, rtcp_interval_s;
 	uint32_t pps;
 	uint32_t payload_len;
+	uint32_t verify_every;
+	uint32_t tick_us;
 	bool is_echo, is_reflect, is_quiet;
 	int harness_pid;
 	int cpu;
@@ -62,18 +67,28 @@ static void usage(FILE *f)
 		"  --profile-a P, --profile-b P   SRTP profiles, as dpbench's\n"
 		"  --srtp-engine NAME      our SRTP engine: libsrtp2 (default) or ipsec-mb\n"
 		"  -d, --duration SEC      sending time (default 5; --reflect: until a signal)\n"
-		"  --drain SEC             time to wait for the last packets (default 0.5)\n"
+		"  --drain SEC             time to wait for the last packets at most (default 2; it\n"
+		"                          ends when every RTP packet is back)\n"
 		"  --pps N                 RTP packets per second per direction per call (default 50)\n"
 		"  --payload BYTES         RTP payload size (default 160: 20 ms of G.711)\n"
 		"  --rtcp-interval SEC     an SR per leg every SEC seconds (default 5; 0: none)\n"
-		"  --harness-pid PID       report that process's CPU use over the sending time\n"
+		"  --harness-pid PID       report that process's CPU use over the sending time, and\n"
+		"                          send it SIGUSR1 (dpbench: print your counters) after the\n"
+		"                          drain, 0.3 s before we leave\n"
 		"  --cpu N                 run on CPU N (udp: affinity; memif: the EAL's lcore)\n"
 		"  --echo                  expect our own packets back (a reflector), not the other\n"
 		"                          leg's\n"
+		"  --tick-us US            send what is due at most every US microseconds, in one\n"
+		"                          batch (default 200; 0: each packet at its time); udp:\n"
+		"                          sleep, not poll, between rounds\n"
+		"  --verify-every K        decrypt and check whole one RTP packet in K per stream\n"
+		"                          (default 1: all); the others by their clear header and\n"
+		"                          length; latency from the whole ones\n"
 		"  -q, --quiet             the report only\n"
 		" memif transport (DPDK):\n"
 		"  --memif-socket PATH     (default /run/ponte-dpbench.sock)\n"
 		"  --memif-server          take the server role (default client)\n"
+		"  --memif-queues N        queue pairs: as many as the gateway has lcores (default 1)\n"
 		"  --gw-mac MAC            the gateway's MAC (default: asked by ARP)\n"
 		"  --memory MB             EAL memory without hugepages (default 256)\n"
 		"  --eal ARGS              more EAL arguments\n"
@@ -128,6 +143,9 @@ enum {
 	O_MEMORY,
 	O_EAL,
 	O_REFLECT,
+	O_VERIFY,
+	O_MEMIF_QUEUES,
+	O_TICK,
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -160,6 +178,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"memory", required_argument, NULL, O_MEMORY},
 		{"eal", required_argument, NULL, O_EAL},
 		{"reflect", no_argument, NULL, O_REFLECT},
+		{"verify-every", required_argument, NULL, O_VERIFY},
+		{"memif-queues", required_argument, NULL, O_MEMIF_QUEUES},
+		{"tick-us", required_argument, NULL, O_TICK},
 		{NULL, 0, NULL, 0},
 	};
 	const char *gw = "127.0.0.1", *peer = NULL, *profile_b = NULL;
@@ -175,10 +196,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->plan.seed = 1;
 	o->plan.profile_a = PONTE_SRTP_AEAD_AES_128_GCM;
 	o->duration_s = 5;
-	o->drain_s = 0.5;
+	o->drain_s = 2;
 	o->rtcp_interval_s = 5;
 	o->pps = 50;
 	o->payload_len = 160;
+	o->verify_every = 1;
+	o->tick_us = 200;
 	o->cpu = -1;
 	o->memif.socket_path = "/run/ponte-dpbench.sock";
 	o->memif.cpu = -1;
@@ -295,6 +318,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_REFLECT:
 			o->is_reflect = true;
 			break;
+		case O_TICK:
+			if (parse_u32(optarg, 0, 20000, &o->tick_us) != 0)
+				goto bad;
+			break;
+		case O_MEMIF_QUEUES:
+			if (parse_u32(optarg, 1, 64, &v) != 0)
+				goto bad;
+			o->memif.nb_queues = v;
+			break;
+		case O_VERIFY:
+			if (parse_u32(optarg, 1, 1000000, &o->verify_every) != 0)
+				goto bad;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -367,10 +403,13 @@ struct run {
 		bool is_rtcp;
 	} meta[LG_BATCH];
 	uint8_t (*bufs)[LG_BUF];
+	uint64_t busy_ns; /* sending time spent in rounds that sent or received something */
 };
 
-static void receive_all(struct run *r, unsigned max_batches)
+static unsigned receive_all(struct run *r, unsigned max_batches)
 {
+	unsigned total = 0;
+
 	for (unsigned b = 0; b < max_batches; b++) {
 		unsigned n = r->t->ops->recv(r->t, r->rx, LG_BATCH);
 
@@ -378,9 +417,11 @@ static void receive_all(struct run *r, unsigned max_batches)
 			lg_calls_receive(r->lc, &r->rx[i]);
 			r->rx[i].len = 0;
 		}
+		total += n;
 		if (n < LG_BATCH)
-			return;
+			break;
 	}
+	return total;
 }
 
 static void flush(struct run *r, unsigned nb)
@@ -395,16 +436,19 @@ static void flush(struct run *r, unsigned nb)
 
 struct sample {
 	double self_cpu, harness_cpu, machine;
+	struct lg_procs *procs;
 	struct lg_udp_snmp snmp;
 	uint64_t mono;
 };
 
 static void take_sample(const struct opts *o, struct sample *s)
 {
-	s->mono = lg_mono_ns();
+	/* The slow part first (all of /proc), then the times the run is measured by. */
+	s->procs = lg_procs_snapshot();
 	s->self_cpu = lg_proc_cpu_s(0);
 	s->harness_cpu = o->harness_pid > 0 ? lg_proc_cpu_s(o->harness_pid) : -1;
 	s->machine = lg_machine_busy_s();
+	s->mono = lg_mono_ns();
 	lg_udp_snmp(&s->snmp);
 }
 
@@ -413,7 +457,8 @@ static void run(struct run *r, struct sample *start, struct sample *end)
 	const struct opts *o = r->o;
 	struct lg_counts *cnt = lg_calls_counts(r->lc);
 	struct sched rtp = {0}, rtcp = {0};
-	uint64_t t_end, t_stop;
+	uint64_t t_end, t_stop, tick_ns = (uint64_t)o->tick_us * 1000, next_round = 0;
+	uint64_t next_lost_check = 0;
 	bool is_sending = true;
 
 	rtp.period_ns = 1000000000ull / o->pps;
@@ -443,8 +488,18 @@ static void run(struct run *r, struct sample *start, struct sample *end)
 		}
 		if (!is_sending && now >= t_stop)
 			break;
-		/* Everything due, in time order, a batch at a time. */
-		while (is_sending && nb < LG_BATCH) {
+		/* The drain ends early once every RTP packet sent is back (checked every 10 ms:
+		 * it walks every stream). */
+		if (!is_sending && now >= next_lost_check) {
+			if (lg_calls_lost(r->lc) == 0)
+				break;
+			next_lost_check = now + 10000000;
+		}
+		/* Everything due, in time order, a batch at a time; once caught up, not again
+		 * before a tick has passed, so that a round sends a batch rather than a packet
+		 * (a system call, or a ring update, per packet would cost the generator more
+		 * than what it measures). */
+		while (is_sending && nb < LG_BATCH && now >= next_round) {
 			bool is_rtcp = rtcp.period_ns != 0 && due(&rtcp) < due(&rtp);
 			struct sched *s = is_rtcp ? &rtcp : &rtp;
 			uint64_t d = due(s);
@@ -470,9 +525,16 @@ static void run(struct run *r, struct sample *start, struct sample *end)
 			nb++;
 		}
 		flush(r, nb);
-		receive_all(r, 4);
+		/* A polling transport spins here when idle: the share of rounds that did work is
+		 * how near the generator is to its limit (its CPU time says nothing). */
+		if (receive_all(r, 16) > 0 || nb > 0) {
+			if (is_sending)
+				r->busy_ns += lg_mono_ns() - now;
+		}
 		if (nb == LG_BATCH)
 			continue; /* behind: more is due at once */
+		if (nb > 0)
+			next_round = now + tick_ns;
 		next = t_stop;
 		if (is_sending) {
 			next = due(&rtp);
@@ -480,7 +542,12 @@ static void run(struct run *r, struct sample *start, struct sample *end)
 				next = due(&rtcp);
 			if (next > t_end)
 				next = t_end;
+			if (next < next_round)
+				next = next_round;
 		}
+		/* Receive at least every tick, the drain included. */
+		if (tick_ns > 0 && next > now + tick_ns)
+			next = now + tick_ns;
 		if (next > lg_mono_ns())
 			r->t->ops->wait(r->t, next);
 	}
@@ -504,7 +571,7 @@ static void report(const struct opts *o, struct run *r, const struct sample *s0,
 				 secs > 0
 			 ? (s1->harness_cpu - s0->harness_cpu) / secs
 			 : -1.0;
-	double other = -1;
+	double other = -1, machine = -1;
 
 	r->t->ops->describe(r->t, extra, sizeof(extra));
 	printf("loadgen: transport=%s mode=%s calls=%u pps=%u payload=%u profile_a=%s "
@@ -512,10 +579,11 @@ static void report(const struct opts *o, struct run *r, const struct sample *s0,
 	       o->transport, dpb_mode_name(o->plan.mode), o->plan.nb_calls, o->pps,
 	       o->payload_len, dpb_profile_short(o->plan.profile_a),
 	       dpb_profile_short(o->plan.profile_b), secs, o->is_echo);
-	printf("loadgen: sent_rtp=%" PRIu64 " recv_rtp=%" PRIu64 " lost=%" PRIu64
+	printf("loadgen: sent_rtp=%" PRIu64 " recv_rtp=%" PRIu64 " unverified=%" PRIu64
+	       " lost=%" PRIu64
 	       " loss_pct=%.4f dups=%" PRIu64 " reordered=%" PRIu64 " too_old=%" PRIu64
 	       " offered_pps=%.0f\n",
-	       c->sent_rtp, c->recv_rtp, lost,
+	       c->sent_rtp, c->recv_rtp, c->unverified, lost,
 	       c->sent_rtp ? 100.0 * (double)lost / (double)c->sent_rtp : 0.0, c->dups,
 	       c->reordered, c->too_old, secs > 0 ? (double)c->sent_rtp / secs : 0.0);
 	printf("loadgen: sent_rtcp=%" PRIu64 " recv_rtcp=%" PRIu64 " peer_full=%" PRIu64
@@ -523,21 +591,29 @@ static void report(const struct opts *o, struct run *r, const struct sample *s0,
 	       " auth_fail=%" PRIu64 " replay=%" PRIu64 " malformed=%" PRIu64
 	       " bad_header=%" PRIu64 " bad_payload=%" PRIu64 " misrouted=%" PRIu64
 	       " protect_errors=%" PRIu64 " send_errors=%" PRIu64 "\n",
-	       c->sent_rtcp, c->recv_rtcp, c->peer_full, c->rtcp_bad, c->auth_fail, c->replay, c->malformed,
-	       c->bad_header, c->bad_payload, c->misrouted, c->protect_errors, c->send_errors);
+	       c->sent_rtcp, c->recv_rtcp, c->peer_full, c->rtcp_bad, c->auth_fail, c->replay,
+	       c->malformed, c->bad_header, c->bad_payload, c->misrouted, c->protect_errors,
+	       c->send_errors);
 	printf("loadgen: latency_us_p50=%.1f latency_us_p90=%.1f latency_us_p99=%.1f "
 	       "latency_us_p999=%.1f latency_us_max=%.1f\n",
 	       lg_hist_quantile(h, 0.5) / 1e3, lg_hist_quantile(h, 0.9) / 1e3,
 	       lg_hist_quantile(h, 0.99) / 1e3, lg_hist_quantile(h, 0.999) / 1e3,
 	       (double)h->max / 1e3);
-	/* Everything else the machine did meanwhile (the kernel's share of our loopback traffic
-	 * included): a run beside a busy neighbour is worth less. */
-	if (secs > 0 && s0->machine >= 0 && s1->machine >= 0)
-		other = (s1->machine - s0->machine) / secs - self - (harness > 0 ? harness : 0);
-	printf("loadgen: self_cpu_cores=%.3f harness_cpu_cores=%.3f other_cpu_cores=%.3f "
-	       "max_send_lag_us=%.0f late_sends=%" PRIu64 " udp_rcvbuf_errors=%" PRIu64
-	       " udp_sndbuf_errors=%" PRIu64 " udp_in_errors=%" PRIu64 "%s%s\n",
-	       self, harness, other, (double)c->max_lag_ns / 1e3, c->late_sends,
+	/* What every other process of the machine ran meanwhile (kernel threads such as
+	 * ksoftirqd included; loopback work the kernel does in a system call of ours or of the
+	 * harness is counted as theirs): a run beside a busy neighbour is worth less. */
+	other = lg_procs_delta(s0->procs, s1->procs, (int)getpid(), o->harness_pid, secs);
+	/* Work in other PID namespaces shows only in the machine's totals: take the larger. */
+	if (secs > 0 && s0->machine >= 0 && s1->machine >= 0) {
+		machine = (s1->machine - s0->machine) / secs;
+		if (machine - self - (harness > 0 ? harness : 0) > other)
+			other = machine - self - (harness > 0 ? harness : 0);
+	}
+	printf("loadgen: self_cpu_cores=%.3f busy_frac=%.3f harness_cpu_cores=%.3f "
+	       "other_cpu_cores=%.3f machine_busy_cores=%.3f max_send_lag_us=%.0f "
+	       "late_sends=%" PRIu64 " udp_rcvbuf_errors=%" PRIu64 " udp_sndbuf_errors=%" PRIu64 " udp_in_errors=%" PRIu64 "%s%s\n",
+	       self, secs > 0 ? (double)r->busy_ns / 1e9 / secs : 0.0, harness, other, machine,
+	       (double)c->max_lag_ns / 1e3, c->late_sends,
 	       s1->snmp.rcvbuf_errors - s0->snmp.rcvbuf_errors,
 	       s1->snmp.sndbuf_errors - s0->snmp.sndbuf_errors,
 	       s1->snmp.in_errors - s0->snmp.in_errors, extra[0] ? " " : "", extra);
@@ -575,6 +651,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (o.is_reflect) {
+		/* The client's "print your counters" (--harness-pid): nothing to print. */
+		signal(SIGUSR1, SIG_IGN);
 		if (strcmp(o.transport, "memif") != 0) {
 			fprintf(stderr, "loadgen: --reflect needs --transport memif\n");
 			return 2;
@@ -602,7 +680,7 @@ int main(int argc, char **argv)
 		if (r.rx[i].data == NULL)
 			goto out;
 	if (strcmp(o.transport, "udp") == 0) {
-		rc = lg_udp_create(&o.plan, &r.t);
+		rc = lg_udp_create(&o.plan, o.tick_us > 0, &r.t);
 	} else if (!lg_memif_available()) {
 		fprintf(stderr, "loadgen: --transport memif: this build has no DPDK\n");
 		goto out;
@@ -613,7 +691,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loadgen: transport %s: %s\n", o.transport, strerror(-rc));
 		goto out;
 	}
-	rc = lg_calls_create(&o.plan, o.srtp_engine, o.payload_len, o.is_echo, &r.lc);
+	rc = lg_calls_create(&o.plan, o.srtp_engine, o.payload_len, o.is_echo, o.verify_every,
+			     &r.lc);
 	if (rc != 0) {
 		fprintf(stderr, "loadgen: SRTP engine %s: %s\n",
 			o.srtp_engine != NULL ? o.srtp_engine : "(default)",
@@ -626,6 +705,12 @@ int main(int argc, char **argv)
 	run(&r, &s0, &s1);
 	report(&o, &r, &s0, &s1);
 	status = exit_code(&r);
+	lg_procs_free(s0.procs);
+	lg_procs_free(s1.procs);
+	/* The harness's counters while we are still connected: a DPDK dataplane's memif port
+	 * may not survive its peer's departure long (docs/performance.md). */
+	if (o.harness_pid > 0 && kill(o.harness_pid, SIGUSR1) == 0)
+		usleep(300000);
 out:
 	lg_calls_destroy(r.lc);
 	if (r.t != NULL)

@@ -6,7 +6,8 @@
  * the gateway's; the gateway's MAC is asked by ARP (the DPDK backend hands ARP to its kernel
  * exception interface, which answers) unless given, and ARP for our address is answered, so
  * that the kernel behind the gateway can reach us too. Receive times are taken when a burst
- * comes in; send stamps when each packet is built.
+ * comes in; send stamps when each packet is built. With several queue pairs (a gateway with
+ * several lcores) each call's packets go on the queue of the lcore that owns its flows.
  *
  * The reflector (lg_memif_reflect) is the other end for testing the transport without a
  * dataplane: the memif server, it answers every ARP request and sends every IPv4 UDP frame
@@ -49,12 +50,14 @@ struct memif {
 	struct lg_transport base;
 	struct dpb_plan plan;
 	uint16_t port;
+	uint16_t nb_queues;
+	uint16_t next_rxq; /* the queue recv() reads first, in turn for fairness */
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac, gw_mac;
 	bool has_gw_mac;
 	rte_be32_t ip, gw_ip;
 	uint16_t ip_id;
-	uint64_t rx_other, arp_answered, tx_full;
+	uint64_t rx_other, arp_answered, arp_sent, tx_full;
 };
 
 static bool is_eal_up;
@@ -137,10 +140,10 @@ static void eal_stop(void)
 	rmdir(runtime_dir);
 }
 
-/* The memif port: one queue pair, started. A client retries for 10 s while its server is not
+/* The memif port: nq queue pairs, started. A client retries for 10 s while its server is not
  * listening yet (the PMD connects when the port starts, and fails the start when it cannot). */
 static int port_start(uint16_t *port, struct rte_mempool **pool, struct rte_ether_addr *mac,
-		      bool is_client)
+		      bool is_client, uint16_t nq)
 {
 	struct rte_eth_conf conf;
 	uint16_t p = (uint16_t)rte_eth_find_next(0);
@@ -157,11 +160,12 @@ static int port_start(uint16_t *port, struct rte_mempool **pool, struct rte_ethe
 		return -ENOMEM;
 	}
 	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_configure(p, 1, 1, &conf);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(p, 0, NB_DESC, rte_eth_dev_socket_id(p), NULL, *pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(p, 0, NB_DESC, rte_eth_dev_socket_id(p), NULL);
+	rc = rte_eth_dev_configure(p, nq, nq, &conf);
+	for (uint16_t q = 0; rc == 0 && q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(p, q, NB_DESC, rte_eth_dev_socket_id(p), NULL, *pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(p, q, NB_DESC, rte_eth_dev_socket_id(p), NULL);
+	}
 	if (rc == 0)
 		rc = rte_eth_dev_start(p);
 	for (int i = 0; rc != 0 && is_client && i < 100; i++) {
@@ -261,6 +265,7 @@ static void arp_request(struct memif *t)
 	arp->arp_data.arp_sip = t->ip;
 	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 	arp->arp_data.arp_tip = t->gw_ip;
+	t->arp_sent++;
 	send_one(t->port, m);
 }
 
@@ -332,16 +337,21 @@ static unsigned memif_recv(struct lg_transport *lt, struct lg_pkt *pkts, unsigne
 
 	if (max > LG_BATCH)
 		max = LG_BATCH;
-	n = rte_eth_rx_burst(t->port, 0, ms, (uint16_t)max);
-	if (n == 0)
-		return 0;
-	now = lg_real_ns();
-	for (uint16_t i = 0; i < n; i++) {
-		if (take(t, ms[i], &pkts[got])) {
-			pkts[got].rx_ns = now;
-			got++;
+	for (uint16_t k = 0; k < t->nb_queues && got < max; k++) {
+		uint16_t q = (uint16_t)((t->next_rxq + k) % t->nb_queues);
+
+		n = rte_eth_rx_burst(t->port, q, ms, (uint16_t)(max - got));
+		if (n == 0)
+			continue;
+		now = lg_real_ns();
+		for (uint16_t i = 0; i < n; i++) {
+			if (take(t, ms[i], &pkts[got])) {
+				pkts[got].rx_ns = now;
+				got++;
+			}
 		}
 	}
+	t->next_rxq = (uint16_t)((t->next_rxq + 1) % t->nb_queues);
 	return got;
 }
 
@@ -372,12 +382,49 @@ static void build(struct memif *t, struct rte_mbuf *m, const struct lg_pkt *pkt)
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 }
 
+/* The queue a packet goes out on: the one whose gateway lcore owns its flows. The DPDK backend
+ * spreads new flows round robin over its lcores (dataplane/dpdk/dpdk.c, choose_owner()), a
+ * bridged call's three together, a relayed call's two legs apart; a guess that misses costs the
+ * gateway a hand-over (its `handoffs` counter), not a packet. */
+static uint16_t queue_of(const struct memif *t, const struct lg_pkt *pkt)
+{
+	enum dpb_port which;
+	uint32_t call;
+
+	if (t->nb_queues == 1 || dpb_gw_port_of(&t->plan, pkt->gw_port, &call, &which) != 0)
+		return 0;
+	if (t->plan.mode == DPB_RELAY)
+		return (uint16_t)((2ull * call + (which == DPB_P_A ? 0 : 1)) % t->nb_queues);
+	return (uint16_t)(call % t->nb_queues);
+}
+
+/* Send ms[0..n) on queue q. A full ring is the peer not keeping up: a NIC would drop at its
+ * receive queue. Retry for up to 100 us (the peer may be between two polls), then free the
+ * rest; returns how many went. */
+static unsigned queue_send(struct memif *t, uint16_t q, struct rte_mbuf **ms, unsigned n)
+{
+	unsigned sent = 0;
+	uint64_t give_up = 0;
+
+	while (sent < n) {
+		sent += rte_eth_tx_burst(t->port, q, ms + sent, (uint16_t)(n - sent));
+		if (sent == n)
+			break;
+		if (give_up == 0)
+			give_up = lg_mono_ns() + 100000;
+		else if (lg_mono_ns() > give_up)
+			break;
+	}
+	for (unsigned i = sent; i < n; i++)
+		rte_pktmbuf_free(ms[i]);
+	return sent;
+}
+
 static unsigned memif_send(struct lg_transport *lt, struct lg_pkt *pkts, unsigned n)
 {
 	struct memif *t = (struct memif *)lt;
-	struct rte_mbuf *ms[LG_BATCH];
-	unsigned sent = 0;
-	uint64_t give_up = 0;
+	struct rte_mbuf *ms[LG_BATCH], *qms[LG_BATCH];
+	unsigned total = 0, slot[LG_BATCH];
 
 	if (n > LG_BATCH)
 		n = LG_BATCH;
@@ -386,28 +433,24 @@ static unsigned memif_send(struct lg_transport *lt, struct lg_pkt *pkts, unsigne
 			pkts[i].status = LG_SEND_ERROR;
 		return 0;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		build(t, ms[i], &pkts[i]);
-		pkts[i].status = LG_SENT;
+	for (uint16_t q = 0; q < t->nb_queues; q++) {
+		unsigned m = 0, sent;
+
+		for (unsigned i = 0; i < n; i++) {
+			if (t->nb_queues > 1 && queue_of(t, &pkts[i]) != q)
+				continue;
+			slot[m] = i;
+			qms[m++] = ms[i];
+		}
+		sent = m > 0 ? queue_send(t, q, qms, m) : 0;
+		for (unsigned k = 0; k < m; k++)
+			pkts[slot[k]].status = k < sent ? LG_SENT : LG_PEER_FULL;
+		t->tx_full += m - sent;
+		total += sent;
 	}
-	/* A full ring is the peer not keeping up: a NIC would drop at its receive queue. Retry
-	 * for up to 100 us (the peer may be between two polls), then count the rest as its
-	 * losses. */
-	while (sent < n) {
-		sent += rte_eth_tx_burst(t->port, 0, ms + sent, (uint16_t)(n - sent));
-		if (sent == n)
-			break;
-		if (give_up == 0)
-			give_up = lg_mono_ns() + 100000;
-		else if (lg_mono_ns() > give_up)
-			break;
-	}
-	for (unsigned i = sent; i < n; i++) {
-		rte_pktmbuf_free(ms[i]);
-		pkts[i].status = LG_PEER_FULL;
-		t->tx_full++;
-	}
-	return sent;
+	return total;
 }
 
 static void memif_wait(struct lg_transport *lt, uint64_t deadline_ns)
@@ -425,9 +468,10 @@ static void memif_describe(struct lg_transport *lt, char *buf, size_t len)
 	memset(&st, 0, sizeof(st));
 	rte_eth_stats_get(t->port, &st);
 	snprintf(buf, len,
-		 "memif_rx_other=%llu memif_arp_answered=%llu memif_tx_full=%llu "
-		 "memif_imissed=%llu memif_rx_nombuf=%llu",
-		 (unsigned long long)t->rx_other, (unsigned long long)t->arp_answered,
+		 "memif_queues=%u memif_rx_other=%llu memif_arp_sent=%llu memif_arp_answered=%llu "
+		 "memif_tx_full=%llu memif_imissed=%llu memif_rx_nombuf=%llu",
+		 (unsigned)t->nb_queues, (unsigned long long)t->rx_other,
+		 (unsigned long long)t->arp_sent, (unsigned long long)t->arp_answered,
 		 (unsigned long long)t->tx_full, (unsigned long long)st.imissed,
 		 (unsigned long long)st.rx_nombuf);
 }
@@ -507,7 +551,8 @@ int lg_memif_create(const struct dpb_plan *p, const struct lg_memif_opts *o,
 	t->plan = *p;
 	ipv4_of(&p->peer, &t->ip);
 	ipv4_of(&p->gw, &t->gw_ip);
-	rc = port_start(&t->port, &t->pool, &t->mac, !o->is_server);
+	t->nb_queues = o->nb_queues > 0 ? (uint16_t)o->nb_queues : 1;
+	rc = port_start(&t->port, &t->pool, &t->mac, !o->is_server, t->nb_queues);
 	if (rc != 0)
 		goto fail;
 	rc = link_wait(t->port, !o->is_server, 10, NULL);
@@ -548,7 +593,7 @@ int lg_memif_reflect(const struct lg_memif_opts *o, double duration_s, volatile 
 	rc = eal_start(o);
 	if (rc != 0)
 		return rc;
-	rc = port_start(&port, &pool, &mac, !o->is_server);
+	rc = port_start(&port, &pool, &mac, !o->is_server, 1);
 	if (rc == 0) {
 		/* What a script waits for before it starts the client. */
 		fprintf(stderr, "loadgen: memif %s listening on %s\n",

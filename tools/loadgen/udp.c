@@ -26,6 +26,7 @@ struct udp {
 	struct lg_transport base;
 	struct dpb_plan plan;
 	unsigned nb_eps;
+	bool is_timed;
 	int fd[DPB_NB_PORTS];
 	uint64_t nb_no_ts;
 	/* Send batch, per endpoint. */
@@ -180,6 +181,10 @@ static void udp_wait(struct lg_transport *t, uint64_t deadline_ns)
 		return;
 	ts.tv_sec = (time_t)((deadline_ns - now) / 1000000000ull);
 	ts.tv_nsec = (long)((deadline_ns - now) % 1000000000ull);
+	if (u->is_timed) {
+		nanosleep(&ts, NULL);
+		return;
+	}
 	for (unsigned i = 0; i < u->nb_eps; i++) {
 		pfd[i].fd = u->fd[i];
 		pfd[i].events = POLLIN;
@@ -220,7 +225,7 @@ static void set_buf(int fd, int force_opt, int opt, int size)
 		setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
 }
 
-int lg_udp_create(const struct dpb_plan *p, struct lg_transport **out)
+int lg_udp_create(const struct dpb_plan *p, bool is_timed, struct lg_transport **out)
 {
 	struct udp *u = calloc(1, sizeof(*u));
 	char shown[64];
@@ -230,6 +235,7 @@ int lg_udp_create(const struct dpb_plan *p, struct lg_transport **out)
 		return -ENOMEM;
 	u->base.ops = &udp_ops;
 	u->plan = *p;
+	u->is_timed = is_timed;
 	u->nb_eps = p->mode == DPB_BRIDGE ? 3 : 2;
 	for (unsigned i = 0; i < DPB_NB_PORTS; i++)
 		u->fd[i] = -1;
