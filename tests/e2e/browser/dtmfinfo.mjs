@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // Browser end-to-end test of DTMF by SIP INFO (docs/sip.md, "DTMF"): run.sh gives this test's
-// gateway sip.dtmf: info. The phones are SIPp (Debian sip-tester) on 127.0.0.1, the page the
-// Ponte web client in phone mode in headless Chromium:
+// gateway sip.dtmf: info. The phones are SIPp (Debian sip-tester) on PEER calling the gateway's
+// SIP side on GW (lib.mjs's lab: both 127.0.0.1 by default; with PONTE_E2E_DPDK the lab's peer
+// and TAP addresses, so that the phones' media crosses the DPDK port), the page the Ponte web
+// client in phone mode in headless Chromium:
 //   browser  the page calls sipp-info-answer.xml: the INVITE offers no telephone-event (SIPp
 //            checks), yet the browser is answered with telephone-event (RTCDTMFSender can
 //            insert tones). The phone sends INFOs: 5 (dtmf-relay), a malformed Signal (400
@@ -10,13 +12,18 @@
 //            (Signal=11): the page shows exactly "57#" and the call goes on. The page then
 //            plays 1 2 3 4 9 on its RTCDTMFSender: the phone gets one INFO per key, in order,
 //            with Signal and Duration (SIPp's regexps, which fail the scenario otherwise); no
-//            telephone-event RTP reaches the phone's port (a sniffer on lo); the phone refuses
+//            telephone-event RTP reaches the phone's port (a sniffer where its frames pass,
+//            lo or the peer's veth); the phone refuses
 //            3 (415) and 4 (501): the page is told once (call state dtmf-failed, 415), and 9
 //            still goes out and gets 200. The page hangs up; SIPp's scenario must complete.
 //   phone    sipp-info-call.xml calls the page registered as "alice" offering telephone-
 //            event: the gateway's 200 has none. The phone sends 8 by INFO (shown), the page
 //            plays 6 and the phone gets it as an INFO; the phone hangs up.
 //   outside  sipp-info-outside.xml sends INFOs the gateway has no call for: 481, twice.
+// With PONTE_E2E_DPDK, both calls' lcore counters must show the phone leg's media through the
+// fast path (checkFastPath), and the browser's telephone-events taken by the control plane
+// through the DPDK backend's mirror path: punted by the lcores (at least a packet per key),
+// none dropped, and turned into the INFOs above.
 // Run by run.sh (`run.sh PONTE dtmfinfo`), which starts the daemon.
 
 import { spawn } from 'node:child_process';
@@ -24,27 +31,27 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  check, checkSoon, launch, note, onTearDown, openPage, opts, report, runScenario,
-  screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
+  check, checkFastPath, checkSoon, dpDelta, dpSample, lab, launch, note, onTearDown, openPage,
+  opts, report, runScenario, screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
 } from './lib.mjs';
 
 const OVERALL_TIMEOUT_MS = 100_000;
-const PHONE_URI = 'sip:phone@127.0.0.1:5070';
+const PHONE_URI = `sip:phone@${lab.peer}:5070`;
 const here = dirname(fileURLToPath(import.meta.url));
 
 setUp('dtmfinfo.mjs', OVERALL_TIMEOUT_MS);
 const { baseUrl } = opts;
 
-// One SIPp call (-m 1) of scenario: a UAC calling sip:USER@127.0.0.1:5060 when user is
-// given, else a UAS on port.
+// One SIPp call (-m 1) of scenario on PEER: a UAC calling sip:USER@GW:5060 when user is
+// given, else a UAS on port. (The scenario files name no address.)
 function startSipp(name, scenario, { user = null, port = 5070 } = {}) {
   const logPath = join(opts.out, `sipp-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const args = ['-sf', join(here, scenario), '-i', '127.0.0.1', '-p', String(port),
-    '-mi', '127.0.0.1', '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin', '-timeout', '60s',
+  const args = ['-sf', join(here, scenario), '-i', lab.peer, '-p', String(port),
+    '-mi', lab.peer, '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin', '-timeout', '60s',
     '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`),
     '-trace_msg', '-message_file', join(opts.out, `sipp-${name}-messages.log`)];
-  if (user) args.push('-s', user, '127.0.0.1:5060');
+  if (user) args.push('-s', user, `${lab.gw}:5060`);
   const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.exit = new Promise((resolve) => {
@@ -92,7 +99,7 @@ async function browserEventPt(page) {
 // Watch the phone's RTP port for RFC 4733 packets of type pt for seconds (rtp_events.py).
 async function sniffEvents(pt, seconds) {
   const sniffer = spawn('/usr/bin/python3', [join(here, 'rtp_events.py'), '6000', String(pt),
-    String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    String(seconds), lab.peerIf], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   sniffer.stdout.on('data', (d) => { out += d; });
   for (let i = 0; i < 40 && !out.includes('ready'); i++) await sleep(50);
@@ -107,6 +114,7 @@ async function scenarioBrowserCalls(browser) {
   recordGatewayFrames(page);
   await page.goto(`${baseUrl}/?mode=phone`);
   await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  const before = await dpSample();
   const phone = startSipp(s, 'sipp-info-answer.xml');
   await sleep(300);
   await page.locator('#phone-to').fill(PHONE_URI);
@@ -161,6 +169,9 @@ async function scenarioBrowserCalls(browser) {
   check(`${s}: the page's call is still there (no hungup frame)`,
     !page.gatewayFrames.some((f) => f.type === 'hungup') &&
     (await page.evaluate(() => window.ponte.pc().connectionState)) === 'connected');
+  // The five keys' telephone-events went to the control plane by the lcores' punt rings (a
+  // few packets each; nothing else of this call is punted), the rest through the fast path.
+  if (lab.isDpdk) await checkFastPath(`${s} (fast path, mirror)`, before, { nbPunts: [5, 200] });
   await screenshot(page, 'dtmfinfo-browser');
 
   await page.locator('#btn-hangup').click();
@@ -175,6 +186,7 @@ async function scenarioPhoneCalls(browser) {
   await page.goto(`${baseUrl}/?mode=phone&name=alice`);
   await checkSoon(`${s}: the page takes the name alice`, (t) => waitFor(page,
     () => window.ponte.sipName !== null, null, t), 10_000);
+  const before = await dpSample();
   const phone = startSipp(s, 'sipp-info-call.xml', { user: 'alice' });
   await checkSoon(`${s}: the page rings`, (t) => waitFor(page,
     () => window.ponte.incoming !== null, null, t), 10_000);
@@ -188,10 +200,20 @@ async function scenarioPhoneCalls(browser) {
   10_000);
   check(`${s}: the browser has telephone-event (PT ${await browserEventPt(page)})`,
     (await browserEventPt(page)) !== null);
+  // The phone waits 15 s for key 6: time for a steady window; nothing punted before the key.
+  const steady = lab.isDpdk ? await dpSample() : null;
+  const { now } = lab.isDpdk
+    ? await checkFastPath(`${s} (fast path)`, before, { steady }) : { now: null };
   await page.evaluate(() => window.ponte.dtmf().insertDTMF('6', 100, 70));
   await checkSoon(`${s}: the phone hangs up once it has key 6 and the page says so`, (t) =>
     waitFor(page, () => window.ponte.hungupReason === 'remote-bye', null, t), 15_000);
   await sippDone(s, phone);
+  if (lab.isDpdk) {
+    const d = dpDelta(now, await dpSample());
+    check(`${s}: key 6's telephone-events reached the control plane through the lcores' ` +
+      `mirror path (${d.punted} punted, ${d.punt_drops} dropped)`,
+    d.punted >= 1 && d.punt_drops === 0);
+  }
   await page.context().close();
 }
 

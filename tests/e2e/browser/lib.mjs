@@ -4,9 +4,11 @@
 // flags, the "ok N - ..." reporting, page logging, screenshots, getStats() sampling and the
 // overall time limit. Each test calls setUp() first.
 
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
@@ -481,4 +483,106 @@ export function remoteToneHz(page) {
     await ctx.close();
     return sums[best] > 0 ? Math.round(best * ctx.sampleRate / analyser.fftSize) : null;
   });
+}
+
+// --- the phones' network and the DPDK backend (run.sh, PONTE_E2E_DPDK) ---
+
+// Where the SIP tests' parties are, from run.sh: the gateway's SIP side and SIP-side media
+// (gw), the phones (peer) and the interface their frames pass (peerIf). On the socket backend
+// 127.0.0.1, 127.0.0.1 and lo; with PONTE_E2E_DPDK the lab's TAP address, its peer address
+// (where the test runs too) and the peer's veth, so that the phones' media crosses the DPDK
+// port.
+export const lab = {
+  gw: process.env.PONTE_E2E_GW || '127.0.0.1',
+  peer: process.env.PONTE_E2E_PEER || '127.0.0.1',
+  peerIf: process.env.PONTE_E2E_PEER_IF || 'lo',
+  isDpdk: !!process.env.PONTE_E2E_DPDK,
+};
+
+// A SIPp scenario file as SIPp must run it: PATH itself when ADDR is 127.0.0.1, else a copy in
+// the output directory where 127.0.0.1 (also as a regexp, 127\.0\.0\.1) reads ADDR: the
+// addresses a scenario names are the gateway's or the phones', whichever ADDR is.
+export function scenarioAt(path, addr) {
+  if (addr === '127.0.0.1') return path;
+  const copy = join(opts.out, basename(path));
+  writeFileSync(copy, readFileSync(path, 'utf8')
+    .replaceAll('127\\.0\\.0\\.1', addr.replaceAll('.', '\\.')).replaceAll('127.0.0.1', addr));
+  return copy;
+}
+
+export const LCORE_COUNTERS = ['fast_pkts', 'input_pkts', 'no_flow', 'to_kernel', 'punted',
+  'punt_drops', 'fragments', 'ip_options', 'srtp_auth_fail', 'tx_via_kernel', 'handoffs'];
+const STEADY_MS = 3_000; // the window in which checkFastPath() watches the exception path
+const MAX_INPUT_PKTS = 10; // media through a socket as a call begins: 0.2 s of one stream
+
+// What /status says of the dataplane: the DPDK lcores' counters summed over the lcores (no
+// lcores on the socket backend), and the SIP call's media counters (gateway.list[].sip: RTP
+// packets from the phone and to it; 0 without a bridged call). Summed over the sessions: one
+// call at a time here, but a session whose call ended may linger (with zeros) before it.
+export async function dpSample() {
+  const st = await (await fetch(`${opts.baseUrl}/status`)).json();
+  const ls = (st.dataplane && st.dataplane.lcores) || [];
+  const calls = ((st.gateway && st.gateway.list) || []).filter((e) => e.sip).map((e) => e.sip);
+  return {
+    backend: st.dataplane && st.dataplane.backend,
+    nbLcores: ls.length,
+    sums: Object.fromEntries(LCORE_COUNTERS.map((k) => [k, ls.reduce((a, l) => a + l[k], 0)])),
+    atMs: Date.now(),
+    fromPhone: calls.reduce((a, c) => a + c.from_phone, 0),
+    toPhone: calls.reduce((a, c) => a + c.to_phone, 0),
+  };
+}
+
+export const dpDelta = (a, b) =>
+  Object.fromEntries(LCORE_COUNTERS.map((k) => [k, b.sums[k] - a.sums[k]]));
+
+// With PONTE_E2E_DPDK, while a bridged call is up: its phone leg's media went through the
+// DPDK fast path since BEFORE (sampled before the call): every packet the call's flows took
+// from the phone or sent to it was run by an lcore's pipeline (fast_pkts), hardly any came the
+// slow way through a socket (input_pkts: the browser's first packets may come before its leg's
+// flow, a few on a busy machine), none went to the kernel as a fragment or with IP options,
+// hardly any went out through the kernel for want of the next hop's MAC (tx_via_kernel), no
+// SRTP authentication failed; nothing was punted (what reaches the phone's ports and no flow
+// takes), or, given nbPunts [min, max], that many (mirrored packets: the control plane's
+// copies of DTMF events; or a phone's media sent before the call was bridged), none dropped.
+// With STEADY (sampled on the established call, media flowing both ways), also: for
+// STEADY_MS from then on, the exception path carried only control traffic (consent checks,
+// the signaling's and /status's TCP: a few frames a second, against 50 media packets a second
+// each way), and every packet had its flow (nothing punted, nothing through a socket).
+// minPhonePkts: the least RTP packets the call's flows must have taken from the phone and sent
+// to it. Returns the sample and the deltas.
+export async function checkFastPath(s, before,
+  { steady = null, minPhonePkts = 100, nbPunts = [0, 0] } = {}) {
+  if (steady) await sleep(Math.max(0, steady.atMs + STEADY_MS - Date.now()));
+  const now = await dpSample();
+  // /status reads the lcores' counters before the call's: the lcores' from the next sample, so
+  // that they include every packet the call's counters do.
+  const next = await dpSample();
+  const d = dpDelta(before, next);
+  const w = steady ? dpDelta(steady, next) : null;
+  note(`${s}: lcores since the call began ${JSON.stringify(d)}` +
+    (w ? `; in the last ${STEADY_MS} ms ${JSON.stringify(w)}` : ''));
+  check(`${s}: the gateway runs on DPDK (${now.backend}, ${now.nbLcores} lcores)`,
+    now.backend === 'dpdk' && now.nbLcores > 0);
+  check(`${s}: the call's flows took ${now.fromPhone} RTP packets from the phone and sent ` +
+    `${now.toPhone} to it`, now.fromPhone >= minPhonePkts && now.toPhone >= minPhonePkts);
+  check(`${s}: all of them through the lcores' pipeline (${d.fast_pkts} packets, at least ` +
+    `${now.fromPhone + now.toPhone}), at most ${MAX_INPUT_PKTS} through a socket as the call ` +
+    `began (${d.input_pkts}), out through the NIC (${d.tx_via_kernel} through the kernel)`,
+  d.fast_pkts >= now.fromPhone + now.toPhone && d.input_pkts <= MAX_INPUT_PKTS &&
+    d.tx_via_kernel * 20 < now.toPhone);
+  if (w) {
+    const wFrom = now.fromPhone - steady.fromPhone;
+    check(`${s}: meanwhile, the exception path only carried control traffic (${w.to_kernel} ` +
+      `frames to the kernel in ${STEADY_MS / 1000} s, ${wFrom} media packets from the phone ` +
+      `and ${w.fast_pkts} in all through the lcores, ${w.punted} punted, ${w.input_pkts} ` +
+      'through a socket)', wFrom >= 100 && w.to_kernel * 5 < wFrom && w.punted === 0 &&
+      w.input_pkts === 0);
+  }
+  check(`${s}: ${d.punted} packets punted to the control plane (${nbPunts.join(' to ')} ` +
+    `wanted), ${d.punt_drops} dropped; none of the phone's packets came fragmented ` +
+    `(${d.fragments}) or with IP options (${d.ip_options}); no SRTP authentication failure ` +
+    `(${d.srtp_auth_fail})`, d.punted >= nbPunts[0] && d.punted <= nbPunts[1] &&
+    d.punt_drops === 0 && d.fragments === 0 && d.ip_options === 0 && d.srtp_auth_fail === 0);
+  return { now, d };
 }

@@ -18,6 +18,11 @@
 //   transfer sipp-call-refer.xml calls alice, then REFERs the call to carol (sipp-answer.xml on
 //           port 5072): the gateway calls carol, NOTIFYs the first phone until 200, the first
 //           phone hangs up, the browser hears carol (the same stream) and hangs up.
+// The phones run on PEER, the gateway's SIP side is on GW (lib.mjs's lab: both 127.0.0.1 by
+// default; with PONTE_E2E_DPDK the lab's peer and TAP addresses, so that the phones' media
+// crosses the DPDK port). Then, in each scenario, the lcores' counters in /status must show the
+// phone leg's media through the fast path (checkFastPath): the first phone's and the moved
+// stream's, the browser-held call's with a steady window before the hold, carol's.
 // Run by run.sh (`run.sh PONTE midcall`).
 
 import { spawn } from 'node:child_process';
@@ -27,25 +32,28 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  check, checkSoon, launch, mediaStats, note, onTearDown, openPage, opts, report,
-  runScenario, setUp, sleep, tearDown, waitState, writeToneWav,
+  check, checkFastPath, checkSoon, dpSample, lab, launch, mediaStats, note, onTearDown, openPage,
+  opts, report, runScenario, scenarioAt, setUp, sleep, tearDown, waitState, writeToneWav,
 } from './lib.mjs';
 
 const OVERALL_TIMEOUT_MS = 170_000;
 const here = dirname(fileURLToPath(import.meta.url));
 const MOVED_PORT = 6010; // media_port + 10 (SIPp takes +2 for video) in sipp-call-reinvite.xml
+const { gw: GW, peer: PEER } = lab;
+const CAROL_URI = `sip:carol@${PEER}:5072`; // sipp-call-refer.xml's Refer-To
 
 setUp('midcall.mjs', OVERALL_TIMEOUT_MS);
 
-// One SIPp call (-m 1): a UAC calling sip:USER@127.0.0.1:5060 when user is given, else a UAS.
+// One SIPp call (-m 1): a UAC calling sip:USER@GW:5060 when user is given, else a UAS. The
+// scenario files name no address but carol's, which is the phones' (PEER).
 function startSipp(name, scenario, user = null, { port = 5070, mediaPort = 6000 } = {}) {
   const logPath = join(opts.out, `sipp-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const args = ['-sf', join(here, scenario), '-i', '127.0.0.1', '-p', String(port),
-    '-mi', '127.0.0.1', '-mp', String(mediaPort), '-rtp_echo', '-m', '1', '-nostdin',
+  const args = ['-sf', scenarioAt(join(here, scenario), PEER), '-i', PEER, '-p', String(port),
+    '-mi', PEER, '-mp', String(mediaPort), '-rtp_echo', '-m', '1', '-nostdin',
     '-timeout', '80s',
     '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`)];
-  if (user) args.push('-s', user, '127.0.0.1:5060');
+  if (user) args.push('-s', user, `${GW}:5060`);
   const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.exit = new Promise((resolve) => {
@@ -127,7 +135,7 @@ function startMovedPhone() {
     ts = (ts + 160) >>> 0;
     sock.send(out, rinfo.port, rinfo.address, () => { st.sent += 1; });
   });
-  sock.bind(MOVED_PORT, '127.0.0.1');
+  sock.bind(MOVED_PORT, PEER);
   onTearDown(() => sock.close());
   return st;
 }
@@ -139,6 +147,7 @@ async function scenarioPhone(browser) {
   await checkSoon(`${s}: the page takes the name alice`, (t) =>
     waitFor(page, () => window.ponte.sipName !== null, null, t), 10_000);
   const moved = startMovedPhone();
+  const before = await dpSample();
   const phone = startSipp(s, 'sipp-call-reinvite.xml', 'alice');
   await checkSoon(`${s}: the page rings`, (t) =>
     waitFor(page, () => window.ponte.incoming !== null, null, t), 10_000);
@@ -159,7 +168,7 @@ async function scenarioPhone(browser) {
   check(`${s}: the call outlived a hold longer than sip.media_timeout`,
     (await page.evaluate(() => window.ponte.hungupReason)) === null &&
     (await page.evaluate(() => window.ponte.state)) === 'answered');
-  const before = await checkAudioFlows(`${s} (resumed)`, page);
+  const resumed = await checkAudioFlows(`${s} (resumed)`, page);
 
   // CSeq 5 (offerless) and 6 (488) change nothing; CSeq 7 moves the media to port 6010.
   await checkSoon(`${s}: the gateway sends to the phone's new address`, async (t) => {
@@ -167,12 +176,14 @@ async function scenarioPhone(browser) {
     if (moved.received < 50) throw new Error(`${moved.received} packets at the new port`);
   }, 25_000);
   const after = await checkAudioFlows(`${s} (the phone's media moved, a new stream)`, page);
-  check(`${s}: still one stream for the browser (ssrcs ${JSON.stringify(before.ssrcs)} -> ` +
+  check(`${s}: still one stream for the browser (ssrcs ${JSON.stringify(resumed.ssrcs)} -> ` +
     `${JSON.stringify(after.ssrcs)})`, after.streams === 1 &&
-    JSON.stringify(after.ssrcs) === JSON.stringify(before.ssrcs));
+    JSON.stringify(after.ssrcs) === JSON.stringify(resumed.ssrcs));
   check(`${s}: the new stream continues the old one: no burst of loss (lost ${after.lost} in ` +
     'the last window)', after.lost < 25);
   note(`${s}: the moved phone got ${moved.received} packets, sent ${moved.sent}`);
+  // The phone's 5 s at its new address are not over: its media so far, both addresses.
+  if (lab.isDpdk) await checkFastPath(`${s} (fast path, the phone's two addresses)`, before);
 
   await checkSoon(`${s}: the phone hangs up (BYE) and the page says so`, (t) =>
     waitFor(page, () => window.ponte.hungupReason === 'remote-bye', null, t), 20_000);
@@ -185,12 +196,16 @@ async function scenarioBrowserHold(browser) {
   const page = await openPage(browser, 'midcall-browser', { isRawAudio: true });
   await page.goto(`${opts.baseUrl}/?mode=phone`);
   await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  const before = await dpSample();
   const phone = startSipp(s, 'sipp-answer-hold.xml');
   await sleep(500);
-  await page.locator('#phone-to').fill('sip:phone@127.0.0.1:5070');
+  await page.locator('#phone-to').fill(`sip:phone@${PEER}:5070`);
   await page.locator('#btn-dial').click();
   await checkSoon(`${s}: answered`, (t) => waitState(page, 'answered', t), 15_000);
   await checkAudioFlows(`${s} (before hold)`, page);
+  if (lab.isDpdk) {
+    await checkFastPath(`${s} (fast path)`, before, { steady: await dpSample() });
+  }
 
   await checkSoon(`${s}: the Hold button is enabled`, (t) =>
     waitFor(page, () => !document.querySelector('#btn-hold').disabled, null, t), 5_000);
@@ -220,6 +235,7 @@ async function scenarioTransfer(browser) {
   await page.goto(`${opts.baseUrl}/?mode=phone&name=alice`);
   await checkSoon(`${s}: the page takes the name alice`, (t) =>
     waitFor(page, () => window.ponte.sipName !== null, null, t), 10_000);
+  const start = await dpSample();
   const carol = startSipp(`${s}-carol`, 'sipp-answer.xml', null, { port: 5072, mediaPort: 6020 });
   const phone = startSipp(s, 'sipp-call-refer.xml', 'alice');
   await checkSoon(`${s}: the page rings`, (t) =>
@@ -229,9 +245,8 @@ async function scenarioTransfer(browser) {
   const before = await checkAudioFlows(`${s} (the first phone)`, page);
   await checkSoon(`${s}: the page shows the call transferred to carol`, (t) =>
     waitFor(page, () => window.ponte.transferredTo !== null, null, t), 20_000);
-  check(`${s}: to sip:carol@127.0.0.1:5072 ` +
-    `(${await page.evaluate(() => window.ponte.transferredTo)})`,
-  (await page.evaluate(() => window.ponte.transferredTo)) === 'sip:carol@127.0.0.1:5072');
+  check(`${s}: to ${CAROL_URI} (${await page.evaluate(() => window.ponte.transferredTo)})`,
+    (await page.evaluate(() => window.ponte.transferredTo)) === CAROL_URI);
   await sippDone(`${s} (the first phone: REFER, NOTIFYs up to 200, BYE)`, phone);
   const after = await checkAudioFlows(`${s} (carol)`, page);
   check(`${s}: still one stream for the browser (ssrcs ${JSON.stringify(before.ssrcs)} -> ` +
@@ -239,6 +254,8 @@ async function scenarioTransfer(browser) {
     JSON.stringify(after.ssrcs) === JSON.stringify(before.ssrcs));
   check(`${s}: the call goes on after the first phone left`,
     (await page.evaluate(() => window.ponte.state)) === 'answered');
+  // The first phone's leg and carol's (the call's counters go on across the transfer).
+  if (lab.isDpdk) await checkFastPath(`${s} (fast path, the first phone and carol)`, start);
   await page.locator('#btn-hangup').click();
   await sippDone(`${s} (carol: answered, then the browser's BYE)`, carol);
 }
