@@ -681,10 +681,14 @@ struct ponte_sip_call *ponte_bridge_sip_call(const struct ponte_bridge *b)
 int ponte_bridge_stats(struct ponte_bridge *b, struct ponte_flow_stats *to_phone,
 		       struct ponte_flow_stats *from_phone)
 {
+	int rc;
+
 	if (!b->has_flows)
 		return -ENOENT;
-	ponte_offload_stats(b->env.dp, b->flow_to_phone, to_phone);
-	return ponte_offload_stats(b->env.dp, b->flow_from_phone, from_phone);
+	rc = ponte_offload_stats(b->env.dp, b->flow_to_phone, to_phone);
+	if (rc == 0)
+		rc = ponte_offload_stats(b->env.dp, b->flow_from_phone, from_phone);
+	return rc;
 }
 
 int ponte_bridge_create(const struct ponte_bridge_env *env, struct ponte_session *s,
