@@ -573,7 +573,8 @@ static void dtls_fail(struct ponte_dtls *d, int err, const char *why)
 	timers_stop(d);
 	ERR_clear_error();
 	log_warn(MOD, "%s failed: %s (%s)", d->log_name, why, g_strerror(-err));
-	if (!tx_flush(d))
+	/* The owner's ctx may be gone with a destroyed session: no op for it, ever. */
+	if (d->is_destroyed || !tx_flush(d))
 		return;
 	d->ops->failed(d->ctx, err, why);
 }
@@ -811,6 +812,9 @@ static gboolean on_retransmit_timer(gpointer data)
 	int rc;
 
 	d->timer_src = 0;
+	/* Cannot happen (destroy stops the timers), but costs nothing to rule out. */
+	if (d->is_destroyed)
+		return G_SOURCE_REMOVE;
 	dtls_hold(d);
 	ERR_clear_error();
 	rc = DTLSv1_handle_timeout(d->ssl);
@@ -830,6 +834,8 @@ static gboolean on_deadline(gpointer data)
 	char why[96];
 
 	d->deadline_src = 0;
+	if (d->is_destroyed)
+		return G_SOURCE_REMOVE;
 	dtls_hold(d);
 	if (d->state == DTLS_HANDSHAKING) {
 		snprintf(why, sizeof(why), "no handshake within %u ms", d->handshake_timeout_ms);
@@ -938,7 +944,7 @@ int ponte_dtls_start(struct ponte_dtls *d)
 {
 	int rc, err;
 
-	if (d->is_start_called || d->state == DTLS_DONE)
+	if (d->is_destroyed || d->is_start_called || d->state == DTLS_DONE)
 		return -EALREADY;
 	d->is_start_called = true;
 	/* A server that an early ClientHello started already is where the caller wants it. */

@@ -117,6 +117,29 @@ static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, 
 
 /* ---- main loop: libnice signals ---- */
 
+/*
+ * libnice emits its signals on whichever thread handled what caused them. With the receive
+ * callback attached to the media I/O thread's context, the sockets' sources live there, so the
+ * peer's checks and nomination (USE-CANDIDATE), and STUN/TURN servers' replies, are processed
+ * there too: "connected", the selected pair and server-reflexive candidates used to reach the
+ * owner on that thread, racing the main loop (a session then made two DTLS objects, and one,
+ * orphaned, outlived its session). Every signal is therefore handed to the main loop; on the
+ * main loop it runs at once, as before. Events keep their order (one queue, FIFO).
+ */
+enum ev_kind {
+	EV_CANDIDATE, /* line */
+	EV_GATHERED,
+	EV_STATE, /* state: a NiceComponentState */
+	EV_PAIR,
+};
+
+struct ice_ev {
+	struct ponte_ice *ice; /* a reference */
+	enum ev_kind kind;
+	guint state;
+	char *line;
+};
+
 static gchar *candidate_line(struct ponte_ice *ice, NiceCandidate *c)
 {
 	gchar *sdp = nice_agent_generate_local_candidate_sdp(ice->agent, c);
@@ -127,49 +150,6 @@ static gchar *candidate_line(struct ponte_ice *ice, NiceCandidate *c)
 	line = g_strdup(g_str_has_prefix(sdp, "a=") ? sdp + 2 : sdp);
 	g_free(sdp);
 	return line;
-}
-
-static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
-{
-	struct ponte_ice *ice = data;
-	gchar *line;
-
-	if (ice->is_closed || c->stream_id != ice->stream)
-		return;
-	if (ice->public_ip != NULL && c->type == NICE_CANDIDATE_TYPE_HOST) {
-		/* 1:1 NAT: announce the public address with our port; packets to it reach this
-		 * socket through the NAT, and libnice matches them by socket. */
-		NiceCandidate *pub = nice_candidate_copy(c);
-		guint port = nice_address_get_port(&c->addr);
-
-		if (nice_address_set_from_string(&pub->addr, ice->public_ip)) {
-			nice_address_set_port(&pub->addr, port);
-			/* A host candidate has no related address: with base = addr libnice writes
-			 * no raddr, which would give the private address away. */
-			pub->base_addr = pub->addr;
-			line = candidate_line(ice, pub);
-			if (line != NULL)
-				ice->ops->candidate(ice->ctx, line);
-			g_free(line);
-		}
-		nice_candidate_free(pub);
-		if (!ice->announce_private)
-			return;
-	}
-	line = candidate_line(ice, c);
-	if (line != NULL) {
-		log_debug("ice", "%s local %s", ice->log_name, line);
-		ice->ops->candidate(ice->ctx, line);
-	}
-	g_free(line);
-}
-
-static void on_gathering_done(NiceAgent *agent, guint stream, gpointer data)
-{
-	struct ponte_ice *ice = data;
-
-	if (!ice->is_closed && stream == ice->stream)
-		ice->ops->candidate(ice->ctx, NULL);
 }
 
 static bool same_candidate(const NiceCandidate *a, const NiceCandidate *b)
@@ -206,20 +186,107 @@ static void check_selected(struct ponte_ice *ice)
 	ice->ops->state(ice->ctx, PONTE_ICE_CONNECTED);
 }
 
+static gboolean ev_on_main(gpointer data)
+{
+	struct ice_ev *ev = data;
+	struct ponte_ice *ice = ev->ice;
+
+	if (ice->is_closed)
+		goto out;
+	switch (ev->kind) {
+	case EV_CANDIDATE:
+		ice->ops->candidate(ice->ctx, ev->line);
+		break;
+	case EV_GATHERED:
+		ice->ops->candidate(ice->ctx, NULL);
+		break;
+	case EV_STATE:
+		log_debug("ice", "%s state %s", ice->log_name,
+			  nice_component_state_to_string(ev->state));
+		if (ev->state == NICE_COMPONENT_STATE_CONNECTED ||
+		    ev->state == NICE_COMPONENT_STATE_READY) {
+			check_selected(ice);
+		} else if (ev->state == NICE_COMPONENT_STATE_FAILED) {
+			log_info("ice", "%s failed (checks or consent)", ice->log_name);
+			ice->is_connected = false;
+			ice->ops->state(ice->ctx, PONTE_ICE_FAILED);
+		}
+		break;
+	case EV_PAIR:
+		/* A pair change after connection (renomination, network change) moves the
+		 * media. */
+		if (ice->is_connected)
+			check_selected(ice);
+		break;
+	}
+out:
+	ice_unref(ice);
+	g_free(ev->line);
+	g_free(ev);
+	return G_SOURCE_REMOVE;
+}
+
+/* Any thread: run the event on the main loop (at once when this is the main loop). Takes
+ * line. */
+static void to_main(struct ponte_ice *ice, enum ev_kind kind, guint state, char *line)
+{
+	struct ice_ev *ev = g_new(struct ice_ev, 1);
+
+	g_atomic_int_inc(&ice->refs);
+	ev->ice = ice;
+	ev->kind = kind;
+	ev->state = state;
+	ev->line = line;
+	g_main_context_invoke(NULL, ev_on_main, ev);
+}
+
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
+{
+	struct ponte_ice *ice = data;
+	gchar *line;
+
+	if (c->stream_id != ice->stream)
+		return;
+	if (ice->public_ip != NULL && c->type == NICE_CANDIDATE_TYPE_HOST) {
+		/* 1:1 NAT: announce the public address with our port; packets to it reach this
+		 * socket through the NAT, and libnice matches them by socket. */
+		NiceCandidate *pub = nice_candidate_copy(c);
+		guint port = nice_address_get_port(&c->addr);
+
+		if (nice_address_set_from_string(&pub->addr, ice->public_ip)) {
+			nice_address_set_port(&pub->addr, port);
+			/* A host candidate has no related address: with base = addr libnice writes
+			 * no raddr, which would give the private address away. */
+			pub->base_addr = pub->addr;
+			line = candidate_line(ice, pub);
+			if (line != NULL)
+				to_main(ice, EV_CANDIDATE, 0, line);
+		}
+		nice_candidate_free(pub);
+		if (!ice->announce_private)
+			return;
+	}
+	line = candidate_line(ice, c);
+	if (line != NULL) {
+		log_debug("ice", "%s local %s", ice->log_name, line);
+		to_main(ice, EV_CANDIDATE, 0, line);
+	}
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream, gpointer data)
+{
+	struct ponte_ice *ice = data;
+
+	if (stream == ice->stream)
+		to_main(ice, EV_GATHERED, 0, NULL);
+}
+
 static void on_state(NiceAgent *agent, guint stream, guint component, guint state, gpointer data)
 {
 	struct ponte_ice *ice = data;
 
-	if (ice->is_closed || stream != ice->stream)
-		return;
-	log_debug("ice", "%s state %s", ice->log_name, nice_component_state_to_string(state));
-	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
-		check_selected(ice);
-	} else if (state == NICE_COMPONENT_STATE_FAILED) {
-		log_info("ice", "%s failed (checks or consent)", ice->log_name);
-		ice->is_connected = false;
-		ice->ops->state(ice->ctx, PONTE_ICE_FAILED);
-	}
+	if (stream == ice->stream)
+		to_main(ice, EV_STATE, state, NULL);
 }
 
 static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
@@ -227,11 +294,8 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
 {
 	struct ponte_ice *ice = data;
 
-	if (ice->is_closed || stream != ice->stream)
-		return;
-	/* A pair change after connection (renomination, network change) moves the media. */
-	if (ice->is_connected)
-		check_selected(ice);
+	if (stream == ice->stream)
+		to_main(ice, EV_PAIR, 0, NULL);
 }
 
 /* ---- API ---- */

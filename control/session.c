@@ -5,6 +5,7 @@
  */
 #include "session.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -209,6 +210,8 @@ static int parse_profiles(const struct ponte_config *cfg, uint16_t *out, size_t 
 	return (int)n;
 }
 
+/* The one place a session's DTLS is made: at most one per session, never after the end (an
+ * object made then would outlive the session with its handshake deadline armed). */
 static int start_dtls(struct ponte_session *s)
 {
 	uint16_t profiles[4];
@@ -220,8 +223,13 @@ static int start_dtls(struct ponte_session *s)
 		.nb_profiles = (size_t)parse_profiles(s->env->cfg, profiles, 4),
 		.log_name = s->log_name,
 	};
-	int rc = ponte_dtls_create(s->env->cert, &p, &dtls_ops, s, &s->dtls);
+	int rc;
 
+	if (s->dtls != NULL)
+		return 0;
+	if (s->is_ended)
+		return -ESHUTDOWN;
+	rc = ponte_dtls_create(s->env->cert, &p, &dtls_ops, s, &s->dtls);
 	if (rc == 0)
 		rc = ponte_dtls_start(s->dtls);
 	return rc;
@@ -247,6 +255,11 @@ static void ice_state(void *ctx, enum ponte_ice_state st)
 	uint32_t port, old;
 	int fd, rc;
 
+	/* ice.c brings every report to the main loop; the session is not thread-safe. */
+	assert(g_main_context_is_owner(g_main_context_default()));
+	/* Over: the owner destroys it soon; no new port, no DTLS. */
+	if (s->is_ended)
+		return;
 	if (st == PONTE_ICE_FAILED) {
 		end(s, s->has_keys ? "consent-lost" : "ice-failed");
 		return;
@@ -275,7 +288,7 @@ static void ice_state(void *ctx, enum ponte_ice_state st)
 	s->is_relayed_pair = fd < 0;
 	ponte_ice_set_media_sink(s->ice, s->env->dp, port);
 	flush_dtls_queue(s);
-	if (s->dtls == NULL && start_dtls(s) != 0) {
+	if (start_dtls(s) != 0) {
 		end(s, "dtls-failed");
 		return;
 	}
@@ -290,8 +303,11 @@ static void ice_dtls(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct ponte_session *s = ctx;
 
+	assert(g_main_context_is_owner(g_main_context_default()));
+	if (s->is_ended)
+		return;
 	/* DTLS may arrive before our own connected state: a passive side starts on it. */
-	if (s->dtls == NULL && !s->is_ended && start_dtls(s) != 0) {
+	if (start_dtls(s) != 0) {
 		end(s, "dtls-failed");
 		return;
 	}
@@ -684,9 +700,11 @@ void ponte_session_destroy(struct ponte_session *s)
 		return;
 	s->is_ended = true;
 	ponte_sctp_destroy(s->sctp);
+	s->sctp = NULL;
 	if (s->dtls != NULL) {
 		ponte_dtls_close(s->dtls);
 		ponte_dtls_destroy(s->dtls);
+		s->dtls = NULL;
 	}
 	ponte_ice_set_media_sink(s->ice, NULL, 0);
 	if (s->leg.port_id != 0) {
