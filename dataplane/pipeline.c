@@ -627,8 +627,9 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
  * one SRTP unprotect burst; in packet order, the checks, counters, receiver statistics and
  * each output's rewrite and stream continuity, into buffers of their own; one SRTP protect
  * burst over all the outputs, in the order dp_pipe_input() would have protected them; the
- * copies to the control plane (mirror) and the sends, in packet order. That gives dp_pipe_input()'s results because nothing a packet of a
- * batch changes is read by another packet of the batch before the pass that changes it:
+ * copies to the control plane (mirror) and the sends, in packet order. That gives
+ * dp_pipe_input()'s results because nothing a packet of a batch changes is read by another
+ * packet of the batch before the pass that changes it:
  * dp_srtp_rtp_burst() equals rtp() in array order; the receiver statistics, counters and
  * stream continuity of an output are changed in packet order; what a packet changes elsewhere
  * never comes from a batched packet: the latched source (the first packet of a latching flow

@@ -48,6 +48,7 @@
  * smoke run of the bench-smoke suite.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -135,17 +136,24 @@ static char lcore_task[64];
 
 static void lcore_task_find(void)
 {
-	char path[96], comm[32];
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *de;
+	char path[300], comm[32];
 	FILE *f;
 
-	for (int tid = getpid(); tid < getpid() + 64 && lcore_task[0] == '\0'; tid++) {
-		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
-		if ((f = fopen(path, "r")) == NULL)
+	while (dir != NULL && lcore_task[0] == '\0' && (de = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		if (de->d_name[0] == '.' || (f = fopen(path, "r")) == NULL)
 			continue;
 		if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, "rte-worker-1", 12) == 0)
-			snprintf(lcore_task, sizeof(lcore_task), "/proc/self/task/%d/schedstat", tid);
+			snprintf(lcore_task, sizeof(lcore_task), "/proc/self/task/%.16s/schedstat",
+				 de->d_name);
 		fclose(f);
 	}
+	if (dir != NULL)
+		closedir(dir);
+	if (lcore_task[0] == '\0')
+		fprintf(stderr, "# the lcore's thread not found: no lcore CPU time\n");
 }
 
 /* The nanoseconds the lcore's thread has run on a CPU (schedstat: not the time it waited

@@ -50,6 +50,9 @@ struct world {
 	uint8_t one_buf[DP_PIPE_BUF];
 	uint8_t bufs[DP_PIPE_BURST_OUT][DP_PIPE_BUF];
 	bool is_short; /* tx_bufs() hands out one buffer less than asked */
+	/* The burst world gives the pipeline an epoch: it keeps flow_by_id()'s answers (the
+	 * flows never change here), the other asks every time. */
+	uint64_t epoch;
 };
 
 static void log_add(struct world *w, const void *p, size_t len)
@@ -279,12 +282,14 @@ static int world_init(struct world *w, const char *name, const struct dp_srtp_en
 	w->log = NULL;
 	w->log_len = w->log_cap = 0;
 	w->is_short = false;
+	w->epoch = 1;
 	w->pp = (struct dp_pipe){
 	    .srtp = eng,
 	    .be = w,
 	    .tx_buf = w_tx_buf,
 	    .tx = w_tx,
 	    .flow_by_id = w_flow_by_id,
+	    .epoch = is_burst ? &w->epoch : NULL,
 	    .mirror = w_mirror,
 	    .tx_bufs = is_burst ? w_tx_bufs : NULL,
 	    .tx_buf_send = is_burst ? w_tx_buf_send : NULL,
