@@ -48,6 +48,7 @@ struct opts {
 	const char *dpdk_prefix;
 	uint32_t dpdk_memory_mb;
 	uint32_t dpdk_mbufs;
+	uint32_t dpdk_idle_sleep_us; /* 0: busy-poll */
 	bool is_dpdk_huge;
 };
 
@@ -89,7 +90,9 @@ static void usage(FILE *f)
 		"  --dpdk-memory MB        EAL memory (default 512)\n"
 		"  --dpdk-huge             take it from hugepages (default: ordinary memory,\n"
 		"                          --no-huge)\n"
-		"  --dpdk-mbufs N          mbufs per NUMA socket (default 16384)\n");
+		"  --dpdk-mbufs N          mbufs per NUMA socket (default 16384)\n"
+		"  --dpdk-idle-sleep US    an idle lcore backs off, sleeping up to US microseconds\n"
+		"                          (default: it busy-polls), so that its CPU time is its work\n");
 }
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -114,6 +117,7 @@ enum {
 	O_PROFILE_B,
 	O_ENGINE,
 	O_DPDK_HUGE,
+	O_DPDK_IDLE_SLEEP,
 	O_DPDK_LCORES,
 	O_DPDK_PORT,
 	O_DPDK_TAP,
@@ -142,6 +146,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"profile-b", required_argument, NULL, O_PROFILE_B},
 		{"srtp-engine", required_argument, NULL, O_ENGINE},
 		{"dpdk-huge", no_argument, NULL, O_DPDK_HUGE},
+		{"dpdk-idle-sleep", required_argument, NULL, O_DPDK_IDLE_SLEEP},
 		{"dpdk-lcores", required_argument, NULL, O_DPDK_LCORES},
 		{"dpdk-port", required_argument, NULL, O_DPDK_PORT},
 		{"dpdk-tap", required_argument, NULL, O_DPDK_TAP},
@@ -234,6 +239,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_ENGINE:
 			o->srtp_engine = optarg;
 			break;
+		case O_DPDK_IDLE_SLEEP:
+			if (parse_u32(optarg, 1, 1000000, &v) != 0)
+				goto bad;
+			o->dpdk_idle_sleep_us = v;
+			break;
 		case O_DPDK_HUGE:
 			o->is_dpdk_huge = true;
 			break;
@@ -314,8 +324,9 @@ static double now_s(clockid_t clk)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Each call's ports are three sockets (bridge) in the socket backend: raise the descriptor
- * limit to what that needs, as far as we are allowed. */
+/* Each call's ports are three sockets (bridge) in the socket backend, and in the DPDK backend
+ * too (a placeholder socket reserves each owned port's number in the kernel): raise the
+ * descriptor limit to what that needs, as far as we are allowed. */
 static int raise_fd_limit(const struct dpb_plan *p)
 {
 	uint64_t need = (uint64_t)p->nb_calls * dpb_nb_gw_ports(p) + 256;
@@ -568,7 +579,9 @@ static void dpdk_config(const struct opts *o, struct ponte_dp_dpdk_config *dc,
 	dc->exception_device = "";
 	dc->exception_tap = o->dpdk_tap;
 	dc->exception_addresses = addrs;
-	dc->is_idle_poll = true; /* a benchmark: no back-off latency */
+	/* A benchmark: no back-off latency, unless asked to measure CPU time per packet. */
+	dc->is_idle_poll = o->dpdk_idle_sleep_us == 0;
+	dc->idle_sleep_us = o->dpdk_idle_sleep_us;
 }
 
 int main(int argc, char **argv)
@@ -602,9 +615,9 @@ int main(int argc, char **argv)
 		dpdk_config(&o, &dc, &dport, addrs, addr_buf, sizeof(addr_buf), prefix,
 			    sizeof(prefix));
 		cfg.dpdk = &dc;
-	} else if (raise_fd_limit(&o.plan) != 0) {
-		return 1;
 	}
+	if (raise_fd_limit(&o.plan) != 0)
+		return 1;
 
 	/* The dataplane's threads inherit this mask: the signals come to sigtimedwait() here. */
 	sigemptyset(&sigs);

@@ -131,6 +131,8 @@ const struct lg_hist *lg_calls_latency(const struct lg_calls *lc);
 
 uint64_t lg_mono_ns(void);
 uint64_t lg_real_ns(void);
+/* This thread's CPU time, ns. */
+uint64_t lg_thread_cpu_ns(void);
 
 /* Log-linear histogram of nanoseconds: exact below 1024 ns, then 64 sub-buckets per power of
  * two (under 1.6 % error). */

@@ -403,7 +403,7 @@ struct run {
 		bool is_rtcp;
 	} meta[LG_BATCH];
 	uint8_t (*bufs)[LG_BUF];
-	uint64_t busy_ns; /* sending time spent in rounds that sent or received something */
+	uint64_t busy_ns; /* CPU time, while sending, of the rounds that sent or received */
 };
 
 static unsigned receive_all(struct run *r, unsigned max_batches)
@@ -472,7 +472,7 @@ static void run(struct run *r, struct sample *start, struct sample *end)
 	t_end = rtp.t0 + (uint64_t)(o->duration_s * 1e9);
 	t_stop = t_end + (uint64_t)(o->drain_s * 1e9);
 	for (;;) {
-		uint64_t now = lg_mono_ns(), next;
+		uint64_t now = lg_mono_ns(), cpu0 = lg_thread_cpu_ns(), next;
 		unsigned nb = 0;
 
 		if (stop_flag && is_sending)
@@ -525,11 +525,12 @@ static void run(struct run *r, struct sample *start, struct sample *end)
 			nb++;
 		}
 		flush(r, nb);
-		/* A polling transport spins here when idle: the share of rounds that did work is
-		 * how near the generator is to its limit (its CPU time says nothing). */
+		/* A polling transport spins here when idle: the CPU time of the rounds that did
+		 * work is how near the generator is to its limit (its whole CPU time says
+		 * nothing, and wall time would count the slices a busy machine took from it). */
 		if (receive_all(r, 16) > 0 || nb > 0) {
 			if (is_sending)
-				r->busy_ns += lg_mono_ns() - now;
+				r->busy_ns += lg_thread_cpu_ns() - cpu0;
 		}
 		if (nb == LG_BATCH)
 			continue; /* behind: more is due at once */
