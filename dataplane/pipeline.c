@@ -290,6 +290,12 @@ void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old)
 		nf->stale_until_ns = old->stale_until_ns;
 	} else if (nf->is_latching && old->latched.family != 0) {
 		nf->stale = old->latched;
+	} else if (nf->is_latching) {
+		/* Moved again before the new source was heard: the source left the time before
+		 * is still the one with packets on their way, and its guard, once started, runs
+		 * on. */
+		nf->stale = old->stale;
+		nf->stale_until_ns = old->stale_until_ns;
 	}
 	nf->rx = old->rx;
 	nf->next_report_ns = old->next_report_ns;

@@ -29,6 +29,7 @@
 
 #include <ponte/dataplane.h>
 
+#include "pipeline.h"
 #include "rtp.h"
 #include "srtp.h"
 #include "tap.h"
@@ -730,6 +731,334 @@ static void test_relatch(void)
 	close(browser.fd);
 }
 
+/* ---- the stale-latch guard (DP_LATCH_STALE_NS, pipeline.c input_one()) ---- */
+
+/* One datagram within ms, or -1. */
+static int recv_within(const struct peer *p, int ms, uint8_t *buf, size_t cap)
+{
+	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	return (int)recv(p->fd, buf, cap, 0);
+}
+
+/* Does a packet sent by the browser on the way back (flow 11) reach to, and nobody else of
+ * others[0..nb)? */
+static bool way_back_to(const struct ponte_addr *m_local, const struct peer *browser,
+			const struct peer *to, const struct peer *const *others, unsigned nb)
+{
+	static uint16_t seq = 7000;
+	uint8_t pkt[64], got[2048];
+	size_t len = make_rtp(pkt, 0, seq, seq * 20u, 0x2222, 20);
+	bool ok;
+
+	seq++;
+	peer_send(browser, m_local, pkt, len);
+	ok = recv_plain(to, NULL, false, got, sizeof(got)) == (int)len && memcmp(got, pkt, len) == 0;
+	for (unsigned i = 0; i < nb; i++)
+		ok = ok && peer_quiet(others[i]);
+	return ok;
+}
+
+/* Flow 10 latching (epoch), from port L to the browser; flow 11 the browser's media back out
+ * of L to where flow 10 latched, else to sdp_addr, as control/bridge.c builds a call. */
+static void add_call(uint32_t pl, uint32_t pm, const struct peer *browser,
+		     const struct peer *sdp_addr, uint32_t epoch, const char *what)
+{
+	struct ponte_flow_spec spec;
+	struct ponte_flow_output *o;
+
+	spec_latching(&spec, pl, pm, &browser->addr, epoch);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "%s: add a latching flow, epoch %u", what, epoch);
+	ponte_flow_spec_init(&spec, 11, pm);
+	spec.src = browser->addr;
+	o = ponte_flow_add_output(&spec, pl, &sdp_addr->addr);
+	o->dst_latch_flow = 10;
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "%s: add the way back, following the latch",
+	      what);
+	ponte_dp_sync(dp);
+}
+
+static void del_call(uint32_t pl, uint32_t pm)
+{
+	ponte_dp_flow_delete(dp, 11);
+	ponte_dp_flow_delete(dp, 10);
+	ponte_dp_port_close(dp, pl);
+	ponte_dp_port_close(dp, pm);
+}
+
+/* The re-INVITE moved the media: flow 10 modified to a new epoch. */
+static void move(uint32_t pl, uint32_t pm, const struct peer *browser, uint32_t epoch,
+		 const char *what)
+{
+	struct ponte_flow_spec spec;
+
+	spec_latching(&spec, pl, pm, &browser->addr, epoch);
+	CHECK(ponte_dp_flow_modify(dp, &spec) == 0, "%s: modify, epoch %u (the media moved)", what,
+	      epoch);
+	ponte_dp_sync(dp);
+}
+
+/*
+ * The phone moves from old_src to new_src. Packets from old_src still on their way (an echo of
+ * what was sent to it just before the move) must not latch the flow back there: the new source
+ * latches it, and the way back goes to it.
+ */
+static void test_stale_guard(void)
+{
+	struct peer old_src, new_src, sdp_addr, browser;
+	struct ponte_addr l_local, m_local;
+	struct ponte_flow_stats st;
+	struct hop h;
+	uint8_t pkt[256];
+	uint64_t t_mod, t0, t1;
+	size_t len;
+	bool is_quiet;
+
+	peer_open(&old_src);
+	peer_open(&new_src);
+	peer_open(&sdp_addr);
+	peer_open(&browser);
+	uint32_t pl = open_port(&l_local);
+	uint32_t pm = open_port(&m_local);
+	const struct peer *not_old[] = {&old_src}, *not_sdp[] = {&sdp_addr, &old_src};
+
+	add_call(pl, pm, &browser, &sdp_addr, 1, "stale");
+	hop(&h, &old_src, &l_local, 0, 100, 1000, 0x1111, &browser, NULL);
+	CHECK(h.len == 12 + PAYLOAD, "stale: the old address latched in epoch 1");
+	CHECK(way_back_to(&m_local, &browser, &old_src, NULL, 0),
+	      "stale: the way back goes to the old address");
+
+	move(pl, pm, &browser, 2, "stale");
+	t_mod = now_ns();
+	/* Longer than the guard after the modify: it counts from when the old address is first
+	 * heard in the new epoch, not from the modify (a stale packet may come any time). */
+	sleep_ms((unsigned)(DP_LATCH_STALE_NS / MS) + 100);
+	t0 = now_ns();
+	for (unsigned i = 0; i < 3; i++) {
+		len = make_rtp(pkt, 0, (uint16_t)(101 + i), 1160 + TS_STEP * i, 0x1111, PAYLOAD);
+		peer_send(&old_src, &l_local, pkt, len);
+		sleep_ms(20);
+	}
+	is_quiet = peer_quiet(&browser);
+	st = stats(10);
+	t1 = now_ns();
+	CHECK(is_quiet && st.drops[PONTE_DROP_SOURCE] == 3 && st.rtp_in == 1 &&
+		      t1 - t0 < DP_LATCH_STALE_NS,
+	      "stale: 3 packets from the old address, all handled within %llu ms of the first "
+	      "(guard %llu ms, counted from it, not from the modify %llu ms before): dropped as "
+	      "source (%lu), none reached the browser",
+	      (unsigned long long)((t1 - t0) / MS), DP_LATCH_STALE_NS / MS,
+	      (unsigned long long)((t0 - t_mod) / MS), (unsigned long)st.drops[PONTE_DROP_SOURCE]);
+	CHECK(way_back_to(&m_local, &browser, &sdp_addr, not_old, 1),
+	      "stale: not latched to the old address: the way back goes to the SDP address");
+
+	hop(&h, &new_src, &l_local, 0, 5000, 9000, 0x3333, &browser, NULL);
+	CHECK(h.len == 12 + PAYLOAD && stats(10).drops[PONTE_DROP_SOURCE] == 3,
+	      "stale: the new address's first packet latches the flow, reaches the browser");
+	CHECK(way_back_to(&m_local, &browser, &new_src, not_sdp, 2),
+	      "stale: the way back goes to the new address, nothing to the SDP or old one");
+
+	/* Past the old address's guard: it is now just another source. */
+	while (now_ns() < t0 + DP_LATCH_STALE_NS + 50 * MS)
+		sleep_ms(20);
+	len = make_rtp(pkt, 0, 104, 1160 + TS_STEP * 3, 0x1111, PAYLOAD);
+	peer_send(&old_src, &l_local, pkt, len);
+	CHECK(peer_quiet(&browser) && stats(10).drops[PONTE_DROP_SOURCE] == 4,
+	      "stale: the old address after its guard: dropped, the flow stays on the new one");
+	CHECK(way_back_to(&m_local, &browser, &new_src, not_sdp, 2),
+	      "stale: ... and the way back still goes to the new address");
+
+	del_call(pl, pm);
+	close(old_src.fd);
+	close(new_src.fd);
+	close(sdp_addr.fd);
+	close(browser.fd);
+}
+
+/*
+ * Two moves in a row (a re-INVITE, then another, or a transfer) before the new source is heard:
+ * the address latched before the first is still the one left, its packets still on their way.
+ */
+static void test_stale_two_moves(void)
+{
+	struct peer old_src, new_src, sdp_addr, browser;
+	struct ponte_addr l_local, m_local;
+	struct hop h;
+	uint8_t pkt[256];
+	size_t len;
+
+	peer_open(&old_src);
+	peer_open(&new_src);
+	peer_open(&sdp_addr);
+	peer_open(&browser);
+	uint32_t pl = open_port(&l_local);
+	uint32_t pm = open_port(&m_local);
+
+	add_call(pl, pm, &browser, &sdp_addr, 1, "two moves");
+	hop(&h, &old_src, &l_local, 0, 100, 1000, 0x1111, &browser, NULL);
+	CHECK(h.len == 12 + PAYLOAD, "two moves: the old address latched in epoch 1");
+	move(pl, pm, &browser, 2, "two moves");
+	move(pl, pm, &browser, 3, "two moves");
+	len = make_rtp(pkt, 0, 101, 1160, 0x1111, PAYLOAD);
+	peer_send(&old_src, &l_local, pkt, len);
+	CHECK(peer_quiet(&browser) && stats(10).drops[PONTE_DROP_SOURCE] == 1,
+	      "two moves before anything was heard: the old address is still guarded");
+	/* Its guard runs now; one more move must not end it. */
+	move(pl, pm, &browser, 4, "two moves");
+	len = make_rtp(pkt, 0, 102, 1320, 0x1111, PAYLOAD);
+	peer_send(&old_src, &l_local, pkt, len);
+	CHECK(peer_quiet(&browser) && stats(10).drops[PONTE_DROP_SOURCE] == 2,
+	      "two moves: a third within its guard: the old address still guarded");
+	hop(&h, &new_src, &l_local, 0, 5000, 9000, 0x3333, &browser, NULL);
+	CHECK(h.len == 12 + PAYLOAD, "two moves: the new address latches at once");
+
+	del_call(pl, pm);
+	close(old_src.fd);
+	close(new_src.fd);
+	close(sdp_addr.fd);
+	close(browser.fd);
+}
+
+/*
+ * A phone behind a NAT: its SDP address changed but it still sends from the same source. Only
+ * that source is heard: the flow latches to it once the guard has passed, and media flows again.
+ * The price: the guard's 0.5 s of the phone's audio.
+ */
+#define NAT_MAX 60
+static void test_stale_nat(void)
+{
+	struct peer phone, sdp_addr, browser;
+	struct ponte_addr l_local, m_local;
+	struct ponte_flow_stats st;
+	struct hop h;
+	uint8_t pkt[256], got[2048];
+	uint64_t sent[NAT_MAX], seen[NAT_MAX], t_heard = 0;
+	unsigned nb = 0, nb_got = 0, nb_late = 0, nb_late_got = 0, first = NAT_MAX;
+	size_t len;
+	int n;
+
+	peer_open(&phone);
+	peer_open(&sdp_addr);
+	peer_open(&browser);
+	uint32_t pl = open_port(&l_local);
+	uint32_t pm = open_port(&m_local);
+	const struct peer *not_sdp[] = {&sdp_addr};
+
+	add_call(pl, pm, &browser, &sdp_addr, 1, "nat");
+	hop(&h, &phone, &l_local, 0, 199, 1000, 0x1111, &browser, NULL);
+	CHECK(h.len == 12 + PAYLOAD, "nat: the phone latched in epoch 1");
+	move(pl, pm, &browser, 2, "nat");
+
+	/* 20 ms packets from the same source, for 0.9 s. Packet i carries seq 200 + i, which its
+	 * first payload byte repeats (make_rtp()). */
+	memset(seen, 0, sizeof(seen));
+	while (nb < NAT_MAX && (nb == 0 || now_ns() < sent[0] + 900 * MS)) {
+		len = make_rtp(pkt, 0, (uint16_t)(200 + nb), 1160 + TS_STEP * nb, 0x1111, PAYLOAD);
+		sent[nb] = now_ns();
+		peer_send(&phone, &l_local, pkt, len);
+		nb++;
+		if (nb == 1) {
+			/* The dataplane first heard it by now: its guard ends by t_heard + 0.5 s. */
+			stats(10);
+			t_heard = now_ns();
+		}
+		while ((n = recv_within(&browser, nb == NAT_MAX ? QUIET_MS : 0, got, sizeof(got))) >=
+		       13) {
+			unsigned k = (uint8_t)(got[12] - 200);
+
+			if (k < nb && seen[k] == 0)
+				seen[k] = now_ns();
+		}
+		sleep_ms(20);
+	}
+	while ((n = recv_within(&browser, QUIET_MS, got, sizeof(got))) >= 13) {
+		unsigned k = (uint8_t)(got[12] - 200);
+
+		if (k < nb && seen[k] == 0)
+			seen[k] = now_ns();
+	}
+	for (unsigned i = 0; i < nb; i++) {
+		nb_got += seen[i] != 0;
+		if (seen[i] != 0 && first == NAT_MAX)
+			first = i;
+		if (sent[i] >= t_heard + DP_LATCH_STALE_NS) {
+			nb_late++;
+			nb_late_got += seen[i] != 0;
+		}
+	}
+	st = stats(10);
+	CHECK(first < NAT_MAX && seen[first] >= sent[0] + DP_LATCH_STALE_NS,
+	      "nat: nothing from the same source passes within the guard: the first packet to "
+	      "pass (#%u) reached the browser %lld ms after the first was sent (>= %llu)",
+	      first, first < NAT_MAX ? (long long)(seen[first] - sent[0]) / (long long)MS : -1ll,
+	      DP_LATCH_STALE_NS / MS);
+	CHECK(nb_late > 5 && nb_late_got == nb_late,
+	      "nat: after the guard the flow latches to the same source again: all %u packets "
+	      "sent after it passed (%u)",
+	      nb_late, nb_late_got);
+	CHECK(first < NAT_MAX && nb_got == nb - first && st.drops[PONTE_DROP_SOURCE] == first &&
+		      st.rtp_in == 1 + nb_got,
+	      "nat: %u of %u packets lost to the guard (%u ms of the phone's audio at 20 ms a "
+	      "packet, the 0.5 s price of a NAT that keeps the source), counted as source drops "
+	      "(%lu), then none",
+	      first < nb ? first : nb, nb, (first < nb ? first : nb) * 20, (unsigned long)st.drops[PONTE_DROP_SOURCE]);
+	CHECK(way_back_to(&m_local, &browser, &phone, not_sdp, 1),
+	      "nat: the way back goes to the phone's source again, not its new SDP address");
+
+	del_call(pl, pm);
+	close(phone.fd);
+	close(sdp_addr.fd);
+	close(browser.fd);
+}
+
+/*
+ * The guard applies only to a source the flow left. A first latch (no address before, whatever
+ * the epoch) takes the very first packet; so does a new source after a move before anything
+ * was latched.
+ */
+static void test_first_latch(void)
+{
+	struct peer phone, phone2, sdp_addr, browser;
+	struct ponte_addr l_local, m_local;
+	struct ponte_flow_stats st;
+	struct hop h;
+
+	peer_open(&phone);
+	peer_open(&phone2);
+	peer_open(&sdp_addr);
+	peer_open(&browser);
+	uint32_t pl = open_port(&l_local);
+	uint32_t pm = open_port(&m_local);
+	const struct peer *not_sdp[] = {&sdp_addr};
+
+	add_call(pl, pm, &browser, &sdp_addr, 5, "first");
+	hop(&h, &phone, &l_local, 0, 300, 3000, 0x1111, &browser, NULL);
+	st = stats(10);
+	CHECK(h.len == 12 + PAYLOAD && st.rtp_in == 1 && st.drops[PONTE_DROP_SOURCE] == 0,
+	      "first: the very first packet latches and reaches the browser in %llu ms, no drop",
+	      (unsigned long long)((h.recv_ns - h.sent_ns) / MS));
+	CHECK(way_back_to(&m_local, &browser, &phone, not_sdp, 1),
+	      "first: the way back goes to it at once");
+	del_call(pl, pm);
+
+	/* A move before anything was latched: nothing left, nothing guarded. */
+	pl = open_port(&l_local);
+	pm = open_port(&m_local);
+	add_call(pl, pm, &browser, &sdp_addr, 1, "first");
+	move(pl, pm, &browser, 2, "first");
+	hop(&h, &phone2, &l_local, 0, 400, 4000, 0x4444, &browser, NULL);
+	st = stats(10);
+	CHECK(h.len == 12 + PAYLOAD && st.rtp_in == 1 && st.drops[PONTE_DROP_SOURCE] == 0,
+	      "first: moved before any packet: the first packet latches at once, no drop");
+	del_call(pl, pm);
+	close(phone.fd);
+	close(phone2.fd);
+	close(sdp_addr.fd);
+	close(browser.fd);
+}
+
 int main(void)
 {
 	struct ponte_dp_config cfg = {.max_flows = 64, .max_ports = 16};
@@ -740,6 +1069,10 @@ int main(void)
 	test_switch();
 	test_forward();
 	test_relatch();
+	test_stale_guard();
+	test_stale_two_moves();
+	test_stale_nat();
+	test_first_latch();
 	ponte_dp_destroy(dp);
 	return tap_done();
 }

@@ -15,8 +15,13 @@
  * and RTCP compounds; time moving so that receiver reports fall due in the middle of bursts;
  * and a backend that now and then has fewer buffers than a batch asks for. Run with each
  * engine (the ipsec-mb one has a real burst op, the libsrtp2 one loops over rtp()).
+ *
+ * The packets come from a fixed seed, so that CI always runs the same mix; PONTE_TEST_SEED (in
+ * the environment) or the first argument chooses another (decimal or 0x hex, not 0), and the
+ * first line printed says which, to run a failing mix again.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +34,9 @@
 #define PORT_FAIL 9 /* sends through this port fail */
 #define KEEP 4	    /* packets a sender keeps for replays and late delivery */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
+#define SEED_DEFAULT 0x9e3779b97f4a7c15ull
+
+static uint64_t mix_seed = SEED_DEFAULT, rng;
 
 static uint32_t rnd(uint32_t n)
 {
@@ -465,7 +472,7 @@ static void run_engine(const struct dp_srtp_engine *eng)
 	bool is_ok = true;
 
 	CHECK(eng->init() == 0, "%s: engine up", eng->name);
-	rng = 0x9e3779b97f4a7c15ull;
+	rng = mix_seed; /* each engine sees the same mix */
 	CHECK(world_init(&one, "one", eng, false) == 0 && world_init(&burst, "burst", eng, true) == 0,
 	      "%s: the same flows built twice", eng->name);
 	for (unsigned i = 0; i < NB_FLOWS; i++) {
@@ -527,8 +534,10 @@ static void run_engine(const struct dp_srtp_engine *eng)
 
 			while (at < one.log_len && at < burst.log_len && one.log[at] == burst.log[at])
 				at++;
-			printf("# %s: outputs differ after %u packets, at byte %zu of %zu/%zu\n",
-			       eng->name, done, at, one.log_len, burst.log_len);
+			printf("# %s: outputs differ after %u packets, at byte %zu of %zu/%zu "
+			       "(seed %#llx)\n",
+			       eng->name, done, at, one.log_len, burst.log_len,
+			       (unsigned long long)mix_seed);
 			if (getenv("TEST_DUMP") != NULL) {
 				FILE *fa = fopen("/tmp/pb_one.bin", "wb"), *fb = fopen("/tmp/pb_burst.bin", "wb");
 
@@ -582,8 +591,33 @@ static void run_engine(const struct dp_srtp_engine *eng)
 	world_fini(&burst);
 }
 
-int main(void)
+/* The seed from text (PONTE_TEST_SEED or argv[1]): 0, or -EINVAL. xorshift stays at 0 forever,
+ * so 0 is refused. */
+static int seed_parse(const char *text, uint64_t *out)
 {
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 0);
+	if (errno != 0 || end == text || *end != '\0' || v == 0 || text[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *text = argc > 1 ? argv[1] : getenv("PONTE_TEST_SEED");
+
+	if (text != NULL && text[0] != '\0' && seed_parse(text, &mix_seed) != 0) {
+		fprintf(stderr,
+			"test_pipe_burst: bad seed '%s' (%s): a non-zero integer, decimal or 0x hex\n",
+			text, argc > 1 ? "argv[1]" : "PONTE_TEST_SEED");
+		return 2;
+	}
+	printf("# seed %#llx%s\n", (unsigned long long)mix_seed,
+	       mix_seed == SEED_DEFAULT ? " (the default)" : "");
 	make_specs();
 	run_engine(&dp_srtp_engine_libsrtp);
 #ifdef PONTE_HAVE_IPSEC_MB
