@@ -238,7 +238,10 @@ static int dpdk_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	sockaddr_to_addr(&ss, &local);
 	if (local.family == 0)
 		return -EAFNOSUPPORT;
-	if (dpdk_is_exception_addr(d, &local))
+	rc = dpdk_is_exception_addr(d, &local);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
 		return add_port(d, DPORT_NIC, false, -1, &local, NULL, NULL, port_id);
 	/* Not an address the NIC carries: the socket sends, as in the socket backend. */
 	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -310,7 +313,13 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 		if (rc != 0)
 			return rc;
 	}
-	if (!dpdk_is_exception_addr(d, local)) {
+	rc = dpdk_is_exception_addr(d, local);
+	if (rc < 0) {
+		dpdk_log(d, DPDK_LOG_ERROR, "dpdk: a port on %s: reading %s's addresses: %s",
+			 ponte_addr_str(local, shown, sizeof(shown)), d->tap_name, strerror(-rc));
+		return rc;
+	}
+	if (rc == 0) {
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk: a port on %s: the DPDK backend serves only the addresses "
 			 "of its exception interface %s (set sip.rtp_address to one)",

@@ -392,7 +392,9 @@ void dpdk_eal_stop(struct dpdk_dp *d);
 int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc);
 void dpdk_ports_stop(struct dpdk_dp *d);
 /* Whether ip is an address of the exception port's kernel interface. */
-bool dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip);
+/* 1 when ip is an address of the exception interface, 0 when not, -errno when its addresses
+ * cannot be read. */
+int dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip);
 /* The exception interface's first address of family, for a port opened on "any". */
 int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out);
 

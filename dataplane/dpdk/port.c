@@ -438,14 +438,18 @@ void dpdk_ports_stop(struct dpdk_dp *d)
 }
 
 /* Walk the exception interface's addresses: fn(ctx, addr) until it returns true. */
-static bool for_each_exception_addr(const struct dpdk_dp *d,
-				    bool (*fn)(void *ctx, const struct ponte_addr *a), void *ctx)
+/* 1 when fn said done, 0 when no address did, -errno when the addresses cannot be read (e.g.
+ * out of descriptors: getifaddrs opens a netlink socket). */
+static int for_each_exception_addr(const struct dpdk_dp *d,
+				   bool (*fn)(void *ctx, const struct ponte_addr *a), void *ctx)
 {
 	struct ifaddrs *ifas, *i;
 	bool is_done = false;
 
-	if (d->tap_name[0] == '\0' || getifaddrs(&ifas) != 0)
-		return false;
+	if (d->tap_name[0] == '\0')
+		return 0;
+	if (getifaddrs(&ifas) != 0)
+		return -errno;
 	for (i = ifas; i != NULL && !is_done; i = i->ifa_next) {
 		struct ponte_addr a;
 
@@ -464,7 +468,7 @@ static bool for_each_exception_addr(const struct dpdk_dp *d,
 		is_done = fn(ctx, &a);
 	}
 	freeifaddrs(ifas);
-	return is_done;
+	return is_done ? 1 : 0;
 }
 
 static bool is_same_ip(void *ctx, const struct ponte_addr *a)
@@ -475,12 +479,12 @@ static bool is_same_ip(void *ctx, const struct ponte_addr *a)
 	       memcmp(a->ip, want->ip, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-bool dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip)
+int dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip)
 {
 	/* No kernel interface (the exception port is a ring in a test): every address a port
 	 * names is the fast path's. */
 	if (d->tap_name[0] == '\0')
-		return true;
+		return 1;
 	return for_each_exception_addr(d, is_same_ip, (void *)ip);
 }
 
@@ -505,6 +509,7 @@ static bool take_first(void *ctx, const struct ponte_addr *a)
 int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out)
 {
 	struct first_of f = {family, out};
+	int rc = for_each_exception_addr(d, take_first, &f);
 
-	return for_each_exception_addr(d, take_first, &f) ? 0 : -EADDRNOTAVAIL;
+	return rc > 0 ? 0 : rc < 0 ? rc : -EADDRNOTAVAIL;
 }
