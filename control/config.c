@@ -836,6 +836,8 @@ static const struct {
 	{"dpdk.file_prefix", cfg_is_file_prefix, "1 to 64 of [A-Za-z0-9_-]"},
 	{"dpdk.exception_tap", cfg_is_ifname,
 	 "an interface name of 1 to 15 bytes without '/', ':' or blanks"},
+	{"dpdk.ports[].exception_tap", cfg_is_ifname,
+	 "an interface name of 1 to 15 bytes without '/', ':' or blanks"},
 };
 
 /* The message above spells the limits out. */

@@ -93,6 +93,10 @@ struct ponte_dpdk_port {
 	int rx_queues; /* 0: one per lcore */
 	int rx_descriptors, tx_descriptors; /* 0: the driver's choice */
 	int vlan; /* 802.1Q VLAN id of media and exception traffic; 0: untagged */
+	/* Its own exception port; "" / empty: the top-level dpdk.exception_* (first port). */
+	char *exception_device;
+	char *exception_tap;
+	char **exception_addresses;
 };
 
 /* dpdk.idle: what a forwarding lcore does when no packet comes. */

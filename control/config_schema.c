@@ -568,10 +568,13 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.type = CFG_MAPLIST,
 		LIST_OF(struct ponte_dpdk_port, dpdk.ports, dpdk.nb_ports),
 		.min = 0,
-		.max = 1,
+		.max = 4,
 		.def = "[]",
-		.doc = "The NIC the fast path drives (one in this version). Required with "
-		       "`dataplane.backend: dpdk`.",
+		.doc = "The NICs the fast path drives (1 to 4), each with its own exception "
+		       "interface: a public side (browsers) and a private one (SIP trunk, PBX), "
+		       "say. A flow's media leaves through the NIC whose exception interface holds "
+		       "the flow's local address; what the kernel sends on exception interface k "
+		       "leaves through NIC k. Required with `dataplane.backend: dpdk`.",
 	},
 	{
 		.path = "dpdk.ports[].device",
@@ -623,6 +626,39 @@ const struct cfg_key ponte_cfg_schema[] = {
 		       "others, untagged ones too, are dropped and counted as `wrong_vlan`); what "
 		       "the port sends is tagged with it. The exception interface sees the frames "
 		       "untagged: its addresses are those of the VLAN, with no VLAN device.",
+	},
+	{
+		.path = "dpdk.ports[].exception_tap",
+		.type = CFG_STR,
+		MEMBER(struct ponte_dpdk_port, exception_tap),
+		.def = "",
+		.doc = "This NIC's TAP interface (1 to 15 characters), as `dpdk.exception_tap` is "
+		       "the first NIC's: its addresses are the ones whose media leaves through this "
+		       "NIC. Required (or `exception_device`) for every port but the first, which "
+		       "takes the top-level keys when it has none of its own. Each NIC needs a TAP "
+		       "name of its own.",
+	},
+	{
+		.path = "dpdk.ports[].exception_addresses",
+		.type = CFG_STRLIST,
+		.elem = CFG_STR,
+		MEMBER(struct ponte_dpdk_port, exception_addresses),
+		.min = 0,
+		.max = 8,
+		.def = "[]",
+		.flags = CFG_F_UNIQUE,
+		.doc = "The addresses (`ADDRESS/PREFIX`) given to this NIC's TAP at start, as "
+		       "`dpdk.exception_addresses` for the first NIC. With an `exception_device` "
+		       "(no TAP) they are not given to anything, and only say which local addresses "
+		       "are this NIC's.",
+	},
+	{
+		.path = "dpdk.ports[].exception_device",
+		.type = CFG_STR,
+		MEMBER(struct ponte_dpdk_port, exception_device),
+		.def = "",
+		.doc = "Another device than a TAP for this NIC's exception path, as "
+		       "`dpdk.exception_device` for the first NIC.",
 	},
 	{
 		.path = "dpdk.exception_tap",

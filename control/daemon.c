@@ -55,7 +55,7 @@ static void dp_log(void *ctx, int level, const char *msg)
 
 static int start_media(struct daemon *d, const struct ponte_config *cfg)
 {
-	struct ponte_dp_dpdk_port dpdk_ports[1];
+	struct ponte_dp_dpdk_port dpdk_ports[4];
 	struct ponte_dp_dpdk_config dpdk = {
 		.lcores = cfg->dpdk.lcores,
 		.memory_mb = (uint32_t)cfg->dpdk.memory,
@@ -90,6 +90,10 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 			.rx_desc = (uint16_t)cfg->dpdk.ports[i].rx_descriptors,
 			.tx_desc = (uint16_t)cfg->dpdk.ports[i].tx_descriptors,
 			.vlan = (uint16_t)cfg->dpdk.ports[i].vlan,
+			.exception_device = cfg->dpdk.ports[i].exception_device,
+			.exception_tap = cfg->dpdk.ports[i].exception_tap,
+			.exception_addresses =
+			    (const char *const *)cfg->dpdk.ports[i].exception_addresses,
 		};
 	if (!ponte_dp_has_backend(dc.backend)) {
 		log_error("daemon", "dataplane.backend: %s is not built in this version%s",

@@ -141,7 +141,8 @@ uint64_t dpdk_cmd_send(struct dpdk_dp *d, struct dpdk_lcore *l, uint32_t type, s
 
 /* ---- ports ---- */
 
-static int add_port(struct dpdk_dp *d, enum dport_kind kind, bool is_owned, int fd,
+/* nic: DPORT_NIC, the NIC whose exception interface holds local. */
+static int add_port(struct dpdk_dp *d, enum dport_kind kind, unsigned nic, bool is_owned, int fd,
 		    const struct ponte_addr *local, ponte_dp_tx_fn fn, void *ctx, uint32_t *port_id)
 {
 	struct dport *p;
@@ -163,6 +164,7 @@ static int add_port(struct dpdk_dp *d, enum dport_kind kind, bool is_owned, int 
 		return -ENOMEM;
 	p->id = id;
 	p->kind = (uint8_t)kind;
+	p->nic = (uint8_t)nic;
 	p->is_owned = is_owned;
 	p->fd = fd;
 	p->tx_fn = fn;
@@ -238,16 +240,16 @@ static int dpdk_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	sockaddr_to_addr(&ss, &local);
 	if (local.family == 0)
 		return -EAFNOSUPPORT;
-	rc = dpdk_is_exception_addr(d, &local);
-	if (rc < 0)
+	rc = dpdk_exception_nic(d, &local);
+	if (rc < 0 && rc != -EADDRNOTAVAIL)
 		return rc;
-	if (rc > 0)
-		return add_port(d, DPORT_NIC, false, -1, &local, NULL, NULL, port_id);
+	if (rc >= 0)
+		return add_port(d, DPORT_NIC, (unsigned)rc, false, -1, &local, NULL, NULL, port_id);
 	/* Not an address the NIC carries: the socket sends, as in the socket backend. */
 	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dup_fd < 0)
 		return -errno;
-	rc = add_port(d, DPORT_KERNEL, false, dup_fd, &local, NULL, NULL, port_id);
+	rc = add_port(d, DPORT_KERNEL, 0, false, dup_fd, &local, NULL, NULL, port_id);
 	if (rc != 0)
 		close(dup_fd);
 	return rc;
@@ -258,7 +260,7 @@ static int dpdk_port_attach_fn(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx
 	struct dpdk_dp *d = to_dpdk(dp);
 
 	dpdk_collect_garbage(d);
-	return add_port(d, DPORT_FN, false, -1, NULL, fn, ctx, port_id);
+	return add_port(d, DPORT_FN, 0, false, -1, NULL, fn, ctx, port_id);
 }
 
 static bool is_unspecified(const struct ponte_addr *a)
@@ -300,7 +302,7 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char shown[64];
-	int fd, rc, small = 4096;
+	int fd, rc, nic, small = 4096;
 
 	dpdk_collect_garbage(d);
 	if (local->family != AF_INET && local->family != AF_INET6)
@@ -313,18 +315,26 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 		if (rc != 0)
 			return rc;
 	}
-	rc = dpdk_is_exception_addr(d, local);
-	if (rc < 0) {
-		dpdk_log(d, DPDK_LOG_ERROR, "dpdk: a port on %s: reading %s's addresses: %s",
-			 ponte_addr_str(local, shown, sizeof(shown)), d->tap_name, strerror(-rc));
-		return rc;
-	}
-	if (rc == 0) {
+	nic = dpdk_exception_nic(d, local);
+	if (nic == -EADDRNOTAVAIL) {
+		char names[DPDK_MAX_NICS * 24] = "";
+		size_t off = 0;
+
+		for (unsigned k = 0; k < d->nb_nics && off < sizeof(names); k++)
+			off += (size_t)snprintf(
+			    names + off, sizeof(names) - off, "%s%s", k > 0 ? ", " : "",
+			    d->tap_name[k][0] ? d->tap_name[k] : d->exc[k].name);
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk: a port on %s: the DPDK backend serves only the addresses "
-			 "of its exception interface %s (set sip.rtp_address to one)",
-			 ponte_addr_str(local, shown, sizeof(shown)), d->tap_name);
+			 "of its exception interfaces (%s; set sip.rtp_address to one)",
+			 ponte_addr_str(local, shown, sizeof(shown)), names);
 		return -EADDRNOTAVAIL;
+	}
+	if (nic < 0) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk: a port on %s: reading the exception interfaces' addresses: %s",
+			 ponte_addr_str(local, shown, sizeof(shown)), strerror(-nic));
+		return nic;
 	}
 	/* Reserves the port number in the kernel; never read: the NIC's frames for it never
 	 * reach the kernel (only IP fragments would, and are lost there). */
@@ -337,7 +347,7 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 		rc = -errno;
 	if (rc == 0) {
 		sockaddr_to_addr(&ss, local);
-		rc = add_port(d, DPORT_NIC, true, fd, local, NULL, NULL, port_id);
+		rc = add_port(d, DPORT_NIC, (unsigned)nic, true, fd, local, NULL, NULL, port_id);
 	}
 	if (rc != 0)
 		close(fd);
@@ -893,7 +903,8 @@ static int dpdk_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	d->idle_sleep_us = cfg->dpdk->idle_sleep_us ? cfg->dpdk->idle_sleep_us : 1000;
 	d->mempool_size = cfg->dpdk->mempool_size;
 	d->punt_efd = -1;
-	d->raw_fd4 = d->raw_fd6 = -1;
+	for (unsigned k = 0; k < DPDK_MAX_NICS; k++)
+		d->raw_fd4[k] = d->raw_fd6[k] = -1;
 	rc = dpdk_eal_start(d, cfg);
 	if (rc != 0)
 		goto fail;

@@ -45,6 +45,10 @@
 
 #define DPDK_BURST 32
 #define DPDK_MAX_LCORES 16
+/* NICs (dpdk.ports[]), each with its own exception port. */
+#define DPDK_MAX_NICS 4
+/* Addresses a NIC's exception port is given (dpdk.ports[].exception_addresses). */
+#define DPDK_MAX_NIC_ADDRS 8
 #define DPDK_TX_BATCH 64
 #define DPDK_CMD_RING 4096
 #define DPDK_GARBAGE_RING 8192
@@ -94,6 +98,9 @@ enum dport_kind {
 struct dport {
 	uint32_t id;
 	uint8_t kind;  /* enum dport_kind */
+	/* DPORT_NIC: the NIC (index in dpdk_dp.nic) whose exception interface holds local: its
+	 * media leaves through that NIC. */
+	uint8_t nic;
 	bool is_owned; /* ponte_dp_port_open(): what no flow takes is punted, not the kernel's */
 	int fd;	       /* DPORT_KERNEL: our dup; owned: the socket that reserves the port number */
 	ponte_dp_tx_fn tx_fn;
@@ -178,17 +185,22 @@ void dpdk_ftable_reclaim(struct dpdk_dp *d, bool wait);
 struct dpdk_lcore;
 int dpdk_neigh_create(struct dpdk_dp *d);
 void dpdk_neigh_destroy(struct dpdk_dp *d);
-/* Any lcore: the MAC for ip, false when unknown. */
-bool dpdk_neigh_lookup(const struct dpdk_dp *d, const struct ponte_addr *ip,
+/* Next hops are learnt per NIC: the same address may be behind different MACs on two
+ * networks (a private range on each side). */
+/* Any lcore: the MAC for ip behind NIC nic, false when unknown. */
+bool dpdk_neigh_lookup(const struct dpdk_dp *d, unsigned nic, const struct ponte_addr *ip,
 		       struct rte_ether_addr *mac);
-/* Any lcore: ip is behind mac (from a frame). Lcore 0 writes; the others queue it. */
-void dpdk_neigh_learn(struct dpdk_lcore *l, const struct ponte_addr *ip,
+/* Any lcore: ip is behind mac on NIC nic (from a frame). Lcore 0 writes; the others queue
+ * it. */
+void dpdk_neigh_learn(struct dpdk_lcore *l, unsigned nic, const struct ponte_addr *ip,
 		      const struct rte_ether_addr *mac);
 /* Lcore 0: apply what the others queued. */
 void dpdk_neigh_drain(struct dpdk_lcore *l);
-/* Any lcore: send the frame m (built with any destination MAC) to dst through the kernel,
- * which resolves the next hop; m is consumed. 0, or a negative errno (nothing was sent). */
-int dpdk_neigh_via_kernel(struct dpdk_lcore *l, struct rte_mbuf *m, const struct ponte_addr *dst);
+/* Any lcore: send the frame m (built with any destination MAC) to dst through the kernel
+ * interface of NIC nic, which resolves the next hop; m is consumed. 0, or a negative errno
+ * (nothing was sent). */
+int dpdk_neigh_via_kernel(struct dpdk_lcore *l, unsigned nic, struct rte_mbuf *m,
+			  const struct ponte_addr *dst);
 
 /* ---- the forwarding lcores (lcore.c) ---- */
 
@@ -278,20 +290,21 @@ struct dpdk_lcore {
 	_Atomic uint64_t done_seq;
 	_Atomic bool is_stopping;
 	bool is_running;
-	/* Transmit batches: the NIC's queue idx and the exception port's queue idx. */
-	struct rte_mbuf *nic_tx[DPDK_TX_BATCH];
-	uint16_t nb_nic_tx;
-	struct rte_mbuf *exc_tx[DPDK_TX_BATCH];
-	uint16_t nb_exc_tx;
+	/* Transmit batches, per NIC: its queue idx and its exception port's queue idx. */
+	struct rte_mbuf *nic_tx[DPDK_MAX_NICS][DPDK_TX_BATCH];
+	uint16_t nb_nic_tx[DPDK_MAX_NICS];
+	struct rte_mbuf *exc_tx[DPDK_MAX_NICS][DPDK_TX_BATCH];
+	uint16_t nb_exc_tx[DPDK_MAX_NICS];
 	/* What the pipeline's tx_buf() handed out and tx() has not sent yet. */
 	struct rte_mbuf *pending;
 	/* What its tx_bufs() handed out for a batch and tx_buf_send() has not sent yet. */
 	struct rte_mbuf *batch_m[DP_PIPE_BURST_OUT];
 	uint8_t *scratch; /* DP_PIPE_BUF bytes, handed out when no mbuf is left */
 	uint64_t now_ns;
-	/* The frame the pipeline works on: where it came from, and through which MAC. */
+	/* The frame the pipeline works on: where it came from, and through which MAC and NIC. */
 	const struct ponte_addr *cur_src;
 	struct rte_ether_addr cur_mac;
+	unsigned cur_nic;
 	unsigned nb_owned;
 	/* Idle back-off. */
 	unsigned nb_empty;
@@ -341,11 +354,18 @@ struct dpdk_dp {
 	unsigned nb_lcores;
 	unsigned lcore_ids[DPDK_MAX_LCORES];
 	struct dpdk_lcore *lcores[DPDK_MAX_LCORES];
-	struct dpdk_eth nic;
-	struct dpdk_eth exc;
-	char tap_name[16]; /* IF_NAMESIZE: the exception port's kernel interface, "" if none */
+	unsigned nb_nics; /* dpdk.ports[] */
+	struct dpdk_eth nic[DPDK_MAX_NICS];
+	struct dpdk_eth exc[DPDK_MAX_NICS]; /* NIC k's exception port */
+	/* IF_NAMESIZE: exception port k's kernel interface, "" if none */
+	char tap_name[DPDK_MAX_NICS][16];
+	/* The addresses configured for exception port k: which NIC a local address is behind
+	 * when the exception port has no kernel interface to ask (a ring in a test). */
+	struct ponte_addr nic_addrs[DPDK_MAX_NICS][DPDK_MAX_NIC_ADDRS];
+	unsigned nb_nic_addrs[DPDK_MAX_NICS];
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
-	int raw_fd4, raw_fd6; /* the kernel's path for frames to an unknown next hop */
+	/* The kernel's path for frames to an unknown next hop, per NIC. */
+	int raw_fd4[DPDK_MAX_NICS], raw_fd6[DPDK_MAX_NICS];
 
 	/* Shared tables (ftable.c, neigh.c). */
 	struct rte_hash *flows; /* struct fkey -> struct fslot * */
@@ -384,18 +404,34 @@ static inline struct dport *dpdk_port(const struct dpdk_dp *d, uint32_t id)
 
 /* "0000:01:00.0" or "01:00.0". */
 bool dpdk_is_pci_address(const char *s);
+/* The exception port of dpdk.ports[k]: its own settings, or for the first port the top-level
+ * ones when it has none. key: the prefix of its keys in messages ("dpdk." or
+ * "dpdk.ports[1]."). */
+struct dpdk_exc_cfg {
+	const char *device; /* NULL: a TAP named tap */
+	const char *tap;
+	const char *const *addrs;
+	char key[32];
+	char addrs_key[48];
+};
+void dpdk_port_exc(const struct ponte_dp_dpdk_config *dc, unsigned k, struct dpdk_exc_cfg *out);
+/* "A/P" into an address and a prefix length. */
+bool dpdk_parse_cidr(const char *s, struct ponte_addr *a, unsigned *prefix);
 /* Check the settings, then start the EAL (or take the one running) and say which lcores
  * forward. Errors are logged naming the configuration key. */
 int dpdk_eal_start(struct dpdk_dp *d, const struct ponte_dp_config *cfg);
 void dpdk_eal_stop(struct dpdk_dp *d);
-/* Open the NIC and the exception port, with a queue pair per lcore each, and start them. */
+/* Open the NICs and their exception ports, with a queue pair per lcore each, and start
+ * them. */
 int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc);
 void dpdk_ports_stop(struct dpdk_dp *d);
-/* Whether ip is an address of the exception port's kernel interface. */
-/* 1 when ip is an address of the exception interface, 0 when not, -errno when its addresses
- * cannot be read. */
-int dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip);
-/* The exception interface's first address of family, for a port opened on "any". */
+/* The NIC whose exception interface holds ip (its index, >= 0), -EADDRNOTAVAIL when none
+ * does, -errno when their addresses cannot be read. With one NIC and no kernel interface (a
+ * ring in a test) every address is NIC 0's; with several, an exception port without one
+ * holds its configured dpdk.ports[].exception_addresses. */
+int dpdk_exception_nic(const struct dpdk_dp *d, const struct ponte_addr *ip);
+/* The first NIC's exception interface's first address of family, for a port opened on
+ * "any". */
 int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out);
 
 /* ---- the control thread's side (dpdk.c) ---- */
@@ -408,8 +444,8 @@ void dpdk_collect_garbage(struct dpdk_dp *d);
 
 /* ---- steering (steer.c), control thread ---- */
 
-/* Whether the NIC takes rte_flow QUEUE rules (sets nic.has_flow_steer); after the ports
- * started, with several lcores. */
+/* Whether the first NIC takes rte_flow QUEUE rules (sets nic[0].has_flow_steer); after the
+ * ports started, with several lcores. */
 void dpdk_steer_probe(struct dpdk_dp *d);
 /* The steering rule of s (to its owner's queue), when the NIC takes rules; counted. */
 void dpdk_steer_add(struct dpdk_dp *d, struct fslot *s);

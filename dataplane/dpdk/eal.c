@@ -364,6 +364,106 @@ bad:
 	return -EINVAL;
 }
 
+void dpdk_port_exc(const struct ponte_dp_dpdk_config *dc, unsigned k, struct dpdk_exc_cfg *out)
+{
+	const struct ponte_dp_dpdk_port *pc = &dc->ports[k];
+	bool is_own = (pc->exception_device != NULL && pc->exception_device[0] != '\0') ||
+		      (pc->exception_tap != NULL && pc->exception_tap[0] != '\0');
+
+	/* The top-level keys are the first port's, from when there was one port. */
+	if (k == 0 && !is_own) {
+		out->device = dc->exception_device;
+		out->tap = dc->exception_tap;
+		snprintf(out->key, sizeof(out->key), "dpdk.");
+	} else {
+		out->device = pc->exception_device;
+		out->tap = pc->exception_tap;
+		snprintf(out->key, sizeof(out->key), "dpdk.ports[%u].", k);
+	}
+	is_own = pc->exception_addresses != NULL && pc->exception_addresses[0] != NULL;
+	out->addrs = k == 0 && !is_own ? dc->exception_addresses : pc->exception_addresses;
+	if (k == 0 && !is_own)
+		snprintf(out->addrs_key, sizeof(out->addrs_key), "dpdk.exception_addresses");
+	else
+		snprintf(out->addrs_key, sizeof(out->addrs_key),
+			 "dpdk.ports[%u].exception_addresses", k);
+	if (out->device != NULL && out->device[0] == '\0')
+		out->device = NULL;
+}
+
+/* dpdk.ports[k]: its device, VLAN and exception port (a device, or a TAP whose name no other
+ * port has), and the addresses that port is given, kept in d->nic_addrs[k]. */
+static int check_port(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, unsigned k)
+{
+	const struct ponte_dp_dpdk_port *pc = &dc->ports[k];
+	struct dpdk_exc_cfg x, y;
+	char key[48];
+	int rc;
+
+	snprintf(key, sizeof(key), "dpdk.ports[%u].device", k);
+	rc = check_device(d, pc->device, key);
+	if (rc != 0)
+		return rc;
+	if (pc->vlan > 4094) {
+		/* 4095 is reserved (IEEE 802.1Q §9.6); 0 means no VLAN here. */
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.ports[%u].vlan: %u is no VLAN id (1 to 4094; 0: untagged)", k,
+			 pc->vlan);
+		return -EINVAL;
+	}
+	for (unsigned j = 0; j < k; j++) {
+		if (strcmp(dc->ports[j].device, pc->device) == 0) {
+			dpdk_log(d, DPDK_LOG_ERROR, "%s: '%s' is dpdk.ports[%u]'s already", key,
+				 pc->device, j);
+			return -EINVAL;
+		}
+	}
+	dpdk_port_exc(dc, k, &x);
+	if (x.device != NULL) {
+		snprintf(key, sizeof(key), "%sexception_device", x.key);
+		rc = check_device(d, x.device, key);
+		if (rc != 0)
+			return rc;
+	} else if (x.tap == NULL || x.tap[0] == '\0' || strlen(x.tap) >= IF_NAMESIZE) {
+		dpdk_log(d, DPDK_LOG_ERROR, "%sexception_tap: 1 to %d characters%s", x.key,
+			 IF_NAMESIZE - 1,
+			 k > 0 ? " (each port beyond the first names its own TAP, or "
+				 "exception_device)"
+			       : "");
+		return -EINVAL;
+	} else {
+		for (unsigned j = 0; j < k; j++) {
+			dpdk_port_exc(dc, j, &y);
+			if (y.device == NULL && y.tap != NULL && strcmp(y.tap, x.tap) == 0) {
+				dpdk_log(d, DPDK_LOG_ERROR,
+					 "%sexception_tap: '%s' is dpdk.ports[%u]'s already: each "
+					 "NIC has its own exception interface",
+					 x.key, x.tap, j);
+				return -EINVAL;
+			}
+		}
+	}
+	d->nb_nic_addrs[k] = 0;
+	for (unsigned i = 0; x.addrs != NULL && x.addrs[i] != NULL; i++) {
+		unsigned prefix;
+
+		if (i >= DPDK_MAX_NIC_ADDRS) {
+			dpdk_log(d, DPDK_LOG_ERROR, "%s: at most %d addresses", x.addrs_key,
+				 DPDK_MAX_NIC_ADDRS);
+			return -EINVAL;
+		}
+		if (!dpdk_parse_cidr(x.addrs[i], &d->nic_addrs[k][i], &prefix)) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "%s[%u]: '%s' is not ADDRESS/PREFIX, such as 192.0.2.1/24 or "
+				 "2001:db8::1/64",
+				 x.addrs_key, i, x.addrs[i]);
+			return -EINVAL;
+		}
+		d->nb_nic_addrs[k] = i + 1;
+	}
+	return 0;
+}
+
 static int check_config(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 {
 	const struct ponte_dp_dpdk_config *dc = cfg->dpdk;
@@ -375,29 +475,14 @@ static int check_config(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 			 "string such as net_af_packet0,iface=eth1)");
 		return -EINVAL;
 	}
-	if (dc->nb_ports > 1) {
-		dpdk_log(d, DPDK_LOG_ERROR,
-			 "dpdk.ports: %u ports listed; this version drives exactly one",
-			 dc->nb_ports);
+	if (dc->nb_ports > DPDK_MAX_NICS) {
+		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.ports: %u ports listed; at most %d", dc->nb_ports,
+			 DPDK_MAX_NICS);
 		return -EINVAL;
 	}
-	rc = check_device(d, dc->ports[0].device, "dpdk.ports[0].device");
-	if (rc == 0 && dc->ports[0].vlan > 4094) {
-		/* 4095 is reserved (IEEE 802.1Q §9.6); 0 means no VLAN here. */
-		dpdk_log(d, DPDK_LOG_ERROR,
-			 "dpdk.ports[0].vlan: %u is no VLAN id (1 to 4094; 0: untagged)",
-			 dc->ports[0].vlan);
-		rc = -EINVAL;
-	}
-	if (rc == 0 && dc->exception_device != NULL && dc->exception_device[0] != '\0')
-		rc = check_device(d, dc->exception_device, "dpdk.exception_device");
-	if (rc == 0 && (dc->exception_device == NULL || dc->exception_device[0] == '\0') &&
-	    (dc->exception_tap == NULL || dc->exception_tap[0] == '\0' ||
-	     strlen(dc->exception_tap) >= IF_NAMESIZE)) {
-		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.exception_tap: 1 to %d characters",
-			 IF_NAMESIZE - 1);
-		rc = -EINVAL;
-	}
+	rc = 0;
+	for (unsigned k = 0; rc == 0 && k < dc->nb_ports; k++)
+		rc = check_port(d, dc, k);
 	if (rc == 0 && dc->mempool_size < 1024) {
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk.mempool_size: %u is too small (at "
@@ -557,11 +642,19 @@ int dpdk_eal_start(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 		/* Hugepages from memfd: nothing to mount, nothing left behind. */
 		arg(&a, "--in-memory");
 	}
-	if (!dpdk_is_pci_address(dc->ports[0].device)) {
-		arg(&a, "--no-pci");
-	} else {
-		arg(&a, "-a");
-		arg(&a, "%s", dc->ports[0].device);
+	{
+		bool has_pci = false;
+
+		/* The PCI NICs listed, and no other PCI device. */
+		for (unsigned k = 0; k < dc->nb_ports; k++) {
+			if (!dpdk_is_pci_address(dc->ports[k].device))
+				continue;
+			arg(&a, "-a");
+			arg(&a, "%s", dc->ports[k].device);
+			has_pci = true;
+		}
+		if (!has_pci)
+			arg(&a, "--no-pci");
 	}
 	arg(&a, "--log-level=*:notice");
 	a.argv[a.argc] = NULL;

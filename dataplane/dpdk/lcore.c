@@ -35,10 +35,13 @@
 
 #include <ponte/demux.h>
 
-/* mbuf->port of frames handed to another lcore: a NIC frame, or a ponte_dp_input() packet
- * behind a struct in_hdr. No ethdev has these ids. */
-#define PORT_HANDED_FRAME RTE_MAX_ETHPORTS
-#define PORT_HANDED_INPUT (RTE_MAX_ETHPORTS + 1)
+/* mbuf->port of frames handed to another lcore: a ponte_dp_input() packet behind a struct
+ * in_hdr, or a frame of NIC k (which its exception port and next hops are). No ethdev has
+ * these ids. */
+#define PORT_HANDED_INPUT RTE_MAX_ETHPORTS
+#define PORT_HANDED_FRAME(k) (RTE_MAX_ETHPORTS + 1 + (k))
+#define IS_HANDED_FRAME(m)                                                                         \
+	((m)->port >= PORT_HANDED_FRAME(0) && (m)->port < PORT_HANDED_FRAME(DPDK_MAX_NICS))
 #define IDLE_ROUNDS 64 /* empty rounds before the first sleep */
 #define SLEEP_MIN_US 8
 /* dpdk.idle: interrupt: the longest wait, should an event be missed (a neighbour another
@@ -76,90 +79,104 @@ static bool id_eq(const void *item, const void *key)
 
 /* ---- transmit ---- */
 
-static void nic_flush(struct dpdk_lcore *l)
+static void nic_flush(struct dpdk_lcore *l, unsigned k)
 {
 	struct dpdk_dp *d = l->d;
-	uint16_t sent;
+	struct rte_mbuf **tx = l->nic_tx[k];
+	uint16_t sent, nb = l->nb_nic_tx[k];
 
-	if (l->nb_nic_tx == 0)
+	if (nb == 0)
 		return;
 	/* Counted when queued: once sent, the mbufs may already be gone. */
-	sent = rte_eth_tx_burst(d->nic.port_id, (uint16_t)l->idx, l->nic_tx, l->nb_nic_tx);
-	if (sent < l->nb_nic_tx) {
-		LSTAT_ADD(l, drops[PONTE_DP_DROP_TX_FULL], l->nb_nic_tx - sent);
-		LSTAT_ADD(l, tx_pkts, (uint64_t)0 - (l->nb_nic_tx - sent));
-		for (uint16_t i = sent; i < l->nb_nic_tx; i++) {
-			LSTAT_ADD(l, tx_bytes, (uint64_t)0 - l->nic_tx[i]->pkt_len);
-			rte_pktmbuf_free(l->nic_tx[i]);
+	sent = rte_eth_tx_burst(d->nic[k].port_id, (uint16_t)l->idx, tx, nb);
+	if (sent < nb) {
+		LSTAT_ADD(l, drops[PONTE_DP_DROP_TX_FULL], nb - sent);
+		LSTAT_ADD(l, tx_pkts, (uint64_t)0 - (nb - sent));
+		for (uint16_t i = sent; i < nb; i++) {
+			LSTAT_ADD(l, tx_bytes, (uint64_t)0 - tx[i]->pkt_len);
+			rte_pktmbuf_free(tx[i]);
 		}
 	}
-	l->nb_nic_tx = 0;
+	l->nb_nic_tx[k] = 0;
 }
 
-/* Queue m for the NIC (counted as sent; nic_flush() takes back what the queue refuses). */
-static void nic_queue(struct dpdk_lcore *l, struct rte_mbuf *m)
+/* Queue m for NIC k (counted as sent; nic_flush() takes back what the queue refuses). */
+static void nic_queue(struct dpdk_lcore *l, unsigned k, struct rte_mbuf *m)
 {
-	if (l->nb_nic_tx == DPDK_TX_BATCH)
-		nic_flush(l);
+	if (l->nb_nic_tx[k] == DPDK_TX_BATCH)
+		nic_flush(l, k);
 	LSTAT_ADD(l, tx_pkts, 1);
 	LSTAT_ADD(l, tx_bytes, m->pkt_len);
-	l->nic_tx[l->nb_nic_tx++] = m;
+	l->nic_tx[k][l->nb_nic_tx[k]++] = m;
 }
 
-static void exc_flush(struct dpdk_lcore *l)
+static void exc_flush(struct dpdk_lcore *l, unsigned k)
 {
-	uint16_t sent;
+	struct rte_mbuf **tx = l->exc_tx[k];
+	uint16_t sent, nb = l->nb_exc_tx[k];
 
-	if (l->nb_exc_tx == 0)
+	if (nb == 0)
 		return;
-	sent = rte_eth_tx_burst(l->d->exc.port_id, (uint16_t)l->idx, l->exc_tx, l->nb_exc_tx);
-	if (sent < l->nb_exc_tx) {
-		LSTAT_ADD(l, drops[PONTE_DP_DROP_EXC_FULL], l->nb_exc_tx - sent);
-		LSTAT_ADD(l, to_kernel, (uint64_t)0 - (l->nb_exc_tx - sent));
-		rte_pktmbuf_free_bulk(l->exc_tx + sent, l->nb_exc_tx - sent);
+	sent = rte_eth_tx_burst(l->d->exc[k].port_id, (uint16_t)l->idx, tx, nb);
+	if (sent < nb) {
+		LSTAT_ADD(l, drops[PONTE_DP_DROP_EXC_FULL], nb - sent);
+		LSTAT_ADD(l, to_kernel, (uint64_t)0 - (nb - sent));
+		rte_pktmbuf_free_bulk(tx + sent, nb - sent);
 	}
-	l->nb_exc_tx = 0;
+	l->nb_exc_tx[k] = 0;
 }
 
-/* A frame from the NIC that is the kernel's. */
-static void to_kernel(struct dpdk_lcore *l, struct rte_mbuf *m)
+/* A frame from NIC k that is the kernel's: to that NIC's exception port. */
+static void to_kernel(struct dpdk_lcore *l, unsigned k, struct rte_mbuf *m)
 {
-	if (l->nb_exc_tx == DPDK_TX_BATCH)
-		exc_flush(l);
+	if (l->nb_exc_tx[k] == DPDK_TX_BATCH)
+		exc_flush(l, k);
 	LSTAT_ADD(l, to_kernel, 1);
-	l->exc_tx[l->nb_exc_tx++] = m;
+	l->exc_tx[k][l->nb_exc_tx[k]++] = m;
+}
+
+static void flush_all(struct dpdk_lcore *l)
+{
+	for (unsigned k = 0; k < l->d->nb_nics; k++) {
+		nic_flush(l, k);
+		exc_flush(l, k);
+	}
 }
 
 /*
  * Send m, whose data is a UDP payload, from Ponte port p to dst: headers, the next hop's MAC,
- * the NIC's queue; through the kernel when the next hop is not known yet. m is consumed.
+ * the queue of p's NIC (the one whose exception interface holds p's address); through that
+ * NIC's kernel interface when the next hop is not known yet. m is consumed.
  */
 static bool send_payload(struct dpdk_lcore *l, const struct dport *p, const struct ponte_addr *dst,
 			 struct rte_mbuf *m)
 {
 	struct dpdk_dp *d = l->d;
 	struct rte_ether_addr mac;
-	bool is_known = dpdk_neigh_lookup(d, dst, &mac);
+	unsigned k = p->nic;
+	bool is_known = dpdk_neigh_lookup(d, k, dst, &mac);
 
-	/* Back to the source of the frame at hand (an echo, our reports): its own MAC. */
-	if (!is_known && l->cur_src != NULL && l->cur_src->family == dst->family &&
+	/* Back to the source of the frame at hand (an echo, our reports): its own MAC, if the
+	 * frame came in on the NIC this goes out of. */
+	if (!is_known && l->cur_src != NULL && l->cur_nic == k &&
+	    l->cur_src->family == dst->family &&
 	    memcmp(l->cur_src->ip, dst->ip, dst->family == AF_INET ? 4 : 16) == 0) {
 		rte_ether_addr_copy(&l->cur_mac, &mac);
 		is_known = true;
 	}
 	if (!is_known)
 		memset(&mac, 0, sizeof(mac));
-	if (dpdk_build(m, &p->local, dst, &d->nic.mac, &mac, &d->nic.tx_off) != 0) {
+	if (dpdk_build(m, &p->local, dst, &d->nic[k].mac, &mac, &d->nic[k].tx_off) != 0) {
 		rte_pktmbuf_free(m);
 		return false;
 	}
 	if (!is_known) {
-		if (dpdk_neigh_via_kernel(l, m, dst) != 0)
+		if (dpdk_neigh_via_kernel(l, k, m, dst) != 0)
 			return false;
 		LSTAT_ADD(l, tx_via_kernel, 1);
 		return true;
 	}
-	nic_queue(l, m);
+	nic_queue(l, k, m);
 	return true;
 }
 
@@ -330,7 +347,7 @@ static struct fslot *lookup_flow(const struct dpdk_dp *d, const struct dport *p,
 
 static bool is_handed(const struct rte_mbuf *m)
 {
-	return m != NULL && (m->port == PORT_HANDED_FRAME || m->port == PORT_HANDED_INPUT);
+	return m != NULL && (IS_HANDED_FRAME(m) || m->port == PORT_HANDED_INPUT);
 }
 
 /* A frame whose flow (slot s) is owned by another lcore: into the owner's ring. */
@@ -415,6 +432,7 @@ struct rx_item {
 	struct rte_mbuf *m;
 	struct dpdk_pkt pkt;
 	uint8_t cls; /* enum ponte_pkt_class of the payload */
+	uint8_t nic; /* the NIC it came in on */
 	struct fkey key;
 	void *flow; /* struct fslot * */
 };
@@ -443,7 +461,7 @@ static void not_media(struct dpdk_lcore *l, struct rx_item *it, bool is_media)
 		rte_pktmbuf_free(it->m);
 		return;
 	}
-	to_kernel(l, it->m);
+	to_kernel(l, it->nic, it->m);
 }
 
 /* The pipeline's begin() and end() around a packet of a burst (ctx: its rx_item). The way
@@ -456,6 +474,7 @@ static void pipe_begin(void *be, void *ctx)
 	struct rx_item *it = ctx;
 
 	l->cur_src = &it->pkt.src;
+	l->cur_nic = it->nic;
 	rte_ether_addr_copy(&it->pkt.src_mac, &l->cur_mac);
 }
 
@@ -470,7 +489,7 @@ static void pipe_end(void *be, void *ctx, int verdict)
 	else if (verdict == PONTE_DROP_REPLAY)
 		LSTAT_ADD(l, srtp_replay, 1);
 	else if (verdict == DP_PIPE_TAKEN)
-		dpdk_neigh_learn(l, &it->pkt.src, &it->pkt.src_mac);
+		dpdk_neigh_learn(l, it->nic, &it->pkt.src, &it->pkt.src_mac);
 	l->cur_src = NULL;
 }
 
@@ -481,7 +500,7 @@ static bool media(struct dpdk_lcore *l, struct rx_item *it, struct dp_pipe_pkt *
 	struct dp_flow *f;
 
 	if (!is_owner(l, s, it->m)) {
-		hand_over(l, s, it->m, PORT_HANDED_FRAME);
+		hand_over(l, s, it->m, (uint16_t)PORT_HANDED_FRAME(it->nic));
 		return false;
 	}
 	f = s->cur;
@@ -511,8 +530,9 @@ static void prefetch_flow(const struct dp_flow *f)
 	rte_prefetch0(&f->st);
 }
 
-/* A burst of frames from the NIC (or handed over from another lcore). */
-static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
+/* A burst of frames from NIC nic, or handed over from another lcore (nic < 0: each names
+ * its NIC in its mark). Not m->port: some PMDs (net_ring) leave it unset. */
+static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, unsigned n)
 {
 	struct dpdk_dp *d = l->d;
 	struct rx_item items[DPDK_BURST];
@@ -530,12 +550,15 @@ static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
 		it->m = pkts[i];
 		it->flow = NULL;
 		it->cls = PONTE_PKT_UNKNOWN;
-		if (it->m->port != PORT_HANDED_FRAME) {
+		if (!IS_HANDED_FRAME(it->m)) {
+			it->nic = (uint8_t)nic;
 			LSTAT_ADD(l, rx_pkts, 1);
 			LSTAT_ADD(l, rx_bytes, it->m->pkt_len);
+		} else {
+			it->nic = (uint8_t)(it->m->port - PORT_HANDED_FRAME(0));
 		}
 		/* A handed frame was parsed once already: untagged since. */
-		dpdk_parse(it->m, it->m->port == PORT_HANDED_FRAME ? 0 : d->nic.vlan, &it->pkt);
+		dpdk_parse(it->m, IS_HANDED_FRAME(it->m) ? 0 : d->nic[it->nic].vlan, &it->pkt);
 		if (it->pkt.verdict != DPKT_UDP)
 			continue;
 		it->cls = (uint8_t)ponte_demux_classify(
@@ -590,7 +613,7 @@ static void rx_frames(struct dpdk_lcore *l, struct rte_mbuf **pkts, unsigned n)
 				LSTAT_ADD(l, ip_options, 1);
 			else if (it->pkt.reason == DPKT_K_FRAGMENT)
 				LSTAT_ADD(l, fragments, 1);
-			to_kernel(l, it->m);
+			to_kernel(l, it->nic, it->m);
 			break;
 		default:
 			if (it->flow == NULL)
@@ -680,29 +703,30 @@ static unsigned drain_handoff(struct dpdk_lcore *l)
 		}
 	}
 	if (nb_frames > 0)
-		rx_frames(l, frames, nb_frames);
+		rx_frames(l, -1, frames, nb_frames);
 	return n;
 }
 
-/* What the kernel sends: out through the NIC (tagged, on a VLAN), and its next hops learned. */
-static unsigned from_kernel(struct dpdk_lcore *l)
+/* What the kernel sends on NIC k's exception port: out through NIC k (tagged, on a VLAN), and
+ * its next hops learned for that NIC. */
+static unsigned from_kernel(struct dpdk_lcore *l, unsigned k)
 {
 	struct rte_mbuf *pkts[DPDK_BURST];
-	uint16_t n = rte_eth_rx_burst(l->d->exc.port_id, (uint16_t)l->idx, pkts, DPDK_BURST);
+	uint16_t n = rte_eth_rx_burst(l->d->exc[k].port_id, (uint16_t)l->idx, pkts, DPDK_BURST);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct ponte_addr dst;
 		struct rte_ether_addr mac;
 
 		if (dpdk_parse_egress(pkts[i], &dst, &mac))
-			dpdk_neigh_learn(l, &dst, &mac);
+			dpdk_neigh_learn(l, k, &dst, &mac);
 		LSTAT_ADD(l, from_kernel, 1);
-		if (dpdk_vlan_tag(pkts[i], &l->d->nic.tx_off) != 0) {
+		if (dpdk_vlan_tag(pkts[i], &l->d->nic[k].tx_off) != 0) {
 			LSTAT_ADD(l, drops[PONTE_DP_DROP_NO_MBUF], 1);
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}
-		nic_queue(l, pkts[i]);
+		nic_queue(l, k, pkts[i]);
 	}
 	return n;
 }
@@ -840,17 +864,21 @@ void dpdk_lcore_drain_stopped(struct dpdk_lcore *l)
 
 /* ---- the loop ---- */
 
-/* The NIC's queues of lcore l, and its exception port queue: interrupts on or off. */
+/* The NICs' queues of lcore l, and its exception ports' queues: interrupts on or off. */
 static void intr_set(struct dpdk_lcore *l, bool is_on)
 {
 	struct dpdk_dp *d = l->d;
 
 	/* Only some PMDs need arming (-ENOTSUP from the others, net_tap's fd is always armed). */
-	for (uint16_t q = (uint16_t)l->idx; q < d->nic.nb_rxq; q = (uint16_t)(q + d->nb_lcores))
-		(void)(is_on ? rte_eth_dev_rx_intr_enable(d->nic.port_id, q)
-			     : rte_eth_dev_rx_intr_disable(d->nic.port_id, q));
-	(void)(is_on ? rte_eth_dev_rx_intr_enable(d->exc.port_id, (uint16_t)l->idx)
-		     : rte_eth_dev_rx_intr_disable(d->exc.port_id, (uint16_t)l->idx));
+	for (unsigned k = 0; k < d->nb_nics; k++) {
+		const struct dpdk_eth *e = &d->nic[k];
+
+		for (uint16_t q = (uint16_t)l->idx; q < e->nb_rxq; q = (uint16_t)(q + d->nb_lcores))
+			(void)(is_on ? rte_eth_dev_rx_intr_enable(e->port_id, q)
+				     : rte_eth_dev_rx_intr_disable(e->port_id, q));
+		(void)(is_on ? rte_eth_dev_rx_intr_enable(d->exc[k].port_id, (uint16_t)l->idx)
+			     : rte_eth_dev_rx_intr_disable(d->exc[k].port_id, (uint16_t)l->idx));
+	}
 }
 
 /* This thread's epoll set (RTE_EPOLL_PER_THREAD): its receive queues' interrupts and its
@@ -860,12 +888,15 @@ static bool intr_register(struct dpdk_lcore *l, int op)
 	struct dpdk_dp *d = l->d;
 	int rc = 0;
 
-	for (uint16_t q = (uint16_t)l->idx; rc == 0 && q < d->nic.nb_rxq;
-	     q = (uint16_t)(q + d->nb_lcores))
-		rc = rte_eth_dev_rx_intr_ctl_q(d->nic.port_id, q, RTE_EPOLL_PER_THREAD, op, NULL);
-	if (rc == 0)
-		rc = rte_eth_dev_rx_intr_ctl_q(d->exc.port_id, (uint16_t)l->idx,
-					       RTE_EPOLL_PER_THREAD, op, NULL);
+	for (unsigned k = 0; rc == 0 && k < d->nb_nics; k++) {
+		for (uint16_t q = (uint16_t)l->idx; rc == 0 && q < d->nic[k].nb_rxq;
+		     q = (uint16_t)(q + d->nb_lcores))
+			rc = rte_eth_dev_rx_intr_ctl_q(d->nic[k].port_id, q, RTE_EPOLL_PER_THREAD,
+						       op, NULL);
+		if (rc == 0)
+			rc = rte_eth_dev_rx_intr_ctl_q(d->exc[k].port_id, (uint16_t)l->idx,
+						       RTE_EPOLL_PER_THREAD, op, NULL);
+	}
 	if (rc == 0) {
 		l->wake_ev.epdata.event = EPOLLIN | EPOLLET;
 		rc = rte_epoll_ctl(RTE_EPOLL_PER_THREAD,
@@ -946,22 +977,26 @@ int dpdk_lcore_main(void *arg)
 		/* Commands first: a packet that arrives after a flow change meets the change. */
 		work = drain_commands(l);
 		work += drain_adopt(l);
-		for (uint16_t q = (uint16_t)l->idx; q < d->nic.nb_rxq;
-		     q = (uint16_t)(q + d->nb_lcores)) {
-			uint16_t n = rte_eth_rx_burst(d->nic.port_id, q, pkts, DPDK_BURST);
+		/* A queue of every NIC, then of every exception port. */
+		for (unsigned k = 0; k < d->nb_nics; k++) {
+			for (uint16_t q = (uint16_t)l->idx; q < d->nic[k].nb_rxq;
+			     q = (uint16_t)(q + d->nb_lcores)) {
+				uint16_t n =
+				    rte_eth_rx_burst(d->nic[k].port_id, q, pkts, DPDK_BURST);
 
-			if (n > 0)
-				rx_frames(l, pkts, n);
-			work += n;
+				if (n > 0)
+					rx_frames(l, (int)k, pkts, n);
+				work += n;
+			}
 		}
 		work += drain_handoff(l);
-		work += from_kernel(l);
+		for (unsigned k = 0; k < d->nb_nics; k++)
+			work += from_kernel(l, k);
 		if (l->idx == 0) {
 			work += drain_input(l);
 			dpdk_neigh_drain(l);
 		}
-		nic_flush(l);
-		exc_flush(l);
+		flush_all(l);
 		if (work > 0) {
 			l->nb_empty = 0;
 			l->sleep_us = SLEEP_MIN_US;
@@ -969,8 +1004,7 @@ int dpdk_lcore_main(void *arg)
 			idle(l);
 		}
 	}
-	nic_flush(l);
-	exc_flush(l);
+	flush_all(l);
 	if (l->has_intr)
 		intr_register(l, RTE_INTR_EVENT_DEL);
 	rte_rcu_qsbr_thread_offline(d->qsbr, l->idx);
@@ -992,7 +1026,7 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	l->lcore_id = lcore_id;
 	l->flows_epoch = 1; /* an entry's cache starts at 0: empty */
 	l->st.lcore_id = lcore_id;
-	l->pool = d->pools[d->nic.socket];
+	l->pool = d->pools[d->nic[0].socket];
 	l->scratch = malloc(DP_PIPE_BUF);
 	snprintf(name, sizeof(name), "ponte_handoff_%u", idx);
 	l->handoff = rte_ring_create(name, DPDK_HANDOFF_RING, socket, RING_F_SC_DEQ);

@@ -33,7 +33,7 @@
 
 struct nkey {
 	uint16_t family;
-	uint16_t pad;
+	uint16_t nic; /* next hops are per NIC */
 	uint8_t ip[16];
 };
 
@@ -44,10 +44,11 @@ struct learn_msg {
 };
 _Static_assert(sizeof(struct learn_msg) % 4 == 0, "rte_ring element size");
 
-static void nkey_make(struct nkey *k, const struct ponte_addr *ip)
+static void nkey_make(struct nkey *k, unsigned nic, const struct ponte_addr *ip)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = ip->family;
+	k->nic = (uint16_t)nic;
 	memcpy(k->ip, ip->ip, ip->family == AF_INET ? 4 : 16);
 }
 
@@ -58,6 +59,37 @@ static uint64_t mac_word(const struct rte_ether_addr *mac)
 	for (int i = 0; i < 6; i++)
 		w |= (uint64_t)mac->addr_bytes[i] << (8 * i);
 	return w;
+}
+
+/* Raw sockets bound to NIC k's exception interface: the kernel routes what we give it there,
+ * whatever its other routes say, and resolves the next hop on that NIC's network. Without
+ * CAP_NET_RAW there are none, and media to a next hop not learned yet is dropped (counted,
+ * lcore.c). */
+static void raw_open(struct dpdk_dp *d, unsigned k)
+{
+	const char *ifname = d->tap_name[k];
+	int on = 1;
+
+	d->raw_fd4[k] = d->raw_fd6[k] = -1;
+	if (ifname[0] == '\0')
+		return;
+	d->raw_fd4[k] = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+	d->raw_fd6[k] = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+	if (d->raw_fd6[k] >= 0)
+		setsockopt(d->raw_fd6[k], IPPROTO_IPV6, IPV6_HDRINCL, &on, sizeof(on));
+	for (int i = 0; i < 2; i++) {
+		int fd = i == 0 ? d->raw_fd4[k] : d->raw_fd6[k];
+
+		if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+					  (socklen_t)strlen(ifname)) != 0)
+			dpdk_log(d, DPDK_LOG_WARN, "dpdk: raw socket on %s: %s", ifname,
+				 strerror(errno));
+	}
+	if (d->raw_fd4[k] < 0 || d->raw_fd6[k] < 0)
+		dpdk_log(d, DPDK_LOG_WARN,
+			 "dpdk: no raw socket on %s (%s): media to a next hop not yet learned "
+			 "is dropped until one is",
+			 ifname, strerror(errno));
 }
 
 int dpdk_neigh_create(struct dpdk_dp *d)
@@ -77,31 +109,8 @@ int dpdk_neigh_create(struct dpdk_dp *d)
 					(int)rte_socket_id(), RING_F_SC_DEQ);
 	if (d->neigh == NULL || d->learn == NULL)
 		return -ENOMEM;
-	d->raw_fd4 = d->raw_fd6 = -1;
-	if (d->tap_name[0] != '\0') {
-		/* Raw sockets bound to the exception interface: the kernel routes what we give
-		 * it there, whatever its other routes say. Without CAP_NET_RAW there are none, and
-		 * media to a next hop not learned yet is dropped (counted, lcore.c). */
-		int on = 1;
-
-		d->raw_fd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
-		d->raw_fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
-		if (d->raw_fd6 >= 0)
-			setsockopt(d->raw_fd6, IPPROTO_IPV6, IPV6_HDRINCL, &on, sizeof(on));
-		for (int i = 0; i < 2; i++) {
-			int fd = i == 0 ? d->raw_fd4 : d->raw_fd6;
-
-			if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->tap_name,
-						  (socklen_t)strlen(d->tap_name)) != 0)
-				dpdk_log(d, DPDK_LOG_WARN, "dpdk: raw socket on %s: %s",
-					 d->tap_name, strerror(errno));
-		}
-		if (d->raw_fd4 < 0 || d->raw_fd6 < 0)
-			dpdk_log(d, DPDK_LOG_WARN,
-				 "dpdk: no raw socket (%s): media to a next hop not yet "
-				 "learned is dropped until one is",
-				 strerror(errno));
-	}
+	for (unsigned k = 0; k < d->nb_nics; k++)
+		raw_open(d, k);
 	return 0;
 }
 
@@ -111,18 +120,21 @@ void dpdk_neigh_destroy(struct dpdk_dp *d)
 	rte_ring_free(d->learn);
 	d->neigh = NULL;
 	d->learn = NULL;
-	if (d->raw_fd4 >= 0)
-		close(d->raw_fd4);
-	if (d->raw_fd6 >= 0)
-		close(d->raw_fd6);
-	d->raw_fd4 = d->raw_fd6 = -1;
+	for (unsigned k = 0; k < DPDK_MAX_NICS; k++) {
+		if (d->raw_fd4[k] >= 0)
+			close(d->raw_fd4[k]);
+		if (d->raw_fd6[k] >= 0)
+			close(d->raw_fd6[k]);
+		d->raw_fd4[k] = d->raw_fd6[k] = -1;
+	}
 }
 
-int dpdk_neigh_via_kernel(struct dpdk_lcore *l, struct rte_mbuf *m, const struct ponte_addr *dst)
+int dpdk_neigh_via_kernel(struct dpdk_lcore *l, unsigned nic, struct rte_mbuf *m,
+			  const struct ponte_addr *dst)
 {
 	struct sockaddr_storage ss;
 	socklen_t slen;
-	int fd = dst->family == AF_INET ? l->d->raw_fd4 : l->d->raw_fd6;
+	int fd = dst->family == AF_INET ? l->d->raw_fd4[nic] : l->d->raw_fd6[nic];
 	ssize_t n;
 
 	if (fd < 0) {
@@ -151,14 +163,14 @@ int dpdk_neigh_via_kernel(struct dpdk_lcore *l, struct rte_mbuf *m, const struct
 	return n < 0 ? -errno : 0;
 }
 
-bool dpdk_neigh_lookup(const struct dpdk_dp *d, const struct ponte_addr *ip,
+bool dpdk_neigh_lookup(const struct dpdk_dp *d, unsigned nic, const struct ponte_addr *ip,
 		       struct rte_ether_addr *mac)
 {
 	struct nkey k;
 	void *data;
 	uint64_t w;
 
-	nkey_make(&k, ip);
+	nkey_make(&k, nic, ip);
 	if (rte_hash_lookup_data(d->neigh, &k, &data) < 0)
 		return false;
 	w = (uint64_t)(uintptr_t)data;
@@ -180,7 +192,7 @@ static void store(struct dpdk_dp *d, const struct nkey *k, uint64_t w)
 	rte_hash_add_key_data(d->neigh, k, (void *)(uintptr_t)w);
 }
 
-void dpdk_neigh_learn(struct dpdk_lcore *l, const struct ponte_addr *ip,
+void dpdk_neigh_learn(struct dpdk_lcore *l, unsigned nic, const struct ponte_addr *ip,
 		      const struct rte_ether_addr *mac)
 {
 	struct dpdk_dp *d = l->d;
@@ -189,9 +201,9 @@ void dpdk_neigh_learn(struct dpdk_lcore *l, const struct ponte_addr *ip,
 
 	if (!rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
 		return;
-	if (dpdk_neigh_lookup(d, ip, &have) && rte_is_same_ether_addr(&have, mac))
+	if (dpdk_neigh_lookup(d, nic, ip, &have) && rte_is_same_ether_addr(&have, mac))
 		return;
-	nkey_make(&m.key, ip);
+	nkey_make(&m.key, nic, ip);
 	if (l->idx == 0) {
 		store(d, &m.key, mac_word(mac));
 		return;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ethdevs: the NIC and the exception port, each with one queue pair per forwarding lcore
- * (RSS spreads the NIC's receive queues when there are several and the device can), and the
- * mbuf pool of each NUMA socket they sit on.
+ * The ethdevs: the NICs (dpdk.ports[], up to DPDK_MAX_NICS) and the exception port of each,
+ * each with one queue pair per forwarding lcore (RSS spreads a NIC's receive queues when there
+ * are several and the device can), and the mbuf pool of each NUMA socket they sit on. A local
+ * address is NIC k's when exception port k's kernel interface holds it (dpdk_exception_nic()).
  *
  * The exception port is a TAP (net_tap) unless dpdk.exception_device names another
  * device. Its kernel interface gets the NIC's MAC, so that what the kernel answers for its
@@ -230,8 +231,7 @@ static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uin
 	return 0;
 }
 
-/* "A/P" into an address and a prefix length. */
-static bool parse_cidr(const char *s, struct ponte_addr *a, unsigned *prefix)
+bool dpdk_parse_cidr(const char *s, struct ponte_addr *a, unsigned *prefix)
 {
 	char ip[64];
 	const char *slash = strchr(s, '/');
@@ -261,19 +261,15 @@ static void write_sysctl(const char *path, const char *value)
 	}
 }
 
-static int add_address(struct dpdk_dp *d, const char *cidr, unsigned i)
+static int add_address(struct dpdk_dp *d, unsigned k, const struct dpdk_exc_cfg *x, unsigned i)
 {
+	const char *cidr = x->addrs[i];
 	struct ponte_addr a;
 	unsigned prefix;
 	int fd, rc = 0;
 
-	if (!parse_cidr(cidr, &a, &prefix)) {
-		dpdk_log(d, DPDK_LOG_ERROR,
-			 "dpdk.exception_addresses[%u]: '%s' is not ADDRESS/PREFIX, such "
-			 "as 192.0.2.1/24 or 2001:db8::1/64",
-			 i, cidr);
-		return -EINVAL;
-	}
+	if (!dpdk_parse_cidr(cidr, &a, &prefix))
+		return -EINVAL; /* refused by eal.c's checks already */
 	fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -283,7 +279,7 @@ static int add_address(struct dpdk_dp *d, const char *cidr, unsigned i)
 		uint32_t mask = prefix == 0 ? 0 : htonl(~0u << (32 - prefix));
 
 		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->tap_name);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->tap_name[k]);
 		sin->sin_family = AF_INET;
 		memcpy(&sin->sin_addr, a.ip, 4);
 		if (ioctl(fd, SIOCSIFADDR, &ifr) != 0)
@@ -297,21 +293,20 @@ static int add_address(struct dpdk_dp *d, const char *cidr, unsigned i)
 
 		/* Usable at once: duplicate address detection would hold it back a second or
 		 * two, and the address is ours by configuration. */
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", d->tap_name);
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad",
+			 d->tap_name[k]);
 		write_sysctl(path, "0");
 		memset(&r6, 0, sizeof(r6));
 		memcpy(&r6.addr, a.ip, 16);
 		r6.prefixlen = prefix;
-		r6.ifindex = (int)if_nametoindex(d->tap_name);
+		r6.ifindex = (int)if_nametoindex(d->tap_name[k]);
 		if (ioctl(fd, SIOCSIFADDR, &r6) != 0 && errno != EEXIST)
 			rc = -errno;
 	}
 	close(fd);
 	if (rc != 0)
-		dpdk_log(d, DPDK_LOG_ERROR,
-			 "dpdk.exception_addresses[%u]: cannot give "
-			 "%s to %s: %s",
-			 i, cidr, d->tap_name, strerror(-rc));
+		dpdk_log(d, DPDK_LOG_ERROR, "%s[%u]: cannot give %s to %s: %s", x->addrs_key, i,
+			 cidr, d->tap_name[k], strerror(-rc));
 	return rc;
 }
 
@@ -334,90 +329,115 @@ static int link_up(const char *ifname)
 	return rc;
 }
 
-/* The kernel side of the TAP: the NIC's MAC, the addresses, up. */
-static int tap_configure(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
+/* The kernel side of NIC k's TAP: the NIC's MAC, the addresses, up. */
+static int tap_configure(struct dpdk_dp *d, unsigned k, const struct dpdk_exc_cfg *x)
 {
 	int rc;
 
-	if (!rte_is_zero_ether_addr(&d->nic.mac) &&
-	    rte_eth_dev_default_mac_addr_set(d->exc.port_id, &d->nic.mac) == 0)
-		rte_ether_addr_copy(&d->nic.mac, &d->exc.mac);
-	for (unsigned i = 0; dc->exception_addresses != NULL && dc->exception_addresses[i]; i++) {
-		rc = add_address(d, dc->exception_addresses[i], i);
+	if (!rte_is_zero_ether_addr(&d->nic[k].mac) &&
+	    rte_eth_dev_default_mac_addr_set(d->exc[k].port_id, &d->nic[k].mac) == 0)
+		rte_ether_addr_copy(&d->nic[k].mac, &d->exc[k].mac);
+	for (unsigned i = 0; x->addrs != NULL && x->addrs[i]; i++) {
+		rc = add_address(d, k, x, i);
 		if (rc != 0)
 			return rc;
 	}
-	rc = link_up(d->tap_name);
+	rc = link_up(d->tap_name[k]);
 	if (rc != 0)
-		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.exception_tap: cannot bring %s up: %s",
-			 d->tap_name, strerror(-rc));
+		dpdk_log(d, DPDK_LOG_ERROR, "%sexception_tap: cannot bring %s up: %s", x->key,
+			 d->tap_name[k], strerror(-rc));
+	return rc;
+}
+
+/* NIC k (dpdk.ports[k]) and its exception port. */
+static int nic_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, unsigned k)
+{
+	const struct ponte_dp_dpdk_port *pc = &dc->ports[k];
+	uint16_t nb = (uint16_t)d->nb_lcores;
+	uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
+	struct dpdk_exc_cfg x;
+	char exc_dev[128], vlan_note[80] = "", key[48];
+	int rc;
+
+	if (nb_rxq < nb) {
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.ports[%u].rx_queues: %u queues for %u "
+			 "lcores: each lcore needs one",
+			 k, nb_rxq, nb);
+		return -EINVAL;
+	}
+	snprintf(key, sizeof(key), "dpdk.ports[%u].device", k);
+	rc = eth_open(d, pc->device, key, &d->nic[k]);
+	d->nic[k].vlan = pc->vlan;
+	snprintf(key, sizeof(key), "dpdk.ports[%u]", k);
+	if (rc == 0)
+		rc = eth_setup(d, &d->nic[k], key, nb_rxq, nb, pc->rx_desc, pc->tx_desc);
+	if (rc != 0)
+		return rc;
+	dpdk_port_exc(dc, k, &x);
+	if (x.device == NULL) {
+		snprintf(d->tap_name[k], sizeof(d->tap_name[k]), "%s", x.tap);
+		/* vdev names must differ: net_tap_ponte, then net_tap_ponte1... */
+		snprintf(exc_dev, sizeof(exc_dev), "net_tap_ponte%.0u,iface=%s", k, d->tap_name[k]);
+		snprintf(key, sizeof(key), "%sexception_tap", x.key);
+		rc = eth_open(d, exc_dev, key, &d->exc[k]);
+		d->exc[k].is_tap = true;
+	} else {
+		snprintf(exc_dev, sizeof(exc_dev), "%s", x.device);
+		snprintf(key, sizeof(key), "%sexception_device", x.key);
+		rc = eth_open(d, exc_dev, key, &d->exc[k]);
+	}
+	if (rc == 0)
+		rc = eth_setup(d, &d->exc[k], key, nb, nb, 0, 0);
+	if (rc == 0 && d->exc[k].is_tap)
+		rc = tap_configure(d, k, &x);
+	if (rc == 0 && d->nic[k].vlan != 0)
+		snprintf(vlan_note, sizeof(vlan_note),
+			 ", VLAN %u (tag stripped by %s, inserted by %s)", d->nic[k].vlan,
+			 d->nic[k].has_vlan_strip ? "the NIC" : "software",
+			 d->nic[k].tx_off.has_vlan_insert ? "the NIC" : "software");
+	if (rc == 0)
+		dpdk_log(d, DPDK_LOG_INFO,
+			 "dpdk: NIC %u %s (port %u, " RTE_ETHER_ADDR_PRT_FMT
+			 ", %u rx queues%s%s%s), exception port %s%s%s, %u lcores",
+			 k, d->nic[k].name, d->nic[k].port_id, RTE_ETHER_ADDR_BYTES(&d->nic[k].mac),
+			 nb_rxq, d->nic[k].tx_off.has_udp_cksum ? ", UDP checksum offload" : "",
+			 d->nic[k].has_rss ? ", RSS" : "", vlan_note, d->exc[k].name,
+			 d->tap_name[k][0] ? " on " : "", d->tap_name[k], d->nb_lcores);
 	return rc;
 }
 
 int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 {
-	const struct ponte_dp_dpdk_port *pc = &dc->ports[0];
 	uint16_t nb = (uint16_t)d->nb_lcores;
-	uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
-	uint32_t need;
-	char exc_dev[128], vlan_note[80] = "";
-	int rc;
+	uint32_t need = 1024u;
+	int rc = 0;
 
 	/* Every receive descriptor holds an mbuf, and so may every transmit one until the
 	 * driver frees it; then each lcore's pool cache and what one round has in flight. The
-	 * exception port's queues take the driver's default, assumed 512 each way. A pool that
+	 * exception ports' queues take the driver's default, assumed 512 each way. A pool that
 	 * cannot fill them all stops receiving. */
-	need = (uint32_t)nb_rxq * (pc->rx_desc ? pc->rx_desc : 1024u) +
-	       (uint32_t)nb *
-		   ((pc->tx_desc ? pc->tx_desc : 1024u) + 1024u + 256u + 3u * DPDK_TX_BATCH) +
-	       1024u;
+	for (unsigned k = 0; k < dc->nb_ports; k++) {
+		const struct ponte_dp_dpdk_port *pc = &dc->ports[k];
+		uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
+
+		need += (uint32_t)nb_rxq * (pc->rx_desc ? pc->rx_desc : 1024u) +
+			(uint32_t)nb *
+			    ((pc->tx_desc ? pc->tx_desc : 1024u) + 1024u + 3u * DPDK_TX_BATCH);
+	}
+	need += (uint32_t)nb * 256u;
 	if (d->mempool_size < need) {
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk.mempool_size: %u mbufs cannot fill the descriptors of %u lcores' "
-			 "queues (dpdk.ports[0].rx_descriptors, tx_descriptors) and leave room for "
-			 "packets in flight; at least %u are needed",
-			 d->mempool_size, nb, need);
+			 "queues on %u ports (dpdk.ports[].rx_descriptors, tx_descriptors) and "
+			 "leave room for packets in flight; at least %u are needed",
+			 d->mempool_size, nb, dc->nb_ports, need);
 		return -EINVAL;
 	}
-	if (nb_rxq < nb) {
-		dpdk_log(d, DPDK_LOG_ERROR,
-			 "dpdk.ports[0].rx_queues: %u queues for %u "
-			 "lcores: each lcore needs one",
-			 nb_rxq, nb);
-		return -EINVAL;
+	for (unsigned k = 0; rc == 0 && k < dc->nb_ports; k++) {
+		d->nb_nics = k + 1;
+		rc = nic_start(d, dc, k);
 	}
-	rc = eth_open(d, pc->device, "dpdk.ports[0].device", &d->nic);
-	d->nic.vlan = pc->vlan;
-	if (rc == 0)
-		rc = eth_setup(d, &d->nic, "dpdk.ports[0]", nb_rxq, nb, pc->rx_desc, pc->tx_desc);
-	if (rc != 0)
-		return rc;
-	if (dc->exception_device == NULL || dc->exception_device[0] == '\0') {
-		snprintf(d->tap_name, sizeof(d->tap_name), "%s", dc->exception_tap);
-		snprintf(exc_dev, sizeof(exc_dev), "net_tap_ponte,iface=%s", d->tap_name);
-		rc = eth_open(d, exc_dev, "dpdk.exception_tap", &d->exc);
-		d->exc.is_tap = true;
-	} else {
-		snprintf(exc_dev, sizeof(exc_dev), "%s", dc->exception_device);
-		rc = eth_open(d, exc_dev, "dpdk.exception_device", &d->exc);
-	}
-	if (rc == 0)
-		rc = eth_setup(d, &d->exc, "dpdk.exception_device", nb, nb, 0, 0);
-	if (rc == 0 && d->exc.is_tap)
-		rc = tap_configure(d, dc);
-	if (rc == 0 && d->nic.vlan != 0)
-		snprintf(vlan_note, sizeof(vlan_note),
-			 ", VLAN %u (tag stripped by %s, inserted by %s)", d->nic.vlan,
-			 d->nic.has_vlan_strip ? "the NIC" : "software",
-			 d->nic.tx_off.has_vlan_insert ? "the NIC" : "software");
-	if (rc == 0)
-		dpdk_log(d, DPDK_LOG_INFO,
-			 "dpdk: NIC %s (port %u, " RTE_ETHER_ADDR_PRT_FMT
-			 ", %u rx queues%s%s%s), exception port %s%s%s, %u lcores",
-			 d->nic.name, d->nic.port_id, RTE_ETHER_ADDR_BYTES(&d->nic.mac), nb_rxq,
-			 d->nic.tx_off.has_udp_cksum ? ", UDP checksum offload" : "",
-			 d->nic.has_rss ? ", RSS" : "", vlan_note, d->exc.name,
-			 d->tap_name[0] ? " on " : "", d->tap_name, d->nb_lcores);
 	return rc;
 }
 
@@ -427,33 +447,35 @@ void dpdk_ports_stop(struct dpdk_dp *d)
 
 	/* Steering rules of flows still there: a PCI NIC we did not probe keeps its rules
 	 * across a stop. */
-	if (d->nic.is_open && d->nic.has_flow_steer)
-		rte_flow_flush(d->nic.port_id, &err);
-	eth_close(&d->exc);
-	eth_close(&d->nic);
+	for (unsigned k = 0; k < d->nb_nics; k++) {
+		if (d->nic[k].is_open && d->nic[k].has_flow_steer)
+			rte_flow_flush(d->nic[k].port_id, &err);
+		eth_close(&d->exc[k]);
+		eth_close(&d->nic[k]);
+	}
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(d->pools[s]);
 		d->pools[s] = NULL;
 	}
 }
 
-/* Walk the exception interface's addresses: fn(ctx, addr) until it returns true. */
-/* 1 when fn said done, 0 when no address did, -errno when the addresses cannot be read (e.g.
- * out of descriptors: getifaddrs opens a netlink socket). */
-static int for_each_exception_addr(const struct dpdk_dp *d,
+/* Walk the addresses of exception port k's kernel interface: fn(ctx, addr) until it returns
+ * true. 1 when fn said done, 0 when no address did, -errno when the addresses cannot be read
+ * (e.g. out of descriptors: getifaddrs opens a netlink socket). */
+static int for_each_exception_addr(const struct dpdk_dp *d, unsigned k,
 				   bool (*fn)(void *ctx, const struct ponte_addr *a), void *ctx)
 {
 	struct ifaddrs *ifas, *i;
 	bool is_done = false;
 
-	if (d->tap_name[0] == '\0')
+	if (d->tap_name[k][0] == '\0')
 		return 0;
 	if (getifaddrs(&ifas) != 0)
 		return -errno;
 	for (i = ifas; i != NULL && !is_done; i = i->ifa_next) {
 		struct ponte_addr a;
 
-		if (i->ifa_addr == NULL || strcmp(i->ifa_name, d->tap_name) != 0)
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, d->tap_name[k]) != 0)
 			continue;
 		memset(&a, 0, sizeof(a));
 		if (i->ifa_addr->sa_family == AF_INET) {
@@ -479,13 +501,26 @@ static bool is_same_ip(void *ctx, const struct ponte_addr *a)
 	       memcmp(a->ip, want->ip, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-int dpdk_is_exception_addr(const struct dpdk_dp *d, const struct ponte_addr *ip)
+int dpdk_exception_nic(const struct dpdk_dp *d, const struct ponte_addr *ip)
 {
-	/* No kernel interface (the exception port is a ring in a test): every address a port
-	 * names is the fast path's. */
-	if (d->tap_name[0] == '\0')
-		return 1;
-	return for_each_exception_addr(d, is_same_ip, (void *)ip);
+	int rc;
+
+	/* One NIC and no kernel interface (the exception port is a ring in a test): every
+	 * address a port names is the fast path's. */
+	if (d->nb_nics == 1 && d->tap_name[0][0] == '\0')
+		return 0;
+	for (unsigned k = 0; k < d->nb_nics; k++) {
+		if (d->tap_name[k][0] == '\0') {
+			for (unsigned i = 0; i < d->nb_nic_addrs[k]; i++)
+				if (is_same_ip((void *)ip, &d->nic_addrs[k][i]))
+					return (int)k;
+			continue;
+		}
+		rc = for_each_exception_addr(d, k, is_same_ip, (void *)ip);
+		if (rc != 0)
+			return rc > 0 ? (int)k : rc;
+	}
+	return -EADDRNOTAVAIL;
 }
 
 struct first_of {
@@ -509,7 +544,7 @@ static bool take_first(void *ctx, const struct ponte_addr *a)
 int dpdk_exception_addr(const struct dpdk_dp *d, int family, struct ponte_addr *out)
 {
 	struct first_of f = {family, out};
-	int rc = for_each_exception_addr(d, take_first, &f);
+	int rc = for_each_exception_addr(d, 0, take_first, &f);
 
 	return rc > 0 ? 0 : rc < 0 ? rc : -EADDRNOTAVAIL;
 }

@@ -124,27 +124,29 @@ void dpdk_steer_probe(struct dpdk_dp *d)
 			 .rip = {192, 0, 2, 2}};
 	int rc;
 
-	d->nic.has_flow_steer = false;
-	if (d->nb_lcores < 2 || d->nic.nb_rxq < 2)
+	/* The first NIC only: with several, the others' flows rely on RSS and hand-over (a rule
+	 * on NIC 0 for a flow of another NIC matches nothing NIC 0 receives, so is harmless). */
+	d->nic[0].has_flow_steer = false;
+	if (d->nb_lcores < 2 || d->nic[0].nb_rxq < 2)
 		return;
 	rule_make(&r, &k, (uint16_t)(d->nb_lcores - 1));
 	memset(&err, 0, sizeof(err));
-	rc = rte_flow_validate(d->nic.port_id, &r.attr, r.items, r.actions, &err);
+	rc = rte_flow_validate(d->nic[0].port_id, &r.attr, r.items, r.actions, &err);
 	if (rc == 0)
-		f = rte_flow_create(d->nic.port_id, &r.attr, r.items, r.actions, &err);
+		f = rte_flow_create(d->nic[0].port_id, &r.attr, r.items, r.actions, &err);
 	if (f == NULL) {
 		dpdk_log(d, DPDK_LOG_INFO,
 			 "dpdk.ports[0]: %s takes no rte_flow rule to a queue (%s): a frame that "
 			 "lands on another lcore than its flow's owner is handed over to it",
-			 d->nic.name, err.message != NULL ? err.message : "not supported");
+			 d->nic[0].name, err.message != NULL ? err.message : "not supported");
 		return;
 	}
-	rte_flow_destroy(d->nic.port_id, f, &err);
-	d->nic.has_flow_steer = true;
+	rte_flow_destroy(d->nic[0].port_id, f, &err);
+	d->nic[0].has_flow_steer = true;
 	dpdk_log(d, DPDK_LOG_INFO,
 		 "dpdk.ports[0]: %s takes rte_flow rules: each flow's frames are steered to "
 		 "its owner's queue",
-		 d->nic.name);
+		 d->nic[0].name);
 }
 
 void dpdk_steer_add(struct dpdk_dp *d, struct fslot *s)
@@ -152,11 +154,11 @@ void dpdk_steer_add(struct dpdk_dp *d, struct fslot *s)
 	struct rte_flow_error err;
 	struct rule r;
 
-	if (!d->nic.has_flow_steer || s->rule != NULL ||
+	if (!d->nic[0].has_flow_steer || s->rule != NULL ||
 	    !rule_make(&r, &s->key, __atomic_load_n(&s->owner, __ATOMIC_RELAXED)))
 		return;
 	memset(&err, 0, sizeof(err));
-	s->rule = rte_flow_create(d->nic.port_id, &r.attr, r.items, r.actions, &err);
+	s->rule = rte_flow_create(d->nic[0].port_id, &r.attr, r.items, r.actions, &err);
 	if (s->rule == NULL) {
 		/* The NIC's rule table is full, or this pattern is one it cannot take: this
 		 * flow's frames are handed over where they land. */
@@ -164,7 +166,7 @@ void dpdk_steer_add(struct dpdk_dp *d, struct fslot *s)
 			dpdk_log(d, DPDK_LOG_WARN,
 				 "dpdk.ports[0]: %s refused a steering rule (%s); counted in "
 				 "steer_failed, the flow's frames are handed over",
-				 d->nic.name, err.message != NULL ? err.message : "no reason");
+				 d->nic[0].name, err.message != NULL ? err.message : "no reason");
 		return;
 	}
 	d->nb_steer_rules++;
@@ -177,7 +179,7 @@ void dpdk_steer_del(struct dpdk_dp *d, struct fslot *s)
 	if (s->rule == NULL)
 		return;
 	/* Gone either way: a rule the NIC cannot destroy goes with the port at stop. */
-	rte_flow_destroy(d->nic.port_id, s->rule, &err);
+	rte_flow_destroy(d->nic[0].port_id, s->rule, &err);
 	d->nb_steer_rules--;
 	s->rule = NULL;
 }

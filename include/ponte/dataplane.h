@@ -37,6 +37,13 @@ struct ponte_dp_dpdk_port {
 	 * tagged with it are taken (and untagged toward the kernel), all it sends is tagged;
 	 * 0: untagged (tagged frames go to the kernel as they are). */
 	uint16_t vlan;
+	/** This NIC's exception port, as the top-level ones of struct ponte_dp_dpdk_config,
+	 * which are the first port's when its own are NULL or empty. Each NIC has its own: the
+	 * media of a local address leaves through the NIC whose exception interface holds it,
+	 * and what the kernel sends on exception port k leaves through NIC k. */
+	const char *exception_device;
+	const char *exception_tap;
+	const char *const *exception_addresses;
 };
 
 /** The DPDK backend's settings (dpdk.*); see docs/dpdk.md. Borrowed for the call. */
@@ -46,7 +53,7 @@ struct ponte_dp_dpdk_config {
 	bool is_no_huge;
 	const char *file_prefix;
 	const struct ponte_dp_dpdk_port *ports;
-	unsigned nb_ports;
+	unsigned nb_ports; /**< 1 to 4 */
 	uint32_t mempool_size; /**< mbufs per NUMA socket */
 	/** The exception port: "" for a TAP named exception_tap, else a device as in ports. */
 	const char *exception_device;

@@ -15,7 +15,11 @@
  * teaches the next hop; ponte_dp_input(), ponte_dp_send(), inject, modify, delete; with two
  * lcores, a frame received by the lcore that does not own its flow is handed over; a NIC on a
  * VLAN (dpdk.ports[].vlan) forwards frames of its VLAN, tagged or stripped by the NIC, sends
- * tagged, gives the kernel untagged frames, and drops and counts untagged and other VLANs'.
+ * tagged, gives the kernel untagged frames, and drops and counts untagged and other VLANs';
+ * with two NICs (dpdk.ports[0..1], each with its own exception port and addresses), a flow's
+ * media leaves through the NIC that holds its local address, next hops are learnt per NIC,
+ * what the kernel sends on exception port k leaves through NIC k, and what NIC k receives for
+ * the kernel goes to exception port k.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -347,6 +351,52 @@ static void expect_refused(const char *what, int want_rc, const char *want)
 	cfg_reset();
 }
 
+/* Several NICs: each key named with its port. */
+static void test_nics_config_errors(void)
+{
+	static const char *const bad_addrs[] = {"10.0.0.1", NULL};
+	struct ponte_dp_dpdk_port two[5];
+
+	for (unsigned i = 0; i < 5; i++)
+		two[i] = (struct ponte_dp_dpdk_port){.device = "net_ring_nic0"};
+	two[1].device = "net_ring_nic1";
+	cfg_reset();
+	dcfg.ports = two;
+	dcfg.nb_ports = 5;
+	expect_refused("five NICs", -EINVAL, "dpdk.ports: 5 ports listed; at most 4");
+	dcfg.ports = two;
+	dcfg.nb_ports = 2;
+	dcfg.exception_device = "";
+	dcfg.exception_tap = "ponte0";
+	expect_refused("a second NIC without an exception port of its own", -EINVAL,
+		       "dpdk.ports[1].exception_tap: 1 to 15 characters");
+	dcfg.ports = two;
+	dcfg.nb_ports = 2;
+	dcfg.exception_device = "";
+	dcfg.exception_tap = "ponte0";
+	two[1].exception_tap = "ponte0";
+	expect_refused("two NICs on one TAP", -EINVAL,
+		       "dpdk.ports[1].exception_tap: 'ponte0' is dpdk.ports[0]'s already");
+	two[1].exception_tap = NULL;
+	two[1].exception_device = "net_ring_exc1";
+	two[1].device = "net_ring_nic0";
+	dcfg.ports = two;
+	dcfg.nb_ports = 2;
+	expect_refused("one device listed twice", -EINVAL,
+		       "dpdk.ports[1].device: 'net_ring_nic0' is dpdk.ports[0]'s already");
+	two[1].device = "net_ring_nic1";
+	two[1].exception_addresses = bad_addrs;
+	dcfg.ports = two;
+	dcfg.nb_ports = 2;
+	expect_refused("an exception address of the second NIC without a prefix", -EINVAL,
+		       "dpdk.ports[1].exception_addresses[0]: '10.0.0.1' is not ADDRESS/PREFIX");
+	two[1].exception_addresses = NULL;
+	two[1].vlan = 5000;
+	dcfg.ports = two;
+	dcfg.nb_ports = 2;
+	expect_refused("the second NIC's VLAN", -EINVAL, "dpdk.ports[1].vlan: 5000 is no VLAN id");
+}
+
 static void test_config_errors(void)
 {
 	char big[32];
@@ -379,6 +429,7 @@ static void test_config_errors(void)
 	expect_refused("a file prefix with a slash", -EINVAL, "dpdk.file_prefix: 'a/b'");
 	nic_cfg.vlan = 4095;
 	expect_refused("VLAN 4095 (reserved)", -EINVAL, "dpdk.ports[0].vlan: 4095 is no VLAN id");
+	test_nics_config_errors();
 	CHECK(rte_lcore_count() == 0, "none of these started the EAL");
 }
 
@@ -1340,6 +1391,185 @@ out:
 	dp = NULL;
 }
 
+/* Every frame a ring has within 150 ms of quiet, counted, the last copied into f. */
+static unsigned take_all(struct ring_port *p, unsigned nb_q, struct frame *f)
+{
+	unsigned n = 0;
+
+	for (unsigned q = 0; q < nb_q; q++)
+		while (rte_ring_count(p->tx[q]) > 0 || !quiet(p->tx[q]))
+			n += take(p->tx[q], f);
+	return n;
+}
+
+static struct ponte_dp_lcore_stats lstats_sum(void)
+{
+	struct ponte_dp_lcore_stats a = lstats(0), b = lstats(1);
+
+	a.rx_pkts += b.rx_pkts;
+	a.tx_pkts += b.tx_pkts;
+	a.fast_pkts += b.fast_pkts;
+	a.to_kernel += b.to_kernel;
+	a.from_kernel += b.from_kernel;
+	a.handoffs += b.handoffs;
+	return a;
+}
+
+/*
+ * Two NICs on two lcores: A holds 127.0.0.1 (browsers), B holds 127.0.0.2 (phones), each with
+ * its own ring exception port. A bridged call: media in on A goes out of B and back; the
+ * same address (a phone's) is behind different MACs on each NIC; each NIC's kernel traffic
+ * stays on that NIC.
+ */
+static void test_two_nics(void)
+{
+	static const char *const addrs_a[] = {"127.0.0.1/8", NULL};
+	static const char *const addrs_b[] = {"127.0.0.2/32", NULL};
+	static const uint8_t phone_mac[6] = {0x02, 0, 0, 0, 0, 0x44};
+	struct ponte_dp_dpdk_port two[2];
+	struct ring_port na, ea, nb, eb;
+	struct ponte_addr ga, gb, gb2, gx, browser, phone, phone2;
+	struct ponte_flow_spec spec;
+	struct ponte_dp_lcore_stats st0, st;
+	struct rte_ether_addr mac_b;
+	struct frame f, g;
+	struct seen s;
+	uint8_t rtp[64];
+	size_t len;
+	uint32_t pa = 0, pb = 0, pb2 = 0, px = 0;
+	unsigned n;
+	int rc;
+
+	ring_port_make(&na, "nicA", 2);
+	ring_port_make(&ea, "excA", 2);
+	ring_port_make(&nb, "nicB", 2);
+	ring_port_make(&eb, "excB", 2);
+	rte_eth_macaddr_get(nb.port_id, &mac_b);
+	cfg_reset();
+	two[0] = (struct ponte_dp_dpdk_port){.device = na.name,
+					     .rx_desc = 256,
+					     .tx_desc = 256,
+					     .exception_device = ea.name,
+					     .exception_addresses = addrs_a};
+	two[1] = (struct ponte_dp_dpdk_port){.device = nb.name,
+					     .rx_desc = 256,
+					     .tx_desc = 256,
+					     .exception_device = eb.name,
+					     .exception_addresses = addrs_b};
+	dcfg.ports = two;
+	dcfg.nb_ports = 2;
+	dcfg.exception_device = "";
+	dcfg.lcores = "0-1";
+	dcfg.mempool_size = 16383;
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0, "create a dataplane on two NICs and two lcores (%d)", rc);
+	if (rc != 0)
+		return;
+	ponte_addr_parse(&ga, "127.0.0.1", 0);
+	ponte_addr_parse(&gb, "127.0.0.2", 0);
+	ponte_addr_parse(&gb2, "127.0.0.2", 0);
+	ponte_addr_parse(&gx, "127.0.0.3", 0);
+	ponte_addr_parse(&browser, "198.51.100.7", 5004);
+	ponte_addr_parse(&phone, "10.0.0.9", 7000);
+	ponte_addr_parse(&phone2, "10.0.0.10", 7002);
+	CHECK(ponte_dp_port_open(dp, &ga, 0, 0, &pa) == 0 &&
+		  ponte_dp_port_open(dp, &gb, 0, 0, &pb) == 0 &&
+		  ponte_dp_port_open(dp, &gb2, 0, 0, &pb2) == 0,
+	      "ports on NIC A's address and on NIC B's");
+	CHECK(ponte_dp_port_open(dp, &gx, 0, 0, &px) == -EADDRNOTAVAIL &&
+		  strstr(log_text, "serves only the addresses of its exception interfaces"),
+	      "a port on an address no NIC holds: -EADDRNOTAVAIL");
+
+	/* The kernel of each side sends to the phone's address: out of its own NIC, and its
+	 * next hop learnt for that NIC only (a router on A, the phone itself on B). */
+	st0 = lstats_sum();
+	udp4(&f, router_mac, "127.0.0.1", 9, "10.0.0.9", 7000, rtp, 2);
+	memcpy(f.b, router_mac, 6);
+	put(ea.rx[0], &f);
+	CHECK(take_all(&na, 2, &g) == 1 && memcmp(g.b, router_mac, 6) == 0 &&
+		  take_all(&nb, 2, &g) == 0,
+	      "a frame from exception port A leaves through NIC A only");
+	udp4(&f, phone_mac, "127.0.0.2", 9, "10.0.0.9", 7000, rtp, 2);
+	memcpy(f.b, phone_mac, 6);
+	put(eb.rx[1], &f);
+	CHECK(take_all(&nb, 2, &g) == 1 && memcmp(g.b, phone_mac, 6) == 0 &&
+		  take_all(&na, 2, &g) == 0,
+	      "a frame from exception port B leaves through NIC B only");
+
+	/* The call: browser -> port A -> phone from port B, and back. */
+	ponte_flow_spec_init(&spec, 1, pa);
+	spec.src = browser;
+	ponte_flow_add_output(&spec, pb, &phone);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a flow on NIC A's port, out of NIC B's");
+	ponte_flow_spec_init(&spec, 2, pb);
+	spec.src = phone;
+	ponte_flow_add_output(&spec, pa, &browser);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "and the way back");
+	ponte_dp_sync(dp);
+	len = make_rtp(rtp, 0, 1, 160, 0x1111, 20);
+	udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", ga.port, rtp, len);
+	put(na.rx[0], &f);
+	put(na.rx[1], &f);
+	n = take_all(&nb, 2, &g);
+	s = look(&g);
+	CHECK(n == 2 && s.is_ok && ponte_addr_equal(&s.src, &gb) &&
+		  ponte_addr_equal(&s.dst, &phone) && memcmp(s.dmac, phone_mac, 6) == 0 &&
+		  memcmp(s.smac, mac_b.addr_bytes, 6) == 0 && s.plen == len &&
+		  memcmp(s.payload, rtp, len) == 0,
+	      "media in on NIC A leaves through NIC B, from B's address and MAC, to the MAC learnt "
+	      "on B (%u frames)",
+	      n);
+	CHECK(take_all(&na, 2, &g) == 0, "nothing of it on NIC A");
+	len = make_rtp(rtp, 8, 1, 160, 0x2222, 20);
+	udp4(&f, phone_mac, "10.0.0.9", 7000, "127.0.0.2", gb.port, rtp, len);
+	put(nb.rx[1], &f);
+	n = take_all(&na, 2, &g);
+	s = look(&g);
+	CHECK(n == 1 && s.is_ok && ponte_addr_equal(&s.src, &ga) &&
+		  ponte_addr_equal(&s.dst, &browser) && memcmp(s.dmac, peer_mac, 6) == 0,
+	      "the phone's media in on NIC B leaves through NIC A, to the browser's MAC learnt "
+	      "from its media on A");
+	CHECK(take_all(&nb, 2, &g) == 0, "nothing of it on NIC B");
+	CHECK(fstats(1).rtp_in == 2 && fstats(2).rtp_in == 1, "the flows count their packets");
+
+	/* An echo on NIC B, its frames on both lcores' queues: the one handed over keeps its
+	 * NIC, so the way back is still the source's own MAC on B. */
+	ponte_flow_spec_init(&spec, 3, pb2);
+	spec.src = phone2;
+	ponte_flow_add_output(&spec, pb2, &phone2);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "an echo flow on NIC B");
+	ponte_dp_sync(dp);
+	udp4(&f, phone_mac, "10.0.0.10", 7002, "127.0.0.2", gb2.port, rtp, len);
+	put(nb.rx[0], &f);
+	put(nb.rx[1], &f);
+	n = take_all(&nb, 2, &g);
+	CHECK(n == 2 && memcmp(look(&g).dmac, phone_mac, 6) == 0 && take_all(&na, 2, &g) == 0,
+	      "both echoed out of NIC B to the source's MAC (%u)", n);
+
+	/* What each NIC receives for the kernel goes to its own exception port. */
+	udp4(&f, phone_mac, "10.0.0.9", 7000, "127.0.0.2", 9, rtp, 4);
+	put(nb.rx[0], &f);
+	udp4(&f, peer_mac, "198.51.100.7", 5004, "127.0.0.1", 9, rtp, 4);
+	put(na.rx[1], &f);
+	CHECK(take_all(&eb, 2, &g) == 1 && memcmp(g.b + 6, phone_mac, 6) == 0 &&
+		  take_all(&ea, 2, &g) == 1 && memcmp(g.b + 6, peer_mac, 6) == 0,
+	      "NIC B's frame for the kernel to exception port B, NIC A's to A");
+	st = lstats_sum();
+	CHECK(st.rx_pkts - st0.rx_pkts == 7 && st.tx_pkts - st0.tx_pkts == 7 &&
+		  st.fast_pkts - st0.fast_pkts == 5 && st.from_kernel - st0.from_kernel == 2 &&
+		  st.to_kernel - st0.to_kernel == 2 && st.handoffs - st0.handoffs >= 2,
+	      "counters over both NICs: rx %llu, tx %llu, fast %llu, from/to kernel %llu/%llu, "
+	      "handed over %llu",
+	      (unsigned long long)(st.rx_pkts - st0.rx_pkts),
+	      (unsigned long long)(st.tx_pkts - st0.tx_pkts),
+	      (unsigned long long)(st.fast_pkts - st0.fast_pkts),
+	      (unsigned long long)(st.from_kernel - st0.from_kernel),
+	      (unsigned long long)(st.to_kernel - st0.to_kernel),
+	      (unsigned long long)(st.handoffs - st0.handoffs));
+	ponte_dp_destroy(dp);
+	dp = NULL;
+}
+
 int main(void)
 {
 	char prefix[64], lcores[160];
@@ -1381,6 +1611,7 @@ int main(void)
 		dp = NULL;
 	}
 	test_two_lcores();
+	test_two_nics();
 	test_vlan();
 	test_interrupt_idle();
 	test_steering();
