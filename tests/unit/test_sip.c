@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "sip.h"
+#include "lo_ports.h"
 #include "loop.h"
 #include "tap.h"
 
@@ -50,50 +51,6 @@ static void run(bool (*pred)(void), unsigned int max_ms)
 }
 
 /* ---- ports ---- */
-
-static int bind_lo(int type, int port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, type, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-/* A port free on 127.0.0.1 for both UDP and TCP, and its successor (SIPp's RTP echo). */
-static int free_port(void)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		struct sockaddr_in sa;
-		socklen_t len = sizeof(sa);
-		int u = bind_lo(SOCK_DGRAM, 0), t, t2;
-		int port;
-
-		if (u < 0)
-			continue;
-		getsockname(u, (struct sockaddr *)&sa, &len);
-		port = ntohs(sa.sin_port);
-		t = bind_lo(SOCK_STREAM, port);
-		t2 = port < 65535 ? bind_lo(SOCK_DGRAM, port + 1) : -1;
-		close(u);
-		if (t >= 0)
-			close(t);
-		if (t2 >= 0)
-			close(t2);
-		if (t >= 0 && t2 >= 0)
-			return port;
-	}
-	return -1;
-}
-
 /* ---- SIPp ---- */
 
 struct sipp {

@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "sip_digest.h"
+#include "lo_ports.h"
 #include "tap.h"
 
 #define SCENARIO_DIR PONTE_SRC_DIR "/tests/unit/sip"
@@ -640,46 +641,6 @@ static void test_basic_kept(void)
 }
 
 /* ---- interop: a nua client registering with SIPp ---- */
-
-static int bind_lo(int type, int port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, type, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-/* A UDP port free on 127.0.0.1, and its successor (SIPp's media port). */
-static int free_port(void)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		struct sockaddr_in sa;
-		socklen_t len = sizeof(sa);
-		int u = bind_lo(SOCK_DGRAM, 0), u2, port;
-
-		if (u < 0)
-			continue;
-		getsockname(u, (struct sockaddr *)&sa, &len);
-		port = ntohs(sa.sin_port);
-		u2 = port < 65535 ? bind_lo(SOCK_DGRAM, port + 1) : -1;
-		close(u);
-		if (u2 >= 0) {
-			close(u2);
-			return port;
-		}
-	}
-	return -1;
-}
-
 struct reg_client {
 	const char *auth;
 	int nb_challenges; /* 401s reported to us */
