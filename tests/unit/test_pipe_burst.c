@@ -324,6 +324,7 @@ struct sender {
 	struct dp_srtp *tx; /* NULL: plain */
 	uint32_t ssrc;
 	uint16_t seq;
+	uint16_t seqs[3]; /* where each of the SSRCs it switches between left off, 0: unused */
 	uint32_t ts;
 	uint32_t nb_sr;
 	uint8_t pt;
@@ -420,8 +421,15 @@ static size_t next_packet(unsigned fi, uint8_t *pkt, bool *is_rtcp, const struct
 		return s->kept_len[k];
 	}
 	if (r < 15) {
-		s->ssrc = 0x40000001 + rnd(3) * 0x100;
-		s->seq = (uint16_t)rnd(65536);
+		/* A switch to one of three streams: a new one starts anywhere, one seen before
+		 * goes on a little after where it left off. (Jumping anywhere within a stream
+		 * desynchronises the receiver's rollover counter for good, RFC 3711 3.3.1, and
+		 * that flow then only ever fails authentication.) */
+		unsigned k = rnd(3);
+
+		s->seqs[(s->ssrc - 0x40000001) / 0x100 % 3] = (uint16_t)(s->seq | 1);
+		s->ssrc = 0x40000001 + k * 0x100;
+		s->seq = s->seqs[k] != 0 ? (uint16_t)(s->seqs[k] + rnd(100)) : (uint16_t)rnd(65536);
 	}
 	/* Now and then a telephone-event (mirrored by flows 2 and 5) or a type some output
 	 * drops. */
@@ -457,6 +465,18 @@ static bool same_state(const struct dp_flow *a, const struct dp_flow *b)
 	       a->next_report_ns == b->next_report_ns;
 }
 
+/* Whether the mix so far has exercised what the comparison is about. */
+static bool mix_covered(const struct world *w, uint64_t nb_short)
+{
+	const struct ponte_flow_stats *a = &w->flows[0]->st, *b = &w->flows[1]->st;
+	const struct ponte_flow_stats *e = &w->flows[4]->st;
+
+	return a->drops[PONTE_DROP_AUTH] > 0 && a->drops[PONTE_DROP_REPLAY] > 0 &&
+	       a->drops[PONTE_DROP_MALFORMED] > 0 && a->drops[PONTE_DROP_PT] > 0 &&
+	       a->reports_out > 10 && a->srs_out > 10 && b->drops[PONTE_DROP_SOURCE] > 0 &&
+	       b->ssrc_switches > 0 && e->drops[PONTE_DROP_TX] > 0 && nb_short > 10;
+}
+
 struct pkt_copy {
 	uint8_t b[DP_PIPE_BUF];
 };
@@ -487,7 +507,9 @@ static void run_engine(const struct dp_srtp_engine *eng)
 			CHECK(eng->create(&specs[i].srtp, DP_SRTP_PROTECT, &s->tx) == 0,
 			      "%s: sender %u", eng->name, i + 1);
 	}
-	while (done < NB_PKTS) {
+	/* NB_PKTS packets, and more (up to 4 times as many) while some seed's mix has not yet
+	 * exercised everything the check after the loop requires. */
+	while (done < NB_PKTS || (!mix_covered(&one, nb_short) && done < 4 * NB_PKTS)) {
 		unsigned n = 1 + rnd(rnd(4) == 0 ? 80 : 32);
 		const struct ponte_addr *srcs[80];
 
@@ -573,18 +595,10 @@ static void run_engine(const struct dp_srtp_engine *eng)
 		      (unsigned long long)st->ssrc_switches);
 	}
 	/* The mix must have exercised what it is about, or the comparison proves little. */
-	{
-		const struct ponte_flow_stats *a = &one.flows[0]->st, *b = &one.flows[1]->st;
-		const struct ponte_flow_stats *e = &one.flows[4]->st;
-
-		CHECK(a->drops[PONTE_DROP_AUTH] > 0 && a->drops[PONTE_DROP_REPLAY] > 0 &&
-			  a->drops[PONTE_DROP_MALFORMED] > 0 && a->drops[PONTE_DROP_PT] > 0 &&
-			  a->reports_out > 10 && a->srs_out > 10 && b->drops[PONTE_DROP_SOURCE] > 0 &&
-			  b->ssrc_switches > 0 && e->drops[PONTE_DROP_TX] > 0 && nb_short > 10,
-		      "%s: the mix had forged, replayed, malformed, dropped-type, wrong-source "
-		      "packets, reports, SRs, SSRC switches, failed sends and short batches",
-		      eng->name);
-	}
+	CHECK(mix_covered(&one, nb_short),
+	      "%s: the mix had forged, replayed, malformed, dropped-type, wrong-source packets, "
+	      "reports, SRs, SSRC switches, failed sends and short batches (in %u packets)",
+	      eng->name, done);
 	for (unsigned i = 0; i < NB_FLOWS; i++)
 		dp_srtp_destroy(senders[i].tx);
 	world_fini(&one);
