@@ -155,6 +155,7 @@ struct fslot {
 	uint32_t rx_seen[DPDK_MAX_LCORES]; /* rx_on at the last look (steer.c) */
 	uint64_t gid;			   /* its group: flows that must share an owner */
 	struct rte_flow *rule;		   /* steering rule, NULL: none */
+	uint8_t rule_nic;		   /* the NIC that holds rule */
 	uint64_t id;
 	struct dp_flow *latest; /* the entry last built for it (flow_stats reads its counters) */
 	struct fkey key;
@@ -444,7 +445,7 @@ void dpdk_collect_garbage(struct dpdk_dp *d);
 
 /* ---- steering (steer.c), control thread ---- */
 
-/* Whether the first NIC takes rte_flow QUEUE rules (sets nic[0].has_flow_steer); after the
+/* Whether each NIC takes rte_flow QUEUE rules (sets nic[k].has_flow_steer); after the
  * ports started, with several lcores. */
 void dpdk_steer_probe(struct dpdk_dp *d);
 /* The steering rule of s (to its owner's queue), when the NIC takes rules; counted. */

@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include <rte_flow.h>
+#include <rte_hash.h>
 
 /* A look at most this often: it walks every flow. */
 #define REBALANCE_PERIOD_NS (200ull * 1000 * 1000)
@@ -114,61 +115,84 @@ static bool rule_make(struct rule *r, const struct fkey *k, uint16_t queue)
 	return true;
 }
 
-void dpdk_steer_probe(struct dpdk_dp *d)
+/* Whether NIC k takes rules; logged either way. */
+static bool probe_nic(struct dpdk_dp *d, unsigned k)
 {
 	struct rte_flow_error err;
 	struct rte_flow *f = NULL;
 	struct rule r;
 	/* A flow nobody has: 192.0.2.1:9 (RFC 5737, discard) from 192.0.2.2:9. */
-	struct fkey k = {.family = AF_INET, .lport = 9, .rport = 9, .lip = {192, 0, 2, 1},
-			 .rip = {192, 0, 2, 2}};
+	struct fkey key = {.family = AF_INET, .lport = 9, .rport = 9, .lip = {192, 0, 2, 1},
+			   .rip = {192, 0, 2, 2}};
 	int rc;
 
-	/* The first NIC only: with several, the others' flows rely on RSS and hand-over (a rule
-	 * on NIC 0 for a flow of another NIC matches nothing NIC 0 receives, so is harmless). */
-	d->nic[0].has_flow_steer = false;
-	if (d->nb_lcores < 2 || d->nic[0].nb_rxq < 2)
-		return;
-	rule_make(&r, &k, (uint16_t)(d->nb_lcores - 1));
+	if (!d->nic[k].is_open || d->nic[k].nb_rxq < 2)
+		return false;
+	rule_make(&r, &key, (uint16_t)(d->nb_lcores - 1));
 	memset(&err, 0, sizeof(err));
-	rc = rte_flow_validate(d->nic[0].port_id, &r.attr, r.items, r.actions, &err);
+	rc = rte_flow_validate(d->nic[k].port_id, &r.attr, r.items, r.actions, &err);
 	if (rc == 0)
-		f = rte_flow_create(d->nic[0].port_id, &r.attr, r.items, r.actions, &err);
+		f = rte_flow_create(d->nic[k].port_id, &r.attr, r.items, r.actions, &err);
 	if (f == NULL) {
 		dpdk_log(d, DPDK_LOG_INFO,
-			 "dpdk.ports[0]: %s takes no rte_flow rule to a queue (%s): a frame that "
+			 "dpdk.ports[%u]: %s takes no rte_flow rule to a queue (%s): a frame that "
 			 "lands on another lcore than its flow's owner is handed over to it",
-			 d->nic[0].name, err.message != NULL ? err.message : "not supported");
-		return;
+			 k, d->nic[k].name, err.message != NULL ? err.message : "not supported");
+		return false;
 	}
-	rte_flow_destroy(d->nic[0].port_id, f, &err);
-	d->nic[0].has_flow_steer = true;
+	rte_flow_destroy(d->nic[k].port_id, f, &err);
 	dpdk_log(d, DPDK_LOG_INFO,
-		 "dpdk.ports[0]: %s takes rte_flow rules: each flow's frames are steered to "
+		 "dpdk.ports[%u]: %s takes rte_flow rules: each flow's frames are steered to "
 		 "its owner's queue",
-		 d->nic[0].name);
+		 k, d->nic[k].name);
+	return true;
+}
+
+void dpdk_steer_probe(struct dpdk_dp *d)
+{
+	for (unsigned k = 0; k < d->nb_nics; k++)
+		d->nic[k].has_flow_steer = d->nb_lcores >= 2 && probe_nic(d, k);
+}
+
+/* The NIC whose frames carry key k (that of its port's local address), -1: none (a port
+ * with no NIC address, such as a TURN-relayed ICE pair's). */
+static int nic_of(const struct dpdk_dp *d, const struct fkey *k)
+{
+	struct ponte_addr local = {.family = k->family, .port = k->lport};
+	struct pkey pk;
+	void *data = NULL;
+
+	if (k->family != AF_INET && k->family != AF_INET6)
+		return -1;
+	memcpy(local.ip, k->lip, k->family == AF_INET ? 4 : 16);
+	dpdk_pkey_make(&pk, &local);
+	if (rte_hash_lookup_data(d->local, &pk, &data) < 0 || data == NULL)
+		return -1;
+	return ((const struct dport *)data)->nic;
 }
 
 void dpdk_steer_add(struct dpdk_dp *d, struct fslot *s)
 {
 	struct rte_flow_error err;
 	struct rule r;
+	int k = nic_of(d, &s->key);
 
-	if (!d->nic[0].has_flow_steer || s->rule != NULL ||
+	if (k < 0 || !d->nic[k].has_flow_steer || s->rule != NULL ||
 	    !rule_make(&r, &s->key, __atomic_load_n(&s->owner, __ATOMIC_RELAXED)))
 		return;
 	memset(&err, 0, sizeof(err));
-	s->rule = rte_flow_create(d->nic[0].port_id, &r.attr, r.items, r.actions, &err);
+	s->rule = rte_flow_create(d->nic[k].port_id, &r.attr, r.items, r.actions, &err);
 	if (s->rule == NULL) {
 		/* The NIC's rule table is full, or this pattern is one it cannot take: this
 		 * flow's frames are handed over where they land. */
 		if (d->nb_steer_failed++ == 0)
 			dpdk_log(d, DPDK_LOG_WARN,
-				 "dpdk.ports[0]: %s refused a steering rule (%s); counted in "
+				 "dpdk.ports[%d]: %s refused a steering rule (%s); counted in "
 				 "steer_failed, the flow's frames are handed over",
-				 d->nic[0].name, err.message != NULL ? err.message : "no reason");
+				 k, d->nic[k].name, err.message != NULL ? err.message : "no reason");
 		return;
 	}
+	s->rule_nic = (uint8_t)k;
 	d->nb_steer_rules++;
 }
 
@@ -179,7 +203,7 @@ void dpdk_steer_del(struct dpdk_dp *d, struct fslot *s)
 	if (s->rule == NULL)
 		return;
 	/* Gone either way: a rule the NIC cannot destroy goes with the port at stop. */
-	rte_flow_destroy(d->nic[0].port_id, s->rule, &err);
+	rte_flow_destroy(d->nic[s->rule_nic].port_id, s->rule, &err);
 	d->nb_steer_rules--;
 	s->rule = NULL;
 }
