@@ -838,6 +838,8 @@ static const struct {
 	 "an interface name of 1 to 15 bytes without '/', ':' or blanks"},
 	{"dpdk.ports[].exception_tap", cfg_is_ifname,
 	 "an interface name of 1 to 15 bytes without '/', ':' or blanks"},
+	{"dpdk.owned_ports", cfg_is_owned_ports,
+	 "auto, off, or a port range MIN-MAX with 1024 <= MIN <= MAX <= 65535"},
 };
 
 /* The message above spells the limits out. */
@@ -1137,6 +1139,60 @@ static bool list_has(char *const *list, const char *s)
 	return false;
 }
 
+/* The first of paths the file set, else the last one. */
+static const char *first_set(const struct cfg_parser *p, const char *const *paths, size_t nb)
+{
+	for (size_t i = 0; i + 1 < nb; i++)
+		if (key_pos(p, paths[i]).line)
+			return paths[i];
+	return paths[nb - 1];
+}
+
+/*
+ * The UDP ports the DPDK fast path owns (docs/dpdk.md, "Ports") are its alone: it drops what
+ * reaches one of them without a port open, and the kernel hands none of them to an ephemeral
+ * bind, but ICE binds its range explicitly, and SIP over UDP listens on its port: either in
+ * the owned range would lose its datagrams, or share numbers with SIP calls.
+ */
+static void check_owned_ports(struct cfg_parser *p)
+{
+	static const char *const webrtc_keys[] = {"webrtc.port_max", "webrtc.port_min",
+						  "sip.rtp_port_min", "sip.rtp_port_max",
+						  "dpdk.owned_ports"};
+	static const char *const sip_keys[] = {"sip.port", "sip.rtp_port_min", "sip.rtp_port_max",
+					       "dpdk.owned_ports"};
+	const struct ponte_config *cfg = p->cfg;
+	char owned[96];
+	const char *path;
+	int lo, hi;
+
+	if (!ponte_config_owned_ports(cfg, &lo, &hi))
+		return;
+	if (!strcmp(cfg->dpdk.owned_ports, "auto"))
+		snprintf(owned, sizeof(owned), "%d-%d (dpdk.owned_ports: auto, sip.rtp_port_min..max)",
+			 lo, hi);
+	else
+		snprintf(owned, sizeof(owned), "%d-%d (dpdk.owned_ports)", lo, hi);
+	/* webrtc.port_min 0: libnice picks ephemeral ports, which the kernel keeps out. */
+	if (cfg->webrtc.port_min != 0 && cfg->webrtc.port_min <= hi &&
+	    cfg->webrtc.port_max >= lo) {
+		path = first_set(p, webrtc_keys, G_N_ELEMENTS(webrtc_keys));
+		add_error(p, key_pos(p, path), path,
+			  "webrtc.port_min..max (%d-%d) overlaps the UDP ports the DPDK fast path "
+			  "owns, %s: ICE sockets must stay outside them; move one range, or set "
+			  "dpdk.owned_ports: off",
+			  cfg->webrtc.port_min, cfg->webrtc.port_max, owned);
+	}
+	if (cfg->sip.enabled && list_has(cfg->sip.transports, "udp") && cfg->sip.port >= lo &&
+	    cfg->sip.port <= hi) {
+		path = first_set(p, sip_keys, G_N_ELEMENTS(sip_keys));
+		add_error(p, key_pos(p, path), path,
+			  "SIP over UDP on port %d, inside the UDP ports the DPDK fast path owns, "
+			  "%s: its datagrams would be dropped; move one",
+			  cfg->sip.port, owned);
+	}
+}
+
 /*
  * Rules that tie keys together, checked once the whole file is read since the keys may come
  * in any order. Each message names the key to change, at the place the file set it: a rule
@@ -1161,6 +1217,7 @@ static void check_rules(struct cfg_parser *p)
 			  "tcp and tls cannot share port %d (sip.port and sip.tls_port)",
 			  cfg->sip.port);
 	}
+	check_owned_ports(p);
 }
 
 static void clear_name(void *data)
@@ -1330,6 +1387,22 @@ void ponte_config_free(struct ponte_config *cfg)
 	free_fields(cfg, NULL);
 	g_free(cfg->source);
 	g_free(cfg);
+}
+
+bool ponte_config_owned_ports(const struct ponte_config *cfg, int *min, int *max)
+{
+	const char *v = cfg->dpdk.owned_ports;
+
+	if (cfg->dataplane.backend != PONTE_DP_DPDK || v == NULL || !strcmp(v, "off"))
+		return false;
+	if (*v == '\0' || !strcmp(v, "auto")) {
+		if (!cfg->sip.enabled)
+			return false;
+		*min = cfg->sip.rtp_port_min;
+		*max = cfg->sip.rtp_port_max;
+		return *max >= *min;
+	}
+	return cfg_parse_port_range(v, min, max);
 }
 
 const char *ponte_config_enum_name(const char *path, int value)

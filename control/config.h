@@ -182,6 +182,7 @@ struct ponte_config {
 		char *exception_device; /* another exception port than a TAP; "": the TAP */
 		int idle; /* enum ponte_dpdk_idle */
 		int idle_sleep_us; /* longest sleep of an idle lcore */
+		char *owned_ports; /* "auto", "off" or "MIN-MAX": see ponte_config_owned_ports() */
 	} dpdk;
 	struct {
 		int media; /* enum ponte_room_media: unless a member's join asks otherwise */
@@ -302,5 +303,11 @@ void ponte_config_write_doc(FILE *out);
 
 /* Name of an enum value, for logs; NULL if path is not an enum key or value is out of range. */
 const char *ponte_config_enum_name(const char *path, int value);
+
+/* The UDP ports the DPDK fast path owns (dpdk.owned_ports, docs/dpdk.md): with
+ * dataplane.backend dpdk, "auto" is sip.rtp_port_min..max when SIP is enabled; "MIN-MAX" that
+ * range. true and *min, *max set, or false when it owns none (another backend, "off", "auto"
+ * without SIP). */
+bool ponte_config_owned_ports(const struct ponte_config *cfg, int *min, int *max);
 
 #endif

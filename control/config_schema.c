@@ -331,9 +331,11 @@ const struct cfg_key ponte_cfg_schema[] = {
 		FIELD(webrtc.port_max),
 		.min = 0,
 		.max = 65535,
-		.def = "40000",
+		.def = "39999",
 		.doc = "Highest local UDP port ICE binds. Each session takes a port on each of "
-		       "`webrtc.addresses`, so the range bounds the sessions that can run at once.",
+		       "`webrtc.addresses`, so the range bounds the sessions that can run at once. "
+		       "With `dataplane.backend: dpdk` the range must stay clear of "
+		       "`dpdk.owned_ports` (by default `sip.rtp_port_min..max`).",
 	},
 	{
 		.path = "webrtc.stun_server",
@@ -718,6 +720,23 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.def = "500",
 		.doc = "Longest sleep of an idle lcore, in microseconds: the most latency the first "
 		       "packet after a silence may get.",
+	},
+	{
+		.path = "dpdk.owned_ports",
+		.type = CFG_STR,
+		FIELD(dpdk.owned_ports),
+		.def = "auto",
+		.doc = "UDP ports the fast path owns on the NICs' addresses, with no kernel socket "
+		       "per port (docs/dpdk.md, \"Ports\"): `auto`, the SIP media range "
+		       "`sip.rtp_port_min..max` (none with SIP off); a range `MIN-MAX` (1024 to "
+		       "65535); or `off`, a kernel socket reserving each SIP RTP and RTCP port (3 "
+		       "open files per bridged call). While the gateway runs the range is in the "
+		       "network namespace's `ip_local_reserved_ports` (Ponte adds it at start and "
+		       "takes it out at stop; it must be allowed to, else it refuses to start "
+		       "naming this key), and UDP to a port of it that no call holds is dropped and "
+		       "counted (`owned_port_drops`), never given to the kernel. Nothing else may "
+		       "bind UDP ports of the range on those addresses: `webrtc.port_min..max` and "
+		       "SIP's UDP port overlapping it are refused.",
 	},
 	{
 		.path = "rooms",

@@ -286,3 +286,29 @@ bool cfg_is_ifname(const char *text)
 {
 	return strlen(text) < 16 && strpbrk(text, "/: \t") == NULL;
 }
+
+bool cfg_parse_port_range(const char *text, int *min, int *max)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (*text < '0' || *text > '9')
+		return false;
+	a = strtoul(text, &end, 10);
+	if (*end != '-' || end[1] < '0' || end[1] > '9')
+		return false;
+	b = strtoul(end + 1, &end, 10);
+	/* Below 1024 are the system's well-known services: no media range belongs there. */
+	if (*end != '\0' || a < 1024 || b < a || b > 65535)
+		return false;
+	*min = (int)a;
+	*max = (int)b;
+	return true;
+}
+
+bool cfg_is_owned_ports(const char *text)
+{
+	int a, b;
+
+	return !strcmp(text, "auto") || !strcmp(text, "off") || cfg_parse_port_range(text, &a, &b);
+}

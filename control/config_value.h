@@ -37,6 +37,10 @@ bool cfg_is_cpu_list(const char *text);
 bool cfg_is_file_prefix(const char *text);
 /* dpdk.exception_tap: a network interface name (at most 15 bytes, no '/', ':' or blanks). */
 bool cfg_is_ifname(const char *text);
+/* dpdk.owned_ports: "auto", "off", or MIN-MAX with 1024 <= MIN <= MAX <= 65535. */
+bool cfg_is_owned_ports(const char *text);
+/* "MIN-MAX" as cfg_is_owned_ports() takes it into *min, *max. */
+bool cfg_parse_port_range(const char *text, int *min, int *max);
 
 /* What a row expects, as it follows "expected" in messages (g_free it). */
 char *cfg_expected_of(const struct cfg_key *k);

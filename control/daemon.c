@@ -81,8 +81,12 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 		.log = dp_log,
 	};
 	struct ponte_session_env env;
-	int rc;
+	int owned_min, owned_max, rc;
 
+	if (ponte_config_owned_ports(cfg, &owned_min, &owned_max)) {
+		dpdk.owned_port_min = (uint16_t)owned_min;
+		dpdk.owned_port_max = (uint16_t)owned_max;
+	}
 	for (unsigned i = 0; i < dpdk.nb_ports; i++)
 		dpdk_ports[i] = (struct ponte_dp_dpdk_port){
 			.device = cfg->dpdk.ports[i].device,
@@ -221,6 +225,7 @@ static void media_lcores_status(struct daemon *d, json_t *dp)
 			{"handoffs", st.handoffs},
 			{"tx_via_kernel", st.tx_via_kernel},
 			{"idle_sleeps", st.idle_sleeps},
+			{"owned_port_drops", st.owned_port_drops},
 		};
 		json_t *o = json_pack("{s:i, s:i}", "lcore", (int)st.lcore_id, "flows",
 				      (int)st.nb_flows);
@@ -236,6 +241,29 @@ static void media_lcores_status(struct daemon *d, json_t *dp)
 	}
 	if (dp != NULL && json_array_size(arr) > 0)
 		json_object_set_new(dp, "lcores", arr);
+	else
+		json_decref(arr);
+}
+
+/* Each NIC's counters as its driver keeps them (DPDK backend), under dataplane.nics: which NIC
+ * a call's legs crossed, and how much of it went to the kernel. */
+static void media_nics_status(struct daemon *d, json_t *dp)
+{
+	struct ponte_dp_nic_stats st;
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; ponte_dp_nic_stats(d->dp, i, &st) == 0; i++)
+		json_array_append_new(
+		    arr, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "nic",
+				   (int)i, "device", st.device, "rx_pkts", (json_int_t)st.rx_pkts,
+				   "rx_bytes", (json_int_t)st.rx_bytes, "tx_pkts",
+				   (json_int_t)st.tx_pkts, "tx_bytes", (json_int_t)st.tx_bytes,
+				   "rx_missed", (json_int_t)st.rx_missed, "rx_errors",
+				   (json_int_t)st.rx_errors, "tx_errors", (json_int_t)st.tx_errors,
+				   "to_kernel", (json_int_t)st.to_kernel, "from_kernel",
+				   (json_int_t)st.from_kernel));
+	if (dp != NULL && json_array_size(arr) > 0)
+		json_object_set_new(dp, "nics", arr);
 	else
 		json_decref(arr);
 }
@@ -260,6 +288,7 @@ static void media_status(void *ctx, json_t *obj)
 				      "steer_failed", (json_int_t)st.steer_failed, "flow_moves",
 				      (json_int_t)st.flow_moves));
 	media_lcores_status(d, json_object_get(obj, "dataplane"));
+	media_nics_status(d, json_object_get(obj, "dataplane"));
 	ponte_gateway_status(d->gw, obj);
 }
 

@@ -34,6 +34,8 @@ struct dp_backend_ops {
 	void (*get_stats)(struct ponte_dp *dp, struct ponte_dp_stats *out);
 	/* NULL for a backend without forwarding lcores. */
 	int (*lcore_stats)(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_stats *out);
+	/* NULL for a backend without NICs of its own. */
+	int (*nic_stats)(struct ponte_dp *dp, unsigned i, struct ponte_dp_nic_stats *out);
 };
 
 /* Every backend's instance starts with this, so the front end can find its ops. */

@@ -178,3 +178,10 @@ int ponte_dp_lcore_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_
 		return -ENOENT;
 	return dp->ops->lcore_stats(dp, i, out);
 }
+
+int ponte_dp_nic_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_nic_stats *out)
+{
+	if (dp->ops->nic_stats == NULL)
+		return -ENOENT;
+	return dp->ops->nic_stats(dp, i, out);
+}

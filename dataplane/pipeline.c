@@ -399,13 +399,14 @@ static void shift_forwarded_srs(const struct dp_pipe *pp, struct dp_flow *f, uns
 		dp_rtcp_shift_sr(buf, len, c->in_ssrc, c->ts_delta);
 }
 
-/* RTP through output i: with ssrc_any, one stream whatever the source's SSRC (rtp.h). in is
- * the packet as it arrived, buf its rewritten copy. False when it must not be sent. */
-static bool follow_stream(struct dp_flow *f, unsigned i, const uint8_t *in, uint8_t *buf,
-			  uint64_t now_ns)
+/* RTP through output i: with ssrc_any, one stream whatever the source's SSRC (rtp.h).
+ * in_ssrc and pt: the packet's as it arrived, buf: the packet rewritten. False when it must
+ * not be sent. */
+static bool follow_stream(struct dp_flow *f, unsigned i, uint32_t in_ssrc, uint8_t pt,
+			  uint8_t *buf, uint64_t now_ns)
 {
-	switch (dp_rtp_cont_apply(&f->cont[i], &f->spec.outputs[i], dp_rd32(in + 8), buf,
-				  1000u * f->spec.clock_khz[in[1] & 0x7f], now_ns)) {
+	switch (dp_rtp_cont_apply(&f->cont[i], &f->spec.outputs[i], in_ssrc, buf,
+				  1000u * f->spec.clock_khz[pt], now_ns)) {
 	case DP_CONT_STALE:
 		STAT_ADD(f->st.drops[PONTE_DROP_STALE], 1);
 		return false;
@@ -439,7 +440,8 @@ static void send_through(const struct dp_pipe *pp, struct dp_flow *f, unsigned i
 		STAT_ADD(f->st.drops[PONTE_DROP_PT], 1);
 		return;
 	} else {
-		if (!is_injected && !follow_stream(f, i, pkt, buf, now_ns))
+		if (!is_injected &&
+		    !follow_stream(f, i, dp_rd32(pkt + 8), pkt[1] & 0x7f, buf, now_ns))
 			return;
 		if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
 			dp_tx_stats_rtp(&f->tx[i], buf, len);
@@ -714,17 +716,35 @@ static void one(const struct dp_pipe *pp, struct dp_pipe_pkt *p, uint64_t now_ns
 		pp->end(pp->be, p->ctx, verdict);
 }
 
-/* An output packet of a batch, in buffer k (its index in the batch's arrays). */
+/* An output packet of a batch (k: its index in the batch's arrays). */
 struct batch_out {
 	uint8_t pi; /* the packet it came from, in the batch */
 	uint8_t i;  /* the output */
+	uint8_t b;  /* the tx_bufs() buffer it is in, BUF_OWN: the packet's own (tx_own) */
 };
 
-/* The batch of packets pkts[idx[0..nb)], whose flows have nb_need outputs in all. */
-static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const unsigned *idx,
-		      unsigned nb, unsigned nb_need, uint64_t now_ns)
+#define BUF_OWN 0xff
+_Static_assert(DP_PIPE_BURST_OUT < BUF_OWN, "batch_out.b holds a buffer's index");
+
+/* Whether packet p of a batch is forwarded in its own buffer (struct dp_pipe.tx_own): one
+ * output takes its RTP, and nothing else reads the packet after that output's rewrite (a
+ * mirrored packet is handed to the control plane as it arrived). The payload type is in the
+ * clear in SRTP too. */
+static bool is_own(const struct dp_pipe *pp, const struct dp_pipe_pkt *p)
 {
-	uint8_t *bufs[DP_PIPE_BURST_OUT];
+	const struct dp_flow *f = p->f;
+
+	return pp->tx_own != NULL && p->len >= DP_RTP_MIN_LEN && f->rtp_outputs != 0 &&
+	       (f->rtp_outputs & (f->rtp_outputs - 1)) == 0 && (p->pkt[1] & 0x7f) != f->mirror_pt;
+}
+
+/* The batch of packets pkts[idx[0..nb)], whose flows have at most DP_PIPE_BURST_OUT outputs
+ * that take RTP in all, nb_need of them not forwarded in place (own[j]: packet j is, see
+ * is_own()). */
+static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const unsigned *idx,
+		      const bool *own, unsigned nb, unsigned nb_need, uint64_t now_ns)
+{
+	uint8_t *fresh[DP_PIPE_BURST_OUT], *bufs[DP_PIPE_BURST_OUT];
 	struct batch_out outs[DP_PIPE_BURST_OUT];
 	size_t out_len[DP_PIPE_BURST_OUT];
 	int out_rc[DP_PIPE_BURST_OUT];
@@ -737,11 +757,11 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 	size_t blen[DP_PIPE_BURST_OUT], cap[DP_PIPE_BURST_OUT];
 	int rc[DP_PIPE_BURST_OUT];
 	unsigned of[DP_PIPE_BURST_OUT];
-	unsigned nb_s = 0, nb_out = 0;
+	unsigned nb_s = 0, nb_out = 0, nb_fresh = 0;
 
 	_Static_assert(DP_PIPE_BURST_PKTS <= DP_PIPE_BURST_OUT, "an unprotect burst fits");
 	_Static_assert(DP_PIPE_BURST_PKTS <= 256, "batch_out.pi holds a packet's index");
-	if (nb_need > 0 && pp->tx_bufs(pp->be, bufs, nb_need) < nb_need) {
+	if (nb_need > 0 && pp->tx_bufs(pp->be, fresh, nb_need) < nb_need) {
 		/* Short of buffers: nothing is done yet, so one at a time is the same. */
 		for (unsigned j = 0; j < nb; j++)
 			one(pp, &pkts[idx[j]], now_ns);
@@ -803,22 +823,30 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 		if (is_mirrored[j] && f->is_mirror_only)
 			continue;
 		/* send_through() up to the protect, for the outputs that take RTP, in order; a
-		 * buffer whose packet is not sent is the next output's, as tx_buf()'s is. */
+		 * buffer whose packet is not sent is the next output's, as tx_buf()'s is. A packet
+		 * forwarded in place is its one output's buffer: what the stream continuity needs
+		 * of it as it arrived is read before the rewrite. */
+		uint32_t in_ssrc = dp_rd32(pkt + 8);
+		uint8_t pt = pkt[1] & 0x7f;
+
 		for (uint32_t rtp = f->rtp_outputs; rtp != 0; rtp &= rtp - 1) {
 			unsigned i = (unsigned)__builtin_ctz(rtp);
 			const struct ponte_flow_output *o = &f->spec.outputs[i];
-			uint8_t *buf = bufs[nb_out];
+			uint8_t *buf = own[j] ? p->pkt : fresh[nb_fresh];
 
-			memcpy(buf, pkt, len[j]);
+			if (!own[j])
+				memcpy(buf, pkt, len[j]);
 			if (!dp_rtp_rewrite(buf, o)) {
 				STAT_ADD(f->st.drops[PONTE_DROP_PT], 1);
 				continue;
 			}
-			if (!follow_stream(f, i, pkt, buf, now_ns))
+			if (!follow_stream(f, i, in_ssrc, pt, buf, now_ns))
 				continue;
 			if (f->rtcp == PONTE_RTCP_TERMINATE)
 				dp_tx_stats_rtp(&f->tx[i], buf, len[j]);
-			outs[nb_out] = (struct batch_out){.pi = (uint8_t)j, .i = (uint8_t)i};
+			bufs[nb_out] = buf;
+			outs[nb_out] = (struct batch_out){
+			    .pi = (uint8_t)j, .i = (uint8_t)i, .b = own[j] ? BUF_OWN : nb_fresh++};
 			out_len[nb_out] = len[j];
 			out_rc[nb_out++] = 0;
 		}
@@ -855,10 +883,17 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 			pp->mirror(pp->be, f, p->src, p->pkt, len[j]);
 		for (; k < nb_out && outs[k].pi == j; k++) {
 			const struct ponte_flow_output *o = &f->spec.outputs[outs[k].i];
+			const struct ponte_addr *dst;
+			bool is_sent = false;
 
-			if (out_rc[k] != 0 ||
-			    !pp->tx_buf_send(pp->be, k, o->port_id, dst_of(pp, f, outs[k].i),
-					     out_len[k])) {
+			if (out_rc[k] == 0) {
+				dst = dst_of(pp, f, outs[k].i);
+				is_sent = outs[k].b == BUF_OWN
+					      ? pp->tx_own(pp->be, p->ctx, o->port_id, dst, out_len[k])
+					      : pp->tx_buf_send(pp->be, outs[k].b, o->port_id, dst,
+								out_len[k]);
+			}
+			if (!is_sent) {
 				STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 				continue;
 			}
@@ -874,7 +909,10 @@ void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, uns
 			 uint64_t now_ns)
 {
 	unsigned idx[DP_PIPE_BURST_PKTS];
-	unsigned nb_batch = 0, nb_need = 0;
+	bool own[DP_PIPE_BURST_PKTS];
+	/* A batch's packets, its outputs (at most DP_PIPE_BURST_OUT, run_batch()'s arrays), and
+	 * of those the ones that need a buffer from tx_bufs(). */
+	unsigned nb_batch = 0, nb_outs = 0, nb_need = 0;
 
 	/* The lines every packet will read, all asked for at once: at 200,000 flows they come
 	 * from DRAM, and one after another they would cost more than the crypto. */
@@ -888,25 +926,30 @@ void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, uns
 		prefetch_latch_flows(pp, pkts[j].f);
 	for (unsigned j = 0; j < nb; j++) {
 		struct dp_pipe_pkt *p = &pkts[j];
-		/* run_batch() takes a buffer per output that takes RTP. */
-		unsigned need = (unsigned)__builtin_popcount(p->f->rtp_outputs);
+		/* run_batch() takes a buffer per output that takes RTP, but for a packet
+		 * forwarded in place. */
+		bool is_own_buf = is_own(pp, p);
+		unsigned outs = (unsigned)__builtin_popcount(p->f->rtp_outputs);
+		unsigned need = is_own_buf ? 0 : outs;
 
 		if (pp->tx_bufs == NULL || is_alone(p, now_ns)) {
 			if (nb_batch > 0)
-				run_batch(pp, pkts, idx, nb_batch, nb_need, now_ns);
-			nb_batch = nb_need = 0;
+				run_batch(pp, pkts, idx, own, nb_batch, nb_need, now_ns);
+			nb_batch = nb_outs = nb_need = 0;
 			one(pp, p, now_ns);
 			continue;
 		}
-		if (nb_batch == DP_PIPE_BURST_PKTS || nb_need + need > DP_PIPE_BURST_OUT) {
-			run_batch(pp, pkts, idx, nb_batch, nb_need, now_ns);
-			nb_batch = nb_need = 0;
+		if (nb_batch == DP_PIPE_BURST_PKTS || nb_outs + outs > DP_PIPE_BURST_OUT) {
+			run_batch(pp, pkts, idx, own, nb_batch, nb_need, now_ns);
+			nb_batch = nb_outs = nb_need = 0;
 		}
+		own[nb_batch] = is_own_buf;
 		idx[nb_batch++] = j;
+		nb_outs += outs;
 		nb_need += need;
 	}
 	if (nb_batch > 0)
-		run_batch(pp, pkts, idx, nb_batch, nb_need, now_ns);
+		run_batch(pp, pkts, idx, own, nb_batch, nb_need, now_ns);
 }
 
 void dp_pipe_inject(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, const uint8_t *pkt,

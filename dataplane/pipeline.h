@@ -92,8 +92,9 @@ struct dp_pipe_pkt {
  * dropped for on input (its source, SRTP, malformed). */
 #define DP_PIPE_TAKEN (-1)
 
-/* The most output buffers one batch of a burst asks tx_bufs() for, and the most packets it
- * takes: a packet needs as many buffers as its flow has outputs. */
+/* The most outputs one batch of a burst makes (so the most buffers it asks tx_bufs() for),
+ * and the most packets it takes: a packet makes as many as its flow has outputs that take
+ * RTP. */
 #define DP_PIPE_BURST_OUT 64
 #define DP_PIPE_BURST_PKTS 64
 
@@ -125,6 +126,16 @@ struct dp_pipe {
 	unsigned (*tx_bufs)(void *be, uint8_t *bufs[], unsigned n);
 	bool (*tx_buf_send)(void *be, unsigned k, uint32_t port_id, const struct ponte_addr *dst,
 			    size_t len);
+	/* Optional, for dp_pipe_input_burst(): forwarding in place. A batched RTP packet whose
+	 * flow has exactly one output that takes RTP, and that is not mirrored, is rewritten and
+	 * protected in its own buffer (its dp_pipe_pkt.pkt, DP_PIPE_BUF bytes) instead of a
+	 * copy, and sent with tx_own(ctx: its dp_pipe_pkt.ctx) rather than tx_buf_send(): the
+	 * backend sends the buffer it received (no buffer to get, no copy, none to free). Called
+	 * at most once per packet, only for one the pipeline sends; a packet not sent (dropped
+	 * on input, its payload type dropped, a stale stream) stays the backend's as without
+	 * tx_own, its buffer then holding anything. False as tx_buf_send(). */
+	bool (*tx_own)(void *be, void *ctx, uint32_t port_id, const struct ponte_addr *dst,
+		       size_t len);
 	/* Optional: around all the work done for packet ctx of a burst, in the burst's order
 	 * (what it sends is sent between the two); verdict: DP_PIPE_TAKEN or the drop reason. */
 	void (*begin)(void *be, void *ctx);

@@ -13,8 +13,10 @@
  * DTLS, media of no flow) reaches the socket through the kernel. A socket bound elsewhere
  * (127.0.0.1) is sent from as the socket backend does, and its media comes in through
  * ponte_dp_input(). ponte_dp_port_open() makes a port the fast path owns (the SIP side's RTP):
- * it must be on the exception interface; a socket is bound there all the same, never read, so
- * that the kernel hands that port number to nobody else; what no flow takes is punted.
+ * it must be on the exception interface; what no flow takes is punted. In the owned range
+ * (owned.c) its number is a bit of its address's bitmap and nothing else; outside it, a socket
+ * is bound there all the same, never read, so that the kernel hands that port number to nobody
+ * else.
  */
 #include "dpdk.h"
 
@@ -22,6 +24,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -29,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
@@ -174,13 +178,29 @@ static int add_port(struct dpdk_dp *d, enum dport_kind kind, unsigned nic, bool 
 	if (local != NULL)
 		p->local = *local;
 	if (kind == DPORT_NIC) {
+		struct dport *same = NULL;
+		struct pkey k;
+
+		/* The port the table holds for this address, if any: every other open one with
+		 * the address is on its list (dpdk_port_close() keeps it so). */
+		dpdk_pkey_make(&k, &p->local);
+		if (rte_hash_lookup_data(d->local, &k, (void **)&same) < 0)
+			same = NULL;
 		rc = dpdk_ftable_port_set(d, p);
 		if (rc != 0) {
 			free(p);
 			return rc;
 		}
+		if (same != NULL) {
+			p->c_next = same;
+			p->c_prev = same->c_prev;
+			if (same->c_prev != NULL)
+				same->c_prev->c_next = p;
+			same->c_prev = p;
+		}
 	}
 	d->c_ports[id] = p;
+	d->nb_c_ports++;
 	d->port_next = id;
 	atomic_store_explicit(&d->ports[id], p, memory_order_release);
 	*port_id = id;
@@ -243,6 +263,18 @@ static int dpdk_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	rc = dpdk_exception_nic(d, &local);
 	if (rc < 0 && rc != -EADDRNOTAVAIL)
 		return rc;
+	if (rc >= 0 && dpdk_owned_has_range(&d->owned, local.port)) {
+		char shown[64];
+
+		/* Its number could be given to an owned port too: the range is the fast path's
+		 * alone (the configuration keeps webrtc.port_min..max out of it). */
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk: a socket on %s: that port is in the range the fast path owns "
+			 "(dpdk.owned_ports %u-%u); ICE sockets must stay outside it",
+			 ponte_addr_str(&local, shown, sizeof(shown)), d->owned.min,
+			 d->owned.min + d->owned.nb - 1);
+		return -EADDRINUSE;
+	}
 	if (rc >= 0)
 		return add_port(d, DPORT_NIC, (unsigned)rc, false, -1, &local, NULL, NULL, port_id);
 	/* Not an address the NIC carries: the socket sends, as in the socket backend. */
@@ -336,8 +368,19 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 			 ponte_addr_str(local, shown, sizeof(shown)), strerror(-nic));
 		return nic;
 	}
-	/* Reserves the port number in the kernel; never read: the NIC's frames for it never
-	 * reach the kernel (only IP fragments would, and are lost there). */
+	/* In the owned range: a number of the bitmap, and no socket (owned.c). */
+	rc = dpdk_owned_take(d, local, port_min, port_max);
+	if (rc <= 0) {
+		if (rc == 0) {
+			rc = add_port(d, DPORT_NIC, (unsigned)nic, true, -1, local, NULL, NULL,
+				      port_id);
+			if (rc != 0)
+				dpdk_owned_put(d, local);
+		}
+		return rc;
+	}
+	/* Elsewhere, a socket reserves the port number in the kernel; never read: the NIC's
+	 * frames for it never reach the kernel (only IP fragments would, and are lost there). */
 	fd = socket(local->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -357,19 +400,26 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 static int dpdk_port_close(struct ponte_dp *dp, uint32_t port_id)
 {
 	struct dpdk_dp *d = to_dpdk(dp);
-	struct dport *p = c_port(d, port_id), *next = NULL;
+	struct dport *p = c_port(d, port_id), *next;
 
 	dpdk_collect_garbage(d);
 	if (p == NULL)
 		return -ENOENT;
 	d->c_ports[port_id] = NULL;
+	d->nb_c_ports--;
 	atomic_store_explicit(&d->ports[port_id], NULL, memory_order_release);
 	/* Another port on the same address (an ICE socket attached again under a new id) takes
-	 * its place in the table. */
-	for (uint32_t i = 1; p->kind == DPORT_NIC && i <= d->max_ports && next == NULL; i++)
-		if (d->c_ports[i] != NULL && d->c_ports[i]->kind == DPORT_NIC &&
-		    ponte_addr_equal(&d->c_ports[i]->local, &p->local))
-			next = d->c_ports[i];
+	 * its place in the table: any of its list, found without a scan. */
+	next = p->c_next != NULL ? p->c_next : p->c_prev;
+	if (p->c_prev != NULL)
+		p->c_prev->c_next = p->c_next;
+	if (p->c_next != NULL)
+		p->c_next->c_prev = p->c_prev;
+	p->c_prev = p->c_next = NULL;
+	/* Its number is free at once: frames still on their way to it are dropped, as for any
+	 * port of the range that is not open, until a port opened on it takes them. */
+	if (p->kind == DPORT_NIC && p->is_owned && p->fd < 0)
+		dpdk_owned_put(d, &p->local);
 	dpdk_ftable_port_del(d, p, next);
 	return 0;
 }
@@ -807,8 +857,35 @@ static void dpdk_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out)
 	out->steer_failed = d->nb_steer_failed;
 	out->flow_moves = d->nb_moves;
 	out->nb_flows = d->c_by_id.nb;
-	for (uint32_t id = 1; id <= d->max_ports; id++)
-		out->nb_ports += d->c_ports[id] != NULL;
+	out->nb_ports = d->nb_c_ports;
+}
+
+/* What the drivers counted on NIC i and its exception port, rather than counters of our own
+ * in the lcores: they count every frame, by whichever path, and cost the loop nothing. */
+static int dpdk_nic_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_nic_stats *out)
+{
+	struct dpdk_dp *d = to_dpdk(dp);
+	struct rte_eth_stats es;
+
+	if (i >= d->nb_nics || !d->nic[i].is_open)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->device, sizeof(out->device), "%s", d->nic[i].name);
+	if (rte_eth_stats_get(d->nic[i].port_id, &es) == 0) {
+		out->rx_pkts = es.ipackets;
+		out->rx_bytes = es.ibytes;
+		out->tx_pkts = es.opackets;
+		out->tx_bytes = es.obytes;
+		out->rx_missed = es.imissed;
+		out->rx_errors = es.ierrors;
+		out->tx_errors = es.oerrors;
+	}
+	/* The exception port's side is the kernel's: what it received we sent to the kernel. */
+	if (d->exc[i].is_open && rte_eth_stats_get(d->exc[i].port_id, &es) == 0) {
+		out->to_kernel = es.opackets;
+		out->from_kernel = es.ipackets;
+	}
+	return 0;
 }
 
 /* ---- life ---- */
@@ -870,6 +947,7 @@ static void dpdk_destroy(struct ponte_dp *dp)
 	free((void *)d->ports);
 	if (d->punt_efd >= 0)
 		close(d->punt_efd);
+	dpdk_owned_stop(d);
 	dpdk_eal_stop(d);
 	free(d);
 	is_taken = false;
@@ -905,6 +983,9 @@ static int dpdk_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	d->punt_efd = -1;
 	for (unsigned k = 0; k < DPDK_MAX_NICS; k++)
 		d->raw_fd4[k] = d->raw_fd6[k] = -1;
+	rc = dpdk_owned_start(d, cfg->dpdk);
+	if (rc != 0)
+		goto fail;
 	rc = dpdk_eal_start(d, cfg);
 	if (rc != 0)
 		goto fail;
@@ -972,4 +1053,5 @@ const struct dp_backend_ops dp_dpdk_backend = {
     .sync = dpdk_sync,
     .get_stats = dpdk_get_stats,
     .lcore_stats = dpdk_lcore_stats,
+    .nic_stats = dpdk_nic_stats,
 };

@@ -9,6 +9,7 @@
  *   neigh.c   next-hop MACs learned from frames
  *   lcore.c   the forwarding loop
  *   steer.c   keeping a flow's frames on its owner: rte_flow rules, moving flow groups
+ *   owned.c   the UDP port range the fast path owns without kernel sockets
  *
  * Threads. The control thread (the one that created the dataplane: the EAL's main lcore) is
  * the only writer of the flow and port tables. Forwarding lcores read them without locks; a
@@ -102,7 +103,9 @@ struct dport {
 	 * media leaves through that NIC. */
 	uint8_t nic;
 	bool is_owned; /* ponte_dp_port_open(): what no flow takes is punted, not the kernel's */
-	int fd;	       /* DPORT_KERNEL: our dup; owned: the socket that reserves the port number */
+	/* DPORT_KERNEL: our dup; owned: the socket that reserves the port number, -1 in the
+	 * owned range (owned.c: the number is a bit) */
+	int fd;
 	ponte_dp_tx_fn tx_fn;
 	void *tx_ctx;
 	struct ponte_addr local; /* DPORT_FN: none (family 0) */
@@ -111,6 +114,10 @@ struct dport {
 	 * before the flows exist): RSS sends it there, so its flows will be owned there.
 	 * Written by lcores, DPORT_NONE_LCORE: none yet. */
 	_Atomic uint16_t rx_lcore;
+	/* The control thread's, never read by lcores: the other open DPORT_NIC ports with the
+	 * same local address (an ICE socket attached again under a new id), so that closing
+	 * one finds at once who takes its place in the port table. */
+	struct dport *c_prev, *c_next;
 };
 
 #define DPORT_NONE_LCORE 0xffff
@@ -202,6 +209,43 @@ void dpdk_neigh_drain(struct dpdk_lcore *l);
  * (nothing was sent). */
 int dpdk_neigh_via_kernel(struct dpdk_lcore *l, unsigned nic, struct rte_mbuf *m,
 			  const struct ponte_addr *dst);
+
+/* ---- the UDP port range the fast path owns (owned.c) ---- */
+
+struct dpdk_owned_addr;
+
+struct dpdk_owned {
+	/* Ports min .. min + nb - 1; nb 0: none. Set before the lcores start, then constant. */
+	uint16_t min;
+	uint32_t nb;
+	/* The control thread's. */
+	bool has_reserved;		/* added some to ip_local_reserved_ports */
+	uint64_t *added;		/* 65536 bits: the numbers added there, taken out at stop */
+	struct dpdk_owned_addr **addrs; /* numbers in use, per local address */
+	unsigned nb_addrs, cap_addrs;
+};
+
+/* Whether port is one of the owned range's (any thread). */
+static inline bool dpdk_owned_has_range(const struct dpdk_owned *o, uint16_t port)
+{
+	return (uint16_t)(port - o->min) < o->nb;
+}
+
+/* Control thread. Check the range of dc, add it to the network namespace's
+ * ip_local_reserved_ports (an error naming dpdk.owned_ports when that cannot be written);
+ * stop takes out what start added and frees the numbers. */
+int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc);
+void dpdk_owned_stop(struct dpdk_dp *d);
+/* Control thread: a number of the owned range for local (an address of a NIC): its own port
+ * when it names one, else a free one of [port_min, port_max] (0/0: of the whole range), which
+ * is written back. 0; -EADDRINUSE when taken (none free); -EINVAL for a range that straddles
+ * the owned one; 1 when local's port or the range asked for is outside it: a socket's. */
+int dpdk_owned_take(struct dpdk_dp *d, struct ponte_addr *local, uint16_t port_min,
+		    uint16_t port_max);
+/* Control thread: give local's number back (nothing when it is not the range's). */
+void dpdk_owned_put(struct dpdk_dp *d, const struct ponte_addr *local);
+/* Control thread: whether local's number is taken. */
+bool dpdk_owned_is_taken(const struct dpdk_dp *d, const struct ponte_addr *local);
 
 /* ---- the forwarding lcores (lcore.c) ---- */
 
@@ -333,6 +377,10 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 void dpdk_lcore_free(struct dpdk_lcore *l);
 /* The EAL's entry point for lcore arg (a struct dpdk_lcore). */
 int dpdk_lcore_main(void *arg);
+/* An lcore, for a frame of no port of ours (pkt parsed from m): when it is UDP to a port of
+ * the owned range, or the first fragment of such a datagram, m is freed and counted
+ * (owned_port_drops) and true returned; the kernel must not see it (owned.c). */
+bool dpdk_owned_drop(struct dpdk_lcore *l, struct rte_mbuf *m, const struct dpdk_pkt *pkt);
 /* Control thread, once the lcore has stopped: apply what it left in its command ring. */
 void dpdk_lcore_drain_stopped(struct dpdk_lcore *l);
 
@@ -375,12 +423,14 @@ struct dpdk_dp {
 	struct rte_ring *learn; /* lcores -> lcore 0: neighbours seen */
 	struct rte_rcu_qsbr *qsbr;
 	struct dport *_Atomic *ports; /* by id, 1..max_ports */
+	struct dpdk_owned owned;      /* the port range the fast path owns (owned.c) */
 	struct dp_ring input;	      /* ponte_dp_input() -> lcore 0 */
 	_Atomic uint64_t input_drops;
 	int punt_efd;
 
 	/* The control thread's. */
 	struct dport **c_ports;
+	uint32_t nb_c_ports; /* open */
 	uint32_t port_next; /* where add_port() looks for a free id first */
 	struct dp_htab c_by_id, c_by_key; /* struct fslot * */
 	struct dp_htab pending_refs;	  /* flow id -> lcore index + 1, for flows not added yet */

@@ -461,6 +461,8 @@ static void not_media(struct dpdk_lcore *l, struct rx_item *it, bool is_media)
 		rte_pktmbuf_free(it->m);
 		return;
 	}
+	if (p == NULL && dpdk_owned_drop(l, it->m, &it->pkt))
+		return;
 	to_kernel(l, it->nic, it->m);
 }
 
@@ -491,6 +493,32 @@ static void pipe_end(void *be, void *ctx, int verdict)
 	else if (verdict == DP_PIPE_TAKEN)
 		dpdk_neigh_learn(l, it->nic, &it->pkt.src, &it->pkt.src_mac);
 	l->cur_src = NULL;
+}
+
+/* Forwarding in place (struct dp_pipe.tx_own): the frame that brought packet ctx (a struct
+ * rx_item) goes out again, its data cut to the rewritten payload that dpdk_build() then puts
+ * new headers in front of (the old ones are in the headroom it prepends into). rx_frames()
+ * frees only the frames not taken so. */
+static bool pipe_tx_own(void *be, void *ctx, uint32_t port_id, const struct ponte_addr *dst,
+			size_t len)
+{
+	struct dpdk_lcore *l = be;
+	struct rx_item *it = ctx;
+	const struct dport *p = dpdk_port(l->d, port_id);
+	struct rte_mbuf *m = it->m;
+
+	if (p == NULL)
+		return false;
+	it->m = NULL;
+	m->data_off = (uint16_t)(m->data_off + it->pkt.payload_off);
+	/* What the receive side left (its flags, a hand-over's mark in port), cleared as
+	 * rte_pktmbuf_alloc() would: the mbuf is an output now. Its kind (indirect, external
+	 * buffer) stays. */
+	m->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+	m->tx_offload = 0;
+	m->packet_type = 0;
+	m->port = l->d->nic[it->nic].port_id;
+	return send_from(l, p, dst, rte_pktmbuf_mtod(m, uint8_t *), len, m);
 }
 
 /* A media frame of an installed flow: into the burst at bp when this lcore owns the flow. */
@@ -530,20 +558,87 @@ static void prefetch_flow(const struct dp_flow *f)
 	rte_prefetch0(&f->st);
 }
 
+/* Whether most media of this lcore's last burst were of port-wide flows, which the exact key
+ * misses (per thread: an lcore is one). Then the next burst looks up both keys of every packet
+ * in one bulk lookup: its misses overlap, where one lookup after the other waited for two
+ * rounds of them (with 200,000 flows, hash buckets come from DRAM). */
+static __thread bool is_mostly_any;
+
+_Static_assert(2 * DPDK_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "a burst's two keys in one lookup");
+
+/* The flows of the nb media frames items[idx[..]], whose exact keys keys[0..nb) hold: the
+ * exact flow, else the port-wide one. */
+static void lookup_burst(struct dpdk_lcore *l, struct rx_item *items, unsigned *idx,
+			 const void **keys, unsigned nb)
+{
+	struct fkey any[DPDK_BURST];
+	void *data[2 * DPDK_BURST];
+	uint64_t hits = 0;
+	unsigned nb_miss = 0, nb_exact = 0;
+
+	if (is_mostly_any) {
+		for (unsigned j = 0; j < nb; j++) {
+			any[j] = items[idx[j]].key;
+			any[j].is_any = 1;
+			any[j].rport = 0;
+			memset(any[j].rip, 0, sizeof(any[j].rip));
+			keys[nb + j] = &any[j];
+		}
+		if (rte_hash_lookup_bulk_data(l->d->flows, keys, 2 * nb, &hits, data) >= 0)
+			for (unsigned j = 0; j < nb; j++) {
+				nb_exact += (hits >> j) & 1;
+				items[idx[j]].flow = (hits >> j) & 1	      ? data[j]
+						     : (hits >> (nb + j)) & 1 ? data[nb + j]
+									      : NULL;
+			}
+		is_mostly_any = 2 * nb_exact < nb;
+		return;
+	}
+	/* Exact flows (one remote) first, then port-wide ones for what they missed. */
+	if (rte_hash_lookup_bulk_data(l->d->flows, keys, nb, &hits, data) >= 0) {
+		for (unsigned j = 0; j < nb; j++) {
+			struct rx_item *it = &items[idx[j]];
+
+			if (hits & (1ull << j)) {
+				it->flow = data[j];
+				nb_exact++;
+				continue;
+			}
+			it->key.is_any = 1;
+			it->key.rport = 0;
+			memset(it->key.rip, 0, sizeof(it->key.rip));
+			keys[nb_miss] = &it->key;
+			idx[nb_miss++] = idx[j];
+		}
+	}
+	is_mostly_any = 2 * nb_exact < nb;
+	hits = 0;
+	if (nb_miss > 0 && rte_hash_lookup_bulk_data(l->d->flows, keys, nb_miss, &hits, data) >= 0)
+		for (unsigned j = 0; j < nb_miss; j++)
+			if (hits & (1ull << j))
+				items[idx[j]].flow = data[j];
+}
+
 /* A burst of frames from NIC nic, or handed over from another lcore (nic < 0: each names
  * its NIC in its mark). Not m->port: some PMDs (net_ring) leave it unset. */
 static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, unsigned n)
 {
 	struct dpdk_dp *d = l->d;
 	struct rx_item items[DPDK_BURST];
-	const void *keys[DPDK_BURST];
-	void *data[DPDK_BURST];
+	const void *keys[2 * DPDK_BURST];
 	unsigned media_idx[DPDK_BURST];
-	unsigned nb_media = 0, nb_miss = 0, nb_burst = 0;
+	unsigned nb_media = 0, nb_burst = 0;
 	struct dp_pipe_pkt burst[DPDK_BURST];
-	struct rte_mbuf *done[DPDK_BURST];
-	uint64_t hits = 0;
+	struct rx_item *done[DPDK_BURST];
+	uint64_t nb_rx = 0, rx_len = 0;
 
+	/* The mbufs, then their frames' first lines, all asked for before the first is parsed:
+	 * the NIC (or the lcore that handed them over) wrote them, they are not in this core's
+	 * caches, and one after the other the misses would add up. */
+	for (unsigned i = 0; i < n; i++)
+		rte_prefetch0(pkts[i]);
+	for (unsigned i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const uint8_t *));
 	for (unsigned i = 0; i < n; i++) {
 		struct rx_item *it = &items[i];
 
@@ -552,8 +647,8 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 		it->cls = PONTE_PKT_UNKNOWN;
 		if (!IS_HANDED_FRAME(it->m)) {
 			it->nic = (uint8_t)nic;
-			LSTAT_ADD(l, rx_pkts, 1);
-			LSTAT_ADD(l, rx_bytes, it->m->pkt_len);
+			nb_rx++;
+			rx_len += it->m->pkt_len;
 		} else {
 			it->nic = (uint8_t)(it->m->port - PORT_HANDED_FRAME(0));
 		}
@@ -574,27 +669,11 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 		keys[nb_media] = &it->key;
 		media_idx[nb_media++] = i;
 	}
-	/* Exact flows (one remote) first, then port-wide ones for what they missed. */
-	if (nb_media > 0 && rte_hash_lookup_bulk_data(d->flows, keys, nb_media, &hits, data) >= 0) {
-		for (unsigned j = 0; j < nb_media; j++) {
-			struct rx_item *it = &items[media_idx[j]];
-
-			if (hits & (1ull << j)) {
-				it->flow = data[j];
-				continue;
-			}
-			it->key.is_any = 1;
-			it->key.rport = 0;
-			memset(it->key.rip, 0, sizeof(it->key.rip));
-			keys[nb_miss] = &it->key;
-			media_idx[nb_miss++] = media_idx[j];
-		}
-	}
-	hits = 0;
-	if (nb_miss > 0 && rte_hash_lookup_bulk_data(d->flows, keys, nb_miss, &hits, data) >= 0)
-		for (unsigned j = 0; j < nb_miss; j++)
-			if (hits & (1ull << j))
-				items[media_idx[j]].flow = data[j];
+	/* Counted per burst: the counters' line is written once. */
+	LSTAT_ADD(l, rx_pkts, nb_rx);
+	LSTAT_ADD(l, rx_bytes, rx_len);
+	if (nb_media > 0)
+		lookup_burst(l, items, media_idx, keys, nb_media);
 	for (unsigned i = 0; i < n; i++)
 		if (items[i].flow != NULL)
 			rte_prefetch0(items[i].flow);
@@ -609,6 +688,8 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 			rte_pktmbuf_free(it->m);
 			break;
 		case DPKT_KERNEL:
+			if (dpdk_owned_drop(l, it->m, &it->pkt))
+				break;
 			if (it->pkt.reason == DPKT_K_OPTIONS)
 				LSTAT_ADD(l, ip_options, 1);
 			else if (it->pkt.reason == DPKT_K_FRAGMENT)
@@ -621,14 +702,24 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 					  it->cls == PONTE_PKT_RTP || it->cls == PONTE_PKT_RTCP);
 			else if (media(l, it, &burst[nb_burst])) {
 				prefetch_flow(burst[nb_burst].f);
-				done[nb_burst++] = it->m;
+				done[nb_burst++] = it;
 			}
 		}
 	}
 	if (nb_burst == 0)
 		return;
 	dp_pipe_input_burst(&l->pipe, burst, nb_burst, l->now_ns);
-	rte_pktmbuf_free_bulk(done, nb_burst);
+	/* What the pipeline did not send in place (pipe_tx_own()). */
+	{
+		struct rte_mbuf *fin[DPDK_BURST];
+		unsigned nb_fin = 0;
+
+		for (unsigned j = 0; j < nb_burst; j++)
+			if (done[j]->m != NULL)
+				fin[nb_fin++] = done[j]->m;
+		if (nb_fin > 0)
+			rte_pktmbuf_free_bulk(fin, nb_fin);
+	}
 }
 
 /* A packet from ponte_dp_input() (a socket another component reads), in buf of DP_PIPE_BUF
@@ -1043,6 +1134,7 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	    .mirror = pipe_mirror,
 	    .tx_bufs = pipe_tx_bufs,
 	    .tx_buf_send = pipe_tx_buf_send,
+	    .tx_own = pipe_tx_own,
 	    .begin = pipe_begin,
 	    .end = pipe_end,
 	};

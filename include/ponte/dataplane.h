@@ -65,6 +65,13 @@ struct ponte_dp_dpdk_config {
 	 * have receive interrupts: refused at start otherwise). */
 	bool is_idle_interrupt;
 	uint32_t idle_sleep_us; /**< the longest sleep of an idle lcore */
+	/** UDP ports the fast path owns on the NICs' addresses (dpdk.owned_ports): a port opened
+	 * there (ponte_dp_port_open()) has no kernel socket, its number is taken from a bitmap
+	 * of its address (-EADDRINUSE when taken); UDP to one without an open port, and IP
+	 * fragments to one, are dropped and counted (owned_port_drops), never given to the
+	 * kernel; the range is added to the network namespace's ip_local_reserved_ports while
+	 * the dataplane runs. 0/0: none (a socket reserves each opened port). */
+	uint16_t owned_port_min, owned_port_max;
 };
 
 /** How a backend reports what the control plane should log (level: 0 error .. 3 debug). */
@@ -135,6 +142,9 @@ struct ponte_dp_lcore_stats {
 	uint64_t handoffs; /**< frames passed to the lcore that owns their flow */
 	uint64_t tx_via_kernel; /**< next hop unknown: sent through the kernel's raw socket */
 	uint64_t idle_sleeps;
+	/** UDP to the owned port range with no open port, or fragments to it: dropped so that
+	 * the kernel never answers for those ports (struct ponte_dp_dpdk_config) */
+	uint64_t owned_port_drops;
 	uint64_t drops[PONTE_DP_DROP_NB];
 };
 
@@ -230,5 +240,23 @@ void ponte_dp_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out);
  * (at once for a backend without lcores, such as the socket backend).
  */
 int ponte_dp_lcore_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_stats *out);
+
+/** Counters of one NIC of the DPDK backend (dpdk.ports[i]) and of its exception port, as their
+ * drivers count them (rte_eth_stats_get()): what crossed that NIC, whichever path it took. */
+struct ponte_dp_nic_stats {
+	char device[64];	    /**< the NIC's ethdev name */
+	uint64_t rx_pkts, rx_bytes; /**< frames the NIC received */
+	uint64_t tx_pkts, tx_bytes; /**< frames it sent: the fast path's and the kernel's */
+	uint64_t rx_missed, rx_errors, tx_errors; /**< what its driver lost or refused */
+	uint64_t to_kernel;   /**< frames its exception port took to the kernel */
+	uint64_t from_kernel; /**< frames the kernel sent through its exception port */
+};
+
+/**
+ * Counters of NIC i (0, 1, ...): 0 and *out filled, or -ENOENT past the last one (at once for a
+ * backend without NICs, such as the socket backend). Control thread; each counter is read as
+ * its driver last wrote it, the NIC's and its exception port's a moment apart.
+ */
+int ponte_dp_nic_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_nic_stats *out);
 
 #endif

@@ -35,13 +35,15 @@
  * srtp_bench).
  *
  * Usage: fastpath_bench [-n PACKETS] [-r RUNS] [-f N,N] [-s N,N] [-p cm,gcm] [-e ENG,ENG]
- *                       [-c CASES] [-l N] [-H] [-m]
+ *                       [-c CASES] [-l N] [-q N] [-H] [-m]
  *   -n  timed packets per run (default 1000000)     -r  runs, the fastest kept (default 3)
  *   -f  flow counts (default 10000,200000)           -s  RTP sizes (default 172,1200)
  *   -p  profiles (default cm,gcm)                    -e  engines (default ipsec-mb,libsrtp2)
  *   -c  cases: srtp-rtp,rtp-srtp,srtp-srtp (default all)
  *   -l  the libsrtp2 engine only up to N flows, its baseline on N calls (default 1000; 0:
  *       no baseline)
+ *   -q  at most N frames waiting in the NIC's receive ring (default 65535: as many as
+ *       this thread can put there; 1024: no more than a NIC's receive descriptors hold)
  *   -H  hugepages (reserve them first: echo 2048 > /proc/sys/vm/nr_hugepages)
  *   -m  Markdown table rows besides the key=value lines
  * Not a test: run by hand on a quiet machine (docs/performance.md); -n 3000 -f 200 is the
@@ -85,7 +87,7 @@ enum bcase { C_SRTP_RTP, C_RTP_SRTP, C_SRTP_SRTP, C_NB };
 static const char *const case_names[C_NB] = {"srtp-rtp", "rtp-srtp", "srtp-srtp"};
 
 struct opts {
-	unsigned n, runs, lim;
+	unsigned n, runs, lim, depth;
 	unsigned flows[MAX_LIST], nb_flows;
 	unsigned sizes[MAX_LIST], nb_sizes;
 	uint16_t profiles[MAX_LIST];
@@ -407,7 +409,7 @@ static unsigned drain_tx(void)
 
 /* Feed every frame through the lcore; the seconds from the first frame to the last done, and
  * in *cpu_s those the lcore's thread ran meanwhile. */
-static double feed(struct setup *s, const struct frames *fr, double *cpu_s)
+static double feed(const struct opts *o, struct setup *s, const struct frames *fr, double *cpu_s)
 {
 	unsigned next = 0;
 	uint64_t cpu0 = lcore_cpu_ns();
@@ -417,7 +419,8 @@ static double feed(struct setup *s, const struct frames *fr, double *cpu_s)
 		struct rte_mbuf *m[FEED];
 		unsigned n = fr->nb - next < FEED ? fr->nb - next : FEED;
 
-		if (rte_ring_free_count(nic_rx) >= n && rte_pktmbuf_alloc_bulk(pool, m, n) == 0) {
+		if (rte_ring_count(nic_rx) + n <= o->depth &&
+		    rte_pktmbuf_alloc_bulk(pool, m, n) == 0) {
 			for (unsigned i = 0; i < n; i++) {
 				unsigned k = next + i;
 
@@ -606,7 +609,7 @@ static int run_setup(const struct opts *o, const char *engine, enum dpb_mode mod
 	if ((rc = frames_make(&fr, &s, 1, 3, 172)) == 0) {
 		double cpu;
 
-		feed(&s, &fr, &cpu);
+		feed(o, &s, &fr, &cpu);
 		frames_free(&fr);
 	}
 	for (unsigned si = 0; rc == 0 && si < o->nb_sizes; si++) {
@@ -626,7 +629,7 @@ static int run_setup(const struct opts *o, const char *engine, enum dpb_mode mod
 
 				if ((rc = frames_make(&fr, &s, rounds, legs, o->sizes[si])) != 0)
 					break;
-				t = feed(&s, &fr, &cpu);
+				t = feed(o, &s, &fr, &cpu);
 				if (best == 0 || t < best)
 					best = t;
 				if (best_cpu == 0 || cpu < best_cpu)
@@ -696,7 +699,8 @@ static unsigned parse_list(const char *arg, unsigned *out)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.n = 1000000, .runs = 3, .lim = 1000, .cases = {true, true, true}};
+	struct opts o = {
+	    .n = 1000000, .runs = 3, .lim = 1000, .depth = RING - 1, .cases = {true, true, true}};
 	char prefix[64], *eal_argv[16];
 	int eal_argc = 0, opt, rc = 0;
 	struct rlimit rl;
@@ -709,7 +713,7 @@ int main(int argc, char **argv)
 	o.engines[0] = "ipsec-mb";
 	o.engines[1] = "libsrtp2";
 	o.nb_engines = 2;
-	while ((opt = getopt(argc, argv, "n:r:f:s:p:e:c:l:Hm")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:f:s:p:e:c:l:q:Hm")) != -1) {
 		switch (opt) {
 		case 'n':
 			o.n = (unsigned)strtoul(optarg, NULL, 10);
@@ -749,6 +753,13 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			o.lim = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'q':
+			o.depth = (unsigned)strtoul(optarg, NULL, 10);
+			if (o.depth < FEED || o.depth >= RING) {
+				fprintf(stderr, "-q: %u to %u frames\n", FEED, RING - 1);
+				return 2;
+			}
 			break;
 		case 'H':
 			o.is_huge = true;

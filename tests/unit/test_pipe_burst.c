@@ -57,6 +57,7 @@ struct world {
 	uint8_t one_buf[DP_PIPE_BUF];
 	uint8_t bufs[DP_PIPE_BURST_OUT][DP_PIPE_BUF];
 	bool is_short; /* tx_bufs() hands out one buffer less than asked */
+	unsigned long nb_own; /* packets sent from their own buffer (tx_own) */
 	/* The burst world gives the pipeline an epoch: it keeps flow_by_id()'s answers (the
 	 * flows never change here), the other asks every time. */
 	uint64_t epoch;
@@ -117,6 +118,19 @@ static bool w_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struct p
 	if (port_id == PORT_FAIL)
 		return false;
 	log_send(w, port_id, dst, w->bufs[k], len);
+	return true;
+}
+
+/* Forwarding in place: the packet's own buffer (its ctx) holds what is sent. */
+static bool w_tx_own(void *be, void *ctx, uint32_t port_id, const struct ponte_addr *dst,
+		     size_t len)
+{
+	struct world *w = be;
+
+	if (port_id == PORT_FAIL)
+		return false;
+	w->nb_own++;
+	log_send(w, port_id, dst, ctx, len);
 	return true;
 }
 
@@ -289,6 +303,7 @@ static int world_init(struct world *w, const char *name, const struct dp_srtp_en
 	w->log = NULL;
 	w->log_len = w->log_cap = 0;
 	w->is_short = false;
+	w->nb_own = 0;
 	w->epoch = 1;
 	w->pp = (struct dp_pipe){
 	    .srtp = eng,
@@ -300,6 +315,7 @@ static int world_init(struct world *w, const char *name, const struct dp_srtp_en
 	    .mirror = w_mirror,
 	    .tx_bufs = is_burst ? w_tx_bufs : NULL,
 	    .tx_buf_send = is_burst ? w_tx_buf_send : NULL,
+	    .tx_own = is_burst ? w_tx_own : NULL,
 	    .end = is_burst ? w_end : NULL,
 	};
 	for (int i = 0; i < NB_FLOWS; i++) {
@@ -528,7 +544,8 @@ static void run_engine(const struct dp_srtp_engine *eng)
 						     .src = srcs[j],
 						     .pkt = in_burst[j].b,
 						     .len = len,
-						     .is_rtcp = is_rtcp};
+						     .is_rtcp = is_rtcp,
+						     .ctx = in_burst[j].b};
 			nb_rtcp += is_rtcp;
 		}
 		for (unsigned j = 0; j < n; j++) {
@@ -599,6 +616,8 @@ static void run_engine(const struct dp_srtp_engine *eng)
 	      "%s: the mix had forged, replayed, malformed, dropped-type, wrong-source packets, "
 	      "reports, SRs, SSRC switches, failed sends and short batches (in %u packets)",
 	      eng->name, done);
+	CHECK(burst.nb_own > 0, "%s: %lu packets forwarded in their own buffer (tx_own)", eng->name,
+	      burst.nb_own);
 	for (unsigned i = 0; i < NB_FLOWS; i++)
 		dp_srtp_destroy(senders[i].tx);
 	world_fini(&one);

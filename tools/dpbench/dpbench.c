@@ -14,6 +14,8 @@
  * memif, the gateway's address sits on a TAP exception port, and the lcores busy-poll; the
  * counters then include each lcore's and their sum (the "lcores=" line), by which a script
  * checks that the media went through the fast path and nothing but ARP reached the kernel.
+ * Its gateway ports are the fast path's owned range (--dpdk-owned): no kernel socket each, so
+ * that the number of calls is not bounded by the descriptor limit.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +52,10 @@ struct opts {
 	uint32_t dpdk_mbufs;
 	uint32_t dpdk_idle_sleep_us; /* 0: busy-poll */
 	bool is_dpdk_huge;
+	/* The owned port range; both 0 with has_dpdk_owned: off (a socket per port). */
+	bool has_dpdk_owned;
+	uint16_t dpdk_owned_min, dpdk_owned_max;
+	bool is_stop_on_usr1;
 };
 
 struct counters {
@@ -92,7 +98,16 @@ static void usage(FILE *f)
 		"                          --no-huge)\n"
 		"  --dpdk-mbufs N          mbufs per NUMA socket (default 16384)\n"
 		"  --dpdk-idle-sleep US    an idle lcore backs off, sleeping up to US microseconds\n"
-		"                          (default: it busy-polls), so that its CPU time is its work\n");
+		"                          (default: it busy-polls), so that its CPU time is its work\n"
+		"  --dpdk-owned MIN-MAX    UDP ports the fast path owns, no kernel socket each\n"
+		"                          (default: the gateway ports of the calls; off: a socket per\n"
+		"                          port, as before); added to ip_local_reserved_ports: run\n"
+		"                          it in a network namespace of its own (unshare -n)\n"
+		"  --stop-on-usr1          after the counters SIGUSR1 asks for, stop the dataplane and\n"
+		"                          wait for SIGTERM, printing them again then: loadgen sends\n"
+		"                          SIGUSR1 just before it leaves, and DPDK 22.11's memif PMD\n"
+		"                          unmaps a departed peer's rings while an lcore may still\n"
+		"                          poll them (a crash about once in 15 steps)\n");
 }
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -125,6 +140,8 @@ enum {
 	O_DPDK_PREFIX,
 	O_DPDK_MEMORY,
 	O_DPDK_MBUFS,
+	O_DPDK_OWNED,
+	O_STOP_ON_USR1,
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -154,6 +171,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"dpdk-prefix", required_argument, NULL, O_DPDK_PREFIX},
 		{"dpdk-memory", required_argument, NULL, O_DPDK_MEMORY},
 		{"dpdk-mbufs", required_argument, NULL, O_DPDK_MBUFS},
+		{"dpdk-owned", required_argument, NULL, O_DPDK_OWNED},
+		{"stop-on-usr1", no_argument, NULL, O_STOP_ON_USR1},
 		{NULL, 0, NULL, 0},
 	};
 	const char *gw = "127.0.0.1", *peer = NULL, *profile_b = NULL;
@@ -272,6 +291,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->dpdk_mbufs = v;
 			break;
+		case O_DPDK_OWNED: {
+			unsigned a, b;
+			int n = -1;
+
+			o->has_dpdk_owned = true;
+			if (strcmp(optarg, "off") == 0)
+				break;
+			if (sscanf(optarg, "%u-%u%n", &a, &b, &n) != 2 || n != (int)strlen(optarg) ||
+			    a == 0 || b < a || b > 65535)
+				goto bad;
+			o->dpdk_owned_min = (uint16_t)a;
+			o->dpdk_owned_max = (uint16_t)b;
+			break;
+		}
+		case O_STOP_ON_USR1:
+			o->is_stop_on_usr1 = true;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -299,6 +335,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "dpbench: %s\n", err);
 		return -EINVAL;
 	}
+	if (!o->has_dpdk_owned) {
+		/* The calls' gateway ports, first to last. */
+		o->dpdk_owned_min = o->plan.gw.port;
+		o->dpdk_owned_max =
+		    dpb_gw_port(&o->plan, o->plan.nb_calls - 1,
+				(enum dpb_port)(dpb_nb_gw_ports(&o->plan) - 1));
+	}
 	return 0;
 bad:
 	if (li >= 0)
@@ -325,11 +368,12 @@ static double now_s(clockid_t clk)
 }
 
 /* Each call's ports are three sockets (bridge) in the socket backend, and in the DPDK backend
- * too (a placeholder socket reserves each owned port's number in the kernel): raise the
- * descriptor limit to what that needs, as far as we are allowed. */
-static int raise_fd_limit(const struct dpb_plan *p)
+ * with --dpdk-owned off (a placeholder socket reserves each owned port's number in the
+ * kernel; in the owned range there is none): raise the descriptor limit to what that needs,
+ * as far as we are allowed. */
+static int raise_fd_limit(const struct dpb_plan *p, bool has_sockets)
 {
-	uint64_t need = (uint64_t)p->nb_calls * dpb_nb_gw_ports(p) + 256;
+	uint64_t need = (has_sockets ? (uint64_t)p->nb_calls * dpb_nb_gw_ports(p) : 0) + 256;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -452,11 +496,11 @@ static void print_lcores(FILE *f, struct ponte_dp *dp)
 			"dpbench: lcore=%u flows=%u rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64
 			" fast_pkts=%" PRIu64 " to_kernel=%" PRIu64 " from_kernel=%" PRIu64
 			" no_flow=%" PRIu64 " punted=%" PRIu64 " handoffs=%" PRIu64
-			" idle_sleeps=%" PRIu64 " srtp_auth_fail=%" PRIu64 " drops_tx_full=%" PRIu64
-			" drops_no_mbuf=%" PRIu64 " drops_all=%" PRIu64 "\n",
+			" idle_sleeps=%" PRIu64 " srtp_auth_fail=%" PRIu64 " owned_port_drops=%" PRIu64
+			" drops_tx_full=%" PRIu64 " drops_no_mbuf=%" PRIu64 " drops_all=%" PRIu64 "\n",
 			l.lcore_id, l.nb_flows, l.rx_pkts, l.tx_pkts, l.fast_pkts, l.to_kernel,
 			l.from_kernel, l.no_flow, l.punted, l.handoffs, l.idle_sleeps,
-			l.srtp_auth_fail, l.drops[PONTE_DP_DROP_TX_FULL],
+			l.srtp_auth_fail, l.owned_port_drops, l.drops[PONTE_DP_DROP_TX_FULL],
 			l.drops[PONTE_DP_DROP_NO_MBUF], ldrops);
 		sum.rx_pkts += l.rx_pkts;
 		sum.fast_pkts += l.fast_pkts;
@@ -466,6 +510,7 @@ static void print_lcores(FILE *f, struct ponte_dp *dp)
 		sum.punted += l.punted;
 		sum.handoffs += l.handoffs;
 		sum.input_pkts += l.input_pkts;
+		sum.owned_port_drops += l.owned_port_drops;
 		sum.drops[PONTE_DP_DROP_TX_FULL] += l.drops[PONTE_DP_DROP_TX_FULL];
 		drops += ldrops;
 	}
@@ -477,10 +522,10 @@ static void print_lcores(FILE *f, struct ponte_dp *dp)
 		"dpbench: lcores=%u lc_rx_pkts=%" PRIu64 " lc_fast_pkts=%" PRIu64
 		" lc_to_kernel=%" PRIu64 " lc_from_kernel=%" PRIu64 " lc_input_pkts=%" PRIu64
 		" lc_no_flow=%" PRIu64 " lc_punted=%" PRIu64 " lc_handoffs=%" PRIu64
-		" lc_drops_tx_full=%" PRIu64 " lc_drops_all=%" PRIu64
+		" lc_owned_port_drops=%" PRIu64 " lc_drops_tx_full=%" PRIu64 " lc_drops_all=%" PRIu64
 		" lc_drops_before_peer=%" PRIu64 "\n",
 		nb, sum.rx_pkts, sum.fast_pkts, sum.to_kernel, sum.from_kernel, sum.input_pkts,
-		sum.no_flow, sum.punted, sum.handoffs,
+		sum.no_flow, sum.punted, sum.handoffs, sum.owned_port_drops,
 		sum.drops[PONTE_DP_DROP_TX_FULL] - drops_before_peer[PONTE_DP_DROP_TX_FULL],
 		drops - before, before);
 }
@@ -582,6 +627,8 @@ static void dpdk_config(const struct opts *o, struct ponte_dp_dpdk_config *dc,
 	/* A benchmark: no back-off latency, unless asked to measure CPU time per packet. */
 	dc->is_idle_poll = o->dpdk_idle_sleep_us == 0;
 	dc->idle_sleep_us = o->dpdk_idle_sleep_us;
+	dc->owned_port_min = o->dpdk_owned_min;
+	dc->owned_port_max = o->dpdk_owned_max;
 }
 
 int main(int argc, char **argv)
@@ -595,6 +642,9 @@ int main(int argc, char **argv)
 	struct counters cnt;
 	struct opts o;
 	uint32_t *port_ids = NULL;
+	char *last_text = NULL;
+	size_t last_len = 0;
+	FILE *last;
 	double cpu0, wall0;
 	sigset_t sigs;
 	int rc, status = 1;
@@ -616,7 +666,7 @@ int main(int argc, char **argv)
 			    sizeof(prefix));
 		cfg.dpdk = &dc;
 	}
-	if (raise_fd_limit(&o.plan) != 0)
+	if (raise_fd_limit(&o.plan, cfg.dpdk == NULL || o.dpdk_owned_max == 0) != 0)
 		return 1;
 
 	/* The dataplane's threads inherit this mask: the signals come to sigtimedwait() here. */
@@ -682,17 +732,38 @@ int main(int argc, char **argv)
 				ts.tv_nsec = (long)(left * 1e9);
 			}
 		}
-		if (!has_peer_baseline && cfg.dpdk != NULL)
+		if (!has_peer_baseline && cfg.dpdk != NULL && dp != NULL)
 			check_peer(dp);
 		sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
-		if (sig == SIGUSR1) {
+		if (sig == SIGUSR1 && dp != NULL) {
 			collect(dp, &o.plan, &cnt);
 			cnt.cpu_s = now_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 			cnt.wall_s = now_s(CLOCK_MONOTONIC) - wall0;
-			print_counters(stdout, dp, &cnt);
+			if (!o.is_stop_on_usr1) {
+				print_counters(stdout, dp, &cnt);
+				continue;
+			}
+			/* The last counters: kept, and the lcores stopped (destroying the
+			 * dataplane stops them first) before the peer leaves. */
+			last = open_memstream(&last_text, &last_len);
+			if (last != NULL) {
+				print_counters(last, dp, &cnt);
+				fclose(last);
+				fputs(last_text, stdout);
+				fflush(stdout);
+			}
+			ponte_dp_destroy(dp);
+			dp = NULL;
 		}
+	}
+	if (dp == NULL) {
+		/* Stopped at SIGUSR1: its counters again, the script reads either. */
+		if (last_text != NULL)
+			fputs(last_text, stdout);
+		status = 0;
+		goto out;
 	}
 	rc = ponte_dp_sync(dp);
 	collect(dp, &o.plan, &cnt);
@@ -702,6 +773,7 @@ int main(int argc, char **argv)
 	status = rc == 0 ? 0 : 1;
 out:
 	ponte_dp_destroy(dp);
+	free(last_text);
 	free(port_ids);
 	if (o.ready_path != NULL)
 		unlink(o.ready_path);
