@@ -2,9 +2,12 @@
 //
 // Browser end-to-end test with baresip (Debian baresip-core) as a second real SIP phone,
 // beside SIPp: a SIP user agent with its own media stack, which decodes what it receives.
-// baresip (baresip-peer.mjs) listens on 127.0.0.1:5070, answers by itself, sends a 1000 Hz
+// baresip (baresip-peer.mjs) listens on PEER:5070, answers by itself, sends a 1000 Hz
 // tone from a WAV file and records what it decodes; the browser's fake microphone sends a
-// 440 Hz tone. The daemon's SIP side is on 127.0.0.1:5060, in the namespace run.sh made.
+// 440 Hz tone. The daemon's SIP side is on GW:5060, in the namespace run.sh made (lib.mjs's
+// lab: both 127.0.0.1 by default; with PONTE_E2E_DPDK the lab's peer and TAP addresses, so
+// that baresip's media crosses the DPDK port, and each call's phone leg must have gone through
+// the lcores' fast path: checkFastPath()).
 //   outgoing  the page (/?mode=phone) calls baresip: PCMU is chosen; the browser hears 1000 Hz
 //             (getStats audio level, WebAudio), baresip's recording holds 440 Hz, its RTP
 //             counters and the gateway's /status count packets both ways; DTMF both ways:
@@ -17,13 +20,14 @@
 
 import { join } from 'node:path';
 import {
-  check, checkSoon, launch, mediaStats, note, onTearDown, openPage, opts, report,
-  remoteToneHz, runScenario, screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
+  check, checkFastPath, checkSoon, dpSample, lab, launch, mediaStats, note, onTearDown, openPage,
+  opts, report, remoteToneHz, runScenario, screenshot, setUp, sleep, tearDown, waitState,
+  writeToneWav,
 } from './lib.mjs';
 import { dominantHz, readWav, startBaresip, toneLevel } from './baresip-peer.mjs';
 
 const OVERALL_TIMEOUT_MS = 90_000;
-const GATEWAY_SIP = '127.0.0.1:5060';
+const GATEWAY_SIP = `${lab.gw}:5060`;
 const BROWSER_HZ = 440;
 const PHONE_HZ = 1000;
 const HZ_TOLERANCE = 25;
@@ -82,6 +86,17 @@ async function checkBrowserHears(s, page) {
     b.to_browser > a.to_browser;
   check(`${s}: the gateway forwards both ways (/status sip ${JSON.stringify(a)} -> ` +
     `${JSON.stringify(b)})`, isGrowing && b.from_phone > 50 && b.to_phone > 50);
+}
+
+// With PONTE_E2E_DPDK: the call's phone leg went through the lcores' fast path since BEFORE
+// (dpSample() before the call), and for 3 s of it from now on only control traffic took the
+// exception path. Before the dial pad: the phone's RFC 4733 events are mirrored (punted) to
+// the control plane. baresip sends from its 200 (or the gateway's) on, before the browser's leg
+// is up and the call bridged: those packets have no flow yet and are punted (sdes.mjs too).
+async function checkPhoneLegFast(s, before) {
+  if (!lab.isDpdk) return;
+  const steady = await dpSample();
+  await checkFastPath(`${s} (fast path)`, before, { steady, nbPunts: [0, 250] });
 }
 
 // What baresip decoded: its sndfile recording of the call holds the browser's tone, and its
@@ -151,6 +166,7 @@ async function scenarioOutgoing(browser, phone) {
   const page = await openPage(browser, 'baresip-out', { isRawAudio: true });
   await page.goto(`${baseUrl}/?mode=phone`);
   await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  const before = await dpSample();
   const since = phone.mark();
   await page.locator('#phone-to').fill(phone.uri);
   await page.locator('#btn-dial').click();
@@ -162,6 +178,7 @@ async function scenarioOutgoing(browser, phone) {
     () => window.ponte.pc() && window.ponte.pc().connectionState === 'connected', null, t),
   10_000);
   await checkBrowserHears(s, page);
+  await checkPhoneLegFast(s, before);
   await screenshot(page, 'baresip-out-answered');
 
   await checkPhoneKeys(s, page, phone, '58*');
@@ -189,6 +206,7 @@ async function scenarioIncoming(browser, phone) {
   check(`${s}: reachable as ${reg && reg.uri}`, !!reg && reg.uri === `sip:alice@${GATEWAY_SIP}`);
 
   const recordedBefore = phone.recordedWav('dec');
+  const before = await dpSample();
   const since = phone.mark();
   const r = await phone.dial(reg.uri);
   check(`${s}: baresip dials ${reg.uri} (${JSON.stringify(r)})`, r.ok);
@@ -197,7 +215,7 @@ async function scenarioIncoming(browser, phone) {
     return page.evaluate(() => window.ponte.incoming);
   }, 10_000);
   check(`${s}: it shows baresip calling (${JSON.stringify(inc)})`,
-    !!inc && inc.from.startsWith(`sip:${phone.user}@127.0.0.1`) && inc.to === 'alice');
+    !!inc && inc.from.startsWith(`sip:${phone.user}@${lab.peer}`) && inc.to === 'alice');
   await checkSoon(`${s}: baresip hears the ringing (CALL_RINGING)`,
     (t) => phone.waitEvent('CALL_RINGING', { since, timeoutMs: t }), 5_000);
   await page.locator('#btn-accept').click();
@@ -206,6 +224,7 @@ async function scenarioIncoming(browser, phone) {
   await checkSoon(`${s}: baresip sees the call established`,
     (t) => phone.waitEvent('CALL_ESTABLISHED', { since, timeoutMs: t }), 10_000);
   await checkBrowserHears(s, page);
+  await checkPhoneLegFast(s, before);
   await screenshot(page, 'baresip-in-answered');
   await checkPhoneKeys(s, page, phone, '307');
   await checkPageKeys(s, page, phone, '9*4');
@@ -235,7 +254,7 @@ async function main() {
   let phone;
   try {
     phone = await startBaresip({
-      dir: join(opts.out, 'baresip'), port: 5070, user: 'phone', answer: true,
+      dir: join(opts.out, 'baresip'), host: lab.peer, port: 5070, user: 'phone', answer: true,
       codecs: 'PCMU', toneHz: PHONE_HZ, recordDir: join(opts.out, 'baresip', 'rec'),
       sipTrace: true, // every SIP message in baresip.log, for whoever reads a failure
     });

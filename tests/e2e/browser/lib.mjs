@@ -4,6 +4,7 @@
 // flags, the "ok N - ..." reporting, page logging, screenshots, getStats() sampling and the
 // overall time limit. Each test calls setUp() first.
 
+import { spawn } from 'node:child_process';
 import {
   appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs';
@@ -492,12 +493,27 @@ export function remoteToneHz(page) {
 // 127.0.0.1, 127.0.0.1 and lo; with PONTE_E2E_DPDK the lab's TAP address, its peer address
 // (where the test runs too) and the peer's veth, so that the phones' media crosses the DPDK
 // port.
+// With PONTE_E2E_DPDK_NICS=2 the phones are behind the gateway's second NIC, in a namespace of
+// their own (phoneNs): gw, peer and peerIf are that NIC's side, and the test starts its phones
+// there with phoneSpawn(). With PONTE_E2E_DPDK, gwNs is the lab's gateway namespace and excIf
+// the exception interface there (the TAP) that holds gw.
 export const lab = {
   gw: process.env.PONTE_E2E_GW || '127.0.0.1',
   peer: process.env.PONTE_E2E_PEER || '127.0.0.1',
   peerIf: process.env.PONTE_E2E_PEER_IF || 'lo',
   isDpdk: !!process.env.PONTE_E2E_DPDK,
+  phoneNs: process.env.PONTE_E2E_PHONE_NS || null,
+  gwNs: process.env.PONTE_E2E_GW_NS || null,
+  excIf: process.env.PONTE_E2E_EXC_IF || null,
 };
+
+// child_process.spawn() of a phone or of what watches its network (SIPp, rtcp_phone.py, a
+// sniffer): in lab.phoneNs when there is one (`ip netns exec` execs the command, so the child's
+// PID is the command's own and kill() reaches it), else here.
+export function phoneSpawn(cmd, args, options) {
+  if (!lab.phoneNs) return spawn(cmd, args, options);
+  return spawn('ip', ['netns', 'exec', lab.phoneNs, cmd, ...args], options);
+}
 
 // A SIPp scenario file as SIPp must run it: PATH itself when ADDR is 127.0.0.1, else a copy in
 // the output directory where 127.0.0.1 (also as a regexp, 127\.0\.0\.1) reads ADDR: the
@@ -510,8 +526,9 @@ export function scenarioAt(path, addr) {
   return copy;
 }
 
-export const LCORE_COUNTERS = ['fast_pkts', 'input_pkts', 'no_flow', 'to_kernel', 'punted',
-  'punt_drops', 'fragments', 'ip_options', 'srtp_auth_fail', 'tx_via_kernel', 'handoffs'];
+export const LCORE_COUNTERS = ['fast_pkts', 'input_pkts', 'no_flow', 'to_kernel', 'from_kernel',
+  'punted', 'punt_drops', 'fragments', 'ip_options', 'srtp_auth_fail', 'tx_via_kernel',
+  'handoffs'];
 const STEADY_MS = 3_000; // the window in which checkFastPath() watches the exception path
 const MAX_INPUT_PKTS = 10; // media through a socket as a call begins: 0.2 s of one stream
 

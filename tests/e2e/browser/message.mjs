@@ -2,8 +2,9 @@
 //
 // Browser end-to-end test of SIP instant messages (RFC 3428 MESSAGE) between SIPp phones and a
 // browser that registered a name (/?mode=phone&name=alice, reachable as sip:alice@gateway).
-// The daemon's SIP side is on 127.0.0.1:5060 in the namespace run.sh made; SIPp writes from
-// 127.0.0.1:5070 and takes messages on 127.0.0.1:5072.
+// The daemon's SIP side is on GW:5060 in the namespace run.sh made; SIPp writes from
+// PEER:5070 and takes messages on PEER:5072 (lib.mjs's lab: both 127.0.0.1 by default, as
+// written below; with PONTE_E2E_DPDK the lab's TAP address and its peer's).
 //   to-page     sipp-message-alice.xml: a MESSAGE to alice (UTF-8 text with SIPp's pid in it,
 //               from "Desk Phone") gets 200, and the page's chat shows the text and sender;
 //   nobody      sipp-message-404.xml to a name nobody holds: 404 with a Warning;
@@ -36,6 +37,10 @@
 //   call-gone   sipp-call-message-bye.xml: the page calls again; the phone takes its message
 //               in the call without answering and hangs up: the page is told the message's
 //               fate (481, the call ended before the answer) and the call's end (remote-bye).
+//   exception   with PONTE_E2E_DPDK: the messages of to-page .. from-page-404, outside any
+//               call, went through the exception path: sip_sniff.py on the gateway's TAP sees
+//               each MESSAGE and its answer cross it, and the lcores took none of them into the
+//               fast path (nothing through the pipeline, punted or to no flow).
 // Run by run.sh (`run.sh PONTE message`), which starts the daemon with SIP on.
 
 import { spawn } from 'node:child_process';
@@ -43,28 +48,33 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  check, checkSoon, launch, note, onTearDown, openPage, opts, report, runScenario,
-  screenshot, setUp, sleep, tearDown, waitState,
+  check, checkSoon, dpDelta, dpSample, lab, launch, note, onTearDown, openPage, opts, report,
+  runScenario, scenarioAt, screenshot, setUp, sleep, tearDown, waitState,
 } from './lib.mjs';
 
 const OVERALL_TIMEOUT_MS = 150_000;
 const here = dirname(fileURLToPath(import.meta.url));
 const UAS_PORT = 5072;
+const GATEWAY_SIP = `${lab.gw}:5060`;
+// The phones' address in a regexp.
+const PEER_RE = lab.peer.replaceAll('.', '\\.');
 
 setUp('message.mjs', OVERALL_TIMEOUT_MS);
 const { baseUrl } = opts;
 
 // One SIPp run (-m 1) of SCENARIO: a UAC writing to sip:USER@127.0.0.1:5060 from port 5070, or
-// (user null) a UAS waiting on UAS_PORT. extra: more SIPp arguments.
+// (user null) a UAS waiting on UAS_PORT. extra: more SIPp arguments. The addresses a scenario
+// names are the phone's (scenarioAt()).
 function startSipp(name, scenario, user, extra = []) {
   const logPath = join(opts.out, `sipp-${name}.log`);
   const messages = join(opts.out, `sipp-${name}-messages.log`);
   const fd = openSync(logPath, 'w');
-  const args = ['-sf', join(here, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-m', '1',
+  const args = ['-sf', scenarioAt(join(here, scenario), lab.peer), '-i', lab.peer,
+    '-mi', lab.peer, '-m', '1',
     '-nostdin', '-timeout', '40s', '-timeout_error', '-trace_err', '-error_file',
     join(opts.out, `sipp-${name}-errors.log`), '-trace_msg', '-message_file', messages,
     ...extra];
-  if (user) args.push('-s', user, '-p', '5070', '-mp', '6000', '-rtp_echo', '127.0.0.1:5060');
+  if (user) args.push('-s', user, '-p', '5070', '-mp', '6000', '-rtp_echo', GATEWAY_SIP);
   else args.push('-p', String(UAS_PORT), '-mp', '6010');
   const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -98,7 +108,10 @@ function sippMessages(child) {
 // /proc/net/udp (this namespace's sockets): binding the port to find out would take it from
 // SIPp at the wrong moment ("Unable to bind main socket").
 async function waitListening(port) {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const hex = (n, width) => n.toString(16).toUpperCase().padStart(width, '0');
+  // The kernel's byte order (little-endian here): 127.0.0.1 is 0100007F.
+  const ip = lab.peer.split('.').reverse().map((b) => hex(Number(b), 2)).join('');
+  const local = `${ip}:${hex(port, 4)}`;
   for (let i = 0; i < 50; i++) {
     let table = '';
     try {
@@ -123,9 +136,11 @@ async function scenarioMessages(browser) {
     return page.evaluate(() => window.ponte.sipName);
   }, 10_000);
   check(`register: reachable as ${reg && reg.uri}`,
-    !!reg && reg.uri === 'sip:alice@127.0.0.1:5060');
+    !!reg && reg.uri === `sip:alice@${GATEWAY_SIP}`);
   check('the chat is shown in phone mode, with a To field',
     (await page.locator('#chat-log').isVisible()) && (await page.locator('#chat-to').isVisible()));
+  const tap = lab.isDpdk ? await startTapSniffer() : null;
+  const dpBefore = await dpSample();
 
   // A phone writes to alice.
   {
@@ -140,7 +155,7 @@ async function scenarioMessages(browser) {
     }, 5_000);
     check(`${s}: with its UTF-8 text and its sender (${JSON.stringify(got)})`,
       got.text.startsWith('Grüße ☎ from the desk phone') && got.who === 'Desk Phone' &&
-      /^sip:phone@127\.0\.0\.1:5070/.test(got.sipFrom) && !got.inCall);
+      new RegExp(`^sip:phone@${PEER_RE}:5070`).test(got.sipFrom) && !got.inCall);
     const shown = await page.locator('#chat-log').innerText();
     check(`${s}: the chat shows it with the sender's name`,
       shown.includes(want) && shown.includes('Desk Phone'), shown);
@@ -158,8 +173,10 @@ async function scenarioMessages(browser) {
     await sippDone('not-text', phone);
   }
   {
+    // On the DPDK lab over TCP: net_af_packet reassembles the UDP datagram's IP fragments and
+    // delivers it cut to one frame (docs/dpdk.md, "The lab"), which the lcores drop.
     const phone = startSipp('too-long', 'sipp-message-413.xml', 'alice',
-      ['-key', 'big', 'x'.repeat(5000)]);
+      ['-key', 'big', 'x'.repeat(5000), ...(lab.isDpdk ? ['-t', 't1'] : [])]);
     await sippDone('too-long', phone);
   }
   check('refused messages: the page shows none of them',
@@ -171,7 +188,7 @@ async function scenarioMessages(browser) {
     const phone = startSipp(s, 'sipp-message-uas-200.xml', null);
     await waitListening(UAS_PORT);
     const text = `hello bob, ça va? ${Math.random().toString(36).slice(2, 8)}`;
-    await page.locator('#chat-to').fill(`sip:bob@127.0.0.1:${UAS_PORT}`);
+    await page.locator('#chat-to').fill(`sip:bob@${lab.peer}:${UAS_PORT}`);
     await page.locator('#chat-input').fill(text);
     await page.locator('#chat-send').click();
     const entry = await checkSoon(`${s}: the page reports the phone's 200`, async (t) => {
@@ -199,7 +216,7 @@ async function scenarioMessages(browser) {
     const entry = await page.evaluate((to) => {
       const e = window.ponte.sendSipMessage(to, 'anybody called carol?');
       return e.error ? e : { id: e.id };
-    }, `sip:carol@127.0.0.1:${UAS_PORT}`);
+    }, `sip:carol@${lab.peer}:${UAS_PORT}`);
     check(`${s}: the page sends it`, !!entry && !entry.error, JSON.stringify(entry));
     const done = await checkSoon(`${s}: the page reports the 404`, async (t) => {
       await page.waitForFunction((id) => window.ponte.chatLog.some((e) => e.id === id &&
@@ -214,13 +231,14 @@ async function scenarioMessages(browser) {
       shown.includes('not delivered: 404 Not Found'), shown);
     await screenshot(page, 'message-sent');
   }
+  if (tap) await checkException('exception', dpBefore, tap);
 
   // What the gateway itself refuses (the raw request, past the page's own checks).
   {
-    const to = `sip:bob@127.0.0.1:${UAS_PORT}`;
+    const to = `sip:bob@${lab.peer}:${UAS_PORT}`;
     const cases = [
       ['not a uri', 'hi', 'bad_target'],
-      ['sip:bob@127.0.0.1?Subject=x', 'hi', 'bad_target'],
+      [`sip:bob@${lab.peer}?Subject=x`, 'hi', 'bad_target'],
       ['1234', 'hi', 'no_route'],
       [to, 'x'.repeat(1001), 'too_long'],
       [to, '', 'bad_text'],
@@ -250,7 +268,7 @@ async function scenarioMessages(browser) {
       15_000);
     const peer = await page.evaluate(() => window.ponte.sipPeer);
     check(`${s}: the chat writes to the caller by default (${peer})`,
-      /^sip:phone@127\.0\.0\.1:5070/.test(peer || '') &&
+      new RegExp(`^sip:phone@${PEER_RE}:5070`).test(peer || '') &&
       (await page.locator('#chat-to').getAttribute('placeholder')) === peer);
     const want = `said during the call ${phone.pid}`;
     const got = await checkSoon(`${s}: the page has the phone's message`, async (t) => {
@@ -275,6 +293,66 @@ async function scenarioMessages(browser) {
   const st = await fetch(`${baseUrl}/status`).then((r) => r.json(), (e) => ({ error: e.message }));
   note(`GET /status: ${JSON.stringify(st.calls)}`);
   await page.context().close();
+}
+
+// --- the exception path (PONTE_E2E_DPDK) ---
+
+// sip_sniff.py on the gateway's exception interface (lab.excIf, the TAP in lab.gwNs), for at
+// most 90 s; resolves once it listens, to { stop }: stop() ends it and resolves to the SIP
+// start lines that crossed the TAP, to and from the gateway's port 5060 (null if it failed).
+async function startTapSniffer() {
+  const child = spawn('ip', ['netns', 'exec', lab.gwNs, '/usr/bin/python3',
+    join(here, 'sip_sniff.py'), lab.excIf, '5060', '90'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  onTearDown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  child.stdin.on('error', () => {});
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const done = new Promise((resolve) => child.on('close', () => {
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    resolve(line ? JSON.parse(line) : null);
+  }));
+  for (let i = 0; i < 500 && !out.includes('ready') && child.exitCode === null; i++) {
+    await sleep(10);
+  }
+  return {
+    stop: () => {
+      child.stdin.end();
+      return done;
+    },
+  };
+}
+
+// The messages outside any call (to-page .. from-page-404) went through the exception path:
+// each phone's MESSAGE and the gateway's answer, and the page's MESSAGEs and the phones'
+// answers, crossed the TAP between the NIC and sofia-sip's socket (over UDP: too-long's, over
+// TCP here, is not looked for); and the lcores, which saw
+// them all come in (the phones are behind the DPDK NIC), sent every frame of them to the
+// kernel: none went through the pipeline, was punted or counted as media of no flow.
+async function checkException(s, before, tap) {
+  const seen = await tap.stop();
+  const now = await dpSample();
+  const d = dpDelta(before, now);
+  note(`${s}: on the TAP ${JSON.stringify(seen)}; lcores ${JSON.stringify(d)}`);
+  const to = (seen && seen.to_port) || [];
+  const from = (seen && seen.from_port) || [];
+  const count = (list, re) => list.filter((l) => re.test(l)).length;
+  const toAlice = count(to, /^MESSAGE sip:alice@/);
+  const toBob = count(from, /^MESSAGE sip:(bob|carol)@/);
+  check(`${s}: the phones' MESSAGEs to the page reached the gateway through its TAP (${toAlice}, ` +
+    `and ${count(to, /^MESSAGE sip:bob@/)} for nobody), its answers left through it ` +
+    `(${from.filter((l) => l.startsWith('SIP/2.0 ')).join(', ')})`, toAlice >= 2 &&
+    count(from, /^SIP\/2\.0 200 /) >= 1 && count(from, /^SIP\/2\.0 404 /) >= 1 &&
+    count(from, /^SIP\/2\.0 415 /) >= 1);
+  check(`${s}: the page's MESSAGEs to the phones left through the TAP (${toBob}), their answers ` +
+    `came in through it (${to.filter((l) => l.startsWith('SIP/2.0 ')).join(', ')})`,
+  toBob >= 2 && count(to, /^SIP\/2\.0 200 /) >= 1 && count(to, /^SIP\/2\.0 404 /) >= 1);
+  check(`${s}: the lcores handed them to the kernel (${d.to_kernel} frames) and sent the ` +
+    `kernel's out (${d.from_kernel}), none through the fast path (${d.fast_pkts} through the ` +
+    `pipeline, ${d.punted} punted, ${d.no_flow} to no flow, ${d.input_pkts} through a socket)`,
+  d.to_kernel >= to.length && d.from_kernel >= from.length && d.fast_pkts === 0 &&
+    d.punted === 0 && d.no_flow === 0 && d.input_pkts === 0);
 }
 
 // Six lowercase letters or digits, for texts the phone's regexps know the shape of.
@@ -335,7 +413,7 @@ async function scenarioCallChat(page) {
   const s = 'call-chat';
   const phone = startSipp(s, 'sipp-call-message.xml', null, ['-rtp_echo']);
   await waitListening(UAS_PORT);
-  const target = `sip:bob@127.0.0.1:${UAS_PORT}`;
+  const target = `sip:bob@${lab.peer}:${UAS_PORT}`;
   await page.locator('#phone-to').fill(target);
   await page.locator('#btn-dial').click();
   await checkSoon(`${s}: the phone answers`, (t) => waitState(page, 'answered', t), 15_000);
@@ -474,7 +552,7 @@ async function scenarioCallGone(page) {
   const s = 'call-gone';
   const phone = startSipp(s, 'sipp-call-message-bye.xml', null, ['-rtp_echo']);
   await waitListening(UAS_PORT);
-  await page.locator('#phone-to').fill(`sip:carol@127.0.0.1:${UAS_PORT}`);
+  await page.locator('#phone-to').fill(`sip:carol@${lab.peer}:${UAS_PORT}`);
   await page.locator('#btn-dial').click();
   await checkSoon(`${s}: the phone answers`, (t) => waitState(page, 'answered', t), 15_000);
   const text = `left unanswered #${nonce()}`;

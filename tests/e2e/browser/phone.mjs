@@ -5,7 +5,10 @@
 // keys, hang up. The phones are SIPp (Debian sip-tester) on PEER:5070, in the namespace
 // run.sh made, whose daemon has its SIP side on GW:5060 (PONTE_E2E_PEER, PONTE_E2E_GW: both
 // 127.0.0.1 by default; with the DPDK backend the lab's peer 10.77.0.2, where this script runs
-// too, and the gateway's TAP address 10.77.0.1, so that the phone's media crosses the DPDK port):
+// too, and the gateway's TAP address 10.77.0.1, so that the phone's media crosses the DPDK port;
+// with PONTE_E2E_DPDK_NICS=2 the phones run in the lab's phone namespace on 10.78.0.2, behind the
+// gateway's second NIC, whose TAP has 10.78.0.1, while this script and the browser stay behind
+// the first):
 //   answer  sipp-answer.xml with -rtp_echo: rings (180), answers with PCMU and
 //           telephone-event, echoes every RTP packet back and waits for our BYE. The browser
 //           must hear its own 440 Hz tone back (getStats: packets and audio energy), its dial
@@ -14,19 +17,20 @@
 //           rtcp_phone.py takes the phone's RTCP port, gets the gateway's reports there and
 //           sends sender reports back, which the gateway's next report must acknowledge (its
 //           LSR). With PONTE_E2E_DPDK, the lcores' counters in /status must show both legs'
-//           media through the fast path, none through the kernel;
+//           media through the fast path, none through the kernel; with two NICs, the NICs'
+//           counters (/status dataplane.nics) that the browser's leg came in and went out
+//           on the first and the phone's on the second, and the SIP on the second's TAP;
 //   busy    sipp-busy.xml answers 486 Busy Here: the page says so. The page registered the
 //           name carol (?name=carol), which its calls carry as From user: SIPp's regexp
 //           wants From <sip:carol@GW>.
 // Run by run.sh (`run.sh PONTE phone`), which starts the daemon.
 
-import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  check, checkSoon, launch, mediaStats, note, onTearDown, openPage, opts, report,
-  runScenario, screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
+  check, checkSoon, lab, launch, mediaStats, note, onTearDown, openPage, opts, phoneSpawn,
+  report, runScenario, screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
 } from './lib.mjs';
 
 const OVERALL_TIMEOUT_MS = 120_000;
@@ -52,7 +56,7 @@ async function startSipp(name, scenario) {
   const args = ['-sf', scenarioPath(scenario), '-i', PEER, '-p', '5070',
     '-mi', PEER, '-mp', '6000', '-rtp_echo', '-m', '1', '-nostdin',
     '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`)];
-  const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
+  const child = phoneSpawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.exit = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
@@ -102,7 +106,59 @@ async function sample() {
     atMs: Date.now(),
     fromPhone: call ? call.sip.from_phone : 0,
     toPhone: call ? call.sip.to_phone : 0,
+    toBrowser: call ? call.sip.to_browser : 0,
+    // Each NIC's frames as its driver counted them, and its exception port's.
+    nics: ((st.dataplane && st.dataplane.nics) || []).map((n) => ({ device: n.device,
+      rx: n.rx_pkts, tx: n.tx_pkts, toKernel: n.to_kernel, fromKernel: n.from_kernel })),
   };
+}
+
+// Frames the NIC of index k received for the fast path, and sent from it, between samples a
+// and b: the driver's counts less what its exception port carried to and from the kernel.
+function nicFast(a, b, k) {
+  const x = a.nics[k];
+  const y = b.nics[k];
+  return { rx: (y.rx - y.toKernel) - (x.rx - x.toKernel),
+    tx: (y.tx - y.fromKernel) - (x.tx - x.fromKernel),
+    toKernel: y.toKernel - x.toKernel, fromKernel: y.fromKernel - x.fromKernel };
+}
+
+// Packets a NIC's counters and the call's may be apart by (/status reads them one after the
+// other, while media flows): far fewer than a leg's 50 a second.
+const NIC_SLACK = 10;
+
+// With two NICs (PONTE_E2E_DPDK_NICS=2): the browser's leg on the first, the phone's on the
+// second, from the NICs' own counters over the steady window (STEADY to NOW) against the
+// call's: each leg's packets in and out through its NIC's fast path (at least the call's
+// counts, less NIC_SLACK), and not also through the other's (each NIC sent and received well
+// under both legs' worth: RTCP and the odd consent check come on top of a leg's RTP, the
+// other leg's packets would double it). And the call's SIP through the second NIC's exception
+// port (since BEFORE, sampled before the call).
+function checkNics(s, before, steady, now) {
+  check(`${s}: the gateway has two NICs (${now.nics.map((n) => n.device).join(', ')})`,
+    now.nics.length === 2 && steady.nics.length === 2 && before.nics.length === 2);
+  const b = nicFast(steady, now, 0);
+  const p = nicFast(steady, now, 1);
+  const toPhone = now.toPhone - steady.toPhone;
+  const fromPhone = now.fromPhone - steady.fromPhone;
+  const toBrowser = now.toBrowser - steady.toBrowser;
+  note(`${s}: in ${((now.atMs - steady.atMs) / 1000).toFixed(1)} s, NIC 1 ${JSON.stringify(b)}, ` +
+    `NIC 2 ${JSON.stringify(p)}; the call: ${toPhone} to the phone, ${fromPhone} from it, ` +
+    `${toBrowser} to the browser`);
+  check(`${s}: the browser's leg came in on NIC 1: its fast path received ${b.rx} frames for ` +
+    `the ${toPhone} packets the call sent the phone, NIC 2's ${p.rx} no more than the phone's ` +
+    `${fromPhone} and some`, toPhone >= 100 && b.rx >= toPhone - NIC_SLACK &&
+    p.rx < fromPhone + toPhone / 2);
+  check(`${s}: the phone's leg left on NIC 2: its fast path sent ${p.tx} frames for the ` +
+    `${toPhone} packets to the phone, NIC 1's ${b.tx} no more than the browser's ${toBrowser} ` +
+    'and some', p.tx >= toPhone - NIC_SLACK && b.tx < toBrowser + toPhone / 2);
+  check(`${s}: and back: the phone's packets in on NIC 2 (${p.rx} frames for ${fromPhone}), ` +
+    `the browser's out on NIC 1 (${b.tx} frames for ${toBrowser})`, fromPhone >= 100 &&
+    p.rx >= fromPhone - NIC_SLACK && toBrowser >= 100 && b.tx >= toBrowser - NIC_SLACK &&
+    b.rx < toPhone + fromPhone / 2);
+  const sip = nicFast(before, now, 1);
+  check(`${s}: the call's SIP went through NIC 2's exception port (${sip.toKernel} frames to ` +
+    `its kernel interface, ${sip.fromKernel} from it)`, sip.toKernel >= 2 && sip.fromKernel >= 2);
 }
 
 const delta = (a, b) => Object.fromEntries(LCORE_COUNTERS.map((k) => [k, b.sums[k] - a.sums[k]]));
@@ -141,6 +197,7 @@ async function checkFastPath(s, before, steady) {
     `fragmented (${d.fragments}) or with IP options (${d.ip_options}); no SRTP authentication ` +
     `failure (${d.srtp_auth_fail})`, d.punted === 0 && d.fragments === 0 &&
     d.ip_options === 0 && d.srtp_auth_fail === 0);
+  if (lab.phoneNs) checkNics(s, before, steady, now);
 }
 
 // The phone's RTCP: rtcp_phone.py takes the phone's RTCP port (SIPp's media port + 1, which
@@ -150,7 +207,8 @@ async function checkFastPath(s, before, steady) {
 // also be checked in the browser: SIPp echoes the gateway's SSRC, so its SRs name the SSRC
 // of the browser's own stream, and the gateway rightly makes no SR to the browser of them.)
 async function checkPhoneRtcp(s) {
-  const child = spawn('/usr/bin/python3', [join(here, 'rtcp_phone.py'), PEER, '6001', '5', '5'],
+  const child = phoneSpawn('/usr/bin/python3',
+    [join(here, 'rtcp_phone.py'), PEER, '6001', '5', '5'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -269,8 +327,9 @@ async function scenarioAnswer(browser) {
   const keys = ['1', '2', '#'];
   // Watch what reaches the phone's RTP port: RFC 4733 events on its telephone-event type
   // (101 in sipp-answer.xml), mapped there from the browser's by the gateway.
-  const sniffer = spawn('/usr/bin/python3', [new URL('./rtp_events.py', import.meta.url).pathname,
-    '6000', '101', '6', PEER_IF], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sniffer = phoneSpawn('/usr/bin/python3',
+    [new URL('./rtp_events.py', import.meta.url).pathname, '6000', '101', '6', PEER_IF],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
   let sniffed = '';
   sniffer.stdout.on('data', (d) => { sniffed += d; });
   for (let i = 0; i < 40 && !sniffed.includes('ready'); i++) await sleep(50);

@@ -21,8 +21,8 @@
 # (docs/dpdk.md): its NIC a veth through net_af_packet, its address 10.77.0.1 on the TAP
 # exception interface; the browsers run in the lab's peer namespace and open the page through a
 # TCP relay on its 127.0.0.1:8080 (a secure origin). Afterwards the DPDK lcores' counters must
-# show that the media went through the fast path. For the tests without SIP phones, and for
-# phone, incoming, midcall, sdes and dtmfinfo: their phones (SIPp, baresip) run in the peer
+# show that the media went through the fast path. Every test but turn runs so (turn's TURN
+# server is on the daemon's 127.0.0.1); the SIP tests' phones (SIPp, baresip) run in the peer
 # namespace on 10.77.0.2 (trunks and registrars there too), the gateway's SIP side and SIP-side
 # RTP on 10.77.0.1, so that the phones' media crosses the DPDK port. The tests get the
 # addresses in PONTE_E2E_GW (the gateway's), PONTE_E2E_PEER (the phones') and PONTE_E2E_PEER_IF
@@ -30,6 +30,15 @@
 # PONTE_E2E_DPDK.
 # PONTE_E2E_DPDK=N (2..8) forwards on N lcores (CPUs 0..N-1, a queue pair each, frames of a
 # flow handed to its owner when they land on another lcore).
+# PONTE_E2E_DPDK_NICS=2 (with PONTE_E2E_DPDK; phone only) gives the daemon a second NIC, the
+# lab's --nics 2: the browsers stay behind the first (the peer namespace, 10.77.0.1), the
+# gateway's SIP side and SIP-side RTP move to the second NIC's TAP (10.78.0.1) and the phones
+# run in the lab's phone namespace behind it (10.78.0.2): PONTE_E2E_GW, PONTE_E2E_PEER and
+# PONTE_E2E_PEER_IF name those, and PONTE_E2E_PHONE_NS the namespace the test starts its phones
+# (and their sniffers) in, through `ip netns exec` (lib.mjs's phoneSpawn()).
+# With PONTE_E2E_DPDK the tests also get PONTE_E2E_GW_NS, the lab's gateway namespace, and
+# PONTE_E2E_EXC_IF, the TAP there that holds PONTE_E2E_GW: what crosses it took the exception
+# path (message.mjs watches its SIP there).
 # Needs root (ip netns), /usr/bin/chromium and `npm ci --prefix tests/e2e/browser`.
 # Exit status: the test's.
 set -euo pipefail
@@ -66,6 +75,7 @@ ponte_pid=
 test_pid=
 status=1
 dpdk=${PONTE_E2E_DPDK:-}
+nics=${PONTE_E2E_DPDK_NICS:-1}
 lab=$here/../../../tools/lab-dpdk
 lab_id=
 if [[ -n $dpdk ]] && ! command -v ethtool >/dev/null; then
@@ -120,6 +130,16 @@ if [[ -n $dpdk ]]; then
 	gw_addr=10.77.0.1
 	peer_addr=10.77.0.2
 	peer_if=$lab_id-p
+	# The gateway's namespace and the exception interface (TAP) of its SIP side there.
+	export PONTE_E2E_GW_NS=ponte-$lab_id-gw PONTE_E2E_EXC_IF=$lab_id-t
+	if [[ $nics == 2 ]]; then
+		# The phones' side, behind the second NIC (lab-dpdk --nics 2).
+		gw_addr=10.78.0.1
+		peer_addr=10.78.0.2
+		peer_if=$lab_id-q
+		PONTE_E2E_EXC_IF=$lab_id-u
+		export PONTE_E2E_PHONE_NS=ponte-$lab_id-phone
+	fi
 else
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
@@ -173,7 +193,8 @@ if [[ $name == tls ]]; then
 	# (tls-certs.sh: a root, an intermediate, the gateway's chain, the phones'); peers are
 	# checked against the root. tls.mjs finds the files in E2E_TLS_DIR.
 	command -v openssl >/dev/null || fail "openssl is not installed"
-	bash "$here/tls-certs.sh" "$tmp/tls" 127.0.0.1 || fail "tls-certs.sh failed"
+	# The gateway's certificate names its address, the phones' theirs (the lab's two).
+	bash "$here/tls-certs.sh" "$tmp/tls" "$gw_addr" "$peer_addr" || fail "tls-certs.sh failed"
 	export E2E_TLS_DIR=$tmp/tls
 	cat >>"$tmp/ponte.yaml" <<EOF
   transports: [udp, tcp, tls]
@@ -238,11 +259,16 @@ EOF
 fi
 
 if [[ -n $dpdk ]]; then
-	[[ " baresip message tls timers turn " != *" $name "* ]] ||
+	[[ $name != turn ]] ||
 		fail "PONTE_E2E_DPDK: not for $name yet (its peers are on the daemon's 127.0.0.1)"
 	[[ $dpdk =~ ^[1-8]$ ]] || fail "PONTE_E2E_DPDK: 1 to 8 (lcores), got '$dpdk'"
+	[[ $nics == 1 || $nics == 2 ]] || fail "PONTE_E2E_DPDK_NICS: 1 or 2, got '$nics'"
+	[[ $nics == 1 || $name == phone ]] ||
+		fail "PONTE_E2E_DPDK_NICS=2: for phone only (the others start their phones themselves)"
 	# The gateway's addresses are the TAP's: @GW@ and the others are the lab's (lab-dpdk).
 	sed -i 's/127\.0\.0\.1/@GW@/g' "$tmp/ponte.yaml"
+	# Two NICs: the SIP side (its listen and rtp_address) on the second one's TAP.
+	[[ $nics == 1 ]] || sed -i '/^sip:/,/^[^ ]/ s/@GW@/@GW2@/' "$tmp/ponte.yaml"
 	cat >>"$tmp/ponte.yaml" <<EOF
 dataplane:
   backend: dpdk
@@ -255,11 +281,18 @@ dpdk:
   file_prefix: ponte-lab-@ID@
   ports:
     - device: "net_af_packet0,iface=@NIC@,qpairs=$dpdk,qdisc_bypass=1"
+EOF
+	[[ $nics == 1 ]] || cat >>"$tmp/ponte.yaml" <<EOF
+    - device: "net_af_packet1,iface=@NIC2@,qpairs=$dpdk,qdisc_bypass=1"
+      exception_tap: "@TAP2@"
+      exception_addresses: [@GW2@/24]
+EOF
+	cat >>"$tmp/ponte.yaml" <<EOF
   exception_tap: "@TAP@"
   exception_addresses: [@GW@/24]
 EOF
-	"$lab" up -p "$ponte" -i "$lab_id" -c "$tmp/ponte.yaml" -o "$out/ponte.log" >&2 ||
-		fail "the DPDK lab did not start"
+	"$lab" up -p "$ponte" -i "$lab_id" -c "$tmp/ponte.yaml" -o "$out/ponte.log" \
+		--nics "$nics" >&2 || fail "the DPDK lab did not start"
 	ponte_pid=$(cat "/run/ponte-lab-dpdk-$lab_id/ponte.pid")
 	# The page through the peer's loopback: http://127.0.0.1 is a secure context, so the
 	# browsers get their fake camera and microphone. Media goes to 10.77.0.1 directly.

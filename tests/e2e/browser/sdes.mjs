@@ -42,7 +42,7 @@ const PHONE_HZ = 1000;
 const HZ_TOLERANCE = 25;
 // baresip's RTP and RTCP ports, so that the sniffer knows which way a packet goes: apart from
 // every other UDP port of the namespace, the gateway's SIP-side media (sip.rtp_port_min..max,
-// 40000 on), its ICE ports (webrtc.port_min..max, 20000 to 40000: a browser leg there would be
+// 40000 on), its ICE ports (webrtc.port_min..max, 20000 to 39999: a browser leg there would be
 // counted as the phone's) and Chromium's (the kernel's ephemeral ports, 32768 on).
 const PHONE_RTP_MIN = 16000;
 const PHONE_RTP_MAX = 16099;

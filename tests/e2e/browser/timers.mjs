@@ -26,6 +26,10 @@
 //                media untouched.
 //   browser-noupdate the page calls such a phone, which answers refresher=uac: the same, each
 //                re-INVITE offering our first INVITE's SDP (sipp-timer-answer-reinvite.xml).
+//   fast-path    with PONTE_E2E_DPDK: once the six calls are up, their phone legs' media went
+//                through the lcores' fast path (checkFastPath() over all six).
+// The phones are on PEER, the gateway's SIP side on GW (lib.mjs's lab: 127.0.0.1 both, or with
+// PONTE_E2E_DPDK the lab's peer and TAP addresses); 127.0.0.1 below stands for either.
 // Run by run.sh (`run.sh PONTE timers`).
 
 import { spawn } from 'node:child_process';
@@ -34,8 +38,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  Failure, check, checkSoon, dumpStats, launch, mediaStats, note, onTearDown, openPage, opts,
-  report, screenshot, setUp, sleep, stateOf, tearDown, waitState, writeToneWav,
+  Failure, check, checkFastPath, checkSoon, dpSample, dumpStats, lab, launch, mediaStats, note,
+  onTearDown, openPage, opts, report, screenshot, setUp, sleep, stateOf, tearDown, waitState,
+  writeToneWav,
 } from './lib.mjs';
 
 const OVERALL_TIMEOUT_MS = 160_000;
@@ -52,12 +57,12 @@ setUp('timers.mjs', OVERALL_TIMEOUT_MS);
 function startSipp(name, scenario, user, { port, mediaPort }) {
   const logPath = join(opts.out, `sipp-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const args = ['-sf', join(here, scenario), '-i', '127.0.0.1', '-p', String(port),
-    '-mi', '127.0.0.1', '-mp', String(mediaPort), '-rtp_echo', '-m', '1', '-nostdin',
+  const args = ['-sf', join(here, scenario), '-i', lab.peer, '-p', String(port),
+    '-mi', lab.peer, '-mp', String(mediaPort), '-rtp_echo', '-m', '1', '-nostdin',
     '-timeout', '130s', '-trace_err', '-error_file', join(opts.out, `sipp-${name}-errors.log`),
     '-trace_logs', '-log_file', join(opts.out, `sipp-${name}-actions.log`),
     '-trace_msg', '-message_file', join(opts.out, `sipp-${name}-messages.log`)];
-  if (user) args.push('-s', user, '127.0.0.1:5060');
+  if (user) args.push('-s', user, `${lab.gw}:5060`);
   const child = spawn('sipp', args, { cwd: opts.out, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.exit = new Promise((resolve) => {
@@ -155,7 +160,7 @@ async function answerCall(s, page) {
 
 // The page calls the phone at port; resolves at the answer.
 async function placeCall(s, page, port) {
-  await page.locator('#phone-to').fill(`sip:phone@127.0.0.1:${port}`);
+  await page.locator('#phone-to').fill(`sip:phone@${lab.peer}:${port}`);
   await page.locator('#btn-dial').click();
   await checkSoon(`${s}: answered`, (t) => waitState(page, 'answered', t), 15_000);
   return Date.now();
@@ -333,8 +338,28 @@ async function scenarioBrowserNoUpdate(browser) {
     { port: 5082, mediaPort: 6120 });
   await sleep(500);
   const answeredAt = await placeCall(s, page, 5082);
-  const callId = await callIdFromLog(s, /call=(\S+) INVITE sip:phone@127\.0\.0\.1:5082 /);
+  const callId = await callIdFromLog(s, new RegExp(
+    `call=(\\S+) INVITE sip:phone@${lab.peer.replaceAll('.', '\\.')}:5082 `));
   await checkRefreshedByReinvite(s, page, phone, answeredAt, callId);
+}
+
+// With PONTE_E2E_DPDK: once all six calls are bridged with media from each phone, their phone
+// legs went through the lcores' fast path since BEFORE (dpSample() before the first), and for
+// 3 s from then on only control traffic took the exception path (checkFastPath(), summed over
+// the calls).
+async function scenarioFastPath(before) {
+  const s = 'fast-path';
+  await checkSoon(`${s}: the six calls are up, with media from each phone`, async (t) => {
+    for (const deadline = Date.now() + t; ; await sleep(500)) {
+      const st = await (await fetch(`${opts.baseUrl}/status`)).json();
+      const calls = ((st.gateway && st.gateway.list) || []).filter((e) => e.sip &&
+        e.sip.from_phone > 50 && e.sip.to_phone > 50);
+      if (calls.length >= 6) return;
+      if (Date.now() > deadline) throw new Error(`${calls.length} calls with media`);
+    }
+  }, 40_000);
+  const steady = await dpSample();
+  await checkFastPath(s, before, { steady, minPhonePkts: 300 });
 }
 
 async function main() {
@@ -347,8 +372,10 @@ async function main() {
     return;
   }
   await runTimerScenario('min-se', scenarioMinSe, browser);
+  const before = await dpSample();
   // The six calls at once: each lasts 70 to 90 s.
   await Promise.all([
+    lab.isDpdk ? runTimerScenario('fast-path', () => scenarioFastPath(before), browser) : null,
     runTimerScenario('phone-refresh', scenarioPhoneRefresh, browser),
     runTimerScenario('browser-refresh', scenarioBrowserRefresh, browser),
     runTimerScenario('phone-lazy', scenarioPhoneLazy, browser),

@@ -4,7 +4,9 @@
 # Test certificates for SIP over TLS (tls.mjs), made fresh for each run with openssl, into
 # DIR (created, mode 0700). Nothing here is ever committed: the keys live and die with the run.
 #
-#   tls-certs.sh DIR [ADDR]     ADDR: the address the gateway and the phones use (127.0.0.1)
+#   tls-certs.sh DIR [ADDR [PHONE_ADDR]]
+#                               ADDR: the gateway's address (127.0.0.1); PHONE_ADDR: the
+#                               phones' (ADDR), where they are elsewhere (the DPDK lab)
 #
 #   ca.pem, ca.key        the test root CA ("Ponte test root"): what everybody trusts
 #   int.pem, int.key      an intermediate CA under it
@@ -13,18 +15,20 @@
 #                         gateway to send the chain
 #   gateway.key           its key, apart (sip.tls_key)
 #   phone.pem             a phone's certificate and key in one file (baresip's
-#                         sip_certificate), from the root
-#   Both certificates name ADDR as CN and as subjectAltNames IP:ADDR (what most TLS clients
-#   check), URI:sip:ADDR (RFC 5922's SIP domain identity: the one sofia-sip checks, since it
-#   reads DNS and URI subjectAltNames but not IP ones, and the CN only without those) and
+#                         sip_certificate), from the root, for PHONE_ADDR
+#   Both certificates name their address A as CN and as subjectAltNames IP:A (what most TLS
+#   clients check), URI:sip:A (RFC 5922's SIP domain identity: the one sofia-sip checks, since
+#   it reads DNS and URI subjectAltNames but not IP ones, and the CN only without those) and
 #   DNS:localhost.
-#   rogue.pem, rogue.key  a self-signed certificate for ADDR that nobody trusts
+#   rogue.pem, rogue.key  a self-signed certificate for PHONE_ADDR (the rogue server runs
+#                         beside the phones) that nobody trusts
 #
 # ECDSA P-256 everywhere, valid for two days.
 set -euo pipefail
 
-dir=${1:?usage: tls-certs.sh DIR [ADDR]}
+dir=${1:?usage: tls-certs.sh DIR [ADDR [PHONE_ADDR]]}
 addr=${2:-127.0.0.1}
+phone_addr=${3:-$addr}
 days=2
 
 mkdir -p -m 700 "$dir"
@@ -57,24 +61,26 @@ sign int ca "/CN=Ponte test intermediate" \
 	"basicConstraints=critical,CA:TRUE,pathlen:0
 keyUsage=critical,keyCertSign,cRLSign"
 
-leaf_ext="basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature
-extendedKeyUsage=serverAuth,clientAuth
-subjectAltName=IP:$addr,URI:sip:$addr,DNS:localhost"
+# leaf_ext A: a leaf's extensions for address A.
+leaf_ext() {
+	printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=serverAuth,clientAuth" \
+		"subjectAltName=IP:$1,URI:sip:$1,DNS:localhost"
+}
 
 key gateway.key
-sign gateway int "/CN=$addr" "$leaf_ext"
+sign gateway int "/CN=$addr" "$(leaf_ext "$addr")"
 cat int.pem >>gateway.pem
 
 key phone.key
-sign phone ca "/CN=$addr" "$leaf_ext"
+sign phone ca "/CN=$phone_addr" "$(leaf_ext "$phone_addr")"
 cat phone.pem phone.key >phone-bundle.pem
 mv phone-bundle.pem phone.pem
 rm -f phone.key
 
 key rogue.key
-openssl req -x509 -new -key rogue.key -subj "/CN=$addr" -days "$days" -sha256 \
-	-addext "subjectAltName=IP:$addr" -out rogue.pem 2>/dev/null
+openssl req -x509 -new -key rogue.key -subj "/CN=$phone_addr" -days "$days" -sha256 \
+	-addext "subjectAltName=IP:$phone_addr" -out rogue.pem 2>/dev/null
 rm -f ./*.srl
 
 # The files a test uses are all there and say what they should.

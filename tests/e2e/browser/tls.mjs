@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 //
 // SIP over TLS end to end (docs/sip.md, "SIP over TLS"). run.sh starts the gateway with
-// sip.transports [udp, tcp, tls], TLS on 127.0.0.1:5061 with a certificate chain made for this
+// sip.transports [udp, tcp, tls], TLS on GW:5061 with a certificate chain made for this
 // run by tls-certs.sh (root -> intermediate -> gateway), and sip.tls_ca the root: servers the
 // gateway calls must show a certificate from it naming the host called. The phone is baresip
-// (baresip-peer.mjs) with its own certificate from the root, TLS on 127.0.0.1:5071; it
+// (baresip-peer.mjs) with its own certificate from the root, TLS on PHONE:5071; it
 // answers by itself, sends a 1000 Hz tone and records what it decodes; the browser's fake
 // microphone sends 440 Hz. baresip's SIP trace (-s) says which transport carried each message.
+// GW and PHONE are 127.0.0.1; with PONTE_E2E_DPDK the lab's TAP address and its peer's, the
+// TLS through the exception path and each call's phone leg, checked, through the lcores' fast
+// path. Below, 127.0.0.1 stands for whichever of the two.
 //   gateway-cert  a TLS client that trusts only the root connects to 5061: the chain verifies
-//                 (the intermediate is sent) for 127.0.0.1, and an OPTIONS gets 200;
+//                 (the intermediate is sent) for GW, and an OPTIONS gets 200;
 //   garbage       a plain TCP client sends random bytes and a cleartext request to 5061: the
 //                 gateway closes it without a word; another one connects and stays silent
 //                 through the calls below, which must not mind;
@@ -30,13 +33,18 @@ import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import {
-  check, checkSoon, launch, mediaStats, note, onTearDown, openPage, opts, remoteToneHz,
-  report, runScenario, screenshot, setUp, sleep, tearDown, waitState, writeToneWav,
+  check, checkFastPath, checkSoon, dpSample, lab, launch, mediaStats, note, onTearDown, openPage,
+  opts, remoteToneHz, report, runScenario, screenshot, setUp, sleep, tearDown, waitState,
+  writeToneWav,
 } from './lib.mjs';
 import { dominantHz, readWav, startBaresip, toneLevel } from './baresip-peer.mjs';
 
 const OVERALL_TIMEOUT_MS = 110_000;
-const HOST = '127.0.0.1';
+// The gateway's address and the phones' (lib.mjs's lab: both 127.0.0.1 by default; with
+// PONTE_E2E_DPDK the lab's TAP address and its peer's, where this script runs: the rogue
+// server and the probing clients are there too).
+const GW_HOST = lab.gw;
+const PHONE_HOST = lab.peer;
 const GATEWAY_TLS_PORT = 5061;
 const PHONE_PORT = 5070; // UDP and TCP; baresip's TLS is on the next port
 const ROGUE_PORT = 5081;
@@ -89,6 +97,16 @@ function checkAllTls(s, phone, callId) {
 
 // --- media (as baresip.mjs checks it) ---
 
+// With PONTE_E2E_DPDK: the call's phone leg (plain RTP; its SIP is TLS, over the exception
+// path) went through the lcores' fast path since BEFORE (dpSample() before the call), and for 3 s
+// from now on only control traffic took the exception path. baresip sends from the 200 on,
+// before the call is bridged: those packets have no flow yet and are punted (baresip.mjs too).
+async function checkPhoneLegFast(s, before) {
+  if (!lab.isDpdk) return;
+  const steady = await dpSample();
+  await checkFastPath(`${s} (fast path)`, before, { steady, nbPunts: [0, 250] });
+}
+
 async function checkBrowserHears(s, page) {
   let st = null;
   for (let waited = 0; waited < 10_000; waited += 250) {
@@ -139,15 +157,15 @@ async function sipCalls() {
 async function scenarioGatewayCert() {
   const s = 'gateway-cert';
   const reply = await checkSoon(`${s}: a TLS client trusting only the test root connects to ` +
-    `${HOST}:${GATEWAY_TLS_PORT} and gets an answer to OPTIONS`, (t) => new Promise(
+    `${GW_HOST}:${GATEWAY_TLS_PORT} and gets an answer to OPTIONS`, (t) => new Promise(
     (resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no answer')), t);
-      const sock = tls.connect({ host: HOST, port: GATEWAY_TLS_PORT, ca: pem('ca.pem') }, () => {
+      const sock = tls.connect({ host: GW_HOST, port: GATEWAY_TLS_PORT, ca: pem('ca.pem') }, () => {
         const cert = sock.getPeerCertificate(true);
         const req = [
-          `OPTIONS sip:${HOST}:${GATEWAY_TLS_PORT} SIP/2.0`,
-          `Via: SIP/2.0/TLS ${HOST}:5999;branch=z9hG4bK-tls-${Date.now()}`,
-          'Max-Forwards: 70', `From: <sip:probe@${HOST}>;tag=p1`, `To: <sip:${HOST}>`,
+          `OPTIONS sip:${GW_HOST}:${GATEWAY_TLS_PORT} SIP/2.0`,
+          `Via: SIP/2.0/TLS ${PHONE_HOST}:5999;branch=z9hG4bK-tls-${Date.now()}`,
+          'Max-Forwards: 70', `From: <sip:probe@${PHONE_HOST}>;tag=p1`, `To: <sip:${GW_HOST}>`,
           `Call-ID: tls-probe-${Date.now()}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
         ].join('\r\n');
         let text = '';
@@ -168,9 +186,9 @@ async function scenarioGatewayCert() {
     }), 10_000);
   check(`${s}: the chain verifies against the root (${reply.protocol})`, reply.authorized);
   const issuer = reply.cert.issuerCertificate && reply.cert.issuerCertificate.subject;
-  check(`${s}: the gateway's certificate is for ${HOST} and came with its intermediate ` +
+  check(`${s}: the gateway's certificate is for ${GW_HOST} and came with its intermediate ` +
     `(${reply.cert.subject.CN}, issued by ${issuer && issuer.CN})`,
-  reply.cert.subject.CN === HOST && !!issuer && issuer.CN === 'Ponte test intermediate');
+  reply.cert.subject.CN === GW_HOST && !!issuer && issuer.CN === 'Ponte test intermediate');
   check(`${s}: OPTIONS over TLS gets 200 (${reply.text.split('\r\n')[0]})`,
     reply.text.startsWith('SIP/2.0 200'), reply.text);
 }
@@ -182,9 +200,9 @@ async function scenarioGarbage() {
     'cleartext OPTIONS to the TLS port: the gateway closes the connection', (t) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('still open')), t);
-      const sock = net.connect(GATEWAY_TLS_PORT, HOST, () => {
+      const sock = net.connect(GATEWAY_TLS_PORT, GW_HOST, () => {
         sock.write(randomBytes(8192));
-        sock.write(`OPTIONS sip:${HOST} SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n`);
+        sock.write(`OPTIONS sip:${GW_HOST} SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n`);
       });
       let text = '';
       sock.on('data', (d) => { text += d.toString('latin1'); });
@@ -197,7 +215,7 @@ async function scenarioGarbage() {
   check(`${s}: and answers nothing in clear (${result.length} bytes back)`,
     !/SIP\/2\.0/.test(result));
 
-  const idle = net.connect(GATEWAY_TLS_PORT, HOST);
+  const idle = net.connect(GATEWAY_TLS_PORT, GW_HOST);
   idle.on('error', () => {});
   onTearDown(() => idle.destroy());
   await new Promise((resolve) => idle.once('connect', resolve));
@@ -208,10 +226,11 @@ async function scenarioGarbage() {
 
 async function scenarioOutgoing(browser, phone) {
   const s = 'outgoing';
-  const target = `sips:${phone.user}@${HOST}:${phone.sipPort}`;
+  const target = `sips:${phone.user}@${PHONE_HOST}:${phone.sipPort}`;
   const page = await openPage(browser, 'tls-out', { isRawAudio: true });
   await page.goto(`${baseUrl}/?mode=phone`);
   await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
+  const before = await dpSample();
   const since = phone.mark();
   const nbTraced = sipTrace(phone).length;
   await page.locator('#phone-to').fill(target);
@@ -227,11 +246,12 @@ async function scenarioOutgoing(browser, phone) {
     /^SIP\/2\.0\/TLS /.test((invite.headers.via || [''])[0]));
   const contact = (invite.headers.contact || [''])[0];
   check(`${s}: our Contact is a sips: URI on the TLS port (${contact})`,
-    contact === `<sips:${HOST}:${GATEWAY_TLS_PORT}>`);
+    contact === `<sips:${GW_HOST}:${GATEWAY_TLS_PORT}>`);
   await checkSoon(`${s}: connected to the gateway (ICE, DTLS)`, (t) => waitFor(page,
     () => window.ponte.pc() && window.ponte.pc().connectionState === 'connected', null, t),
   10_000);
   await checkBrowserHears(s, page);
+  await checkPhoneLegFast(s, before);
   await screenshot(page, 'tls-out-answered');
 
   const nbStats = phone.rtpStats().length;
@@ -255,8 +275,9 @@ async function scenarioIncoming(browser, phone) {
   await checkSoon(`${s}: the page takes the name alice`,
     (t) => waitFor(page, () => window.ponte.sipName !== null, null, t), 10_000);
   // baresip adds its account's ;transport=tls to what it dials.
-  const target = `sip:alice@${HOST}:${GATEWAY_TLS_PORT}`;
+  const target = `sip:alice@${GW_HOST}:${GATEWAY_TLS_PORT}`;
   const recordedBefore = phone.recordedWav('dec');
+  const before = await dpSample();
   const since = phone.mark();
   const nbTraced = sipTrace(phone).length;
   const r = await phone.dial(target);
@@ -276,8 +297,9 @@ async function scenarioIncoming(browser, phone) {
     !!ok && ok.transport === 'TLS');
   const contact = (ok.headers.contact || [''])[0];
   check(`${s}: its Contact is the TLS port (${contact})`,
-    contact === `<sip:${HOST}:${GATEWAY_TLS_PORT};transport=tls>`);
+    contact === `<sip:${GW_HOST}:${GATEWAY_TLS_PORT};transport=tls>`);
   await checkBrowserHears(s, page);
+  await checkPhoneLegFast(s, before);
   await screenshot(page, 'tls-in-answered');
 
   const nbStats = phone.rtpStats().length;
@@ -291,7 +313,7 @@ async function scenarioIncoming(browser, phone) {
   const msgs = checkAllTls(s, phone, callIdOf(ok));
   const bye = msgs.find((m) => m.startLine.startsWith('BYE '));
   check(`${s}: baresip's BYE went to our Contact over TLS (${bye && brief(bye)})`,
-    !!bye && bye.transport === 'TLS' && bye.to === `${HOST}:${GATEWAY_TLS_PORT}`);
+    !!bye && bye.transport === 'TLS' && bye.to === `${GW_HOST}:${GATEWAY_TLS_PORT}`);
   await checkPhoneHeard(s, phone, nbStats, recordedBefore);
   check(`${s}: the gateway has no call left`, await sipCalls() === 0);
   await page.context().close();
@@ -308,10 +330,10 @@ async function scenarioUntrusted(browser) {
   });
   server.on('connection', () => { nbConnections += 1; });
   server.on('tlsClientError', () => {});
-  await new Promise((resolve) => server.listen(ROGUE_PORT, HOST, resolve));
+  await new Promise((resolve) => server.listen(ROGUE_PORT, PHONE_HOST, resolve));
   onTearDown(() => server.close());
 
-  const target = `sips:rogue@${HOST}:${ROGUE_PORT}`;
+  const target = `sips:rogue@${PHONE_HOST}:${ROGUE_PORT}`;
   const page = await openPage(browser, 'tls-rogue', { isRawAudio: true });
   await page.goto(`${baseUrl}/?mode=phone`);
   await checkSoon(`${s}: ready to call`, (t) => waitState(page, 'ready', t), 10_000);
@@ -363,7 +385,7 @@ async function main() {
   let phone;
   try {
     phone = await startBaresip({
-      dir: join(opts.out, 'baresip'), host: HOST, port: PHONE_PORT, transport: 'tls',
+      dir: join(opts.out, 'baresip'), host: PHONE_HOST, port: PHONE_PORT, transport: 'tls',
       user: 'phone', answer: true, codecs: 'PCMU', toneHz: PHONE_HZ,
       certificate: join(tlsDir, 'phone.pem'), cafile: join(tlsDir, 'ca.pem'),
       recordDir: join(opts.out, 'baresip', 'rec'), sipTrace: true,
