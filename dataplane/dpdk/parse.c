@@ -135,8 +135,10 @@ static void parse_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uin
 			hlen > avail ? PONTE_DP_DROP_TRUNCATED : PONTE_DP_DROP_BAD_LENGTH);
 		return;
 	}
+	/* The NIC's word where it gave one: GOOD, or NONE (the header's integrity verified,
+	 * its checksum field not filled in, as virtio does); checked here when it gave none. */
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
 	     rte_raw_cksum(ip, hlen) != 0xffff)) {
 		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_CHECKSUM);
 		return;

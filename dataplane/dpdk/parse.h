@@ -54,7 +54,9 @@ struct dpdk_pkt {
  * Parse the frame in m (one segment; a chained mbuf goes to the kernel). A frame longer than
  * its IP datagram (Ethernet padding) is trimmed to it. The NIC's word that the UDP checksum is
  * wrong (RTE_MBUF_F_RX_L4_CKSUM_BAD) drops it; the IPv4 header checksum is checked here unless
- * the NIC vouched for it.
+ * the NIC vouched for the header (RTE_MBUF_F_RX_IP_CKSUM_GOOD or _NONE). The UDP checksum is
+ * not verified in software: a NIC that says nothing of it (net_af_packet, net_memif, rings)
+ * lets a corrupted plain RTP datagram through (SRTP fails its authentication).
  *
  * vlan: the port's VLAN, 0 for none. With one, the frame must carry that VLAN id, either
  * stripped by the NIC (RTE_MBUF_F_RX_VLAN_STRIPPED, vlan_tci) or as an 802.1Q tag in the frame,

@@ -353,7 +353,8 @@ static void check_udp(const struct rte_mbuf *m, const struct dpdk_pkt *p)
 		NEED(ip[0] == 0x45 && ip[9] == IPPROTO_UDP && (rd16(ip + 6) & 0x3fff) == 0);
 		NEED(m->data_len == ETH_LEN + rd16(ip + 2));
 		NEED(ip_ck != RTE_MBUF_F_RX_IP_CKSUM_BAD);
-		NEED(ip_ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD || fold(sum16(ip, 20, 0)) == 0xffff);
+		NEED(ip_ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD || ip_ck == RTE_MBUF_F_RX_IP_CKSUM_NONE ||
+		     fold(sum16(ip, 20, 0)) == 0xffff);
 		u = ip + 20;
 		check_addr(&p->src, AF_INET, ip + 12, u);
 		check_addr(&p->dst, AF_INET, ip + 16, u + 2);
