@@ -142,9 +142,13 @@ uint32_t dpb_ssrc(const struct dpb_plan *p, uint32_t call, enum dpb_ssrc_role r)
 	return v != 0 ? v : 1;
 }
 
+/* Below 2^15, as WebRTC's senders pick theirs: SRTP's receiver starts its rollover counter at
+ * 0 on the first packet it gets, so a stream whose packets just before a sequence wrap are all
+ * lost is never authenticated again (RFC 3711 3.3.1). Starting in the lower half leaves
+ * 32,768 packets (11 minutes at 50 per second) before the first wrap. */
 uint16_t dpb_seq0(const struct dpb_plan *p, uint32_t call, enum dpb_leg leg)
 {
-	return (uint16_t)dpb_derive(p->seed, call, DPB_L_SEQ + (uint32_t)leg, 0);
+	return (uint16_t)(dpb_derive(p->seed, call, DPB_L_SEQ + (uint32_t)leg, 0) & 0x7fff);
 }
 
 uint32_t dpb_ts0(const struct dpb_plan *p, uint32_t call, enum dpb_leg leg)

@@ -25,7 +25,8 @@
  * dpb_derive(seed, c, DPB_L_KEY + s, j / 8) in little-endian order; the master salt likewise
  * with DPB_L_SALT + s. SSRCs are the low 32 bits of dpb_derive(seed, c, DPB_L_SSRC + r, 0)
  * (r: enum dpb_ssrc_role), 0 replaced by 1. First sequence numbers and timestamps of the peer
- * streams come from DPB_L_SEQ and DPB_L_TS likewise. Not cryptographic: a benchmark's keys.
+ * streams come from DPB_L_SEQ and DPB_L_TS likewise (sequence numbers below 2^15, see
+ * dpb_seq0()). Not cryptographic: a benchmark's keys.
  *
  * The payload of every RTP packet the load generator sends (at least DPB_PAYLOAD_MIN bytes):
  *   0  "PLG1"      4  call (u32)      8  stream (u8), 3 zero bytes
