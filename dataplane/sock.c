@@ -29,6 +29,7 @@
 #include "htab.h"
 #include "pipeline.h"
 #include "ring.h"
+#include "sockaddr.h"
 #include "rtp.h"
 #include "srtp.h"
 
@@ -298,45 +299,6 @@ static void give_back(struct sock_dp *s, uint32_t type, void *ptr)
 
 /* ---- dataplane thread: transmit ---- */
 
-static void addr_to_sockaddr(const struct ponte_addr *a, struct sockaddr_storage *ss,
-			     socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(a->port);
-		memcpy(&s6->sin6_addr, a->ip, 16);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(a->port);
-		memcpy(&s4->sin_addr, a->ip, 4);
-		*len = sizeof(*s4);
-	}
-}
-
-static void sockaddr_to_addr(const struct sockaddr_storage *ss, struct ponte_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		a->family = AF_INET6;
-		a->port = ntohs(s6->sin6_port);
-		memcpy(a->ip, &s6->sin6_addr, 16);
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		a->family = AF_INET;
-		a->port = ntohs(s4->sin_port);
-		memcpy(a->ip, &s4->sin_addr, 4);
-	}
-}
-
 static void tx_flush(struct sock_dp *s)
 {
 	unsigned i = 0;
@@ -385,7 +347,7 @@ static void tx_queue(struct sock_dp *s, const struct port *p, const struct ponte
 			STAT_ADD(s->st.tx_errors, 1);
 		return;
 	}
-	addr_to_sockaddr(dst, &s->tx_addr[i], &alen);
+	dp_addr_to_sockaddr(dst, &s->tx_addr[i], &alen);
 	s->tx_iov[i].iov_base = s->tx_bufs[i];
 	s->tx_iov[i].iov_len = len;
 	memset(&s->tx_msgs[i], 0, sizeof(s->tx_msgs[i]));
@@ -514,7 +476,7 @@ static void read_port(struct sock_dp *s, struct port *p)
 
 		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
-		sockaddr_to_addr(&from[i], &src);
+		dp_sockaddr_to_addr(&from[i], &src);
 		process(s, p, &src, s->rx_bufs[i], msgs[i].msg_len);
 	}
 }
@@ -735,31 +697,6 @@ static int sock_port_attach_fn(struct ponte_dp *dp, ponte_dp_tx_fn fn, void *ctx
 	return add_port(s, -1, false, NULL, fn, ctx, port_id);
 }
 
-static int bind_in_range(int fd, struct ponte_addr *local, uint16_t port_min, uint16_t port_max)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	uint32_t span = port_max >= port_min && port_min != 0 ? port_max - port_min + 1u : 0;
-	uint32_t start = span ? (uint32_t)random() % span : 0;
-
-	if (local->port != 0 || span == 0) {
-		addr_to_sockaddr(local, &ss, &len);
-		return bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
-	}
-	/* Start at a random place so restarts and neighbours spread over the range. */
-	for (uint32_t i = 0; i < span; i++) {
-		struct ponte_addr a = *local;
-
-		a.port = (uint16_t)(port_min + (start + i) % span);
-		addr_to_sockaddr(&a, &ss, &len);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
-			return 0;
-		if (errno != EADDRINUSE)
-			return -errno;
-	}
-	return -EADDRINUSE;
-}
-
 static int sock_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_t port_min,
 			  uint16_t port_max, uint32_t *port_id)
 {
@@ -780,11 +717,11 @@ static int sock_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	rc = bind_in_range(fd, local, port_min, port_max);
+	rc = dp_bind_in_range(fd, local, port_min, port_max);
 	if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		rc = -errno;
 	if (rc == 0) {
-		sockaddr_to_addr(&ss, local);
+		dp_sockaddr_to_addr(&ss, local);
 		rc = add_port(s, fd, true, local, NULL, NULL, port_id);
 	}
 	if (rc != 0)

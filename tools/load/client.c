@@ -22,6 +22,7 @@
 #include "log.h"
 #include "sdp.h"
 #include "sdp_negotiate.h"
+#include "sockaddr.h"
 
 #define OPUS_PT 111
 
@@ -147,27 +148,6 @@ static void ice_candidate(void *ctx, const char *candidate)
 	send_candidate(s, candidate != NULL ? candidate : "");
 }
 
-static void addr_to_sockaddr(const struct ponte_addr *a, struct sockaddr_storage *ss,
-			     socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(a->port);
-		memcpy(&s6->sin6_addr, a->ip, 16);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(a->port);
-		memcpy(&s4->sin_addr, a->ip, 4);
-		*len = sizeof(*s4);
-	}
-}
-
 static void ice_state(void *ctx, enum ponte_ice_state st)
 {
 	struct load_session *s = ctx;
@@ -190,7 +170,7 @@ static void ice_state(void *ctx, enum ponte_ice_state st)
 		return;
 	}
 	s->fd = fd;
-	addr_to_sockaddr(&remote, &s->dst, &s->dst_len);
+	dp_addr_to_sockaddr(&remote, &s->dst, &s->dst_len);
 	if (s->role == PONTE_DTLS_CLIENT && s->dtls == NULL)
 		start_dtls(s);
 }

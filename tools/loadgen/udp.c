@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lg.h"
+#include "sockaddr.h"
 
 /* Big enough for a few hundred milliseconds of everything coming back at the highest rates
  * measured here, so that a loss is the harness's, not our socket's. */
@@ -40,26 +41,6 @@ struct udp {
 	char rctl[LG_BATCH][64];
 	unsigned next_ep; /* the socket recv() reads first, in turn for fairness */
 };
-
-static void to_sockaddr(const struct ponte_addr *a, struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(a->port);
-		memcpy(&s6->sin6_addr, a->ip, 16);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(a->port);
-		memcpy(&s4->sin_addr, a->ip, 4);
-		*len = sizeof(*s4);
-	}
-}
 
 static uint16_t port_of(const struct sockaddr_storage *ss)
 {
@@ -88,7 +69,7 @@ static unsigned udp_send(struct lg_transport *t, struct lg_pkt *pkts, unsigned n
 				continue;
 			dst = u->plan.gw;
 			dst.port = pkts[i].gw_port;
-			to_sockaddr(&dst, &u->addr[m], &alen);
+			dp_addr_to_sockaddr(&dst, &u->addr[m], &alen);
 			u->iov[m].iov_base = pkts[i].data;
 			u->iov[m].iov_len = pkts[i].len;
 			memset(&u->msgs[m], 0, sizeof(u->msgs[m]));
@@ -251,7 +232,7 @@ int lg_udp_create(const struct dpb_plan *p, bool is_timed, struct lg_transport *
 		set_buf(u->fd[i], SO_RCVBUFFORCE, SO_RCVBUF, SOCK_BUF);
 		set_buf(u->fd[i], SO_SNDBUFFORCE, SO_SNDBUF, SOCK_BUF);
 		setsockopt(u->fd[i], SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-		to_sockaddr(&a, &ss, &len);
+		dp_addr_to_sockaddr(&a, &ss, &len);
 		if (bind(u->fd[i], (struct sockaddr *)&ss, len) != 0) {
 			rc = -errno;
 			fprintf(stderr, "loadgen: bind %s: %s\n",
