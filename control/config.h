@@ -93,6 +93,7 @@ struct ponte_dpdk_port {
 	int rx_queues; /* 0: one per lcore */
 	int rx_descriptors, tx_descriptors; /* 0: the driver's choice */
 	int vlan; /* 802.1Q VLAN id of media and exception traffic; 0: untagged */
+	int mtu; /* the device's and its TAP's MTU (dpdk.ports[].mtu) */
 	/* Its own exception port; "" / empty: the top-level dpdk.exception_* (first port). */
 	char *exception_device;
 	char *exception_tap;

@@ -570,13 +570,17 @@ const struct cfg_key ponte_cfg_schema[] = {
 		.type = CFG_MAPLIST,
 		LIST_OF(struct ponte_dpdk_port, dpdk.ports, dpdk.nb_ports),
 		.min = 0,
-		.max = 4,
+		.max = 8,
 		.def = "[]",
-		.doc = "The NICs the fast path drives (1 to 4), each with its own exception "
+		.doc = "The NICs the fast path drives, each with its own exception "
 		       "interface: a public side (browsers) and a private one (SIP trunk, PBX), "
 		       "say. A flow's media leaves through the NIC whose exception interface holds "
 		       "the flow's local address; what the kernel sends on exception interface k "
-		       "leaves through NIC k. Required with `dataplane.backend: dpdk`.",
+		       "leaves through NIC k. An entry is a logical NIC: several entries with the "
+		       "same `device` are VLANs of one trunk port (each its own `vlan`, at most one "
+		       "untagged, the same queue settings, each its own `exception_tap` and "
+		       "`exception_addresses`), sharing the device. Up to 8 entries on up to 4 "
+		       "devices. Required with `dataplane.backend: dpdk`.",
 	},
 	{
 		.path = "dpdk.ports[].device",
@@ -627,7 +631,28 @@ const struct cfg_key ponte_cfg_schema[] = {
 		       "a NIC on a trunk; 0: untagged. Only frames tagged with it are taken (the "
 		       "others, untagged ones too, are dropped and counted as `wrong_vlan`); what "
 		       "the port sends is tagged with it. The exception interface sees the frames "
-		       "untagged: its addresses are those of the VLAN, with no VLAN device.",
+		       "untagged: its addresses are those of the VLAN, with no VLAN device. Several "
+		       "VLANs of one trunk: one entry per VLAN with the same `device` (at most one of "
+		       "them untagged, which then takes the untagged frames); a frame of a VLAN no "
+		       "entry names is dropped (`wrong_vlan`).",
+	},
+	{
+		.path = "dpdk.ports[].mtu",
+		.type = CFG_INT,
+		MEMBER(struct ponte_dpdk_port, mtu),
+		.min = 1280,
+		.max = 9600,
+		.def = "1500",
+		.doc = "The NIC's MTU, and its exception TAP's kernel interface's: above 1500 for "
+		       "jumbo frames. At most what the device takes (its `max_mtu` and largest "
+		       "frame): Ponte refuses more at start, naming this key (`net_af_packet` and "
+		       "`net_tap` take 1500). Packet buffers are made to hold a whole frame of the "
+		       "largest MTU (or a `net_af_packet` device's `framesz`), which costs memory: "
+		       "each of `dpdk.mempool_size` mbufs takes the MTU plus about 400 bytes (9000: "
+		       "32767 mbufs need about 310 MB; raise `dpdk.memory`). The fast path takes "
+		       "media up to 1984 bytes of RTP (the pipeline's largest packet, as on the "
+		       "socket backend); larger UDP goes to the kernel, through the TAP in IP "
+		       "fragments. Entries of one device (its VLANs) give the same value.",
 	},
 	{
 		.path = "dpdk.ports[].exception_tap",

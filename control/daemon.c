@@ -55,7 +55,7 @@ static void dp_log(void *ctx, int level, const char *msg)
 
 static int start_media(struct daemon *d, const struct ponte_config *cfg)
 {
-	struct ponte_dp_dpdk_port dpdk_ports[4];
+	struct ponte_dp_dpdk_port dpdk_ports[8];
 	struct ponte_dp_dpdk_config dpdk = {
 		.lcores = cfg->dpdk.lcores,
 		.memory_mb = (uint32_t)cfg->dpdk.memory,
@@ -94,6 +94,7 @@ static int start_media(struct daemon *d, const struct ponte_config *cfg)
 			.rx_desc = (uint16_t)cfg->dpdk.ports[i].rx_descriptors,
 			.tx_desc = (uint16_t)cfg->dpdk.ports[i].tx_descriptors,
 			.vlan = (uint16_t)cfg->dpdk.ports[i].vlan,
+			.mtu = (uint16_t)cfg->dpdk.ports[i].mtu,
 			.exception_device = cfg->dpdk.ports[i].exception_device,
 			.exception_tap = cfg->dpdk.ports[i].exception_tap,
 			.exception_addresses =
@@ -197,6 +198,7 @@ static void media_lcores_status(struct daemon *d, json_t *dp)
 		[PONTE_DP_DROP_EXC_FULL] = "exception_full",
 		[PONTE_DP_DROP_HANDOFF_FULL] = "handoff_full",
 		[PONTE_DP_DROP_WRONG_VLAN] = "wrong_vlan",
+		[PONTE_DP_DROP_BAD_UDP_CHECKSUM] = "bad_udp_checksum",
 	};
 	struct ponte_dp_lcore_stats st;
 	json_t *arr = json_array();
@@ -226,6 +228,7 @@ static void media_lcores_status(struct daemon *d, json_t *dp)
 			{"tx_via_kernel", st.tx_via_kernel},
 			{"idle_sleeps", st.idle_sleeps},
 			{"owned_port_drops", st.owned_port_drops},
+			{"udp_cksum_partial", st.udp_cksum_partial},
 		};
 		json_t *o = json_pack("{s:i, s:i}", "lcore", (int)st.lcore_id, "flows",
 				      (int)st.nb_flows);
@@ -246,22 +249,34 @@ static void media_lcores_status(struct daemon *d, json_t *dp)
 }
 
 /* Each NIC's counters as its driver keeps them (DPDK backend), under dataplane.nics: which NIC
- * a call's legs crossed, and how much of it went to the kernel. */
+ * a call's legs crossed, and how much of it went to the kernel. A logical NIC (a VLAN of a
+ * device that has several) has the device's driver counters and its own lcore_* ones. */
 static void media_nics_status(struct daemon *d, json_t *dp)
 {
 	struct ponte_dp_nic_stats st;
 	json_t *arr = json_array();
 
-	for (unsigned i = 0; ponte_dp_nic_stats(d->dp, i, &st) == 0; i++)
-		json_array_append_new(
-		    arr, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "nic",
-				   (int)i, "device", st.device, "rx_pkts", (json_int_t)st.rx_pkts,
-				   "rx_bytes", (json_int_t)st.rx_bytes, "tx_pkts",
-				   (json_int_t)st.tx_pkts, "tx_bytes", (json_int_t)st.tx_bytes,
-				   "rx_missed", (json_int_t)st.rx_missed, "rx_errors",
-				   (json_int_t)st.rx_errors, "tx_errors", (json_int_t)st.tx_errors,
-				   "to_kernel", (json_int_t)st.to_kernel, "from_kernel",
-				   (json_int_t)st.from_kernel));
+	for (unsigned i = 0; ponte_dp_nic_stats(d->dp, i, &st) == 0; i++) {
+		json_t *o = json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "nic", (int)i, "device", st.device, "rx_pkts",
+				      (json_int_t)st.rx_pkts, "rx_bytes", (json_int_t)st.rx_bytes,
+				      "tx_pkts", (json_int_t)st.tx_pkts, "tx_bytes",
+				      (json_int_t)st.tx_bytes, "rx_missed", (json_int_t)st.rx_missed,
+				      "rx_errors", (json_int_t)st.rx_errors, "tx_errors",
+				      (json_int_t)st.tx_errors, "to_kernel", (json_int_t)st.to_kernel,
+				      "from_kernel", (json_int_t)st.from_kernel);
+
+		/* A VLAN of a device that has several: its own counts beside the device's. */
+		json_object_set_new(o, "vlan", json_integer(st.vlan));
+		json_object_set_new(o, "eth_nic", json_integer(st.eth_nic));
+		json_object_set_new(o, "lcore_rx_pkts", json_integer((json_int_t)st.lcore_rx_pkts));
+		json_object_set_new(o, "lcore_rx_bytes",
+				    json_integer((json_int_t)st.lcore_rx_bytes));
+		json_object_set_new(o, "lcore_tx_pkts", json_integer((json_int_t)st.lcore_tx_pkts));
+		json_object_set_new(o, "lcore_tx_bytes",
+				    json_integer((json_int_t)st.lcore_tx_bytes));
+		json_array_append_new(arr, o);
+	}
 	if (dp != NULL && json_array_size(arr) > 0)
 		json_object_set_new(dp, "nics", arr);
 	else

@@ -230,6 +230,7 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 	f->rtcp = spec->rtcp;
 	f->mirror_pt = spec->mirror_pt;
 	f->is_mirror_only = spec->is_mirror_only;
+	f->port_id = spec->port_id;
 	f->is_latching = spec->src.family == 0 && spec->is_latching;
 	for (unsigned i = 0; i < spec->nb_outputs; i++)
 		if (spec->outputs[i].kinds & PONTE_OUT_RTP)
@@ -683,15 +684,17 @@ void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 }
 
 /* The head of the flows whose latched source f's RTP outputs send to, as far as the cache
- * knows them (dst_of()). */
+ * knows them (dst_of()), and what the backend reads of the ports they are sent from. Run
+ * once dp_flow_prefetch() asked for the outputs' lines: these addresses are in them. */
 static void prefetch_latch_flows(const struct dp_pipe *pp, const struct dp_flow *f)
 {
-	if (pp->epoch == NULL)
-		return;
 	for (uint32_t rtp = f->rtp_outputs; rtp != 0; rtp &= rtp - 1) {
 		unsigned i = (unsigned)__builtin_ctz(rtp);
 
-		if (f->latch[i].epoch == *pp->epoch && f->latch[i].flow != NULL)
+		if (pp->prefetch_port != NULL)
+			pp->prefetch_port(pp->be, f->spec.outputs[i].port_id);
+		if (pp->epoch != NULL && f->latch[i].epoch == *pp->epoch &&
+		    f->latch[i].flow != NULL)
 			__builtin_prefetch(&f->latch[i].flow->latched);
 	}
 }

@@ -58,6 +58,10 @@ struct dp_flow {
 	uint16_t rtp_outputs;
 	uint8_t nb_outputs, rtcp, mirror_pt;
 	bool is_latching, is_mirror_only;
+	/* spec.port_id, in the second line with the counters: a backend that checks the port
+	 * of each packet's flow reads it there, not from the spec's line (a miss more per packet
+	 * with 200,000 flows). */
+	uint32_t port_id;
 	struct ponte_flow_stats st; /* written by the packet thread only */
 	struct dp_srtp *out[PONTE_FLOW_MAX_OUTPUTS];
 	/* PONTE_RTCP_TERMINATE state, carried across a modify. */
@@ -115,6 +119,9 @@ struct dp_pipe {
 	 * it had (a latched destination's flow) rather than look them up per packet. NULL: it
 	 * asks every time. */
 	const uint64_t *epoch;
+	/* Optional: start fetching what sending from port_id will read (dp_pipe_input_burst()
+	 * calls it for each RTP output of a burst's packets, well before their sends). */
+	void (*prefetch_port)(void *be, uint32_t port_id);
 	/* Hand a copy of a plain packet of flow f to the control plane (spec.mirror_pt). */
 	void (*mirror)(void *be, const struct dp_flow *f, const struct ponte_addr *src,
 		       const uint8_t *pkt, size_t len);

@@ -40,6 +40,7 @@
 #include <ponte/demux.h>
 
 #include "../rtp.h"
+#include "../sockaddr.h"
 #include "../srtp.h"
 
 /* One DPDK dataplane per process: the EAL, the log stream and the table names are global. */
@@ -83,6 +84,96 @@ static struct fslot *slot_by_id(const struct dpdk_dp *d, uint64_t id)
 static struct fslot *slot_by_key(const struct dpdk_dp *d, const struct fkey *k)
 {
 	return dp_htab_find(&d->c_by_key, fkey_hash(k), slot_key_eq, k);
+}
+
+/* ---- exact flows per local address (struct fslot.has_exact) ----
+ *
+ * The lcores look up a frame's port-wide key first when most of their media are port-wide
+ * flows', and its exact key only when that flow is marked as having exact flows with the same
+ * local address (or when there is no port-wide flow): one lookup per packet for a bridged
+ * call. The mark may lag the table by a burst either way: a frame then meets the flows of a
+ * moment before, never a flow of another key. */
+
+struct exact_count {
+	struct fkey any; /* the port-wide key of their local address */
+	uint32_t nb;
+};
+
+static bool exact_eq(const void *item, const void *key)
+{
+	return memcmp(&((const struct exact_count *)item)->any, key, sizeof(struct fkey)) == 0;
+}
+
+/* The key of a flow a frame can match by its remote (not port-wide, not of a DPORT_FN port,
+ * not of a remote in the other family than the port's). */
+static bool is_exact_key(const struct fkey *k)
+{
+	return k->is_any == 0 && k->family != FKEY_FAMILY_PORT_ID;
+}
+
+static void any_key(const struct fkey *k, struct fkey *any)
+{
+	*any = *k;
+	any->is_any = 1;
+	any->rport = 0;
+	memset(any->rip, 0, sizeof(any->rip));
+}
+
+/* Count an exact flow of key k in (delta 1, before it goes into the flow table) or out (-1,
+ * once it is out), and mark or unmark the port-wide flow of its local address. -ENOMEM when
+ * it cannot be counted (the flow must not go in then). Nothing for other keys. */
+static int exact_note(struct dpdk_dp *d, const struct fkey *k, int delta)
+{
+	struct exact_count *c;
+	struct fslot *ps;
+	struct fkey any;
+	uint64_t h;
+
+	if (!is_exact_key(k))
+		return 0;
+	any_key(k, &any);
+	h = fkey_hash(&any);
+	c = dp_htab_find(&d->c_exact, h, exact_eq, &any);
+	if (c == NULL) {
+		if (delta < 0)
+			return 0;
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || dp_htab_insert(&d->c_exact, h, c) != 0) {
+			free(c);
+			return -ENOMEM;
+		}
+		c->any = any;
+	}
+	c->nb = (uint32_t)((int64_t)c->nb + delta);
+	ps = slot_by_key(d, &any);
+	if (ps != NULL)
+		atomic_store_explicit(&ps->has_exact, c->nb > 0, memory_order_release);
+	if (c->nb == 0) {
+		dp_htab_remove(&d->c_exact, h, c);
+		free(c);
+	}
+	return 0;
+}
+
+/* A port-wide slot s about to go into the table: marked if its address has exact flows. */
+static void exact_mark(struct dpdk_dp *d, struct fslot *s)
+{
+	if (s->key.is_any == 1)
+		atomic_store_explicit(&s->has_exact,
+				      dp_htab_find(&d->c_exact, fkey_hash(&s->key), exact_eq,
+						   &s->key) != NULL,
+				      memory_order_relaxed);
+}
+
+/* A slot: one cache line for what every frame's lookup reads (owner, cur, rx_on). */
+static struct fslot *slot_alloc(void)
+{
+	struct fslot *s = aligned_alloc(RTE_CACHE_LINE_SIZE,
+					RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE));
+
+	if (s != NULL)
+		memset(s, 0, sizeof(*s));
+	return s;
 }
 
 static struct dport *c_port(const struct dpdk_dp *d, uint32_t id)
@@ -207,45 +298,6 @@ static int add_port(struct dpdk_dp *d, enum dport_kind kind, unsigned nic, bool 
 	return 0;
 }
 
-static void sockaddr_to_addr(const struct sockaddr_storage *ss, struct ponte_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		a->family = AF_INET6;
-		a->port = ntohs(s6->sin6_port);
-		memcpy(a->ip, &s6->sin6_addr, 16);
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		a->family = AF_INET;
-		a->port = ntohs(s4->sin_port);
-		memcpy(a->ip, &s4->sin_addr, 4);
-	}
-}
-
-static void addr_to_sockaddr(const struct ponte_addr *a, struct sockaddr_storage *ss,
-			     socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(a->port);
-		memcpy(&s6->sin6_addr, a->ip, 16);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(a->port);
-		memcpy(&s4->sin_addr, a->ip, 4);
-		*len = sizeof(*s4);
-	}
-}
-
 static int dpdk_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 {
 	struct dpdk_dp *d = to_dpdk(dp);
@@ -257,7 +309,7 @@ static int dpdk_port_attach(struct ponte_dp *dp, int fd, uint32_t *port_id)
 	dpdk_collect_garbage(d);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		return -errno;
-	sockaddr_to_addr(&ss, &local);
+	dp_sockaddr_to_addr(&ss, &local);
 	if (local.family == 0)
 		return -EAFNOSUPPORT;
 	rc = dpdk_exception_nic(d, &local);
@@ -303,30 +355,6 @@ static bool is_unspecified(const struct ponte_addr *a)
 }
 
 /* Bind fd to local, or to a free port of [port_min, port_max] when local has none. */
-static int bind_in_range(int fd, struct ponte_addr *local, uint16_t port_min, uint16_t port_max)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	uint32_t span = port_max >= port_min && port_min != 0 ? port_max - port_min + 1u : 0;
-	uint32_t start = span ? (uint32_t)random() % span : 0;
-
-	if (local->port != 0 || span == 0) {
-		addr_to_sockaddr(local, &ss, &len);
-		return bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
-	}
-	for (uint32_t i = 0; i < span; i++) {
-		struct ponte_addr a = *local;
-
-		a.port = (uint16_t)(port_min + (start + i) % span);
-		addr_to_sockaddr(&a, &ss, &len);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
-			return 0;
-		if (errno != EADDRINUSE)
-			return -errno;
-	}
-	return -EADDRINUSE;
-}
-
 static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_t port_min,
 			  uint16_t port_max, uint32_t *port_id)
 {
@@ -385,11 +413,11 @@ static int dpdk_port_open(struct ponte_dp *dp, struct ponte_addr *local, uint16_
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	rc = bind_in_range(fd, local, port_min, port_max);
+	rc = dp_bind_in_range(fd, local, port_min, port_max);
 	if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		rc = -errno;
 	if (rc == 0) {
-		sockaddr_to_addr(&ss, local);
+		dp_sockaddr_to_addr(&ss, local);
 		rc = add_port(d, DPORT_NIC, (unsigned)nic, true, fd, local, NULL, NULL, port_id);
 	}
 	if (rc != 0)
@@ -535,9 +563,10 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	rc = dp_flow_build(d->srtp, spec, NULL, &f);
 	if (rc != 0)
 		return rc;
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
+	s = slot_alloc();
+	if (s == NULL || exact_note(d, &k, 1) != 0) {
 		dp_flow_free(d->srtp, f);
+		free(s);
 		return -ENOMEM;
 	}
 	s->id = spec->id;
@@ -545,8 +574,10 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	s->key = k;
 	s->key_hash = fkey_hash(&k);
 	s->owner = (uint16_t)choose_owner(d, spec, &s->gid);
+	exact_mark(d, s);
 	rc = dpdk_ftable_flow_add(d, s);
 	if (rc != 0) {
+		exact_note(d, &k, -1);
 		dp_flow_free(d->srtp, f);
 		free(s);
 		return rc;
@@ -601,8 +632,8 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 	}
 	/* Another key (the flow moved to another port, or another source): a new slot under
 	 * it, on the same lcore, which carries the state over from the old one. */
-	ns = calloc(1, sizeof(*ns));
-	rc = ns == NULL ? -ENOMEM : 0;
+	ns = slot_alloc();
+	rc = ns == NULL ? -ENOMEM : exact_note(d, &k, 1);
 	if (rc == 0) {
 		*ns = (struct fslot){.owner = s->owner,
 				     .gid = s->gid,
@@ -610,7 +641,10 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 				     .latest = f,
 				     .key = k,
 				     .key_hash = fkey_hash(&k)};
+		exact_mark(d, ns);
 		rc = dpdk_ftable_flow_add(d, ns);
+		if (rc != 0)
+			exact_note(d, &k, -1);
 	}
 	if (rc != 0) {
 		free(ns);
@@ -624,6 +658,7 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 	dpdk_steer_del(d, s);
 	dpdk_steer_add(d, ns);
 	dpdk_ftable_flow_del(d, s);
+	exact_note(d, &s->key, -1);
 	dpdk_cmd_send(d, d->lcores[s->owner], DCMD_FLOW_SET, ns, s, 0, f);
 	return 0;
 }
@@ -641,6 +676,7 @@ static int dpdk_flow_delete(struct ponte_dp *dp, uint64_t id)
 	dp_htab_remove(&d->c_by_key, s->key_hash, s);
 	dpdk_steer_del(d, s);
 	dpdk_ftable_flow_del(d, s);
+	exact_note(d, &s->key, -1);
 	dpdk_cmd_send(d, d->lcores[s->owner], DCMD_FLOW_DEL, s, NULL, 0, NULL);
 	return 0;
 }
@@ -871,6 +907,20 @@ static int dpdk_nic_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_nic_s
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->device, sizeof(out->device), "%s", d->nic[i].name);
+	out->vlan = d->nic[i].vlan;
+	out->eth_nic = d->eth_of[i];
+	/* Ours, per logical NIC: the driver's are the device's, shared by its VLANs. */
+	for (unsigned j = 0; j < d->nb_lcores; j++) {
+		const struct dpdk_nic_count *c;
+
+		if (d->lcores[j] == NULL)
+			continue;
+		c = &d->lcores[j]->nic_st[i];
+		out->lcore_rx_pkts += __atomic_load_n(&c->rx_pkts, __ATOMIC_RELAXED);
+		out->lcore_rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
+		out->lcore_tx_pkts += __atomic_load_n(&c->tx_pkts, __ATOMIC_RELAXED);
+		out->lcore_tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
+	}
 	if (rte_eth_stats_get(d->nic[i].port_id, &es) == 0) {
 		out->rx_pkts = es.ipackets;
 		out->rx_bytes = es.ibytes;
@@ -923,6 +973,8 @@ static void dpdk_destroy(struct ponte_dp *dp)
 		for (uint32_t i = 0; d->pending_refs.items != NULL && i <= d->pending_refs.mask;
 		     i++)
 			free(d->pending_refs.items[i]);
+		for (uint32_t i = 0; d->c_exact.items != NULL && i <= d->c_exact.mask; i++)
+			free(d->c_exact.items[i]);
 		for (uint32_t id = 1; id <= d->max_ports; id++)
 			if (d->c_ports[id] != NULL)
 				dpdk_ftable_port_free(d, d->c_ports[id]);
@@ -941,6 +993,7 @@ static void dpdk_destroy(struct ponte_dp *dp)
 	dpdk_ports_stop(d);
 	dp_htab_fini(&d->c_by_id);
 	dp_htab_fini(&d->c_by_key);
+	dp_htab_fini(&d->c_exact);
 	dp_htab_fini(&d->pending_refs);
 	dp_ring_fini(&d->input);
 	free(d->c_ports);
@@ -992,6 +1045,7 @@ static int dpdk_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	rc = dpdk_ports_start(d, cfg->dpdk);
 	if (rc != 0)
 		goto fail;
+	dpdk_owned_scan(d); /* after the ports: it needs the NICs' addresses */
 	dpdk_steer_probe(d);
 	rc = -ENOMEM;
 	d->c_ports = calloc(d->max_ports + 1, sizeof(*d->c_ports));
@@ -999,6 +1053,7 @@ static int dpdk_create(const struct ponte_dp_config *cfg, const struct dp_srtp_e
 	if (d->c_ports == NULL || d->ports == NULL ||
 	    dp_htab_init(&d->c_by_id, d->max_flows) != 0 ||
 	    dp_htab_init(&d->c_by_key, d->max_flows) != 0 ||
+	    dp_htab_init(&d->c_exact, d->max_flows) != 0 ||
 	    dp_htab_init(&d->pending_refs, d->max_flows) != 0 ||
 	    dp_ring_init(&d->input, d->input_queue, sizeof(struct dpdk_in_slot)) != 0)
 		goto fail;

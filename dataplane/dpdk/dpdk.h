@@ -42,12 +42,15 @@
 #include "../htab.h"
 #include "../pipeline.h"
 #include "../ring.h"
+#include "kfrag.h"
 #include "parse.h"
 
 #define DPDK_BURST 32
 #define DPDK_MAX_LCORES 16
-/* NICs (dpdk.ports[]), each with its own exception port. */
-#define DPDK_MAX_NICS 4
+/* Logical NICs (dpdk.ports[]), each with its own exception port, over at most DPDK_MAX_ETHS
+ * ethdevs: entries with the same device are VLANs of one trunk port. */
+#define DPDK_MAX_NICS 8
+#define DPDK_MAX_ETHS 4
 /* Addresses a NIC's exception port is given (dpdk.ports[].exception_addresses). */
 #define DPDK_MAX_NIC_ADDRS 8
 #define DPDK_TX_BATCH 64
@@ -57,8 +60,15 @@
 #define DPDK_HANDOFF_RING 4096
 #define DPDK_LEARN_RING 1024
 /* Mbuf data room: the headers in front of a payload, and a whole DP_PIPE_BUF behind the
- * payload of any frame received, as the pipeline works in place on that many bytes. */
+ * payload of any frame received, as the pipeline works in place on that many bytes. The
+ * least: dpdk_mbuf_data() makes it larger for jumbo frames (dpdk.ports[].mtu). */
 #define DPDK_MBUF_DATA (RTE_PKTMBUF_HEADROOM + DP_PIPE_BUF + 128)
+_Static_assert(DPDK_MEDIA_MAX == DP_PIPE_PKT_MAX, "parse.c sends larger UDP to the kernel");
+
+/* The data room of the mbufs for these ports (eal.c): DPDK_MBUF_DATA, or a whole frame of the
+ * largest dpdk.ports[].mtu, or what a net_af_packet device's framesz= fills, when larger. */
+struct ponte_dp_dpdk_config;
+uint32_t dpdk_mbuf_data(const struct ponte_dp_dpdk_config *dc);
 
 /* ---- logging (eal.c) ---- */
 
@@ -80,6 +90,15 @@ struct dpdk_eth {
 	bool has_rx_intr;    /* receive interrupts set up (dpdk.idle: interrupt) */
 	bool has_vlan_strip; /* the device strips the VLAN tag (RTE_ETH_RX_OFFLOAD_VLAN_STRIP) */
 	uint16_t vlan;	     /* 802.1Q VLAN of its traffic (dpdk.ports[].vlan), 0: untagged */
+	uint16_t mtu;	     /* dpdk.ports[].mtu (the exception port: its NIC's); 0: 1500 */
+	/* The longest frame it transmits, 0: no limit. A TAP's is its ethdev MTU and 22 bytes
+	 * (net_tap's own check): lcore.c fragments longer frames for it (kfrag.c). */
+	uint32_t tx_frame_max;
+	/* Several logical NICs on this ethdev (the first entry of the device; dpdk_frame_nic()):
+	 * their VLANs (0: untagged) and indices in dpdk_dp.nic. */
+	uint8_t nb_vlan_nics;
+	uint16_t vlan_ids[DPDK_MAX_NICS];
+	uint8_t vlan_nics[DPDK_MAX_NICS];
 	int socket;
 	uint16_t nb_rxq, nb_txq;
 	struct rte_ether_addr mac;
@@ -134,8 +153,12 @@ struct fkey {
 	uint16_t is_any;
 	uint8_t lip[16];
 	uint8_t rip[16];
+	/* Zero. 48 bytes: rte_hash compares keys of 16, 32, 48 ... bytes with vector code (40:
+	 * memcmp()), and its key store's entries (the data pointer and the key) are then 64
+	 * bytes, one cache line each, where half of the 48-byte ones straddled two. */
+	uint8_t zero[8];
 };
-_Static_assert(sizeof(struct fkey) == 40, "fkey has no padding");
+_Static_assert(sizeof(struct fkey) == 48, "fkey has no padding");
 
 #define FKEY_FAMILY_PORT_ID 0xffff
 
@@ -155,6 +178,10 @@ struct pkey {
 struct fslot {
 	uint16_t owner;	     /* index of the owning lcore */
 	_Atomic bool is_in_transit; /* moved, not adopted yet by the new owner */
+	/* A port-wide flow's: exact flows (a remote) have the same local address, so a frame
+	 * must be looked up by its exact key too (lcore.c's lookup_burst()). Written by the
+	 * control thread after it added the first one, cleared after it removed the last. */
+	_Atomic bool has_exact;
 	struct dp_flow *cur; /* owner only: the live entry, NULL until the first command */
 	/* Frames of this flow each lcore received from the NIC: written by that lcore. */
 	uint32_t rx_on[DPDK_MAX_LCORES];
@@ -223,6 +250,15 @@ struct dpdk_owned {
 	uint64_t *added;		/* 65536 bits: the numbers added there, taken out at stop */
 	struct dpdk_owned_addr **addrs; /* numbers in use, per local address */
 	unsigned nb_addrs, cap_addrs;
+	/* The record of what start added (a file of PONTE_OWNED_STATE_DIR, by default /run/ponte,
+	 * so that a crash's reservation is taken over at the next start), and its lock file; NULL
+	 * when none could be written. */
+	char *record, *lock;
+	/* Other processes' sockets in the range (dpdk_owned_scan()): when last looked, and the
+	 * socket inodes already warned about (a ring, so that a rescan does not repeat them). */
+	double scanned_at;
+	uint64_t warned[32];
+	unsigned nb_warned;
 };
 
 /* Whether port is one of the owned range's (any thread). */
@@ -236,6 +272,11 @@ static inline bool dpdk_owned_has_range(const struct dpdk_owned *o, uint16_t por
  * stop takes out what start added and frees the numbers. */
 int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc);
 void dpdk_owned_stop(struct dpdk_dp *d);
+/* Control thread, once the exception ports are up (it needs the NICs' addresses): warn about
+ * other sockets bound to ports of the range on a NIC's address or the wildcard (their
+ * datagrams are the fast path's, dropped), naming the process. Also done again, at most every
+ * 10 s, when a port of the range is opened. */
+void dpdk_owned_scan(struct dpdk_dp *d);
 /* Control thread: a number of the owned range for local (an address of a NIC): its own port
  * when it names one, else a free one of [port_min, port_max] (0/0: of the whole range), which
  * is written back. 0; -EADDRINUSE when taken (none free); -EINVAL for a range that straddles
@@ -355,10 +396,17 @@ struct dpdk_lcore {
 	unsigned nb_empty;
 	uint32_t sleep_us;
 	struct ponte_dp_lcore_stats st; /* written by this lcore only */
+	/* Per logical NIC (its VLAN's frames): what this lcore received and queued to send; the
+	 * driver counts per ethdev only. Written by this lcore only (NSTAT_ADD). */
+	struct dpdk_nic_count {
+		uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	} nic_st[DPDK_MAX_NICS];
 };
 
 #define LSTAT_ADD(l, field, n)                                                                     \
 	__atomic_store_n(&(l)->st.field, (l)->st.field + (n), __ATOMIC_RELAXED)
+#define NSTAT_ADD(l, k, field, n)                                                                  \
+	__atomic_store_n(&(l)->nic_st[k].field, (l)->nic_st[k].field + (n), __ATOMIC_RELAXED)
 
 /* Any thread, after queueing work for l (a command, a frame, flows to adopt): wake it if it
  * sleeps waiting for interrupts. Pairs with the fence of lcore.c's idle_interrupt(). */
@@ -398,12 +446,17 @@ struct dpdk_dp {
 	bool is_idle_interrupt;
 	uint32_t idle_sleep_us;
 	uint32_t mempool_size;
+	uint32_t mbuf_data; /* each mbuf's data room, headroom included: dpdk_mbuf_data() */
 
 	/* The EAL and the ethdevs. */
 	unsigned nb_lcores;
 	unsigned lcore_ids[DPDK_MAX_LCORES];
 	struct dpdk_lcore *lcores[DPDK_MAX_LCORES];
-	unsigned nb_nics; /* dpdk.ports[] */
+	unsigned nb_nics; /* dpdk.ports[]: logical NICs */
+	/* Logical NIC k's ethdev is nic[eth_of[k]]'s: the first entry with its device (k itself,
+	 * or an earlier VLAN of the same trunk port, whose nic[k] is then a copy that did not
+	 * open it, is not polled, and differs in vlan and tx_off.vlan). */
+	uint8_t eth_of[DPDK_MAX_NICS];
 	struct dpdk_eth nic[DPDK_MAX_NICS];
 	struct dpdk_eth exc[DPDK_MAX_NICS]; /* NIC k's exception port */
 	/* IF_NAMESIZE: exception port k's kernel interface, "" if none */
@@ -413,6 +466,8 @@ struct dpdk_dp {
 	struct ponte_addr nic_addrs[DPDK_MAX_NICS][DPDK_MAX_NIC_ADDRS];
 	unsigned nb_nic_addrs[DPDK_MAX_NICS];
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+	/* Indirect mbufs (no data room) for IP fragments of frames too large for the TAP. */
+	struct rte_mempool *frag_pools[RTE_MAX_NUMA_NODES];
 	/* The kernel's path for frames to an unknown next hop, per NIC. */
 	int raw_fd4[DPDK_MAX_NICS], raw_fd6[DPDK_MAX_NICS];
 
@@ -433,6 +488,8 @@ struct dpdk_dp {
 	uint32_t nb_c_ports; /* open */
 	uint32_t port_next; /* where add_port() looks for a free id first */
 	struct dp_htab c_by_id, c_by_key; /* struct fslot * */
+	/* Local addresses with exact flows: how many (dpdk.c, for struct fslot.has_exact). */
+	struct dp_htab c_exact;
 	struct dp_htab pending_refs;	  /* flow id -> lcore index + 1, for flows not added yet */
 	struct dpdk_defer *defer;	  /* withdrawn objects waiting for their grace period */
 	unsigned nb_defer, cap_defer;
@@ -443,6 +500,36 @@ struct dpdk_dp {
 	uint64_t last_rebalance_ns;
 	uint64_t nb_steer_rules, nb_steer_failed, nb_moves;
 };
+
+/* Any lcore: the logical NIC of frame m, received on the ethdev of logical NIC k (the first
+ * entry of its device). k itself unless several entries share the ethdev; then the one whose
+ * VLAN the frame's 802.1Q tag names (stripped by the NIC or in the frame), or the untagged
+ * entry for a frame with no tag, or a priority tag (VLAN 0), or an 802.1ad one. -1 when none
+ * has it (dropped: wrong_vlan), -2 for a frame cut in its tag (truncated). */
+static inline int dpdk_frame_nic(const struct dpdk_dp *d, unsigned k, const struct rte_mbuf *m)
+{
+	const struct dpdk_eth *e = &d->nic[k];
+	uint16_t vid = 0;
+
+	if (e->nb_vlan_nics < 2)
+		return (int)k;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		vid = m->vlan_tci & 0x0fffu;
+	} else if (m->data_len >= RTE_ETHER_HDR_LEN &&
+		   rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+		       rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		if (m->data_len < RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
+			return -2;
+		vid = rte_be_to_cpu_16(
+			  rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *, RTE_ETHER_HDR_LEN)
+			      ->vlan_tci) &
+		      0x0fffu;
+	}
+	for (unsigned i = 0; i < e->nb_vlan_nics; i++)
+		if (e->vlan_ids[i] == vid)
+			return e->vlan_nics[i];
+	return -1;
+}
 
 static inline struct dport *dpdk_port(const struct dpdk_dp *d, uint32_t id)
 {
@@ -455,6 +542,9 @@ static inline struct dport *dpdk_port(const struct dpdk_dp *d, uint32_t id)
 
 /* "0000:01:00.0" or "01:00.0". */
 bool dpdk_is_pci_address(const char *s);
+/* The ethdev name device string dev gives (port.c): the vdev name before its arguments, or
+ * the PCI address with its domain. Two dpdk.ports[] entries with the same one share it. */
+void dpdk_device_name(const char *dev, char *name, size_t size);
 /* The exception port of dpdk.ports[k]: its own settings, or for the first port the top-level
  * ones when it has none. key: the prefix of its keys in messages ("dpdk." or
  * "dpdk.ports[1]."). */

@@ -225,7 +225,7 @@ static int check_lcores(struct dpdk_dp *d, const char *list, const cpu_set_t *al
  * caches), the tables, and the EAL's own needs. A rough figure, on the safe side. */
 static uint32_t memory_needed(const struct ponte_dp_config *cfg)
 {
-	uint64_t mbufs = (uint64_t)cfg->dpdk->mempool_size * (DPDK_MBUF_DATA + 256);
+	uint64_t mbufs = (uint64_t)cfg->dpdk->mempool_size * (dpdk_mbuf_data(cfg->dpdk) + 256);
 	uint64_t tables = (uint64_t)cfg->max_flows * 2 * 160 + (uint64_t)cfg->max_ports * 96;
 
 	return (uint32_t)((mbufs + tables) >> 20) + 48;
@@ -256,9 +256,9 @@ static int check_memory(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 	if (dc->memory_mb < need) {
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk.memory: %u MB is too little: %u mbufs "
-			 "(dpdk.mempool_size) and %u flows (dataplane.max_flows) need "
-			 "about %u MB",
-			 dc->memory_mb, dc->mempool_size, cfg->max_flows, need);
+			 "(dpdk.mempool_size) of %u bytes (dpdk.ports[].mtu) and %u flows "
+			 "(dataplane.max_flows) need about %u MB",
+			 dc->memory_mb, dc->mempool_size, dpdk_mbuf_data(dc), cfg->max_flows, need);
 		return -ENOMEM;
 	}
 	if (!dc->is_no_huge) {
@@ -306,6 +306,34 @@ static bool devarg(const char *devargs, const char *key, char *buf, size_t size)
 		p = strchr(p, ',');
 	}
 	return false;
+}
+
+uint32_t dpdk_mbuf_data(const struct ponte_dp_dpdk_config *dc)
+{
+	uint32_t room = DPDK_MBUF_DATA;
+
+	for (unsigned k = 0; k < dc->nb_ports; k++) {
+		const char *dev = dc->ports[k].device;
+		uint32_t mtu = dc->ports[k].mtu != 0 ? dc->ports[k].mtu : RTE_ETHER_MTU;
+		/* A whole frame in one mbuf: Ethernet, a VLAN tag, the CRC some NICs leave. The
+		 * parser and the pipeline see one segment (no RX scatter: see docs/dpdk.md). */
+		uint32_t frame = RTE_PKTMBUF_HEADROOM + mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN +
+				 RTE_ETHER_CRC_LEN;
+		char v[16];
+
+		room = RTE_MAX(room, RTE_ALIGN_CEIL(frame, 64));
+		/* net_af_packet copies each frame of its ring into one mbuf and refuses a queue
+		 * whose mbufs hold less than a ring frame's data (framesz less its 32-byte
+		 * header): a larger framesz= (whole reassembled datagrams) needs larger mbufs. */
+		if (dev != NULL && strncmp(dev, "net_af_packet", 13) == 0 &&
+		    devarg(dev, "framesz", v, sizeof(v))) {
+			unsigned long fs = strtoul(v, NULL, 10);
+
+			if (fs > 32 && fs <= 1u << 20)
+				room = RTE_MAX(room, (uint32_t)(RTE_PKTMBUF_HEADROOM + fs - 32));
+		}
+	}
+	return RTE_MIN(room, (uint32_t)UINT16_MAX);
 }
 
 /* A device the EAL will be asked for: catch what is surely wrong before it is. */
@@ -391,13 +419,54 @@ void dpdk_port_exc(const struct ponte_dp_dpdk_config *dc, unsigned k, struct dpd
 		out->device = NULL;
 }
 
+/* dpdk.ports[k] with the device of an earlier entry j: another VLAN of that trunk port, with
+ * the same queues. Which entries share an ethdev is kept in d->eth_of[]. */
+static int check_shared(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, unsigned k,
+			unsigned j)
+{
+	const struct ponte_dp_dpdk_port *pc = &dc->ports[k], *pj = &dc->ports[j];
+	static const char *const what[] = {"rx_queues", "rx_descriptors", "tx_descriptors",
+					   "mtu"};
+	const unsigned vk[] = {pc->rx_queues, pc->rx_desc, pc->tx_desc,
+			       pc->mtu != 0 ? pc->mtu : RTE_ETHER_MTU};
+	const unsigned vj[] = {pj->rx_queues, pj->rx_desc, pj->tx_desc,
+			       pj->mtu != 0 ? pj->mtu : RTE_ETHER_MTU};
+
+	if (pc->vlan == pj->vlan) {
+		if (pc->vlan == 0)
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "dpdk.ports[%u].vlan: dpdk.ports[%u] is the untagged one of "
+				 "device '%s' already: the other entries of a device each name a "
+				 "VLAN (1 to 4094), at most one none",
+				 k, j, pc->device);
+		else
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "dpdk.ports[%u].vlan: %u is dpdk.ports[%u]'s already on device "
+				 "'%s': each entry of one device is a VLAN of its own",
+				 k, pc->vlan, j, pc->device);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < RTE_DIM(what); i++) {
+		if (vk[i] != vj[i]) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "dpdk.ports[%u].%s: %u, but %u in dpdk.ports[%u], the same device "
+				 "'%s': the VLANs of one device share its queues, give them the "
+				 "same value",
+				 k, what[i], vk[i], vj[i], j, pc->device);
+			return -EINVAL;
+		}
+	}
+	d->eth_of[k] = (uint8_t)d->eth_of[j];
+	return 0;
+}
+
 /* dpdk.ports[k]: its device, VLAN and exception port (a device, or a TAP whose name no other
  * port has), and the addresses that port is given, kept in d->nic_addrs[k]. */
 static int check_port(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, unsigned k)
 {
 	const struct ponte_dp_dpdk_port *pc = &dc->ports[k];
 	struct dpdk_exc_cfg x, y;
-	char key[48];
+	char key[48], name[64];
 	int rc;
 
 	snprintf(key, sizeof(key), "dpdk.ports[%u].device", k);
@@ -411,12 +480,33 @@ static int check_port(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, 
 			 pc->vlan);
 		return -EINVAL;
 	}
+	if (pc->mtu != 0 && (pc->mtu < 1280 || pc->mtu > 9600)) {
+		/* IPv6's least (RFC 8200 §5); the largest jumbo frames NICs commonly take. */
+		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.ports[%u].mtu: %u is out of range (1280 to 9600)",
+			 k, pc->mtu);
+		return -EINVAL;
+	}
+	/* The same ethdev as an earlier entry: another VLAN of it. Two strings that name one
+	 * ethdev with different arguments would be two devices to the user and one to DPDK. */
+	d->eth_of[k] = (uint8_t)k;
+	dpdk_device_name(pc->device, name, sizeof(name));
 	for (unsigned j = 0; j < k; j++) {
-		if (strcmp(dc->ports[j].device, pc->device) == 0) {
-			dpdk_log(d, DPDK_LOG_ERROR, "%s: '%s' is dpdk.ports[%u]'s already", key,
-				 pc->device, j);
+		char other[64];
+
+		dpdk_device_name(dc->ports[j].device, other, sizeof(other));
+		if (strcmp(other, name) != 0)
+			continue;
+		if (strcmp(dc->ports[j].device, pc->device) != 0) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "%s: '%s' names the device of dpdk.ports[%u] ('%s') with other "
+				 "arguments: VLANs of one device name it the same way",
+				 key, pc->device, j, dc->ports[j].device);
 			return -EINVAL;
 		}
+		rc = check_shared(d, dc, k, j);
+		if (rc != 0)
+			return rc;
+		break;
 	}
 	dpdk_port_exc(dc, k, &x);
 	if (x.device != NULL) {
@@ -428,7 +518,7 @@ static int check_port(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, 
 		dpdk_log(d, DPDK_LOG_ERROR, "%sexception_tap: 1 to %d characters%s", x.key,
 			 IF_NAMESIZE - 1,
 			 k > 0 ? " (each port beyond the first names its own TAP, or "
-				 "exception_device)"
+				 "exception_device, a VLAN of a device as much as another device)"
 			       : "");
 		return -EINVAL;
 	} else {
@@ -460,8 +550,42 @@ static int check_port(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, 
 			return -EINVAL;
 		}
 		d->nb_nic_addrs[k] = i + 1;
+		for (unsigned j = 0; j < k; j++) {
+			for (unsigned h = 0; h < d->nb_nic_addrs[j]; h++) {
+				const struct ponte_addr *a = &d->nic_addrs[k][i];
+
+				if (a->family != d->nic_addrs[j][h].family ||
+				    memcmp(a->ip, d->nic_addrs[j][h].ip,
+					   a->family == AF_INET ? 4 : 16) != 0)
+					continue;
+				dpdk_log(d, DPDK_LOG_ERROR,
+					 "%s[%u]: '%s': that address is dpdk.ports[%u]'s already: "
+					 "each NIC (each VLAN) has addresses of its own",
+					 x.addrs_key, i, x.addrs[i], j);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
+}
+
+/* Every VLAN of a device names its addresses: they are what says which of them a local
+ * address is, and so which VLAN its media leaves on. */
+static int check_vlan_addrs(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, unsigned k)
+{
+	struct dpdk_exc_cfg x;
+	bool is_shared = false;
+
+	for (unsigned j = 0; j < dc->nb_ports; j++)
+		is_shared |= j != k && d->eth_of[j] == d->eth_of[k];
+	if (!is_shared || d->nb_nic_addrs[k] > 0)
+		return 0;
+	dpdk_port_exc(dc, k, &x);
+	dpdk_log(d, DPDK_LOG_ERROR,
+		 "%s: empty: dpdk.ports[%u] is a VLAN of device '%s', which has others, and needs "
+		 "addresses of its own (ADDRESS/PREFIX) for its exception interface",
+		 x.addrs_key, k, dc->ports[k].device);
+	return -EINVAL;
 }
 
 static int check_config(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
@@ -476,13 +600,26 @@ static int check_config(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 		return -EINVAL;
 	}
 	if (dc->nb_ports > DPDK_MAX_NICS) {
-		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.ports: %u ports listed; at most %d", dc->nb_ports,
-			 DPDK_MAX_NICS);
+		dpdk_log(d, DPDK_LOG_ERROR,
+			 "dpdk.ports: %u ports listed; at most %d (VLANs of a device count one "
+			 "each), on at most %d devices",
+			 dc->nb_ports, DPDK_MAX_NICS, DPDK_MAX_ETHS);
 		return -EINVAL;
 	}
 	rc = 0;
-	for (unsigned k = 0; rc == 0 && k < dc->nb_ports; k++)
+	for (unsigned k = 0, nb_eths = 0; rc == 0 && k < dc->nb_ports; k++) {
 		rc = check_port(d, dc, k);
+		if (rc == 0 && d->eth_of[k] == k && ++nb_eths > DPDK_MAX_ETHS) {
+			dpdk_log(d, DPDK_LOG_ERROR,
+				 "dpdk.ports[%u].device: a device beyond the %d the fast path "
+				 "drives (up to %d entries: several VLANs of one device)",
+				 k, DPDK_MAX_ETHS, DPDK_MAX_NICS);
+			rc = -EINVAL;
+		}
+	}
+	for (unsigned k = 0; rc == 0 && k < dc->nb_ports; k++)
+		rc = check_vlan_addrs(d, dc, k);
+	d->mbuf_data = dpdk_mbuf_data(dc);
 	if (rc == 0 && dc->mempool_size < 1024) {
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk.mempool_size: %u is too small (at "
@@ -647,7 +784,8 @@ int dpdk_eal_start(struct dpdk_dp *d, const struct ponte_dp_config *cfg)
 
 		/* The PCI NICs listed, and no other PCI device. */
 		for (unsigned k = 0; k < dc->nb_ports; k++) {
-			if (!dpdk_is_pci_address(dc->ports[k].device))
+			/* A device's other VLANs: it is listed once. */
+			if (!dpdk_is_pci_address(dc->ports[k].device) || d->eth_of[k] != k)
 				continue;
 			arg(&a, "-a");
 			arg(&a, "%s", dc->ports[k].device);

@@ -92,8 +92,10 @@ static void nic_flush(struct dpdk_lcore *l, unsigned k)
 	if (sent < nb) {
 		LSTAT_ADD(l, drops[PONTE_DP_DROP_TX_FULL], nb - sent);
 		LSTAT_ADD(l, tx_pkts, (uint64_t)0 - (nb - sent));
+		NSTAT_ADD(l, k, tx_pkts, (uint64_t)0 - (nb - sent));
 		for (uint16_t i = sent; i < nb; i++) {
 			LSTAT_ADD(l, tx_bytes, (uint64_t)0 - tx[i]->pkt_len);
+			NSTAT_ADD(l, k, tx_bytes, (uint64_t)0 - tx[i]->pkt_len);
 			rte_pktmbuf_free(tx[i]);
 		}
 	}
@@ -107,6 +109,8 @@ static void nic_queue(struct dpdk_lcore *l, unsigned k, struct rte_mbuf *m)
 		nic_flush(l, k);
 	LSTAT_ADD(l, tx_pkts, 1);
 	LSTAT_ADD(l, tx_bytes, m->pkt_len);
+	NSTAT_ADD(l, k, tx_pkts, 1);
+	NSTAT_ADD(l, k, tx_bytes, m->pkt_len);
 	l->nic_tx[k][l->nb_nic_tx[k]++] = m;
 }
 
@@ -126,13 +130,40 @@ static void exc_flush(struct dpdk_lcore *l, unsigned k)
 	l->nb_exc_tx[k] = 0;
 }
 
-/* A frame from NIC k that is the kernel's: to that NIC's exception port. */
-static void to_kernel(struct dpdk_lcore *l, unsigned k, struct rte_mbuf *m)
+/* Queue m for exception port k (counted as given to the kernel; exc_flush() takes back what
+ * the port refuses). */
+static void exc_queue(struct dpdk_lcore *l, unsigned k, struct rte_mbuf *m)
 {
 	if (l->nb_exc_tx[k] == DPDK_TX_BATCH)
 		exc_flush(l, k);
 	LSTAT_ADD(l, to_kernel, 1);
 	l->exc_tx[k][l->nb_exc_tx[k]++] = m;
+}
+
+/* A frame from NIC k that is the kernel's: to that NIC's exception port, in IP fragments if
+ * it is longer than that port transmits (a jumbo frame, a datagram net_af_packet reassembled:
+ * kfrag.c), each fragment a frame counted in to_kernel. */
+static void to_kernel(struct dpdk_lcore *l, unsigned k, struct rte_mbuf *m)
+{
+	const struct dpdk_eth *x = &l->d->exc[k];
+	struct rte_mbuf *frags[48];
+	int n;
+
+	if (likely(x->tx_frame_max == 0 || m->pkt_len <= x->tx_frame_max)) {
+		exc_queue(l, k, m);
+		return;
+	}
+	n = dpdk_kfrag(m, (uint16_t)(x->tx_frame_max - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN -
+				     RTE_VLAN_HLEN),
+		       l->pool, l->d->frag_pools[l->pool->socket_id < 0 ? 0 : l->pool->socket_id],
+		       frags, RTE_DIM(frags));
+	if (n <= 0) {
+		/* Not IP, or no mbufs: the port could not have taken it either. */
+		LSTAT_ADD(l, drops[n == -ENOMEM ? PONTE_DP_DROP_NO_MBUF : PONTE_DP_DROP_EXC_FULL], 1);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		exc_queue(l, k, frags[i]);
 }
 
 static void flush_all(struct dpdk_lcore *l)
@@ -302,6 +333,20 @@ static void punt(struct dpdk_lcore *l, uint32_t port_id, const struct ponte_addr
 		uint64_t one = 1;
 
 		(void)!write(l->d->punt_efd, &one, sizeof(one));
+	}
+}
+
+/* The pipeline's prefetch_port(): what a send from port_id reads of the port (its kind, NIC
+ * and address), two misses per packet with 600,000 ports if left to the send. The port stays
+ * valid until this lcore's next quiescent state, after the burst. */
+static void pipe_prefetch_port(void *be, uint32_t port_id)
+{
+	const struct dpdk_lcore *l = be;
+	const struct dport *p = dpdk_port(l->d, port_id);
+
+	if (p != NULL) {
+		rte_prefetch0(p);
+		rte_prefetch0(&p->local);
 	}
 }
 
@@ -534,7 +579,7 @@ static bool media(struct dpdk_lcore *l, struct rx_item *it, struct dp_pipe_pkt *
 	f = s->cur;
 	/* Published, its entry not yet here; or its port closed (its flows stop matching, as
 	 * in the socket backend): as if no flow. */
-	if (f == NULL || dpdk_port(l->d, f->spec.port_id) == NULL) {
+	if (f == NULL || dpdk_port(l->d, f->port_id) == NULL) {
 		not_media(l, it, true);
 		return false;
 	}
@@ -558,39 +603,66 @@ static void prefetch_flow(const struct dp_flow *f)
 	rte_prefetch0(&f->st);
 }
 
-/* Whether most media of this lcore's last burst were of port-wide flows, which the exact key
- * misses (per thread: an lcore is one). Then the next burst looks up both keys of every packet
- * in one bulk lookup: its misses overlap, where one lookup after the other waited for two
- * rounds of them (with 200,000 flows, hash buckets come from DRAM). */
+/* Whether most media of this lcore's last burst were of port-wide flows (per thread: an lcore
+ * is one). Then the next burst looks up the port-wide key of every packet first, and the exact
+ * key only for the packets whose port-wide flow is marked as having exact flows beside it
+ * (struct fslot.has_exact) or that have none: one lookup per packet for a bridged call's
+ * media, where both keys were looked up before (with 200,000 flows, each key's hash bucket
+ * and key entry come from DRAM). Otherwise the exact key first, the port-wide one for the
+ * misses. */
 static __thread bool is_mostly_any;
 
-_Static_assert(2 * DPDK_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "a burst's two keys in one lookup");
+_Static_assert(DPDK_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "a burst's keys in one lookup");
+
+static void key_any(struct fkey *k)
+{
+	k->is_any = 1;
+	k->rport = 0;
+	memset(k->rip, 0, sizeof(k->rip));
+}
 
 /* The flows of the nb media frames items[idx[..]], whose exact keys keys[0..nb) hold: the
- * exact flow, else the port-wide one. */
+ * exact flow, else the port-wide one. An exact flow added while a burst is on its way may
+ * be seen only by the next burst (its port-wide flow's mark is set after the table has it),
+ * as if the burst had come just before; a packet never gets a flow of another key. */
 static void lookup_burst(struct dpdk_lcore *l, struct rx_item *items, unsigned *idx,
 			 const void **keys, unsigned nb)
 {
 	struct fkey any[DPDK_BURST];
-	void *data[2 * DPDK_BURST];
+	void *data[DPDK_BURST];
 	uint64_t hits = 0;
 	unsigned nb_miss = 0, nb_exact = 0;
 
 	if (is_mostly_any) {
 		for (unsigned j = 0; j < nb; j++) {
 			any[j] = items[idx[j]].key;
-			any[j].is_any = 1;
-			any[j].rport = 0;
-			memset(any[j].rip, 0, sizeof(any[j].rip));
+			key_any(&any[j]);
 			keys[nb + j] = &any[j];
 		}
-		if (rte_hash_lookup_bulk_data(l->d->flows, keys, 2 * nb, &hits, data) >= 0)
-			for (unsigned j = 0; j < nb; j++) {
-				nb_exact += (hits >> j) & 1;
-				items[idx[j]].flow = (hits >> j) & 1	      ? data[j]
-						     : (hits >> (nb + j)) & 1 ? data[nb + j]
-									      : NULL;
+		if (rte_hash_lookup_bulk_data(l->d->flows, keys + nb, nb, &hits, data) < 0)
+			hits = 0;
+		for (unsigned j = 0; j < nb; j++)
+			if ((hits >> j) & 1) {
+				items[idx[j]].flow = data[j];
+				rte_prefetch0(data[j]);
 			}
+		/* The exact key of those that need it. */
+		for (unsigned j = 0; j < nb; j++) {
+			const struct fslot *s = items[idx[j]].flow;
+
+			if (s != NULL && !atomic_load_explicit(&s->has_exact, memory_order_relaxed))
+				continue;
+			keys[nb_miss] = keys[j];
+			idx[nb_miss++] = idx[j];
+		}
+		hits = 0;
+		if (nb_miss > 0 &&
+		    rte_hash_lookup_bulk_data(l->d->flows, keys, nb_miss, &hits, data) >= 0)
+			for (unsigned j = 0; j < nb_miss; j++)
+				if ((hits >> j) & 1) {
+					items[idx[j]].flow = data[j];
+					nb_exact++;
+				}
 		is_mostly_any = 2 * nb_exact < nb;
 		return;
 	}
@@ -604,9 +676,7 @@ static void lookup_burst(struct dpdk_lcore *l, struct rx_item *items, unsigned *
 				nb_exact++;
 				continue;
 			}
-			it->key.is_any = 1;
-			it->key.rport = 0;
-			memset(it->key.rip, 0, sizeof(it->key.rip));
+			key_any(&it->key);
 			keys[nb_miss] = &it->key;
 			idx[nb_miss++] = idx[j];
 		}
@@ -617,6 +687,35 @@ static void lookup_burst(struct dpdk_lcore *l, struct rx_item *items, unsigned *
 		for (unsigned j = 0; j < nb_miss; j++)
 			if (hits & (1ull << j))
 				items[idx[j]].flow = data[j];
+}
+
+/* The entries of the flows this lcore owns that items[0..n) found, and the lines media()
+ * reads of them, asked for a pass at a time: slot, then entry, then the entry's port. One
+ * after the other per packet, each is a dependent miss (a DRAM round trip with 200,000
+ * flows); so, all the burst's misses of one kind overlap. */
+static void prefetch_owned(struct dpdk_lcore *l, struct rx_item *items, unsigned n)
+{
+	const struct dp_flow *fl[DPDK_BURST];
+
+	for (unsigned i = 0; i < n; i++)
+		if (items[i].flow != NULL)
+			rte_prefetch0(items[i].flow);
+	for (unsigned i = 0; i < n; i++) {
+		const struct fslot *s = items[i].flow;
+
+		fl[i] = NULL;
+		/* cur is the owner's: read only where this lcore is, and not while the slot
+		 * moves here (is_owner() adopts it first). */
+		if (s == NULL || __atomic_load_n(&s->owner, __ATOMIC_RELAXED) != l->idx ||
+		    atomic_load_explicit(&s->is_in_transit, memory_order_relaxed))
+			continue;
+		fl[i] = s->cur;
+		if (fl[i] != NULL)
+			prefetch_flow(fl[i]);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (fl[i] != NULL && fl[i]->port_id >= 1 && fl[i]->port_id <= l->d->max_ports)
+			rte_prefetch0(&l->d->ports[fl[i]->port_id]);
 }
 
 /* A burst of frames from NIC nic, or handed over from another lcore (nic < 0: each names
@@ -631,6 +730,8 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 	struct dp_pipe_pkt burst[DPDK_BURST];
 	struct rx_item *done[DPDK_BURST];
 	uint64_t nb_rx = 0, rx_len = 0;
+	/* A device with several VLANs: each frame counted for its own (per burst otherwise). */
+	bool is_trunk = nic >= 0 && d->nic[nic].nb_vlan_nics >= 2;
 
 	/* The mbufs, then their frames' first lines, all asked for before the first is parsed:
 	 * the NIC (or the lcore that handed them over) wrote them, they are not in this core's
@@ -646,9 +747,22 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 		it->flow = NULL;
 		it->cls = PONTE_PKT_UNKNOWN;
 		if (!IS_HANDED_FRAME(it->m)) {
-			it->nic = (uint8_t)nic;
+			/* Its VLAN's logical NIC, when several share the device. */
+			int k = dpdk_frame_nic(d, (unsigned)nic, it->m);
+
 			nb_rx++;
 			rx_len += it->m->pkt_len;
+			it->nic = (uint8_t)(k >= 0 ? k : nic);
+			if (k < 0) {
+				it->pkt.verdict = DPKT_DROP;
+				it->pkt.reason = k == -2 ? PONTE_DP_DROP_TRUNCATED
+							 : PONTE_DP_DROP_WRONG_VLAN;
+				continue;
+			}
+			if (is_trunk) {
+				NSTAT_ADD(l, it->nic, rx_pkts, 1);
+				NSTAT_ADD(l, it->nic, rx_bytes, it->m->pkt_len);
+			}
 		} else {
 			it->nic = (uint8_t)(it->m->port - PORT_HANDED_FRAME(0));
 		}
@@ -656,6 +770,8 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 		dpdk_parse(it->m, IS_HANDED_FRAME(it->m) ? 0 : d->nic[it->nic].vlan, &it->pkt);
 		if (it->pkt.verdict != DPKT_UDP)
 			continue;
+		if (unlikely(it->pkt.is_cksum_partial))
+			LSTAT_ADD(l, udp_cksum_partial, 1);
 		it->cls = (uint8_t)ponte_demux_classify(
 		    rte_pktmbuf_mtod_offset(it->m, const uint8_t *, it->pkt.payload_off),
 		    it->pkt.payload_len);
@@ -672,11 +788,13 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 	/* Counted per burst: the counters' line is written once. */
 	LSTAT_ADD(l, rx_pkts, nb_rx);
 	LSTAT_ADD(l, rx_bytes, rx_len);
+	if (!is_trunk && nic >= 0 && nb_rx > 0) {
+		NSTAT_ADD(l, nic, rx_pkts, nb_rx);
+		NSTAT_ADD(l, nic, rx_bytes, rx_len);
+	}
 	if (nb_media > 0)
 		lookup_burst(l, items, media_idx, keys, nb_media);
-	for (unsigned i = 0; i < n; i++)
-		if (items[i].flow != NULL)
-			rte_prefetch0(items[i].flow);
+	prefetch_owned(l, items, n);
 	/* In arrival order, so that a flow's packets keep theirs; the media of the flows this
 	 * lcore owns go through the pipeline together, in that order, after the rest. */
 	for (unsigned i = 0; i < n; i++) {
@@ -700,10 +818,8 @@ static void rx_frames(struct dpdk_lcore *l, int nic, struct rte_mbuf **pkts, uns
 			if (it->flow == NULL)
 				not_media(l, it,
 					  it->cls == PONTE_PKT_RTP || it->cls == PONTE_PKT_RTCP);
-			else if (media(l, it, &burst[nb_burst])) {
-				prefetch_flow(burst[nb_burst].f);
+			else if (media(l, it, &burst[nb_burst]))
 				done[nb_burst++] = it;
-			}
 		}
 	}
 	if (nb_burst == 0)
@@ -964,7 +1080,9 @@ static void intr_set(struct dpdk_lcore *l, bool is_on)
 	for (unsigned k = 0; k < d->nb_nics; k++) {
 		const struct dpdk_eth *e = &d->nic[k];
 
-		for (uint16_t q = (uint16_t)l->idx; q < e->nb_rxq; q = (uint16_t)(q + d->nb_lcores))
+		/* A device's other VLANs: its queues are its first entry's. */
+		for (uint16_t q = (uint16_t)l->idx; d->eth_of[k] == k && q < e->nb_rxq;
+		     q = (uint16_t)(q + d->nb_lcores))
 			(void)(is_on ? rte_eth_dev_rx_intr_enable(e->port_id, q)
 				     : rte_eth_dev_rx_intr_disable(e->port_id, q));
 		(void)(is_on ? rte_eth_dev_rx_intr_enable(d->exc[k].port_id, (uint16_t)l->idx)
@@ -980,7 +1098,8 @@ static bool intr_register(struct dpdk_lcore *l, int op)
 	int rc = 0;
 
 	for (unsigned k = 0; rc == 0 && k < d->nb_nics; k++) {
-		for (uint16_t q = (uint16_t)l->idx; rc == 0 && q < d->nic[k].nb_rxq;
+		for (uint16_t q = (uint16_t)l->idx;
+		     rc == 0 && d->eth_of[k] == k && q < d->nic[k].nb_rxq;
 		     q = (uint16_t)(q + d->nb_lcores))
 			rc = rte_eth_dev_rx_intr_ctl_q(d->nic[k].port_id, q, RTE_EPOLL_PER_THREAD,
 						       op, NULL);
@@ -1068,8 +1187,11 @@ int dpdk_lcore_main(void *arg)
 		/* Commands first: a packet that arrives after a flow change meets the change. */
 		work = drain_commands(l);
 		work += drain_adopt(l);
-		/* A queue of every NIC, then of every exception port. */
+		/* A queue of every NIC (each device once: its first entry's, the others are
+		 * its VLANs), then of every exception port. */
 		for (unsigned k = 0; k < d->nb_nics; k++) {
+			if (d->eth_of[k] != k)
+				continue;
 			for (uint16_t q = (uint16_t)l->idx; q < d->nic[k].nb_rxq;
 			     q = (uint16_t)(q + d->nb_lcores)) {
 				uint16_t n =
@@ -1132,6 +1254,7 @@ int dpdk_lcore_create(struct dpdk_dp *d, unsigned idx, unsigned lcore_id, struct
 	    .flow_by_id = pipe_flow_by_id,
 	    .epoch = &l->flows_epoch,
 	    .mirror = pipe_mirror,
+	    .prefetch_port = pipe_prefetch_port,
 	    .tx_bufs = pipe_tx_bufs,
 	    .tx_buf_send = pipe_tx_buf_send,
 	    .tx_own = pipe_tx_own,

@@ -24,12 +24,27 @@
 static uint16_t sum16(const void *p, size_t len)
 {
 	const uint8_t *b = p;
-	uint64_t lo = 0, hi = 0, v;
+	uint64_t lo = 0, hi = 0, lo2 = 0, hi2 = 0, v, v2;
 
-	for (; len >= 8; b += 8, len -= 8) {
+	/* Sixteen bytes a step into four sums: four independent chains of additions, which
+	 * the core runs side by side (the UDP checksum of each received datagram is verified
+	 * here where the NIC does not: 60 ns rather than 100 for 1,200 bytes of RTP here). */
+	for (; len >= 16; b += 16, len -= 16) {
+		memcpy(&v, b, 8);
+		memcpy(&v2, b + 8, 8);
+		lo += (uint32_t)v;
+		hi += v >> 32;
+		lo2 += (uint32_t)v2;
+		hi2 += v2 >> 32;
+	}
+	lo += lo2;
+	hi += hi2;
+	if (len >= 8) {
 		memcpy(&v, b, 8);
 		lo += (uint32_t)v;
 		hi += v >> 32;
+		b += 8;
+		len -= 8;
 	}
 	/* The tail by pieces at even offsets, as loads of their own size: copied to a word on
 	 * the stack, they made byte stores that the word's load then waited for. */
@@ -83,18 +98,64 @@ static void set_addr(struct ponte_addr *a, uint16_t family, const void *ip, uint
 	memcpy(a->ip, ip, family == AF_INET ? 4 : 16);
 }
 
+/*
+ * Whether the UDP datagram at u (ulen bytes, header included; its addresses at addrs, source
+ * then destination, as IPv4 and IPv6 both lay them out) carries a right checksum (RFC 768,
+ * RFC 8200 §8.1). A zero field over IPv4 is "no checksum" (RFC 768); over IPv6 it is invalid.
+ *
+ * A field equal to the pseudo-header's own sum is a checksum the sender's kernel left to an
+ * offload that never ran (CHECKSUM_PARTIAL): a veth or TAP peer with transmit checksum
+ * offload on hands its frames over this way, and net_af_packet passes them on as they are
+ * (TP_STATUS_CSUMNOTREADY, which it does not report). Such a datagram is taken as unchecked,
+ * not corrupt: the checksum is completed here, in the frame, so that the kernel behind the
+ * exception port takes it too, and p->is_cksum_partial says so (counted udp_cksum_partial).
+ * A corrupted datagram has that field by chance once in 65,535.
+ */
+static bool udp_cksum_ok(struct rte_udp_hdr *u, uint16_t ulen, uint16_t family, const void *addrs,
+			 struct dpdk_pkt *p)
+{
+	uint16_t field = u->dgram_cksum;
+	uint64_t phdr;
+	uint32_t sum;
+
+	if (field == 0)
+		return family == AF_INET;
+	/* The pseudo-header: both addresses, the protocol and the UDP length (not the IP
+	 * layer's: bytes after the datagram are no part of it), as 16-bit words in memory
+	 * order, which is how sum16() reads the rest. */
+	phdr = (uint64_t)sum16(addrs, family == AF_INET ? 8 : 32) +
+	       rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
+	phdr = (phdr & 0xffff) + (phdr >> 16);
+	phdr = (phdr & 0xffff) + (phdr >> 16);
+	sum = (uint32_t)phdr + sum16(u, ulen);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	if (sum == 0xffff)
+		return true;
+	if (field != (uint16_t)phdr)
+		return false;
+	/* The datagram's sum without the field (one's complement subtraction), then the
+	 * checksum it should have had, 0 sent as all ones. */
+	sum += (uint16_t)~field;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	u->dgram_cksum = (uint16_t)~sum == 0 ? 0xffff : (uint16_t)~sum;
+	p->is_cksum_partial = 1;
+	return true;
+}
+
 /* The UDP header at off, whose datagram (header included) the IP layer says is ip_len bytes. */
 static void parse_udp(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uint32_t ip_len,
 		      uint16_t family, const void *sip, const void *dip)
 {
-	const struct rte_udp_hdr *u;
+	struct rte_udp_hdr *u;
 	uint16_t ulen;
 
 	if (ip_len < UDP_HDR_LEN) {
 		verdict(p, DPKT_DROP, PONTE_DP_DROP_TRUNCATED);
 		return;
 	}
-	u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off);
+	u = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, off);
 	ulen = rte_be_to_cpu_16(u->dgram_len);
 	/* RFC 768: the length covers header and data; it may not claim more than IP carried. A
 	 * shorter one leaves trailing bytes that are no part of the datagram. */
@@ -102,12 +163,28 @@ static void parse_udp(struct rte_mbuf *m, struct dpdk_pkt *p, uint16_t off, uint
 		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_LENGTH);
 		return;
 	}
-	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
-		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_CHECKSUM);
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_UDP_CHECKSUM);
 		return;
+	case RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN:
+		/* The NIC said nothing (net_af_packet, net_memif, rings): ours to check. */
+		if (!udp_cksum_ok(u, ulen, family, sip, p)) {
+			verdict(p, DPKT_DROP, PONTE_DP_DROP_BAD_UDP_CHECKSUM);
+			return;
+		}
+		break;
+	default: /* GOOD, or NONE: the data verified, the field not filled in */
+		break;
 	}
 	set_addr(&p->src, family, sip, u->src_port);
 	set_addr(&p->dst, family, dip, u->dst_port);
+	if (ulen - UDP_HDR_LEN > DPDK_MEDIA_MAX) {
+		/* Larger than any packet the pipeline takes (a jumbo frame's): the kernel's,
+		 * checked all the same, with its addresses for the owned range's check. */
+		verdict(p, DPKT_KERNEL, DPKT_K_TOO_BIG);
+		return;
+	}
 	p->payload_off = (uint16_t)(off + UDP_HDR_LEN);
 	p->payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
 	verdict(p, DPKT_UDP, 0);
@@ -237,6 +314,7 @@ void dpdk_parse(struct rte_mbuf *m, uint16_t vlan, struct dpdk_pkt *p)
 	memset(&p->src, 0, sizeof(p->src));
 	memset(&p->dst, 0, sizeof(p->dst));
 	p->payload_off = p->payload_len = 0;
+	p->is_cksum_partial = 0;
 	if (vlan != 0 && (reason = vlan_take(m, vlan)) >= 0) {
 		verdict(p, DPKT_DROP, (unsigned)reason);
 		return;

@@ -38,12 +38,20 @@ enum dpdk_kernel_reason {
 	DPKT_K_OTHER,	 /* not IP/UDP, a VLAN tag (untagged port), an IPv6 extension header */
 	DPKT_K_OPTIONS,	 /* IPv4 options (RFC 791 §3.1): the kernel handles them */
 	DPKT_K_FRAGMENT, /* an IP fragment: the kernel reassembles, then its socket delivers */
+	DPKT_K_TOO_BIG,	 /* UDP with more than DPDK_MEDIA_MAX bytes: never media (a jumbo frame's
+			  * SIP, a datagram net_af_packet reassembled) */
 };
+
+/* The largest UDP payload dpdk_parse() calls UDP: the pipeline's largest packet
+ * (DP_PIPE_PKT_MAX, as the socket backend reads at most); larger ones are the kernel's. */
+#define DPDK_MEDIA_MAX 1984
 
 /* What dpdk_parse() found. Addresses are in struct ponte_addr form (ports host order). */
 struct dpdk_pkt {
 	uint8_t verdict;      /* enum dpdk_verdict */
 	uint8_t reason;	      /* enum ponte_dp_frame_drop or enum dpdk_kernel_reason */
+	uint8_t is_cksum_partial; /* UDP: its checksum was a sender's unfinished offload,
+				   * completed by dpdk_parse() (udp_cksum_ok() in parse.c) */
 	uint16_t payload_off; /* from the start of the frame */
 	uint16_t payload_len;
 	struct ponte_addr src, dst;
@@ -52,11 +60,14 @@ struct dpdk_pkt {
 
 /*
  * Parse the frame in m (one segment; a chained mbuf goes to the kernel). A frame longer than
- * its IP datagram (Ethernet padding) is trimmed to it. The NIC's word that the UDP checksum is
- * wrong (RTE_MBUF_F_RX_L4_CKSUM_BAD) drops it; the IPv4 header checksum is checked here unless
- * the NIC vouched for the header (RTE_MBUF_F_RX_IP_CKSUM_GOOD or _NONE). The UDP checksum is
- * not verified in software: a NIC that says nothing of it (net_af_packet, net_memif, rings)
- * lets a corrupted plain RTP datagram through (SRTP fails its authentication).
+ * its IP datagram (Ethernet padding) is trimmed to it. The IPv4 header checksum is checked here
+ * unless the NIC vouched for the header (RTE_MBUF_F_RX_IP_CKSUM_GOOD or _NONE), and so is the
+ * UDP checksum of every UDP datagram unless the NIC gave its verdict (L4_CKSUM_GOOD, _NONE;
+ * _BAD drops it): a NIC that says nothing of it (net_af_packet, net_memif, rings) no longer
+ * lets a corrupted datagram through (PONTE_DP_DROP_BAD_UDP_CHECKSUM). A zero checksum is
+ * taken over IPv4 (none sent, RFC 768) and dropped over IPv6 (RFC 8200 §8.1); a checksum a
+ * sender's kernel left to an offload (CHECKSUM_PARTIAL, a veth peer's) is completed in the
+ * frame and is_cksum_partial set. Those two bytes are the only ones of the datagram written.
  *
  * vlan: the port's VLAN, 0 for none. With one, the frame must carry that VLAN id, either
  * stripped by the NIC (RTE_MBUF_F_RX_VLAN_STRIPPED, vlan_tci) or as an 802.1Q tag in the frame,

@@ -5,6 +5,13 @@
  * are several and the device can), and the mbuf pool of each NUMA socket they sit on. A local
  * address is NIC k's when exception port k's kernel interface holds it (dpdk_exception_nic()).
  *
+ * A NIC is logical: entries of dpdk.ports[] with the same device are VLANs of one trunk port
+ * (at most DPDK_MAX_ETHS ethdevs). The first entry opens, configures and polls the ethdev; the
+ * others copy it and differ only in their VLAN (what they send is tagged with it) and in their
+ * own exception port. The first entry's VLAN table says which logical NIC a received frame is
+ * (dpdk_frame_nic()). Each lcore sends through the ethdev's transmit queue of its own index
+ * whichever logical NIC the frame is of, so sharing it needs no lock.
+ *
  * The exception port is a TAP (net_tap) unless dpdk.exception_device names another
  * device. Its kernel interface gets the NIC's MAC, so that what the kernel answers for its
  * addresses (ARP, ND) names the MAC the NIC receives on and the fast path sends from, and the
@@ -49,19 +56,31 @@ static struct rte_mempool *pool_for(struct dpdk_dp *d, int socket)
 	if (d->pools[socket] != NULL)
 		return d->pools[socket];
 	snprintf(name, sizeof(name), "ponte_mbuf_%d", socket);
-	d->pools[socket] =
-	    rte_pktmbuf_pool_create(name, d->mempool_size, cache, 0, DPDK_MBUF_DATA, socket);
+	if (d->mbuf_data < DPDK_MBUF_DATA)
+		d->mbuf_data = DPDK_MBUF_DATA;
+	d->pools[socket] = rte_pktmbuf_pool_create(name, d->mempool_size, cache, 0,
+						   (uint16_t)d->mbuf_data, socket);
 	if (d->pools[socket] == NULL)
 		dpdk_log(d, DPDK_LOG_ERROR,
 			 "dpdk.mempool_size: %u mbufs of %u bytes on NUMA socket %d: %s "
 			 "(more dpdk.memory, or fewer mbufs)",
-			 d->mempool_size, DPDK_MBUF_DATA, socket, rte_strerror(rte_errno));
+			 d->mempool_size, d->mbuf_data, socket, rte_strerror(rte_errno));
+	/* Indirect mbufs for the fragments of frames too large for a TAP (kfrag.c): a few
+	 * datagrams' worth, the frames being rare. */
+	snprintf(name, sizeof(name), "ponte_frag_%d", socket);
+	if (d->pools[socket] != NULL && d->frag_pools[socket] == NULL &&
+	    (d->frag_pools[socket] = rte_pktmbuf_pool_create(name, 2047, 32, 0, 0, socket)) == NULL) {
+		dpdk_log(d, DPDK_LOG_ERROR, "dpdk: 2047 indirect mbufs on NUMA socket %d: %s",
+			 socket, rte_strerror(rte_errno));
+		rte_mempool_free(d->pools[socket]);
+		d->pools[socket] = NULL;
+	}
 	return d->pools[socket];
 }
 
 /* The ethdev name a device string gives: the vdev name before its arguments, or the PCI
  * address with its domain. */
-static void device_name(const char *dev, char *name, size_t size)
+void dpdk_device_name(const char *dev, char *name, size_t size)
 {
 	size_t n = strcspn(dev, ",");
 
@@ -78,7 +97,7 @@ static int eth_open(struct dpdk_dp *d, const char *dev, const char *key, struct 
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	device_name(dev, e->name, sizeof(e->name));
+	dpdk_device_name(dev, e->name, sizeof(e->name));
 	if (rte_eth_dev_get_port_by_name(e->name, &port) != 0) {
 		if (dpdk_is_pci_address(dev)) {
 			dpdk_log(d, DPDK_LOG_ERROR,
@@ -153,9 +172,34 @@ static int check_rx_intr(struct dpdk_dp *d, struct dpdk_eth *e, const char *key)
 	return 0;
 }
 
-/* Queues, offloads and start. key names the device in messages. */
+/*
+ * dpdk.ports[].mtu against what the device takes: its max_mtu, and its largest frame less the
+ * overhead DPDK's own check counts (rte_eth_dev_configure() refuses an MTU whose frame is
+ * beyond max_rx_pktlen; net_af_packet and net_tap report 1518 and 1522: 1500). An exception
+ * TAP is not asked: its kernel interface's MTU is set directly (tap_mtu()).
+ */
+static int mtu_check(struct dpdk_dp *d, struct dpdk_eth *e, const char *key,
+		     const struct rte_eth_dev_info *info)
+{
+	uint32_t most = info->max_mtu, overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+
+	if (e->mtu == 0 || e->mtu == RTE_ETHER_MTU || e->is_tap)
+		return 0;
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	if (info->max_rx_pktlen > overhead)
+		most = RTE_MIN(most, info->max_rx_pktlen - overhead);
+	if (e->mtu >= info->min_mtu && e->mtu <= most)
+		return 0;
+	dpdk_log(d, DPDK_LOG_ERROR, "%s.mtu: %u is beyond what %s takes (%u to %u)", key, e->mtu,
+		 e->name, info->min_mtu, most);
+	return -EINVAL;
+}
+
+/* Queues, offloads and start. key names the device in messages; has_vlan: some logical NIC on
+ * it is on a VLAN (the tag offloads are wanted). */
 static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uint16_t nb_rxq,
-		     uint16_t nb_txq, uint16_t nb_rxd, uint16_t nb_txd)
+		     uint16_t nb_txq, uint16_t nb_rxd, uint16_t nb_txd, bool has_vlan)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -194,14 +238,28 @@ static int eth_setup(struct dpdk_dp *d, struct dpdk_eth *e, const char *key, uin
 	/* A port on a VLAN: the tag stripped and inserted by the device where it can; parse.c
 	 * does it otherwise. No VLAN filter: frames of other VLANs are to be counted. */
 	e->tx_off.vlan = e->vlan;
-	if (e->vlan != 0) {
+	if (has_vlan) {
 		e->has_vlan_strip = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
 		e->tx_off.has_vlan_insert =
 		    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) != 0;
 		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
 		conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	}
+	/* What the kernel sends the TAP may be chained (net_tap takes it). */
+	conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	rc = mtu_check(d, e, key, &info);
+	if (rc != 0)
+		return rc;
+	if (e->mtu != 0 && e->mtu != RTE_ETHER_MTU && !e->is_tap)
+		conf.rxmode.mtu = e->mtu;
 	rc = rte_eth_dev_configure(e->port_id, nb_rxq, nb_txq, &conf);
+	/* The device's own MTU (a PCI NIC's registers, net_af_xdp's interface); a device that
+	 * has none to set (the ring PMDs) took rxmode.mtu above. */
+	if (rc == 0 && conf.rxmode.mtu != 0) {
+		rc = rte_eth_dev_set_mtu(e->port_id, e->mtu);
+		if (rc == -ENOTSUP)
+			rc = 0;
+	}
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(e->port_id, &nb_rxd, &nb_txd);
 	for (uint16_t q = 0; rc == 0 && q < nb_rxq; q++)
@@ -329,7 +387,32 @@ static int link_up(const char *ifname)
 	return rc;
 }
 
-/* The kernel side of NIC k's TAP: the NIC's MAC, the addresses, up. */
+/* The TAP's kernel interface gets its NIC's MTU (0 or 1500: left as it is, a new TAP's being
+ * 1500 and an existing one's the system's), so that the kernel sends and takes frames as large
+ * as the NIC's. Set here rather than through net_tap, which reports 1500 as its most
+ * (max_rx_pktlen 1522): what the kernel sends fits the mbufs all the same (dpdk_mbuf_data()
+ * makes them hold the largest MTU), and what it is sent longer than net_tap writes goes in IP
+ * fragments (kfrag.c). */
+static int tap_mtu(const char *ifname, uint16_t mtu)
+{
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	if (mtu == 0 || mtu == RTE_ETHER_MTU)
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_mtu = mtu;
+	if (ioctl(fd, SIOCSIFMTU, &ifr) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* The kernel side of NIC k's TAP: the NIC's MAC, the addresses, its MTU, up. */
 static int tap_configure(struct dpdk_dp *d, unsigned k, const struct dpdk_exc_cfg *x)
 {
 	int rc;
@@ -342,11 +425,43 @@ static int tap_configure(struct dpdk_dp *d, unsigned k, const struct dpdk_exc_cf
 		if (rc != 0)
 			return rc;
 	}
+	rc = tap_mtu(d->tap_name[k], d->exc[k].mtu);
+	if (rc != 0) {
+		dpdk_log(d, DPDK_LOG_ERROR, "dpdk.ports[%u].mtu: cannot give %s the MTU %u: %s",
+			 k, d->tap_name[k], d->exc[k].mtu, strerror(-rc));
+		return rc;
+	}
 	rc = link_up(d->tap_name[k]);
 	if (rc != 0)
 		dpdk_log(d, DPDK_LOG_ERROR, "%sexception_tap: cannot bring %s up: %s", x->key,
 			 d->tap_name[k], strerror(-rc));
 	return rc;
+}
+
+/* Logical NIC k (of VLAN vid) into the VLAN table of the first entry j of its device. */
+static void nic_vlan_add(struct dpdk_dp *d, unsigned j, unsigned k)
+{
+	struct dpdk_eth *e = &d->nic[j];
+
+	e->vlan_ids[e->nb_vlan_nics] = d->nic[k].vlan;
+	e->vlan_nics[e->nb_vlan_nics++] = (uint8_t)k;
+}
+
+/* Logical NIC k, VLAN vlan of the device that an earlier entry opened: a copy of that entry
+ * that neither polls nor closes the ethdev, with its own VLAN to tag what it sends. */
+static int nic_share(struct dpdk_dp *d, unsigned k, uint16_t vlan)
+{
+	unsigned j = d->eth_of[k];
+	struct dpdk_eth *e = &d->nic[k];
+
+	if (!d->nic[j].is_started)
+		return -ENODEV;
+	*e = d->nic[j];
+	e->is_probed = e->is_started = e->has_flow_steer = false;
+	e->nb_vlan_nics = 0;
+	e->vlan = e->tx_off.vlan = vlan;
+	nic_vlan_add(d, j, k);
+	return 0;
 }
 
 /* NIC k (dpdk.ports[k]) and its exception port. */
@@ -356,7 +471,7 @@ static int nic_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, u
 	uint16_t nb = (uint16_t)d->nb_lcores;
 	uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
 	struct dpdk_exc_cfg x;
-	char exc_dev[128], vlan_note[80] = "", key[48];
+	char exc_dev[128], vlan_note[128] = "", key[48];
 	int rc;
 
 	if (nb_rxq < nb) {
@@ -366,12 +481,24 @@ static int nic_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, u
 			 k, nb_rxq, nb);
 		return -EINVAL;
 	}
-	snprintf(key, sizeof(key), "dpdk.ports[%u].device", k);
-	rc = eth_open(d, pc->device, key, &d->nic[k]);
-	d->nic[k].vlan = pc->vlan;
-	snprintf(key, sizeof(key), "dpdk.ports[%u]", k);
-	if (rc == 0)
-		rc = eth_setup(d, &d->nic[k], key, nb_rxq, nb, pc->rx_desc, pc->tx_desc);
+	if (d->eth_of[k] != k) {
+		rc = nic_share(d, k, pc->vlan);
+	} else {
+		bool has_vlan = false;
+
+		for (unsigned j = k; j < dc->nb_ports; j++)
+			has_vlan |= d->eth_of[j] == k && dc->ports[j].vlan != 0;
+		snprintf(key, sizeof(key), "dpdk.ports[%u].device", k);
+		rc = eth_open(d, pc->device, key, &d->nic[k]);
+		d->nic[k].vlan = pc->vlan;
+		d->nic[k].mtu = pc->mtu;
+		snprintf(key, sizeof(key), "dpdk.ports[%u]", k);
+		if (rc == 0)
+			rc = eth_setup(d, &d->nic[k], key, nb_rxq, nb, pc->rx_desc, pc->tx_desc,
+				       has_vlan);
+		if (rc == 0)
+			nic_vlan_add(d, k, k);
+	}
 	if (rc != 0)
 		return rc;
 	dpdk_port_exc(dc, k, &x);
@@ -382,20 +509,32 @@ static int nic_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc, u
 		snprintf(key, sizeof(key), "%sexception_tap", x.key);
 		rc = eth_open(d, exc_dev, key, &d->exc[k]);
 		d->exc[k].is_tap = true;
+		d->exc[k].mtu = pc->mtu;
 	} else {
 		snprintf(exc_dev, sizeof(exc_dev), "%s", x.device);
 		snprintf(key, sizeof(key), "%sexception_device", x.key);
 		rc = eth_open(d, exc_dev, key, &d->exc[k]);
 	}
 	if (rc == 0)
-		rc = eth_setup(d, &d->exc[k], key, nb, nb, 0, 0);
-	if (rc == 0 && d->exc[k].is_tap)
+		rc = eth_setup(d, &d->exc[k], key, nb, nb, 0, 0, false);
+	if (rc == 0 && d->exc[k].is_tap) {
+		uint16_t mtu = RTE_ETHER_MTU;
+
+		/* What net_tap writes at most (pmd_tx_burst()): longer frames are fragmented. */
+		rte_eth_dev_get_mtu(d->exc[k].port_id, &mtu);
+		d->exc[k].tx_frame_max = mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + RTE_VLAN_HLEN;
 		rc = tap_configure(d, k, &x);
+	}
 	if (rc == 0 && d->nic[k].vlan != 0)
 		snprintf(vlan_note, sizeof(vlan_note),
 			 ", VLAN %u (tag stripped by %s, inserted by %s)", d->nic[k].vlan,
 			 d->nic[k].has_vlan_strip ? "the NIC" : "software",
 			 d->nic[k].tx_off.has_vlan_insert ? "the NIC" : "software");
+	else if (rc == 0 && d->eth_of[k] != k)
+		snprintf(vlan_note, sizeof(vlan_note), ", untagged");
+	if (rc == 0 && d->eth_of[k] != k)
+		snprintf(vlan_note + strlen(vlan_note), sizeof(vlan_note) - strlen(vlan_note),
+			 ", sharing NIC %u's device", d->eth_of[k]);
 	if (rc == 0)
 		dpdk_log(d, DPDK_LOG_INFO,
 			 "dpdk: NIC %u %s (port %u, " RTE_ETHER_ADDR_PRT_FMT
@@ -421,6 +560,11 @@ int dpdk_ports_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 		const struct ponte_dp_dpdk_port *pc = &dc->ports[k];
 		uint16_t nb_rxq = pc->rx_queues != 0 ? pc->rx_queues : nb;
 
+		/* Another VLAN of a device counted already: only its exception port. */
+		if (d->eth_of[k] != k) {
+			need += (uint32_t)nb * (1024u + 2u * DPDK_TX_BATCH);
+			continue;
+		}
 		need += (uint32_t)nb_rxq * (pc->rx_desc ? pc->rx_desc : 1024u) +
 			(uint32_t)nb *
 			    ((pc->tx_desc ? pc->tx_desc : 1024u) + 1024u + 3u * DPDK_TX_BATCH);
@@ -448,7 +592,7 @@ void dpdk_ports_stop(struct dpdk_dp *d)
 	/* Steering rules of flows still there: a PCI NIC we did not probe keeps its rules
 	 * across a stop. */
 	for (unsigned k = 0; k < d->nb_nics; k++) {
-		if (d->nic[k].is_open && d->nic[k].has_flow_steer)
+		if (d->nic[k].is_open && d->nic[k].has_flow_steer && d->eth_of[k] == k)
 			rte_flow_flush(d->nic[k].port_id, &err);
 		eth_close(&d->exc[k]);
 		eth_close(&d->nic[k]);
@@ -456,6 +600,8 @@ void dpdk_ports_stop(struct dpdk_dp *d)
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(d->pools[s]);
 		d->pools[s] = NULL;
+		rte_mempool_free(d->frag_pools[s]);
+		d->frag_pools[s] = NULL;
 	}
 }
 

@@ -26,7 +26,10 @@
 
 struct ponte_dp;
 
-/** One NIC of the DPDK backend (dpdk.ports[]). Strings are borrowed for the call. */
+/** One NIC of the DPDK backend (dpdk.ports[]): a logical one. Entries with the same device
+ * are VLANs of one trunk port (each its own vlan, at most one untagged, the same queue
+ * settings), sharing its ethdev, each with its own exception port and addresses. Strings are
+ * borrowed for the call. */
 struct ponte_dp_dpdk_port {
 	/** A PCI address ("0000:01:00.0"), a vdev string ("net_af_packet0,iface=veth0"), or the
 	 * name of an ethdev that already exists in the process (tests, embedding). */
@@ -37,6 +40,10 @@ struct ponte_dp_dpdk_port {
 	 * tagged with it are taken (and untagged toward the kernel), all it sends is tagged;
 	 * 0: untagged (tagged frames go to the kernel as they are). */
 	uint16_t vlan;
+	/** The device's MTU (IP bytes in a frame) and its TAP's; 0: 1500. At most what the device
+	 * takes (rte_eth_dev_info's max_mtu and max_rx_pktlen): refused at start beyond it.
+	 * The mbufs are made large enough for a whole frame of the largest MTU. */
+	uint16_t mtu;
 	/** This NIC's exception port, as the top-level ones of struct ponte_dp_dpdk_config,
 	 * which are the first port's when its own are NULL or empty. Each NIC has its own: the
 	 * media of a local address leaves through the NIC whose exception interface holds it,
@@ -53,7 +60,7 @@ struct ponte_dp_dpdk_config {
 	bool is_no_huge;
 	const char *file_prefix;
 	const struct ponte_dp_dpdk_port *ports;
-	unsigned nb_ports; /**< 1 to 4 */
+	unsigned nb_ports; /**< 1 to 8, on at most 4 devices */
 	uint32_t mempool_size; /**< mbufs per NUMA socket */
 	/** The exception port: "" for a TAP named exception_tap, else a device as in ports. */
 	const char *exception_device;
@@ -116,12 +123,15 @@ enum ponte_dp_frame_drop {
 	PONTE_DP_DROP_TRUNCATED, /**< shorter than its Ethernet, IP or UDP header */
 	PONTE_DP_DROP_BAD_VERSION, /**< IP version that is not the EtherType's */
 	PONTE_DP_DROP_BAD_LENGTH, /**< IP or UDP length beyond the frame or below a header */
-	PONTE_DP_DROP_BAD_CHECKSUM, /**< IPv4 header or (as the NIC said) UDP checksum wrong */
+	PONTE_DP_DROP_BAD_CHECKSUM, /**< IPv4 header checksum wrong */
 	PONTE_DP_DROP_NO_MBUF, /**< no buffer for an output or a copy */
 	PONTE_DP_DROP_TX_FULL, /**< the NIC's transmit queue did not take it */
 	PONTE_DP_DROP_EXC_FULL, /**< the exception port did not take it */
 	PONTE_DP_DROP_HANDOFF_FULL, /**< the owning lcore's hand-off ring was full */
 	PONTE_DP_DROP_WRONG_VLAN, /**< on a port with a VLAN: untagged, or another VLAN's */
+	/** UDP checksum wrong: as the NIC said, or verified in software where it said nothing;
+	 * 0 over IPv6 */
+	PONTE_DP_DROP_BAD_UDP_CHECKSUM,
 	PONTE_DP_DROP_NB
 };
 
@@ -145,6 +155,9 @@ struct ponte_dp_lcore_stats {
 	/** UDP to the owned port range with no open port, or fragments to it: dropped so that
 	 * the kernel never answers for those ports (struct ponte_dp_dpdk_config) */
 	uint64_t owned_port_drops;
+	/** UDP whose checksum the sender's kernel left to an offload that never ran (a veth
+	 * peer's CHECKSUM_PARTIAL): taken as unchecked, completed, not dropped */
+	uint64_t udp_cksum_partial;
 	uint64_t drops[PONTE_DP_DROP_NB];
 };
 
@@ -241,15 +254,25 @@ void ponte_dp_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out);
  */
 int ponte_dp_lcore_stats(struct ponte_dp *dp, unsigned i, struct ponte_dp_lcore_stats *out);
 
-/** Counters of one NIC of the DPDK backend (dpdk.ports[i]) and of its exception port, as their
- * drivers count them (rte_eth_stats_get()): what crossed that NIC, whichever path it took. */
+/** Counters of one NIC of the DPDK backend (dpdk.ports[i], a logical NIC) and of its
+ * exception port. rx_pkts .. tx_errors are the device's as its driver counts them
+ * (rte_eth_stats_get()): what crossed it, whichever path it took, for all the VLANs of the
+ * device (the same figures on each of its entries; eth_nic says which). to_kernel and
+ * from_kernel are its own exception port's; lcore_* are the lcores' counts for this logical
+ * NIC alone (its VLAN's frames). */
 struct ponte_dp_nic_stats {
 	char device[64];	    /**< the NIC's ethdev name */
-	uint64_t rx_pkts, rx_bytes; /**< frames the NIC received */
+	uint16_t vlan;		    /**< its 802.1Q VLAN, 0: untagged */
+	unsigned eth_nic;	    /**< the first entry of its device (itself, or an earlier VLAN) */
+	uint64_t rx_pkts, rx_bytes; /**< frames the device received */
 	uint64_t tx_pkts, tx_bytes; /**< frames it sent: the fast path's and the kernel's */
 	uint64_t rx_missed, rx_errors, tx_errors; /**< what its driver lost or refused */
 	uint64_t to_kernel;   /**< frames its exception port took to the kernel */
 	uint64_t from_kernel; /**< frames the kernel sent through its exception port */
+	/** Frames the lcores received for this logical NIC (with several VLANs on the device:
+	 * of its VLAN; others' and untagged ones of no entry are not counted), and queued to
+	 * send through it (tagged with its VLAN; those the queue refused taken back). */
+	uint64_t lcore_rx_pkts, lcore_rx_bytes, lcore_tx_pkts, lcore_tx_bytes;
 };
 
 /**

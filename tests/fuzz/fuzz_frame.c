@@ -18,12 +18,17 @@
  *   only on a VLAN port); the mbuf only ever shrinks inside the frame, nothing outside it is
  *   written; a chained mbuf is never UDP; on a VLAN port a frame not dropped is untagged after
  *   (flags and TCI cleared, an in-frame tag cut out, the addresses moved over it, the rest
- *   of the bytes the frame's own); the kernel's reasons match the headers (options, fragment).
+ *   of the bytes the frame's own); the kernel's reasons match the headers (options, fragment,
+ *   UDP larger than the pipeline's largest packet, DPDK_MEDIA_MAX).
  * - For DPKT_UDP: addresses of one family equal to the headers' bytes, the source MAC, the
  *   frame trimmed to exactly its IP datagram, payload_off + payload_len inside it and equal to
  *   the UDP header's length; a plain 20-byte IPv4 header, not a fragment, its checksum right
- *   (by our own RFC 1071 sum) unless the NIC vouched for it; nothing the NIC called bad. A
- *   second parse with VLAN 0 (a frame handed to another lcore) gives the same answer.
+ *   (by our own RFC 1071 sum) unless the NIC vouched for it; nothing the NIC called bad; where
+ *   the NIC said nothing of the UDP checksum, the datagram's checksum right by our own sum
+ *   (or 0 over IPv4: none); a checksum taken as a sender's unfinished offload (is_cksum_partial)
+ *   only then, the frame's field having been the pseudo-header's sum, and those two bytes the
+ *   only ones parse wrote (completed). A second parse with VLAN 0 (a frame handed to another
+ *   lcore) gives the same answer, and no longer a partial checksum.
  * - Round trip: for a UDP verdict, dpdk_build() of the payload from dst back to src, with and
  *   without each checksum offload, untagged, tagged in software and by the NIC: the headers as
  *   documented, the payload intact, then dpdk_finish_cksum() (a no-op without offloads) leaves
@@ -370,6 +375,15 @@ static void check_udp(const struct rte_mbuf *m, const struct dpdk_pkt *p)
 	NEED(p->payload_off == u + 8 - f);
 	NEED(rd16(u + 4) >= 8 && p->payload_len == rd16(u + 4) - 8);
 	NEED((size_t)p->payload_off + p->payload_len <= m->data_len);
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+		size_t alen = p->src.family == AF_INET ? 4 : 16;
+		uint64_t ph = sum16(u - 2 * alen, 2 * alen, IPPROTO_UDP + rd16(u + 4));
+
+		NEED((p->src.family == AF_INET && rd16(u + 6) == 0) ||
+		     fold(sum16(u, rd16(u + 4), ph)) == 0xffff);
+	} else {
+		NEED(!p->is_cksum_partial);
+	}
 }
 
 /* What dpdk_parse() says of the frame as the NIC delivered it. */
@@ -379,6 +393,7 @@ static void check_rx(const uint8_t *frame, size_t len, const struct meta *mt)
 	struct dpdk_pkt p, q;
 	bool has_tag_in_frame;
 	uint16_t data_off, data_len;
+	uint8_t done_ck[2] = {0, 0};
 	const uint8_t *f;
 	uint8_t *mem = wrap(&m, frame, len);
 
@@ -401,12 +416,13 @@ static void check_rx(const uint8_t *frame, size_t len, const struct meta *mt)
 		break;
 	case DPKT_KERNEL:
 		NEED(p.reason == DPKT_K_OTHER || p.reason == DPKT_K_OPTIONS ||
-		     p.reason == DPKT_K_FRAGMENT);
+		     p.reason == DPKT_K_FRAGMENT || p.reason == DPKT_K_TOO_BIG);
 		break;
 	case DPKT_DROP:
 		NEED(p.reason == PONTE_DP_DROP_TRUNCATED || p.reason == PONTE_DP_DROP_BAD_VERSION ||
 		     p.reason == PONTE_DP_DROP_BAD_LENGTH ||
 		     p.reason == PONTE_DP_DROP_BAD_CHECKSUM ||
+		     p.reason == PONTE_DP_DROP_BAD_UDP_CHECKSUM ||
 		     (p.reason == PONTE_DP_DROP_WRONG_VLAN && mt->vlan != 0));
 		goto out;
 	default:
@@ -417,6 +433,19 @@ static void check_rx(const uint8_t *frame, size_t len, const struct meta *mt)
 
 	/* Kept (UDP or the kernel's): untagged from here on, the rest of the frame its own. */
 	f = rte_pktmbuf_mtod(&m, const uint8_t *);
+	/* A completed checksum: the frame's field was the pseudo-header's sum (the sender's
+	 * CHECKSUM_PARTIAL), put back for the byte comparisons below, the new one after. */
+	if (p.verdict == DPKT_UDP && p.is_cksum_partial) {
+		uint8_t *ck = (uint8_t *)f + p.payload_off - 2;
+		const uint8_t *was = frame + (ck - f) + (has_tag_in_frame ? RTE_VLAN_HLEN : 0);
+		size_t alen = p.src.family == AF_INET ? 4 : 16;
+
+		NEED((m.ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+		NEED(rd16(was) == fold(sum16(ck - 6 - 2 * alen, 2 * alen,
+					     IPPROTO_UDP + rd16(ck - 2))));
+		memcpy(done_ck, ck, 2);
+		memcpy(ck, was, 2);
+	}
 	if (mt->vlan != 0) {
 		NEED(!(m.ol_flags & VLAN_FLAGS) && m.vlan_tci == 0);
 		NEED((m.ol_flags & ~VLAN_FLAGS) == (mt->ol_flags & ~VLAN_FLAGS));
@@ -442,8 +471,20 @@ static void check_rx(const uint8_t *frame, size_t len, const struct meta *mt)
 		     ((rd16(f + 12) == RTE_ETHER_TYPE_IPV4 && (rd16(f + ETH_LEN + 6) & 0x3fff)) ||
 		      (rd16(f + 12) == RTE_ETHER_TYPE_IPV6 && m.data_len >= ETH_LEN + 40 &&
 		       f[ETH_LEN + 6] == IPPROTO_FRAGMENT)));
+	if (p.verdict == DPKT_KERNEL && p.reason == DPKT_K_TOO_BIG) {
+		size_t l4 = rd16(f + 12) == RTE_ETHER_TYPE_IPV4 ? ETH_LEN + 20 : ETH_LEN + 40;
+
+		NEED(m.data_len >= l4 + 8 && rd16(f + l4 + 4) - 8 > DPDK_MEDIA_MAX);
+		NEED(rd16(f + 12) == RTE_ETHER_TYPE_IPV6 ||
+		     (rd16(f + 12) == RTE_ETHER_TYPE_IPV4 && f[ETH_LEN] == 0x45 &&
+		      f[ETH_LEN + 9] == IPPROTO_UDP));
+		NEED(rd16(f + 12) == RTE_ETHER_TYPE_IPV4 || f[ETH_LEN + 6] == IPPROTO_UDP);
+	}
 	if (p.verdict != DPKT_UDP)
 		goto out;
+	NEED(p.payload_len <= DPDK_MEDIA_MAX);
+	if (p.is_cksum_partial)
+		memcpy((uint8_t *)f + p.payload_off - 2, done_ck, 2);
 	check_udp(&m, &p);
 
 	/* Handed to another lcore, the frame is parsed again on no VLAN: the same answer. */
@@ -451,6 +492,7 @@ static void check_rx(const uint8_t *frame, size_t len, const struct meta *mt)
 	data_len = m.data_len;
 	parse(&m, 0, &q);
 	NEED(same_pkt(&p, &q) && m.data_off == data_off && m.data_len == data_len);
+	NEED(!q.is_cksum_partial);
 	round_trip(&p, f + p.payload_off, mt);
 	check_refusals(&p, f + p.payload_off);
 out:

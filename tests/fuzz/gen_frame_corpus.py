@@ -93,6 +93,14 @@ RTCP_SR = struct.pack("!BBHIIIIII", 0x80, 200, 6, 0x11223344, 0xE0000000, 0, 160
 STUN = struct.pack("!HHI12s", 0x0001, 0, 0x2112A442, bytes(range(12)))
 
 
+def partial_cksum(frame, off):
+    """What a kernel leaves in the UDP checksum field of the datagram at off in frame for an
+    offload to finish (CHECKSUM_PARTIAL): the pseudo-header's sum, not complemented."""
+    ulen = frame[off + 4:off + 6]
+    addrs = frame[off - 8:off] if frame[12:14] == b"\x08\x00" else frame[off - 32:off]
+    return struct.pack("!H", ~csum(addrs + b"\0\x11" + ulen) & 0xFFFF)
+
+
 def udp4_frame(payload=None, **kw):
     return eth(ipv4(udp4(rtp() if payload is None else payload, **kw)), 0x0800)
 
@@ -113,6 +121,10 @@ def seeds():
     s["ipv4-udp-empty"] = meta() + udp4_frame(b"")
     s["ipv4-udp-no-cksum"] = meta() + udp4_frame(cks=False)
     s["ipv4-udp-1400"] = meta() + udp4_frame(rtp(n=1388))
+    # The pipeline's largest packet (1984 bytes: UDP), one more (the kernel's), jumbo frames.
+    s["ipv4-udp-1984"] = meta() + udp4_frame(rtp(n=1972))
+    s["ipv4-udp-1985-too-big"] = meta() + udp4_frame(rtp(n=1973))
+    s["ipv6-udp-8952-jumbo"] = meta() + udp6_frame(rtp(n=8940))
     # Odd lengths: the checksums' last byte is padded (RFC 1071).
     for n in (1, 3, 13):
         s["ipv4-udp-odd-%d" % n] = meta() + udp4_frame(bytes(range(0x80, 0x80 + n)))
@@ -214,6 +226,19 @@ def seeds():
     wrong = bytearray(v4)
     wrong[14 + 20 + 6] ^= 0xFF
     s["ipv4-bad-udp-cksum-nic-unknown"] = meta() + bytes(wrong)
+    # The UDP checksum verified in software (the NIC said nothing): a payload byte flipped, a
+    # zero checksum over IPv6, and a veth peer's CHECKSUM_PARTIAL (the field holding the
+    # pseudo-header's sum, as its kernel leaves it for an offload), taken and completed.
+    for name, f, off in (("ipv4", v4, 14 + 20), ("ipv6", v6, 14 + 40)):
+        flip = bytearray(f)
+        flip[off + 8 + 12] ^= 0x01
+        s["%s-udp-payload-flipped-nic-unknown" % name] = meta() + bytes(flip)
+        flip[off + 6:off + 8] = partial_cksum(f, off)
+        s["%s-udp-cksum-partial" % name] = meta() + bytes(flip)
+        s["%s-udp-cksum-partial-vlan42" % name] = meta(vlan=42) + vlan_tag(bytes(flip), 42)
+    zero6 = bytearray(v6)
+    zero6[14 + 40 + 6:14 + 40 + 8] = b"\0\0"
+    s["ipv6-udp-zero-cksum"] = meta() + bytes(zero6)
 
     # What the kernel sends out (dpdk_parse_egress): multicast and broadcast next hops.
     s["egress-ipv4-broadcast-mac"] = meta() + eth(ipv4(udp4(r)), 0x0800, dst=b"\xff" * 6)

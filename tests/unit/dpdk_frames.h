@@ -2,7 +2,7 @@
 /*
  * The DPDK unit test's frames and ring ports: net_ring NICs and exception ports whose rings
  * the test fills and drains, crafted Ethernet/IPv4/IPv6/UDP frames, and what a sent frame says
- * (addresses, MACs, checksums). Included by test_dpdk.c only (static helpers).
+ * (addresses, MACs, checksums). Included by the DPDK unit tests (static helpers).
  */
 #ifndef PONTE_TEST_DPDK_FRAMES_H
 #define PONTE_TEST_DPDK_FRAMES_H
@@ -225,12 +225,12 @@ static size_t make_rtp(uint8_t *pkt, uint8_t pt, uint16_t seq, uint32_t ts, uint
 	return 12 + payload;
 }
 
-static uint32_t rd32(const uint8_t *p)
+static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void key_fill(struct ponte_srtp_key *k, uint16_t profile, uint8_t seed)
+static inline void key_fill(struct ponte_srtp_key *k, uint16_t profile, uint8_t seed)
 {
 	memset(k, 0, sizeof(*k));
 	k->profile = profile;

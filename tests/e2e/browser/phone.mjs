@@ -99,6 +99,10 @@ async function sample() {
   const st = await (await fetch(`${baseUrl}/status`)).json();
   const ls = (st.dataplane && st.dataplane.lcores) || [];
   const call = ((st.gateway && st.gateway.list) || []).find((e) => e.sip);
+  const nics = (st.dataplane && st.dataplane.nics) || [];
+  // A VLAN of a device that has several (lab-dpdk --vlans): its driver's counts are the
+  // whole device's, the lcores' (lcore_*) its own VLAN's.
+  const isVlanOfMany = (n) => nics.filter((m) => m.device === n.device).length > 1;
   return {
     backend: st.dataplane && st.dataplane.backend,
     nbLcores: ls.length,
@@ -107,9 +111,12 @@ async function sample() {
     fromPhone: call ? call.sip.from_phone : 0,
     toPhone: call ? call.sip.to_phone : 0,
     toBrowser: call ? call.sip.to_browser : 0,
-    // Each NIC's frames as its driver counted them, and its exception port's.
-    nics: ((st.dataplane && st.dataplane.nics) || []).map((n) => ({ device: n.device,
-      rx: n.rx_pkts, tx: n.tx_pkts, toKernel: n.to_kernel, fromKernel: n.from_kernel })),
+    // Each NIC's frames as its driver counted them (a VLAN's: as the lcores did), and its
+    // exception port's.
+    nics: nics.map((n) => ({ device: n.device, vlan: n.vlan,
+      rx: isVlanOfMany(n) ? n.lcore_rx_pkts : n.rx_pkts,
+      tx: isVlanOfMany(n) ? n.lcore_tx_pkts : n.tx_pkts,
+      toKernel: n.to_kernel, fromKernel: n.from_kernel })),
   };
 }
 
@@ -137,6 +144,13 @@ const NIC_SLACK = 10;
 function checkNics(s, before, steady, now) {
   check(`${s}: the gateway has two NICs (${now.nics.map((n) => n.device).join(', ')})`,
     now.nics.length === 2 && steady.nics.length === 2 && before.nics.length === 2);
+  // lab-dpdk --vlans A,B: the two are VLANs A and B of one device.
+  const vlans = process.env.PONTE_LAB_VLANS;
+  if (vlans) {
+    check(`${s}: NICs 1 and 2 are VLANs ${vlans} of one device (VLANs ` +
+      `${now.nics.map((n) => n.vlan).join(', ')})`, now.nics[0].device === now.nics[1].device &&
+      `${now.nics[0].vlan},${now.nics[1].vlan}` === vlans);
+  }
   const b = nicFast(steady, now, 0);
   const p = nicFast(steady, now, 1);
   const toPhone = now.toPhone - steady.toPhone;

@@ -30,6 +30,8 @@
 # PONTE_E2E_DPDK.
 # PONTE_E2E_DPDK=N (2..8) forwards on N lcores (CPUs 0..N-1, a queue pair each, frames of a
 # flow handed to its owner when they land on another lcore).
+# PONTE_LAB_VLANS=A,B is PONTE_E2E_DPDK_NICS=2 with the two NICs on VLANs A and B of one veth,
+# the lab's --vlans (the same namespaces and addresses; dpdk.ports[0..1] the same device).
 # PONTE_E2E_DPDK_NICS=2 (with PONTE_E2E_DPDK; phone only) gives the daemon a second NIC, the
 # lab's --nics 2: the browsers stay behind the first (the peer namespace, 10.77.0.1), the
 # gateway's SIP side and SIP-side RTP move to the second NIC's TAP (10.78.0.1) and the phones
@@ -76,6 +78,9 @@ test_pid=
 status=1
 dpdk=${PONTE_E2E_DPDK:-}
 nics=${PONTE_E2E_DPDK_NICS:-1}
+# PONTE_LAB_VLANS=A,B (lab-dpdk --vlans): the two NICs are VLANs A and B of one.
+vlans=${PONTE_LAB_VLANS:-}
+[[ -z $vlans ]] || nics=2
 lab=$here/../../../tools/lab-dpdk
 lab_id=
 if [[ -n $dpdk ]] && ! command -v ethtool >/dev/null; then
@@ -269,6 +274,9 @@ if [[ -n $dpdk ]]; then
 	sed -i 's/127\.0\.0\.1/@GW@/g' "$tmp/ponte.yaml"
 	# Two NICs: the SIP side (its listen and rtp_address) on the second one's TAP.
 	[[ $nics == 1 ]] || sed -i '/^sip:/,/^[^ ]/ s/@GW@/@GW2@/' "$tmp/ponte.yaml"
+	# Ring frames that hold a whole datagram net_af_packet reassembled from IP fragments
+	# (message's 5 kB MESSAGE over UDP), as tools/lab-dpdk's (docs/dpdk.md, "Large datagrams").
+	afp_frames=,framesz=8192,blocksz=8192
 	cat >>"$tmp/ponte.yaml" <<EOF
 dataplane:
   backend: dpdk
@@ -280,10 +288,13 @@ dpdk:
   mempool_size: 16383
   file_prefix: ponte-lab-@ID@
   ports:
-    - device: "net_af_packet0,iface=@NIC@,qpairs=$dpdk,qdisc_bypass=1"
+    - device: "net_af_packet0,iface=@NIC@,qpairs=$dpdk,qdisc_bypass=1$afp_frames"
 EOF
+	# With PONTE_LAB_VLANS, the same device: lab-dpdk adds each one's VLAN.
+	dev2=net_af_packet1,iface=@NIC2@
+	[[ -z $vlans ]] || dev2=net_af_packet0,iface=@NIC@
 	[[ $nics == 1 ]] || cat >>"$tmp/ponte.yaml" <<EOF
-    - device: "net_af_packet1,iface=@NIC2@,qpairs=$dpdk,qdisc_bypass=1"
+    - device: "$dev2,qpairs=$dpdk,qdisc_bypass=1$afp_frames"
       exception_tap: "@TAP2@"
       exception_addresses: [@GW2@/24]
 EOF
