@@ -834,16 +834,22 @@ static int dpdk_sync(struct ponte_dp *dp)
 	uint64_t seq[DPDK_MAX_LCORES];
 	int waited = 0;
 
-	for (unsigned i = 0; i < d->nb_lcores; i++)
-		seq[i] = dpdk_cmd_send(d, d->lcores[i], DCMD_SYNC, NULL, NULL, 0, NULL);
-	for (unsigned i = 0; i < d->nb_lcores; i++) {
-		while (atomic_load_explicit(&d->lcores[i]->done_seq, memory_order_acquire) <
-		       seq[i]) {
-			struct timespec ts = {0, 100000};
+	/* Two rounds. An lcore runs its commands before it polls its queues, so the first
+	 * command may be done just before the poll that takes a frame the NIC already held at
+	 * this call; the second is done after that poll and what it took (frames it handed to
+	 * another lcore may still be on their way there). */
+	for (int round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < d->nb_lcores; i++)
+			seq[i] = dpdk_cmd_send(d, d->lcores[i], DCMD_SYNC, NULL, NULL, 0, NULL);
+		for (unsigned i = 0; i < d->nb_lcores; i++) {
+			while (atomic_load_explicit(&d->lcores[i]->done_seq,
+						    memory_order_acquire) < seq[i]) {
+				struct timespec ts = {0, 100000};
 
-			nanosleep(&ts, NULL);
-			if (++waited > 50000) /* 5 s: an lcore is stuck */
-				return -ETIMEDOUT;
+				nanosleep(&ts, NULL);
+				if (++waited > 50000) /* 5 s: an lcore is stuck */
+					return -ETIMEDOUT;
+			}
 		}
 	}
 	dpdk_collect_garbage(d);

@@ -268,8 +268,10 @@ static inline bool dpdk_owned_has_range(const struct dpdk_owned *o, uint16_t por
 }
 
 /* Control thread. Check the range of dc, add it to the network namespace's
- * ip_local_reserved_ports (an error naming dpdk.owned_ports when that cannot be written);
- * stop takes out what start added and frees the numbers. */
+ * ip_local_reserved_ports (an error naming dpdk.owned_ports when that cannot be written),
+ * recorded in PONTE_OWNED_STATE_DIR (default /run/ponte): a dead gateway's record is taken
+ * over, a live one's overlapping range refused (-EADDRINUSE); stop takes out what start added
+ * (or took over), removes the record and frees the numbers. */
 int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc);
 void dpdk_owned_stop(struct dpdk_dp *d);
 /* Control thread, once the exception ports are up (it needs the NICs' addresses): warn about

@@ -24,6 +24,10 @@
  *    kernel;
  *  - two ports never share a number: ponte_dp_port_open() takes numbers from the bitmap of
  *    their local address and refuses a taken one with -EADDRINUSE, as bind() would.
+ *
+ * And, across processes: a record of what start added, so that the next start takes over
+ * what a crash left in the sysctl and refuses a range another live gateway of the namespace
+ * owns; and a look at /proc/net/udp{,6} for other processes' sockets in the range, reported.
  */
 #include "dpdk.h"
 
@@ -31,8 +35,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_byteorder.h>
@@ -164,14 +173,277 @@ static int reserved_write(const uint64_t *bits)
 	return n;
 }
 
+/* ---- the record of what start added ----
+ *
+ * A file per gateway, "owned-NS-MIN-MAX" in the state directory (PONTE_OWNED_STATE_DIR, by
+ * default /run/ponte), NS the inode of the network namespace (/proc/self/ns/net), written
+ * (atomically: a temporary file renamed) before the sysctl is changed and removed at stop:
+ *
+ *	pid 1234
+ *	start 567890		(the pid's start time, /proc/PID/stat field 22: a pid reused
+ *				 by another process is not taken for the gateway)
+ *	range 30000-39999
+ *	added 30000-39999	(what it added to ip_local_reserved_ports, in the kernel's form)
+ *
+ * A record whose process is gone was left by a crash: the next start in the namespace takes
+ * its ports over (they come out at its own stop). A live one whose range overlaps refuses the
+ * start: two gateways would drop each other's media. Starts and stops of one namespace hold
+ * "owned-NS.lock" (flock) around reading and writing the sysctl and the records.
+ */
+
+#define STATE_DIR_ENV "PONTE_OWNED_STATE_DIR"
+#define STATE_DIR_DEFAULT "/run/ponte"
+
+struct record {
+	long pid;
+	unsigned long long start;
+	unsigned min, max;
+	uint64_t added[PORT_WORDS];
+};
+
+/* Field 22 of /proc/PID/stat (after the command, which may hold spaces and parentheses). */
+static bool proc_start_time(long pid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return false;
+	p++;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p == NULL)
+			return false;
+	}
+	*start = strtoull(p + 1, NULL, 10);
+	return true;
+}
+
+/* Whether the gateway that wrote r still runs in network namespace ns. Our own pid: a record
+ * of this process's is stale (one dataplane per process, and its stop removes its record). */
+static bool record_is_live(const struct record *r, unsigned long ns)
+{
+	char path[64], link[64], want[48];
+	unsigned long long start;
+	ssize_t n;
+
+	if (r->pid == (long)getpid() || !proc_start_time(r->pid, &start) || start != r->start)
+		return false;
+	/* Moved to another network namespace since (setns()): not this one's gateway any more.
+	 * Unreadable (another user's process): taken as still here. */
+	snprintf(path, sizeof(path), "/proc/%ld/ns/net", r->pid);
+	snprintf(want, sizeof(want), "net:[%lu]", ns);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return true;
+	link[n] = '\0';
+	return strcmp(link, want) == 0;
+}
+
+static int record_read(const char *path, struct record *r)
+{
+	char line[RESERVED_MAX * 2 + 16];
+	FILE *f = fopen(path, "re");
+	unsigned seen = 0;
+	int rc = 0;
+
+	if (f == NULL)
+		return -errno;
+	memset(r, 0, sizeof(*r));
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "pid %ld", &r->pid) == 1)
+			seen |= 1;
+		else if (sscanf(line, "start %llu", &r->start) == 1)
+			seen |= 2;
+		else if (sscanf(line, "range %u-%u", &r->min, &r->max) == 2)
+			seen |= 4;
+		else if (strncmp(line, "added ", 6) == 0 &&
+			 (rc = reserved_parse(line + 6, r->added)) == 0)
+			seen |= 8;
+		else
+			rc = -EINVAL;
+	}
+	fclose(f);
+	if (rc == 0 &&
+	    (seen != 15 || r->pid <= 0 || r->min == 0 || r->max < r->min || r->max > 65535))
+		rc = -EINVAL;
+	return rc;
+}
+
+static int record_write(const char *path, const struct dpdk_owned *o, const uint64_t *added)
+{
+	char list[RESERVED_MAX + 2], tmp[PATH_MAX + 32];
+	unsigned long long start = 0;
+	int n = reserved_format(added, list, sizeof(list)), fd, rc = 0;
+	FILE *f;
+
+	if (n < 0)
+		return n;
+	proc_start_time((long)getpid(), &start);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		rc = -errno;
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	fprintf(f, "pid %ld\nstart %llu\nrange %u-%u\nadded %s\n", (long)getpid(), start, o->min,
+		o->min + o->nb - 1, list);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* The lock of the namespace's records: its descriptor, or -errno. *dir and *ns are set. */
+static int state_lock(const char **dir, unsigned long *ns, char *lock, size_t len)
+{
+	struct stat st;
+	int fd;
+
+	*dir = getenv(STATE_DIR_ENV);
+	if (*dir == NULL || **dir == '\0')
+		*dir = STATE_DIR_DEFAULT;
+	if (stat("/proc/self/ns/net", &st) != 0)
+		return -errno;
+	*ns = (unsigned long)st.st_ino;
+	if (mkdir(*dir, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	snprintf(lock, len, "%s/owned-%lu.lock", *dir, *ns);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) != 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* Records of other gateways of the namespace: a live one overlapping [min, max] refuses
+ * (-EADDRINUSE, logged), a stale one's ports still reserved are taken over (into added when
+ * in our range, out of cur otherwise) and its path kept in stale[] to be removed once ours is
+ * written. *nb_stale is how many. */
+static int records_check(struct dpdk_dp *d, const char *dir, unsigned long ns, unsigned min,
+			 unsigned max, uint64_t *cur, uint64_t *added, char **stale,
+			 unsigned *nb_stale)
+{
+	char prefix[64], path[PATH_MAX];
+	struct record *r = malloc(sizeof(*r));
+	struct dirent *e;
+	DIR *dh = opendir(dir);
+	unsigned nb_in, nb_out;
+	int rc = 0;
+
+	*nb_stale = 0;
+	if (r == NULL || dh == NULL) {
+		rc = r == NULL ? -ENOMEM : -errno;
+		free(r);
+		if (dh != NULL)
+			closedir(dh);
+		return rc;
+	}
+	snprintf(prefix, sizeof(prefix), "owned-%lu-", ns);
+	while (rc == 0 && (e = readdir(dh)) != NULL) {
+		size_t nl = strlen(e->d_name);
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    (nl > 4 && strcmp(e->d_name + nl - 4, ".tmp") == 0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (record_read(path, r) != 0) {
+			dpdk_log(d, DPDK_LOG_WARN,
+				 "dpdk.owned_ports: %s is no record of a reservation; ignored",
+				 path);
+			continue;
+		}
+		if (record_is_live(r, ns)) {
+			if (r->max < min || r->min > max)
+				continue;
+			dpdk_log(
+			    d, DPDK_LOG_ERROR,
+			    "dpdk.owned_ports: %u-%u overlaps %u-%u, owned by pid %ld, a gateway "
+			    "running in this network namespace (net:[%lu], %s): two gateways "
+			    "would drop each other's media; give them disjoint ranges",
+			    min, max, r->min, r->max, r->pid, ns, path);
+			rc = -EADDRINUSE;
+			break;
+		}
+		nb_in = nb_out = 0;
+		for (uint32_t p = 1; p <= 65535; p++) {
+			if (!bit_get(r->added, p) || !bit_get(cur, p))
+				continue;
+			if (p >= min && p <= max) {
+				bit_set(added, p, true);
+				nb_in++;
+			} else {
+				bit_set(cur, p, false);
+				nb_out++;
+			}
+		}
+		dpdk_log(d, DPDK_LOG_WARN,
+			 "dpdk.owned_ports: took over the reservation of %u-%u left by pid %ld "
+			 "(it did not stop; %s): %u ports of %s now ours, taken out at our stop, "
+			 "%u outside our range taken out now",
+			 r->min, r->max, r->pid, path, nb_in, RESERVED_PATH, nb_out);
+		if (*nb_stale < 16 && (stale[*nb_stale] = strdup(path)) != NULL)
+			(*nb_stale)++;
+	}
+	closedir(dh);
+	free(r);
+	return rc;
+}
+
 /* ---- life ---- */
+
+/* The record could not be kept: as before records (a crash leaves the range reserved). */
+static void record_warn(struct dpdk_dp *d, const char *what, const char *dir, int rc)
+{
+	dpdk_log(d, DPDK_LOG_WARN,
+		 "dpdk.owned_ports: cannot %s in %s: %s; a crash would leave the range in %s, "
+		 "and another gateway of this network namespace owning the same ports would go "
+		 "unnoticed (set %s to a writable directory)",
+		 what, dir, strerror(-rc), RESERVED_PATH, STATE_DIR_ENV);
+}
+
+static void lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* the flock goes with it */
+}
 
 int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 {
 	struct dpdk_owned *o = &d->owned;
-	uint64_t *cur;
-	bool is_new = false;
-	int rc;
+	char lock[PATH_MAX], path[PATH_MAX], *stale[16];
+	unsigned nb_stale = 0;
+	const char *dir = STATE_DIR_DEFAULT;
+	unsigned long ns = 0;
+	uint64_t *cur, *before;
+	bool is_new = false, has_added = false;
+	int rc, lock_fd;
 
 	o->min = 0;
 	o->nb = 0;
@@ -185,12 +457,33 @@ int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 		return -EINVAL;
 	}
 	cur = calloc(PORT_WORDS, sizeof(*cur));
+	before = calloc(PORT_WORDS, sizeof(*before));
 	o->added = calloc(PORT_WORDS, sizeof(*o->added));
-	if (cur == NULL || o->added == NULL) {
+	if (cur == NULL || before == NULL || o->added == NULL) {
 		free(cur);
+		free(before);
+		free(o->added);
+		o->added = NULL;
 		return -ENOMEM;
 	}
+	o->min = dc->owned_port_min;
+	o->nb = (uint32_t)dc->owned_port_max - dc->owned_port_min + 1;
+	lock_fd = state_lock(&dir, &ns, lock, sizeof(lock));
+	if (lock_fd < 0)
+		record_warn(d, "keep a record of the reservation", dir, lock_fd);
 	rc = reserved_read(cur);
+	if (rc == 0)
+		memcpy(before, cur, PORT_WORDS * sizeof(*cur));
+	if (rc == 0 && lock_fd >= 0) {
+		rc = records_check(d, dir, ns, dc->owned_port_min, dc->owned_port_max, cur,
+				   o->added, stale, &nb_stale);
+		if (rc == -EADDRINUSE)
+			goto out;
+		if (rc != 0) {
+			record_warn(d, "read the records", dir, rc);
+			rc = 0;
+		}
+	}
 	for (uint32_t p = dc->owned_port_min; rc == 0 && p <= dc->owned_port_max; p++) {
 		if (!bit_get(cur, p)) {
 			bit_set(o->added, p, true);
@@ -198,22 +491,55 @@ int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 			is_new = true;
 		}
 	}
-	if (rc == 0 && is_new)
+	for (uint32_t w = 0; w < PORT_WORDS; w++)
+		has_added = has_added || o->added[w] != 0;
+	if (rc == 0 && lock_fd >= 0) {
+		snprintf(path, sizeof(path), "%s/owned-%lu-%u-%u", dir, ns, dc->owned_port_min,
+			 dc->owned_port_max);
+		rc = record_write(path, o, o->added);
+		if (rc == 0) {
+			o->record = strdup(path);
+			o->lock = strdup(lock);
+		} else {
+			record_warn(d, "write a record of the reservation", dir, rc);
+			rc = 0;
+		}
+	}
+	if (rc == 0 && memcmp(before, cur, PORT_WORDS * sizeof(*cur)) != 0)
 		rc = reserved_write(cur);
+	/* The dead ones' records go once ours holds their ports and the sysctl is written (a
+	 * crash before that leaves them, to be taken over again). */
+	for (unsigned i = 0; rc == 0 && o->record != NULL && i < nb_stale; i++)
+		if (strcmp(stale[i], o->record) != 0)
+			unlink(stale[i]);
+	if (rc != 0 && o->record != NULL) {
+		unlink(o->record);
+		free(o->record);
+		o->record = NULL;
+	}
+out:
+	lock_release(lock_fd);
+	for (unsigned i = 0; i < nb_stale; i++)
+		free(stale[i]);
 	free(cur);
+	free(before);
 	if (rc != 0) {
-		dpdk_log(d, DPDK_LOG_ERROR,
-			 "dpdk.owned_ports: cannot add %u-%u to %s: %s (the kernel could give "
-			 "those numbers to sockets of its own; it takes CAP_NET_ADMIN in the "
-			 "gateway's network namespace; or set dpdk.owned_ports: off)",
-			 dc->owned_port_min, dc->owned_port_max, RESERVED_PATH, strerror(-rc));
+		if (rc != -EADDRINUSE)
+			dpdk_log(
+			    d, DPDK_LOG_ERROR,
+			    "dpdk.owned_ports: cannot add %u-%u to %s: %s (the kernel could "
+			    "give those numbers to sockets of its own; it takes CAP_NET_ADMIN "
+			    "in the gateway's network namespace; or set dpdk.owned_ports: off)",
+			    dc->owned_port_min, dc->owned_port_max, RESERVED_PATH, strerror(-rc));
 		free(o->added);
+		free(o->lock);
 		o->added = NULL;
+		o->lock = NULL;
+		o->min = 0;
+		o->nb = 0;
 		return rc;
 	}
-	o->has_reserved = is_new;
-	o->min = dc->owned_port_min;
-	o->nb = (uint32_t)dc->owned_port_max - dc->owned_port_min + 1;
+	o->has_reserved = has_added;
 	dpdk_log(d, DPDK_LOG_INFO,
 		 "dpdk: UDP ports %u-%u of the NICs' addresses are the fast path's: no kernel "
 		 "socket, in %s%s",
@@ -224,11 +550,20 @@ int dpdk_owned_start(struct dpdk_dp *d, const struct ponte_dp_dpdk_config *dc)
 void dpdk_owned_stop(struct dpdk_dp *d)
 {
 	struct dpdk_owned *o = &d->owned;
+	int lock_fd = -1, rc = 0;
 
-	/* Take out what start added, leaving what others added since. */
+	if (o->lock != NULL) {
+		lock_fd = open(o->lock, O_RDWR | O_CLOEXEC);
+		if (lock_fd >= 0 && flock(lock_fd, LOCK_EX) != 0) {
+			close(lock_fd);
+			lock_fd = -1;
+		}
+	}
+	/* Take out what start added (or took over), leaving what others added since. */
 	if (o->has_reserved) {
 		uint64_t *cur = calloc(PORT_WORDS, sizeof(*cur));
-		int rc = cur != NULL ? reserved_read(cur) : -ENOMEM;
+
+		rc = cur != NULL ? reserved_read(cur) : -ENOMEM;
 
 		for (uint32_t w = 0; rc == 0 && w < PORT_WORDS; w++)
 			cur[w] &= ~o->added[w];
@@ -241,6 +576,14 @@ void dpdk_owned_stop(struct dpdk_dp *d)
 		free(cur);
 		o->has_reserved = false;
 	}
+	/* Kept when the ports could not be taken out: once this process is gone, the next
+	 * start takes them over. */
+	if (o->record != NULL && rc == 0)
+		unlink(o->record);
+	lock_release(lock_fd);
+	free(o->record);
+	free(o->lock);
+	o->record = o->lock = NULL;
 	for (unsigned i = 0; i < o->nb_addrs; i++)
 		free(o->addrs[i]);
 	free(o->addrs);
@@ -249,6 +592,179 @@ void dpdk_owned_stop(struct dpdk_dp *d)
 	o->added = NULL;
 	o->nb_addrs = o->cap_addrs = 0;
 	o->nb = 0;
+	o->nb_warned = 0;
+	o->scanned_at = 0;
+}
+
+/* ---- other processes' sockets in the range ----
+ *
+ * The kernel refuses none of the range's numbers to an explicit bind(): a SIPp, a second
+ * media server, a test tool in the gateway's namespace may hold one. Its datagrams arriving
+ * through a NIC are the fast path's (dropped: no Ponte port there), so the operator is told,
+ * once per socket: at start, and again when a port of the range is opened, at most every
+ * SCAN_EVERY_S seconds (reading /proc/net/udp costs about a microsecond a socket). Ponte's own
+ * sockets are never there (the configuration keeps webrtc.port_min..max and SIP's UDP port
+ * out of the range, ponte_dp_port_attach() refuses one), so whatever is found is another's.
+ * Only warned, not refused: such a socket may be meant for loopback or another interface
+ * only, and one appearing after start could not be refused anyway.
+ */
+
+#define SCAN_EVERY_S 10.0
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The process holding the socket of inode ino, found in /proc/PID/fd: its pid (its command
+ * into name), 0 when none is seen (another user's namespace, a process gone). */
+static long socket_owner(unsigned long ino, char *name, size_t len)
+{
+	char want[48], path[600], link[64];
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	long found = 0;
+	FILE *f;
+
+	name[0] = '\0';
+	if (proc == NULL)
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	while (found == 0 && (p = readdir(proc)) != NULL) {
+		struct dirent *e;
+		DIR *fds;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		if (fds == NULL)
+			continue;
+		while ((e = readdir(fds)) != NULL) {
+			ssize_t n;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, e->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) == 0) {
+				found = strtol(p->d_name, NULL, 10);
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	if (found == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", found);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		if (fgets(name, (int)len, f) == NULL)
+			name[0] = '\0';
+		fclose(f);
+	}
+	name[strcspn(name, "\n")] = '\0';
+	return found;
+}
+
+static bool was_warned(struct dpdk_owned *o, uint64_t ino)
+{
+	unsigned n = o->nb_warned < 32 ? o->nb_warned : 32;
+
+	for (unsigned i = 0; i < n; i++)
+		if (o->warned[i] == ino)
+			return true;
+	o->warned[o->nb_warned++ % 32] = ino;
+	return false;
+}
+
+/* "0100007F" (a 32-bit word of the kernel's, printed as a number) into its 4 bytes. */
+static bool hex_word(const char *s, uint8_t *out)
+{
+	char w[9];
+	char *end;
+	uint32_t v;
+
+	memcpy(w, s, 8);
+	w[8] = '\0';
+	v = (uint32_t)strtoul(w, &end, 16);
+	if (*end != '\0')
+		return false;
+	memcpy(out, &v, 4);
+	return true;
+}
+
+static void scan_file(struct dpdk_dp *d, const char *file, int family)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct dpdk_owned *o = &d->owned;
+	char line[512], hex[40], shown[64], name[32];
+	unsigned words = family == AF_INET ? 1 : 4;
+	FILE *f = fopen(file, "re");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct ponte_addr a = {.family = (uint16_t)family};
+		unsigned long ino;
+		unsigned port;
+		bool is_ok = true;
+		long pid;
+
+		if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %*s %*s %*s %*s %*s %*s %*s %lu", hex,
+			   &port, &ino) != 3 ||
+		    strlen(hex) != words * 8 || port > 65535 ||
+		    !dpdk_owned_has_range(o, (uint16_t)port))
+			continue;
+		for (unsigned i = 0; i < words; i++)
+			is_ok = is_ok && hex_word(hex + 8 * i, a.ip + 4 * i);
+		if (!is_ok)
+			continue;
+		if (family == AF_INET6 && memcmp(a.ip, mapped, 12) == 0) {
+			a.family = AF_INET;
+			memmove(a.ip, a.ip + 12, 4);
+			memset(a.ip + 4, 0, 12);
+		}
+		a.port = (uint16_t)port;
+		/* The wildcard takes the NICs' datagrams too; loopback never sees them. */
+		if (memcmp(a.ip, (uint8_t[16]){0}, 16) != 0 &&
+		    ((a.family == AF_INET && a.ip[0] == 127) ||
+		     (a.family == AF_INET6 && memcmp(a.ip, (uint8_t[16]){[15] = 1}, 16) == 0) ||
+		     dpdk_exception_nic(d, &a) < 0))
+			continue;
+		if (was_warned(o, ino))
+			continue;
+		pid = socket_owner(ino, name, sizeof(name));
+		if (pid != 0)
+			dpdk_log(d, DPDK_LOG_WARN,
+				 "dpdk.owned_ports: UDP %s is bound by pid %ld (%s); the fast path "
+				 "takes its datagrams: they will be dropped",
+				 ponte_addr_str(&a, shown, sizeof(shown)), pid, name);
+		else
+			dpdk_log(
+			    d, DPDK_LOG_WARN,
+			    "dpdk.owned_ports: UDP %s is bound (socket inode %lu, no process of "
+			    "it seen in /proc); the fast path takes its datagrams: they will be "
+			    "dropped",
+			    ponte_addr_str(&a, shown, sizeof(shown)), ino);
+	}
+	fclose(f);
+}
+
+void dpdk_owned_scan(struct dpdk_dp *d)
+{
+	if (d->owned.nb == 0)
+		return;
+	d->owned.scanned_at = mono_s();
+	scan_file(d, "/proc/net/udp", AF_INET);
+	scan_file(d, "/proc/net/udp6", AF_INET6);
 }
 
 /* ---- numbers ---- */
@@ -334,6 +850,8 @@ int dpdk_owned_take(struct dpdk_dp *d, struct ponte_addr *local, uint16_t port_m
 		bit_set(a->bits, i, true);
 		a->nb_used++;
 		local->port = (uint16_t)(o->min + i);
+		if (mono_s() - o->scanned_at >= SCAN_EVERY_S)
+			dpdk_owned_scan(d);
 		return 0;
 	}
 	return -EADDRINUSE;

@@ -243,7 +243,8 @@ int ponte_dp_punt_fd(const struct ponte_dp *dp);
 /** Take the next punted packet: 1 and *out filled, or 0 when none is left. */
 int ponte_dp_punt_read(struct ponte_dp *dp, struct ponte_dp_punt *out);
 
-/** Wait until every call made before has taken effect in the dataplane's threads. */
+/** Wait until every call made before has taken effect in the dataplane's threads (the DPDK
+ * backend: and the frames its NICs held at the call have been through their lcores). */
 int ponte_dp_sync(struct ponte_dp *dp);
 
 void ponte_dp_get_stats(struct ponte_dp *dp, struct ponte_dp_stats *out);

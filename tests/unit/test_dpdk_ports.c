@@ -16,7 +16,14 @@
  * (the kernel, the kernel, the control plane) and a flow's media still goes through; closing
  * ports is O(1) (20,000 closed in a few milliseconds) and another port on the same address
  * takes the table's place; the configuration refuses a webrtc port range or a SIP UDP port
- * inside the owned range, naming the keys.
+ * inside the owned range, naming the keys. The record of the reservation (in a state
+ * directory of the test's, PONTE_OWNED_STATE_DIR): written while running, removed at stop; a
+ * dead pid's records (a crash; also a pid now another process's) taken over at start, their
+ * ports out at stop (or at once when outside our range); a live gateway's overlapping range
+ * refused naming its record, a disjoint one left alone; no writable directory: warned, as
+ * before. Sockets bound in the range before start on the wildcard (v4, v6) warned about,
+ * naming the address, port and process; one on loopback or outside the range not; one bound
+ * after start warned about at a port open once 10 s have passed (so this test takes 10 s).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -25,12 +32,16 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -599,6 +610,322 @@ static void test_close(void)
 	close(sock);
 }
 
+/* ---- the record of the reservation, other processes' sockets ---- */
+
+static char state_dir[] = "/tmp/ponte-test-owned-XXXXXX";
+
+static unsigned long netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+static void record_path(char *out, size_t len, unsigned min, unsigned max)
+{
+	snprintf(out, len, "%s/owned-%lu-%u-%u", state_dir, netns_ino(), min, max);
+}
+
+/* Field 22 of /proc/PID/stat: the start time a record holds beside its pid. */
+static unsigned long long start_time(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL) {
+		/* p at the ')' that ends field 2: the 20th space on starts field 22. */
+		for (int field = 2; field < 22 && p != NULL; field++)
+			p = strchr(p + 1, ' ');
+		if (p != NULL)
+			t = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return t;
+}
+
+static bool write_record(long pid, unsigned long long start, unsigned min, unsigned max,
+			 const char *added)
+{
+	char path[512];
+	FILE *f;
+
+	record_path(path, sizeof(path), min, max);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return false;
+	fprintf(f, "pid %ld\nstart %llu\nrange %u-%u\nadded %s\n", pid, start, min, max, added);
+	return fclose(f) == 0;
+}
+
+/* The records in the state directory (its lock file aside). */
+static int nb_records(void)
+{
+	DIR *dir = opendir(state_dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (dir == NULL)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		n += strncmp(e->d_name, "owned-", 6) == 0 && strstr(e->d_name, ".lock") == NULL;
+	closedir(dir);
+	return n;
+}
+
+/* A pid that was ours and is no more. */
+static long dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void test_record(void)
+{
+	char have[256], path[512], want[768], text[256] = "";
+	long dead = dead_pid(), live = fork();
+	FILE *f;
+	int rc;
+
+	if (live == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* not left behind should the test crash */
+		for (;;)
+			pause();
+	}
+	CHECK(live > 0, "a live process in our network namespace (pid %ld)", live);
+	/* While running: a record naming us and what we added. */
+	write_reserved("100");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	record_path(path, sizeof(path), OWNED_MIN, OWNED_MAX);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		size_t n = fread(text, 1, sizeof(text) - 1, f);
+
+		text[n] = '\0';
+		fclose(f);
+	}
+	snprintf(want, sizeof(want), "pid %ld\nstart %llu\nrange 30000-39999\nadded 30000-39999\n",
+		 (long)getpid(), start_time(getpid()));
+	{
+		bool is_same = strcmp(text, want) == 0;
+
+		/* Shown on one line (TAP). */
+		for (char *c = text; *c != '\0'; c++)
+			*c = *c == '\n' ? '|' : *c;
+		CHECK(rc == 0 && is_same, "a running gateway's record: \"%s\"", text);
+	}
+	if (rc == 0)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	CHECK(nb_records() == 0 && strcmp(read_reserved(have, sizeof(have)), "100") == 0,
+	      "stopped: its record removed, the range out again (\"%s\")", have);
+
+	/* A crash: the records of a dead pid, the ranges still reserved. One of our range, one
+	 * of another (a configuration changed since). */
+	CHECK(dead > 0 && write_record(dead, 1, OWNED_MIN, OWNED_MAX, "30000-39999") &&
+		  write_record(dead, 1, 50000, 50099, "50000-50099") &&
+		  write_reserved("100,30000-39999,50000-50099"),
+	      "records of dead pid %ld left, 30000-39999 and 50000-50099 still reserved", dead);
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	snprintf(want, sizeof(want),
+		 "dpdk.owned_ports: took over the reservation of 30000-39999 left by pid %ld",
+		 dead);
+	CHECK(rc == 0 && strstr(log_text, want) != NULL,
+	      "started: took the crash's reservation over, and said so (%d)", rc);
+	if (rc != 0)
+		printf("# log: %s", log_text);
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100,30000-39999") == 0 &&
+		  nb_records() == 1,
+	      "the other range's ports out at once, the dead records replaced by ours (\"%s\")",
+	      have);
+	if (rc == 0)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100") == 0 && nb_records() == 0,
+	      "stopped: the crash's reservation gone too, no record left (\"%s\")", have);
+
+	/* A pid reused by another process (its start time not the record's), and a live one in
+	 * another network namespace (our parent, outside the test's): not this one's gateway. */
+	write_record(live, start_time(live) + 1, OWNED_MIN, OWNED_MAX, "30000-39999");
+	write_reserved("100,30000-39999");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0 && strstr(log_text, "took over the reservation of 30000-39999") != NULL,
+	      "a record whose pid now runs another process: taken over");
+	if (rc == 0)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100") == 0 && nb_records() == 0,
+	      "and its ports out at stop (\"%s\")", have);
+	write_record(getppid(), start_time(getppid()), 35000, 45000, "35000-45000");
+	write_reserved("100,35000-45000");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0 && strstr(log_text, "took over the reservation of 35000-45000") != NULL,
+	      "a record whose pid runs in another network namespace: taken over (%d)", rc);
+	if (rc == 0)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100") == 0 && nb_records() == 0,
+	      "and its ports out at stop, those outside our range at start (\"%s\")", have);
+
+	/* A live gateway (a child of ours, in our namespace, with its true start time) owning
+	 * an overlapping range. */
+	write_record(live, start_time(live), 35000, 45000, "35000-45000");
+	write_reserved("100,35000-45000");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	record_path(path, sizeof(path), 35000, 45000);
+	snprintf(want, sizeof(want),
+		 "dpdk.owned_ports: 30000-39999 overlaps 35000-45000, owned by pid %ld, a gateway "
+		 "running in this network namespace (net:[%lu], %s)",
+		 live, netns_ino(), path);
+	CHECK(rc == -EADDRINUSE && dp == NULL && strstr(log_text, want) != NULL,
+	      "a live gateway's overlapping range: refused naming it (%d)", rc);
+	if (strstr(log_text, want) == NULL)
+		printf("# log: %s", log_text);
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100,35000-45000") == 0 &&
+		  nb_records() == 1,
+	      "its reservation and record untouched (\"%s\")", have);
+	if (dp != NULL)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	unlink(path);
+
+	/* A live one with a range of its own: both run. */
+	write_record(live, start_time(live), 50000, 50099, "50000-50099");
+	write_reserved("100,50000-50099");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0 && nb_records() == 2, "a live gateway with a disjoint range: started (%d)",
+	      rc);
+	if (rc == 0)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100,50000-50099") == 0 &&
+		  nb_records() == 1,
+	      "stopped: the other's reservation and record stay (\"%s\")", have);
+	record_path(path, sizeof(path), 50000, 50099);
+	unlink(path);
+
+	/* No writable state directory: as before, said so. */
+	setenv("PONTE_OWNED_STATE_DIR", "/proc/ponte-no-such-dir", 1);
+	write_reserved("100");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0 && strstr(log_text, "dpdk.owned_ports: cannot keep a record of the "
+					  "reservation in /proc/ponte-no-such-dir") != NULL,
+	      "no state directory: started, and warned (%d)", rc);
+	if (rc == 0)
+		ponte_dp_destroy(dp);
+	dp = NULL;
+	CHECK(strcmp(read_reserved(have, sizeof(have)), "100") == 0,
+	      "stopped: the range out as before (\"%s\")", have);
+	setenv("PONTE_OWNED_STATE_DIR", state_dir, 1);
+	if (live > 0) {
+		kill(live, SIGKILL);
+		waitpid(live, NULL, 0);
+	}
+}
+
+/* A UDP socket of family bound to text:port. */
+static int bound_at(int family, const char *text, uint16_t port)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (family == AF_INET) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		inet_pton(AF_INET, text, &s4->sin_addr);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		inet_pton(AF_INET6, text, &s6->sin6_addr);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	}
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, sizeof(ss)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void test_foreign_sockets(void)
+{
+	char want[160];
+	int s4 = bound_at(AF_INET, "0.0.0.0", 30002), s6 = bound_at(AF_INET6, "::", 30004);
+	int lo = bound_at(AF_INET, "127.0.0.1", 30006), out = bound_at(AF_INET, "0.0.0.0", 40002);
+	int rc;
+
+	CHECK(s4 >= 0 && s6 >= 0 && lo >= 0 && out >= 0,
+	      "sockets bound to 0.0.0.0:30002, [::]:30004, 127.0.0.1:30006, 0.0.0.0:40002");
+	write_reserved("100");
+	cfg_reset();
+	rc = ponte_dp_create(&cfg, &dp);
+	CHECK(rc == 0, "started beside them: warned, not refused (%d)", rc);
+	snprintf(want, sizeof(want),
+		 "dpdk.owned_ports: UDP 0.0.0.0:30002 is bound by pid %ld (test-dpdk-ports); the "
+		 "fast path takes its datagrams: they will be dropped",
+		 (long)getpid());
+	CHECK(strstr(log_text, want) != NULL, "the wildcard IPv4 socket in the range: warned, "
+					      "naming port, address and process");
+	snprintf(want, sizeof(want), "dpdk.owned_ports: UDP [::]:30004 is bound by pid %ld",
+		 (long)getpid());
+	CHECK(strstr(log_text, want) != NULL, "the IPv6 one too");
+	CHECK(strstr(log_text, ":30006 is bound") == NULL &&
+		  strstr(log_text, ":40002 is bound") == NULL,
+	      "not the loopback one, nor one outside the range");
+	if (strstr(log_text, ":30002 is bound") == NULL)
+		printf("# log: %s", log_text);
+
+	/* One bound after start: seen when a port of the range opens, at most every 10 s. */
+	if (rc == 0) {
+		struct ponte_addr a;
+		uint32_t id;
+		int late = bound_at(AF_INET, "0.0.0.0", 30010);
+		bool is_early;
+
+		log_text[0] = '\0';
+		ponte_addr_parse(&a, "192.0.2.1", 0);
+		rc = ponte_dp_port_open(dp, &a, 0, 0, &id);
+		if (rc == 0)
+			ponte_dp_port_close(dp, id);
+		is_early = strstr(log_text, "UDP 0.0.0.0:30010 is bound") != NULL;
+		sleep(10);
+		ponte_addr_parse(&a, "192.0.2.1", 0);
+		rc = ponte_dp_port_open(dp, &a, 0, 0, &id);
+		if (rc == 0)
+			ponte_dp_port_close(dp, id);
+		CHECK(late >= 0 && rc == 0 && !is_early &&
+			  strstr(log_text, "UDP 0.0.0.0:30010 is bound by pid") != NULL &&
+			  strstr(log_text, ":30002 is bound") == NULL,
+		      "a socket bound after start: warned at a port open 10 s later, not at once, "
+		      "the others not again");
+		if (late >= 0)
+			close(late);
+		ponte_dp_destroy(dp);
+	}
+	dp = NULL;
+	close(s4);
+	close(s6);
+	close(lo);
+	close(out);
+}
+
 static void lo_up(void)
 {
 	struct ifreq ifr = {0};
@@ -633,6 +960,9 @@ int main(void)
 	}
 	lo_up();
 	CHECK(write_reserved("100,200-205"), "ip_local_reserved_ports set to 100,200-205 first");
+	/* The records of the reservation in a directory of the test's, not /run/ponte. */
+	CHECK(mkdtemp(state_dir) != NULL && setenv("PONTE_OWNED_STATE_DIR", state_dir, 1) == 0,
+	      "a state directory of our own (%s)", state_dir);
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=ponte-test-ports-%d", getpid());
 	snprintf(lcores, sizeof(lcores), "--lcores=0@(0-%ld),1@(0-%ld)",
@@ -683,9 +1013,18 @@ int main(void)
 	}
 	CHECK(rc == 0 && strcmp(read_reserved(have, sizeof(have)), "7,200-205,35000-36000") == 0,
 	      "what was there before and what others added meanwhile stay at stop (\"%s\")", have);
+	test_record();
+	test_foreign_sockets();
 	drain(nic.tx[0]);
 	drain(exc.tx[0]);
 	rte_eal_cleanup();
+	{
+		char lock[512];
+
+		snprintf(lock, sizeof(lock), "%s/owned-%lu.lock", state_dir, netns_ino());
+		unlink(lock);
+		rmdir(state_dir);
+	}
 	snprintf(prefix, sizeof(prefix), "/var/run/dpdk/ponte-test-ports-%d", getpid());
 	rmdir(prefix);
 	return tap_done();
