@@ -232,9 +232,13 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 	f->is_mirror_only = spec->is_mirror_only;
 	f->port_id = spec->port_id;
 	f->is_latching = spec->src.family == 0 && spec->is_latching;
-	for (unsigned i = 0; i < spec->nb_outputs; i++)
+	f->report_out = DP_NO_REPORT_OUT;
+	for (unsigned i = 0; i < spec->nb_outputs; i++) {
 		if (spec->outputs[i].kinds & PONTE_OUT_RTP)
 			f->rtp_outputs |= (uint16_t)(1u << i);
+		if ((spec->outputs[i].kinds & PONTE_OUT_REPORTS) && f->report_out == DP_NO_REPORT_OUT)
+			f->report_out = (uint8_t)i;
+	}
 	if (spec->srtp.profile != PONTE_SRTP_NULL) {
 		if (old != NULL && old->in != NULL && same_key(&old->spec.srtp, &spec->srtp)) {
 			f->in = old->in;
@@ -521,29 +525,53 @@ static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t 
 	}
 }
 
+/* Whether f (RTCP terminated) has a receiver report due at now_ns. */
+static bool is_report_due(const struct dp_flow *f, uint64_t now_ns)
+{
+	return f->rtcp == PONTE_RTCP_TERMINATE && now_ns >= f->next_report_ns;
+}
+
+/* Whether f has a report due at now_ns that goes out of one of its outputs. */
+static bool has_report_due(const struct dp_flow *f, uint64_t now_ns)
+{
+	return is_report_due(f, now_ns) && f->report_out != DP_NO_REPORT_OUT;
+}
+
+/* The report due now: the next one's time set, and the output it goes out of
+ * (DP_NO_REPORT_OUT: none, nothing to build). */
+static unsigned report_start(struct dp_flow *f, uint64_t now_ns)
+{
+	f->next_report_ns =
+		now_ns + REPORT_MIN_NS + ((now_ns >> 10) ^ (f->spec.id * 0x9e3779b97f4a7c15ull)) %
+						 REPORT_SPREAD_NS;
+	return f->report_out;
+}
+
+/* Our receiver report about f's streams into buf (DP_PIPE_BUF bytes): its length, 0 when
+ * there is nothing to report. Not rewritten: the report names the sender's own SSRCs. */
+static size_t report_build(struct dp_flow *f, uint8_t *buf, uint64_t now_ns)
+{
+	return dp_rtcp_build_rr(&f->rx, f->spec.report_ssrc,
+				f->spec.report_cname[0] ? f->spec.report_cname : NULL, now_ns, buf,
+				DP_PIPE_PKT_MAX);
+}
+
 /* Our receiver report about f's streams, back to their sender, when one is due. */
 static void maybe_report(const struct dp_pipe *pp, struct dp_flow *f, uint64_t now_ns)
 {
+	unsigned i;
 	uint8_t *buf;
 	size_t len;
 
 	if (now_ns < f->next_report_ns)
 		return;
-	f->next_report_ns =
-		now_ns + REPORT_MIN_NS + ((now_ns >> 10) ^ (f->spec.id * 0x9e3779b97f4a7c15ull)) %
-						 REPORT_SPREAD_NS;
-	for (unsigned i = 0; i < f->spec.nb_outputs; i++) {
-		if (!(f->spec.outputs[i].kinds & PONTE_OUT_REPORTS))
-			continue;
-		buf = pp->tx_buf(pp->be);
-		len = dp_rtcp_build_rr(&f->rx, f->spec.report_ssrc,
-				       f->spec.report_cname[0] ? f->spec.report_cname : NULL, now_ns,
-				       buf, DP_PIPE_PKT_MAX);
-		/* Not rewritten: the report names the sender's own SSRCs. */
-		if (len > 0 && emit(pp, f, i, buf, len, true))
-			STAT_ADD(f->st.reports_out, 1);
+	i = report_start(f, now_ns);
+	if (i == DP_NO_REPORT_OUT)
 		return;
-	}
+	buf = pp->tx_buf(pp->be);
+	len = report_build(f, buf, now_ns);
+	if (len > 0 && emit(pp, f, i, buf, len, true))
+		STAT_ADD(f->st.reports_out, 1);
 }
 
 static int drop_reason(int rc)
@@ -642,9 +670,17 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
  * dp_srtp_rtp_burst() equals rtp() in array order; the receiver statistics, counters and
  * stream continuity of an output are changed in packet order; what a packet changes elsewhere
  * never comes from a batched packet: the latched source (the first packet of a latching flow
- * goes alone), a receiver report and its SRTCP index (a packet whose flow has a report due
  * goes alone), RTCP (always alone). A packet that goes alone first finishes the batch before
  * it, so the order of everything stays that of the burst.
+ *
+ * A receiver report that falls due on a batched packet is built in the second pass right
+ * after that packet's receiver statistics (what the report says and the next interval it
+ * starts are those of dp_pipe_input(): later packets of the flow in the batch count after it),
+ * SRTCP-protected after the RTP protect burst, and sent in the last pass right after its
+ * packet's outputs, as maybe_report() sends it. The SRTCP index it takes is its context's
+ * own, which no other packet of a batch touches: a context protects one output's packets,
+ * and the one flow whose report output also takes RTP (the same context, its SSRC table
+ * shared by SRTP and SRTCP) sends such a packet alone.
  */
 
 void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
@@ -683,11 +719,46 @@ void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 	}
 }
 
-/* The head of the flows whose latched source f's RTP outputs send to, as far as the cache
- * knows them (dst_of()), and what the backend reads of the ports they are sent from. Run
- * once dp_flow_prefetch() asked for the outputs' lines: these addresses are in them. */
-static void prefetch_latch_flows(const struct dp_pipe *pp, const struct dp_flow *f)
+/* What a receiver report due on a batched packet of f reads that the packet does not: the
+ * spec's id, reporter SSRC and CNAME, the report output's port, destination and latch cache,
+ * and its context (its head, then, as the ipsec-mb engine lays an AES-CM context out, the
+ * SRTCP keys and state after the SRTP keys: lines 5 to 9). With 200,000 flows each is a miss
+ * of its own, and a report was then dearer than the packet it rides on. */
+static void prefetch_report(const struct dp_flow *f)
 {
+	const struct ponte_flow_output *o = &f->spec.outputs[f->report_out];
+
+	__builtin_prefetch(&f->spec.id);
+	__builtin_prefetch(&f->spec.report_ssrc);
+	__builtin_prefetch(&f->spec.report_cname[sizeof(f->spec.report_cname) - 1]);
+	__builtin_prefetch(o);
+	__builtin_prefetch(&o->dst_latch_flow);
+	__builtin_prefetch(&f->latch[f->report_out]);
+	if (f->out[f->report_out] != NULL) {
+		const uint8_t *c = (const uint8_t *)f->out[f->report_out];
+
+		__builtin_prefetch(c);
+		for (unsigned k = 5; k < 10; k++)
+			__builtin_prefetch(c + k * LINE);
+	}
+}
+
+/* The head of the flows whose latched source f's RTP outputs (and, with has_report, its
+ * report output) send to, as far as the cache knows them (dst_of()), and what the backend
+ * reads of the ports they are sent from. Run once dp_flow_prefetch() and prefetch_report()
+ * asked for the outputs' lines: these addresses are in them. */
+static void prefetch_latch_flows(const struct dp_pipe *pp, const struct dp_flow *f,
+				 bool has_report)
+{
+	if (has_report) {
+		unsigned i = f->report_out;
+
+		if (pp->prefetch_port != NULL)
+			pp->prefetch_port(pp->be, f->spec.outputs[i].port_id);
+		if (pp->epoch != NULL && f->latch[i].epoch == *pp->epoch &&
+		    f->latch[i].flow != NULL)
+			__builtin_prefetch(&f->latch[i].flow->latched);
+	}
 	for (uint32_t rtp = f->rtp_outputs; rtp != 0; rtp &= rtp - 1) {
 		unsigned i = (unsigned)__builtin_ctz(rtp);
 
@@ -705,7 +776,7 @@ static bool is_alone(const struct dp_pipe_pkt *p, uint64_t now_ns)
 	const struct dp_flow *f = p->f;
 
 	return p->is_rtcp || (f->is_latching && f->latched.family == 0) ||
-	       (f->rtcp == PONTE_RTCP_TERMINATE && now_ns >= f->next_report_ns);
+	       (has_report_due(f, now_ns) && (f->rtp_outputs >> f->report_out & 1u));
 }
 
 static void one(const struct dp_pipe *pp, struct dp_pipe_pkt *p, uint64_t now_ns)
@@ -729,6 +800,14 @@ struct batch_out {
 #define BUF_OWN 0xff
 _Static_assert(DP_PIPE_BURST_OUT < BUF_OWN, "batch_out.b holds a buffer's index");
 
+/* A receiver report a batch sends: after packet pi's outputs, through output i, from
+ * tx_bufs() buffer b; len bytes, then the SRTCP protect's rc. At most one per packet. */
+struct batch_rep {
+	uint8_t pi, i, b;
+	int rc;
+	size_t len;
+};
+
 /* Whether packet p of a batch is forwarded in its own buffer (struct dp_pipe.tx_own): one
  * output takes its RTP, and nothing else reads the packet after that output's rewrite (a
  * mirrored packet is handed to the control plane as it arrived). The payload type is in the
@@ -742,8 +821,8 @@ static bool is_own(const struct dp_pipe *pp, const struct dp_pipe_pkt *p)
 }
 
 /* The batch of packets pkts[idx[0..nb)], whose flows have at most DP_PIPE_BURST_OUT outputs
- * that take RTP in all, nb_need of them not forwarded in place (own[j]: packet j is, see
- * is_own()). */
+ * that take RTP and reports due in all, nb_need of them needing a buffer (own[j]: packet j is
+ * forwarded in place, see is_own()). */
 static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const unsigned *idx,
 		      const bool *own, unsigned nb, unsigned nb_need, uint64_t now_ns)
 {
@@ -754,6 +833,8 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 	int verdict[DP_PIPE_BURST_PKTS];
 	size_t len[DP_PIPE_BURST_PKTS];
 	bool is_mirrored[DP_PIPE_BURST_PKTS];
+	struct batch_rep reps[DP_PIPE_BURST_PKTS];
+	unsigned nb_rep = 0;
 	/* The arguments of one SRTP burst, unprotect then protect. */
 	struct dp_srtp *ctx[DP_PIPE_BURST_OUT];
 	uint8_t *bp[DP_PIPE_BURST_OUT];
@@ -823,6 +904,18 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 		if (f->rtcp == PONTE_RTCP_TERMINATE)
 			dp_rx_stats_rtp(&f->rx, pkt, len[j], now_ns,
 					1000u * f->spec.clock_khz[pkt[1] & 0x7f]);
+		/* maybe_report() up to the protect: the report reads only the receiver
+		 * statistics, which this packet's outputs do not touch. */
+		if (is_report_due(f, now_ns)) {
+			unsigned i = report_start(f, now_ns);
+			size_t n;
+
+			if (i != DP_NO_REPORT_OUT &&
+			    (n = report_build(f, fresh[nb_fresh], now_ns)) > 0)
+				reps[nb_rep++] = (struct batch_rep){
+				    .pi = (uint8_t)j, .i = (uint8_t)i, .b = (uint8_t)nb_fresh++,
+				    .len = n};
+		}
 		if (is_mirrored[j] && f->is_mirror_only)
 			continue;
 		/* send_through() up to the protect, for the outputs that take RTP, in order; a
@@ -874,9 +967,18 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 		if (rc[m] == 0)
 			out_len[of[m]] = blen[m];
 	}
+	/* The reports' SRTCP, one at a time: the engines have no RTCP burst. */
+	for (unsigned r = 0; r < nb_rep; r++) {
+		struct dp_flow *f = pkts[idx[reps[r].pi]].f;
+		struct dp_srtp *c = f->out[reps[r].i];
+
+		reps[r].rc = c != NULL ? pp->srtp->rtcp(c, fresh[reps[r].b], &reps[r].len,
+							 DP_PIPE_BUF)
+				       : 0;
+	}
 	/* Packet by packet: the copy to the control plane, then the sends (emit() from the
-	 * protect on). The packet is still plain: the outputs were copies. */
-	for (unsigned j = 0, k = 0; j < nb; j++) {
+	 * protect on), then its report. The packet is still plain: the outputs were copies. */
+	for (unsigned j = 0, k = 0, r = 0; j < nb; j++) {
 		struct dp_pipe_pkt *p = &pkts[idx[j]];
 		struct dp_flow *f = p->f;
 
@@ -903,6 +1005,19 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 			STAT_ADD(f->st.pkts_out, 1);
 			STAT_ADD(f->st.bytes_out, out_len[k]);
 		}
+		for (; r < nb_rep && reps[r].pi == j; r++) {
+			const struct ponte_flow_output *o = &f->spec.outputs[reps[r].i];
+
+			if (reps[r].rc != 0 ||
+			    !pp->tx_buf_send(pp->be, reps[r].b, o->port_id,
+					     dst_of(pp, f, reps[r].i), reps[r].len)) {
+				STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
+				continue;
+			}
+			STAT_ADD(f->st.pkts_out, 1);
+			STAT_ADD(f->st.bytes_out, reps[r].len);
+			STAT_ADD(f->st.reports_out, 1);
+		}
 		if (pp->end != NULL)
 			pp->end(pp->be, p->ctx, verdict[j]);
 	}
@@ -913,8 +1028,8 @@ void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, uns
 {
 	unsigned idx[DP_PIPE_BURST_PKTS];
 	bool own[DP_PIPE_BURST_PKTS];
-	/* A batch's packets, its outputs (at most DP_PIPE_BURST_OUT, run_batch()'s arrays), and
-	 * of those the ones that need a buffer from tx_bufs(). */
+	/* A batch's packets, its outputs and reports due (at most DP_PIPE_BURST_OUT, run_batch()'s
+	 * arrays), and of those the ones that need a buffer from tx_bufs(). */
 	unsigned nb_batch = 0, nb_outs = 0, nb_need = 0;
 
 	/* The lines every packet will read, all asked for at once: at 200,000 flows they come
@@ -923,17 +1038,25 @@ void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, uns
 		__builtin_prefetch(pkts[j].f);
 		__builtin_prefetch(&pkts[j].f->out[0]);
 	}
+	for (unsigned j = 0; j < nb; j++) {
+		const struct dp_flow *f = pkts[j].f;
+
+		dp_flow_prefetch(f, pkts[j].pkt[1] & 0x7f);
+		if (has_report_due(f, now_ns))
+			prefetch_report(f);
+	}
 	for (unsigned j = 0; j < nb; j++)
-		dp_flow_prefetch(pkts[j].f, pkts[j].pkt[1] & 0x7f);
-	for (unsigned j = 0; j < nb; j++)
-		prefetch_latch_flows(pp, pkts[j].f);
+		prefetch_latch_flows(pp, pkts[j].f, has_report_due(pkts[j].f, now_ns));
 	for (unsigned j = 0; j < nb; j++) {
 		struct dp_pipe_pkt *p = &pkts[j];
 		/* run_batch() takes a buffer per output that takes RTP, but for a packet
 		 * forwarded in place. */
 		bool is_own_buf = is_own(pp, p);
-		unsigned outs = (unsigned)__builtin_popcount(p->f->rtp_outputs);
-		unsigned need = is_own_buf ? 0 : outs;
+		/* A report due takes a buffer (if the flow had another packet before this one in
+		 * the batch, that one's report will have used it, and this one's stays unused). */
+		unsigned rep = has_report_due(p->f, now_ns);
+		unsigned outs = (unsigned)__builtin_popcount(p->f->rtp_outputs) + rep;
+		unsigned need = is_own_buf ? rep : outs;
 
 		if (pp->tx_bufs == NULL || is_alone(p, now_ns)) {
 			if (nb_batch > 0)

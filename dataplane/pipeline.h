@@ -58,6 +58,9 @@ struct dp_flow {
 	uint16_t rtp_outputs;
 	uint8_t nb_outputs, rtcp, mirror_pt;
 	bool is_latching, is_mirror_only;
+	/* The output receiver reports go out of (the first with PONTE_OUT_REPORTS), or
+	 * DP_NO_REPORT_OUT. */
+	uint8_t report_out;
 	/* spec.port_id, in the second line with the counters: a backend that checks the port
 	 * of each packet's flow reads it there, not from the spec's line (a miss more per packet
 	 * with 200,000 flows). */
@@ -79,6 +82,7 @@ struct dp_flow {
 };
 
 _Static_assert(PONTE_FLOW_MAX_OUTPUTS <= 16, "rtp_outputs has a bit per output");
+#define DP_NO_REPORT_OUT 0xff
 #define DP_GIVEN_IN (1u << 31)
 _Static_assert(PONTE_FLOW_MAX_OUTPUTS < 31, "given_away has a bit per output");
 
@@ -178,8 +182,11 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
  * bytes sent in the same order, the same counters, drops and SRTP state, as dp_pipe_input()
  * on each packet in turn. Faster: the SRTP unprotect of a batch of RTP packets is one
  * dp_srtp_rtp_burst() call, then each packet is checked and rewritten, then the protect of
- * all their outputs is one more, then the sends. RTCP, a latching flow's first packet, and a
- * packet whose flow has a receiver report due go one at a time, between batches.
+ * all their outputs is one more, then the sends. A receiver report that falls due stays in
+ * its packet's batch: built right after that packet's receiver statistics, SRTCP-protected
+ * after the batch's RTP, sent right after that packet's outputs. RTCP, a latching flow's first
+ * packet, and a packet whose flow's reports go out of an output that also takes its RTP go
+ * one at a time, between batches.
  */
 void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, unsigned nb,
 			 uint64_t now_ns);

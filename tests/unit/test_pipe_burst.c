@@ -10,11 +10,13 @@
  * SRTP in, a latching plain phone flow with SRTP out and a mirrored telephone-event type, the
  * phone's RTCP-only flow), a relay leg (AES-GCM in, AES-CM out, SSRC maps), a room-like flow
  * forwarding RTCP to five outputs of mixed profiles (one whose sends fail, a mirror-only
- * type) and a flow with a fixed source; packets in order, late, replayed, with a forged tag,
- * truncated, from another source, with a new SSRC, of payload types an output drops; SRTCP
- * and RTCP compounds; time moving so that receiver reports fall due in the middle of bursts;
- * and a backend that now and then has fewer buffers than a batch asks for. Run with each
- * engine (the ipsec-mb one has a real burst op, the libsrtp2 one loops over rtp()).
+ * type) and a flow with a fixed source whose receiver reports go out of the output that takes
+ * its RTP (such a packet goes alone when its report is due); packets in order, late, replayed,
+ * with a forged tag, truncated, from another source, with a new SSRC, of payload types an
+ * output drops; SRTCP and RTCP compounds; time moving so that receiver reports fall due in the
+ * middle of bursts (built, protected and sent inside their packet's batch: the test counts
+ * those); and a backend that now and then has fewer buffers than a batch asks for. Run with
+ * each engine (the ipsec-mb one has a real burst op, the libsrtp2 one loops over rtp()).
  *
  * The packets come from a fixed seed, so that CI always runs the same mix; PONTE_TEST_SEED (in
  * the environment) or the first argument chooses another (decimal or 0x hex, not 0), and the
@@ -58,6 +60,7 @@ struct world {
 	uint8_t bufs[DP_PIPE_BURST_OUT][DP_PIPE_BUF];
 	bool is_short; /* tx_bufs() hands out one buffer less than asked */
 	unsigned long nb_own; /* packets sent from their own buffer (tx_own) */
+	unsigned long nb_batch_rr; /* receiver reports sent from a batch (tx_buf_send) */
 	/* The burst world gives the pipeline an epoch: it keeps flow_by_id()'s answers (the
 	 * flows never change here), the other asks every time. */
 	uint64_t epoch;
@@ -117,6 +120,9 @@ static bool w_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struct p
 
 	if (port_id == PORT_FAIL)
 		return false;
+	/* An RR (RFC 3550 §6.4.2; its header is in the clear in SRTCP too) sent from a
+	 * batch's buffer: a report built and sent inside its packet's batch. */
+	w->nb_batch_rr += len >= 8 && w->bufs[k][1] == 201;
 	log_send(w, port_id, dst, w->bufs[k], len);
 	return true;
 }
@@ -287,12 +293,17 @@ static void make_specs(void)
 		o->ssrc_any = i == 4 ? 0x77770001 : 0;
 	}
 
-	/* 6: a fixed source, plain in, AES-GCM out. */
+	/* 6: a fixed source, plain in, AES-GCM out; its reports go out of its RTP output (one
+	 * context for both: such a packet goes alone when a report is due). */
 	s = &specs[5];
 	ponte_flow_spec_init(s, 6, 6);
 	s->src = other;
+	s->rtcp = PONTE_RTCP_TERMINATE;
+	s->report_ssrc = 0x66660002;
+	s->clock_khz[0] = 8;
 	o = ponte_flow_add_output(s, 6, &browser);
 	key(&o->srtp, gcm, 20);
+	o->kinds = PONTE_OUT_RTP | PONTE_OUT_REPORTS;
 }
 
 static int world_init(struct world *w, const char *name, const struct dp_srtp_engine *eng,
@@ -304,6 +315,7 @@ static int world_init(struct world *w, const char *name, const struct dp_srtp_en
 	w->log_len = w->log_cap = 0;
 	w->is_short = false;
 	w->nb_own = 0;
+	w->nb_batch_rr = 0;
 	w->epoch = 1;
 	w->pp = (struct dp_pipe){
 	    .srtp = eng,
@@ -485,11 +497,12 @@ static bool same_state(const struct dp_flow *a, const struct dp_flow *b)
 static bool mix_covered(const struct world *w, uint64_t nb_short)
 {
 	const struct ponte_flow_stats *a = &w->flows[0]->st, *b = &w->flows[1]->st;
-	const struct ponte_flow_stats *e = &w->flows[4]->st;
+	const struct ponte_flow_stats *e = &w->flows[4]->st, *g = &w->flows[5]->st;
 
 	return a->drops[PONTE_DROP_AUTH] > 0 && a->drops[PONTE_DROP_REPLAY] > 0 &&
 	       a->drops[PONTE_DROP_MALFORMED] > 0 && a->drops[PONTE_DROP_PT] > 0 &&
-	       a->reports_out > 10 && a->srs_out > 10 && b->drops[PONTE_DROP_SOURCE] > 0 &&
+	       a->reports_out > 10 && a->srs_out > 10 && g->reports_out > 5 &&
+	       b->drops[PONTE_DROP_SOURCE] > 0 &&
 	       b->ssrc_switches > 0 && e->drops[PONTE_DROP_TX] > 0 && nb_short > 10;
 }
 
@@ -618,6 +631,8 @@ static void run_engine(const struct dp_srtp_engine *eng)
 	      eng->name, done);
 	CHECK(burst.nb_own > 0, "%s: %lu packets forwarded in their own buffer (tx_own)", eng->name,
 	      burst.nb_own);
+	CHECK(burst.nb_batch_rr > 10, "%s: %lu receiver reports built and sent inside a batch",
+	      eng->name, burst.nb_batch_rr);
 	for (unsigned i = 0; i < NB_FLOWS; i++)
 		dp_srtp_destroy(senders[i].tx);
 	world_fini(&one);
