@@ -572,6 +572,7 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	s->id = spec->id;
 	s->latest = f;
 	s->key = k;
+	s->is_exact = k.is_any == 0;
 	s->key_hash = fkey_hash(&k);
 	s->owner = (uint16_t)choose_owner(d, spec, &s->gid);
 	exact_mark(d, s);
@@ -640,6 +641,7 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 				     .id = s->id,
 				     .latest = f,
 				     .key = k,
+				     .is_exact = k.is_any == 0,
 				     .key_hash = fkey_hash(&k)};
 		exact_mark(d, ns);
 		rc = dpdk_ftable_flow_add(d, ns);

@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <rte_epoll.h>
@@ -182,6 +183,12 @@ struct fslot {
 	 * must be looked up by its exact key too (lcore.c's lookup_burst()). Written by the
 	 * control thread after it added the first one, cleared after it removed the last. */
 	_Atomic bool has_exact;
+	bool is_exact; /* its key has a remote */
+	/* Owner only: the NIC and MAC (dpdk_neigh_word()) its frames came from, which the
+	 * neighbour table was seen to hold for its remote while its generation was l2_gen; 0:
+	 * not seen. Saves a lookup per frame (lcore.c's learn_src()). */
+	uint32_t l2_gen;
+	uint64_t l2_src;
 	struct dp_flow *cur; /* owner only: the live entry, NULL until the first command */
 	/* Frames of this flow each lcore received from the NIC: written by that lcore. */
 	uint32_t rx_on[DPDK_MAX_LCORES];
@@ -199,6 +206,31 @@ struct fslot {
 
 void dpdk_fkey_make(struct fkey *k, const struct dport *p, uint32_t port_id,
 		    const struct ponte_addr *src, bool is_any);
+/* Store the nb (even) words w at dst 16 bytes at a time: rte_hash compares keys with 16-byte
+ * loads, which a store of 8 bytes cannot forward to, so a key stored by halves and looked up
+ * at once would wait for the stores to reach the cache. */
+static inline void dpdk_store_words(void *dst, const uint64_t *w, unsigned nb)
+{
+	typedef uint64_t u64x2 __attribute__((vector_size(16)));
+
+	for (unsigned i = 0; i + 1 < nb; i += 2) {
+		u64x2 v = {w[i], w[i + 1]};
+
+		memcpy((uint8_t *)dst + 8 * i, &v, sizeof(v));
+	}
+}
+
+/* The flow and port tables' hash: rte_hash_crc() from this value. */
+#define FKEY_HASH_INIT 0x9e3779b9u
+
+/* dpdk_fkey_make()'s key for a frame of the fast path, from remote (NULL: the port-wide key)
+ * to NIC address local, both of one family, and its hash in the flow table (for
+ * rte_hash_lookup_with_hash_bulk_data()), hashed from its words before they are stored
+ * (dpdk_store_words()): built field by field and read back at once by rte_hash's own hashing,
+ * each of its 8-byte loads waited for the smaller stores to reach the cache (a
+ * store-forwarding stall). */
+hash_sig_t dpdk_fkey_rx(struct fkey *k, const struct ponte_addr *local,
+			const struct ponte_addr *remote);
 void dpdk_pkey_make(struct pkey *k, const struct ponte_addr *local);
 int dpdk_ftable_create(struct dpdk_dp *d);
 void dpdk_ftable_destroy(struct dpdk_dp *d);
@@ -226,9 +258,18 @@ void dpdk_neigh_destroy(struct dpdk_dp *d);
 bool dpdk_neigh_lookup(const struct dpdk_dp *d, unsigned nic, const struct ponte_addr *ip,
 		       struct rte_ether_addr *mac);
 /* Any lcore: ip is behind mac on NIC nic (from a frame). Lcore 0 writes; the others queue
- * it. */
-void dpdk_neigh_learn(struct dpdk_lcore *l, unsigned nic, const struct ponte_addr *ip,
+ * it. True when the table held that already. */
+bool dpdk_neigh_learn(struct dpdk_lcore *l, unsigned nic, const struct ponte_addr *ip,
 		      const struct rte_ether_addr *mac);
+/* A NIC and MAC in one word, never 0. */
+static inline uint64_t dpdk_neigh_word(unsigned nic, const struct rte_ether_addr *mac)
+{
+	uint64_t w = (uint64_t)1 << 63 | (uint64_t)(nic & 0xff) << 48;
+
+	for (int i = 0; i < 6; i++)
+		w |= (uint64_t)mac->addr_bytes[i] << (8 * i);
+	return w;
+}
 /* Lcore 0: apply what the others queued. */
 void dpdk_neigh_drain(struct dpdk_lcore *l);
 /* Any lcore: send the frame m (built with any destination MAC) to dst through the kernel
@@ -477,6 +518,7 @@ struct dpdk_dp {
 	struct rte_hash *flows; /* struct fkey -> struct fslot * */
 	struct rte_hash *local; /* struct pkey -> struct dport * */
 	struct rte_hash *neigh; /* address -> MAC, written by lcore 0 */
+	_Atomic uint32_t neigh_gen; /* dpdk_neigh_gen() */
 	struct rte_ring *learn; /* lcores -> lcore 0: neighbours seen */
 	struct rte_rcu_qsbr *qsbr;
 	struct dport *_Atomic *ports; /* by id, 1..max_ports */
@@ -531,6 +573,13 @@ static inline int dpdk_frame_nic(const struct dpdk_dp *d, unsigned k, const stru
 		if (e->vlan_ids[i] == vid)
 			return e->vlan_nics[i];
 	return -1;
+}
+
+/* Any lcore: the neighbour table's generation, which changes when an entry's MAC does (a new
+ * entry leaves it). Read before a lookup, it dates what the lookup saw. */
+static inline uint32_t dpdk_neigh_gen(const struct dpdk_dp *d)
+{
+	return atomic_load_explicit(&d->neigh_gen, memory_order_acquire);
 }
 
 static inline struct dport *dpdk_port(const struct dpdk_dp *d, uint32_t id)

@@ -54,6 +54,36 @@ void dpdk_fkey_make(struct fkey *k, const struct dport *p, uint32_t port_id,
 		k->is_any = 2;
 }
 
+hash_sig_t dpdk_fkey_rx(struct fkey *k, const struct ponte_addr *local,
+			const struct ponte_addr *remote)
+{
+	uint64_t w[6] = {0};
+	hash_sig_t h = FKEY_HASH_INIT;
+
+	/* dpdk_fkey_make()'s layout: family, local port, remote port, is_any; the two addresses,
+	 * 16 bytes each; 8 zero bytes. An IPv4 address is one 4-byte load, as parse.c stored it. */
+	w[0] = local->family | (uint64_t)local->port << 16 |
+	       (remote == NULL ? (uint64_t)1 << 48 : (uint64_t)remote->port << 32);
+	if (local->family == AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, local->ip, 4);
+		w[1] = a;
+		if (remote != NULL) {
+			memcpy(&a, remote->ip, 4);
+			w[3] = a;
+		}
+	} else {
+		memcpy(&w[1], local->ip, 16);
+		if (remote != NULL)
+			memcpy(&w[3], remote->ip, 16);
+	}
+	for (unsigned i = 0; i < 6; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	dpdk_store_words(k, w, 6);
+	return h;
+}
+
 void dpdk_pkey_make(struct pkey *k, const struct ponte_addr *local)
 {
 	memset(k, 0, sizeof(*k));
@@ -71,7 +101,7 @@ static struct rte_hash *table_create(const char *name, uint32_t entries, uint32_
 	    .entries = entries < 64 ? 64 : entries,
 	    .key_len = key_len,
 	    .hash_func = rte_hash_crc,
-	    .hash_func_init_val = 0x9e3779b9,
+	    .hash_func_init_val = FKEY_HASH_INIT,
 	    .socket_id = (int)rte_socket_id(),
 	    .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
