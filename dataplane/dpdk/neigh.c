@@ -199,8 +199,16 @@ bool dpdk_neigh_lookup(const struct dpdk_dp *d, unsigned nic, const struct ponte
 	w = (uint64_t)(uintptr_t)data;
 	if (!(w & MAC_VALID))
 		return false;
-	for (int i = 0; i < 6; i++)
-		mac->addr_bytes[i] = (uint8_t)(w >> (8 * i));
+	/* Stored as rte_ether_addr_copy() will load it, 4 bytes then 2: loads that span byte
+	 * stores wait for them to reach the cache (a quarter of dpdk_build()'s time when this
+	 * was a loop of six). */
+	{
+		uint32_t lo = (uint32_t)w;
+		uint16_t hi = (uint16_t)(w >> 32);
+
+		memcpy(mac->addr_bytes, &lo, 4);
+		memcpy(mac->addr_bytes + 4, &hi, 2);
+	}
 	return true;
 }
 
