@@ -358,7 +358,7 @@ static bool emit(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, uint8_
 	if (f->out[i] != NULL)
 		rc = is_rtcp ? pp->srtp->rtcp(f->out[i], buf, &len, DP_PIPE_BUF)
 			     : pp->srtp->rtp(f->out[i], buf, &len, DP_PIPE_BUF);
-	if (rc != 0 || !pp->tx(pp->be, o->port_id, dst_of(pp, f, i), len)) {
+	if (rc != 0 || !pp->tx(pp->be, o->port_id, dst_of(pp, f, i), len, &f->latch[i].nh)) {
 		STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 		return false;
 	}
@@ -711,6 +711,7 @@ void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 		__builtin_prefetch(&o->pt_map[pt]);
 		__builtin_prefetch(&f->cont[i]);
 		__builtin_prefetch(&f->latch[i]);
+		__builtin_prefetch(&f->latch[i].nh.w[3]); /* 48 bytes: may be on the next line */
 		if (f->rtcp == PONTE_RTCP_TERMINATE)
 			__builtin_prefetch(&f->tx[i]);
 		if (f->out[i] != NULL)
@@ -734,6 +735,7 @@ static void prefetch_report(const struct dp_flow *f)
 	__builtin_prefetch(o);
 	__builtin_prefetch(&o->dst_latch_flow);
 	__builtin_prefetch(&f->latch[f->report_out]);
+	__builtin_prefetch(&f->latch[f->report_out].nh.w[3]);
 	if (f->out[f->report_out] != NULL) {
 		const uint8_t *c = (const uint8_t *)f->out[f->report_out];
 
@@ -993,10 +995,13 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 
 			if (out_rc[k] == 0) {
 				dst = dst_of(pp, f, outs[k].i);
+				struct dp_nh_cache *nh = &f->latch[outs[k].i].nh;
+
 				is_sent = outs[k].b == BUF_OWN
-					      ? pp->tx_own(pp->be, p->ctx, o->port_id, dst, out_len[k])
+					      ? pp->tx_own(pp->be, p->ctx, o->port_id, dst, out_len[k],
+							   nh)
 					      : pp->tx_buf_send(pp->be, outs[k].b, o->port_id, dst,
-								out_len[k]);
+								out_len[k], nh);
 			}
 			if (!is_sent) {
 				STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
@@ -1010,7 +1015,8 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 
 			if (reps[r].rc != 0 ||
 			    !pp->tx_buf_send(pp->be, reps[r].b, o->port_id,
-					     dst_of(pp, f, reps[r].i), reps[r].len)) {
+					     dst_of(pp, f, reps[r].i), reps[r].len,
+					     &f->latch[reps[r].i].nh)) {
 				STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 				continue;
 			}

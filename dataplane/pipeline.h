@@ -38,6 +38,14 @@
  * state tx and cont point to: a flow of three outputs takes some 3 KB rather than 11, and a
  * packet touches its output's lines, not all sixteen's.
  */
+/* Opaque to the pipeline: what the backend keeps per output to reach its destination without
+ * a table lookup per packet (the DPDK backend: the next hop's MAC, with what it must check it
+ * against: the destination and its neighbour table's generation). Zero when the entry is
+ * built; the backend validates it on every use, so a copy carried across a modify is safe. */
+struct dp_nh_cache {
+	uint64_t w[4];
+};
+
 struct dp_flow {
 	struct dp_srtp *in;
 	/* Per output (nb_outputs of each), behind spec. PONTE_RTCP_TERMINATE: what it sent;
@@ -46,10 +54,12 @@ struct dp_flow {
 	struct dp_tx_stats *tx;
 	struct dp_rtp_cont *cont;
 	/* The entry the output's dst_latch_flow named when flow_by_id() was last asked, valid
-	 * while the backend's epoch (struct dp_pipe) has not moved. */
+	 * while the backend's epoch (struct dp_pipe) has not moved; and the backend's cache of
+	 * how to reach where the output sends (struct dp_nh_cache). */
 	struct dp_latch_ref {
 		uint64_t epoch;
 		const struct dp_flow *flow;
+		struct dp_nh_cache nh;
 	} *latch;
 	uint64_t next_report_ns;
 	struct ponte_addr latched;
@@ -113,8 +123,10 @@ struct dp_pipe {
 	/* A DP_PIPE_BUF-byte buffer for the next packet to send. */
 	uint8_t *(*tx_buf)(void *be);
 	/* Send the len bytes just written to tx_buf() from port_id to dst; false when there is
-	 * no such port (the packet is counted as a drop). */
-	bool (*tx)(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len);
+	 * no such port (the packet is counted as a drop). nh: the sending output's next-hop
+	 * cache (NULL: none), for this and the other sends below. */
+	bool (*tx)(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len,
+		   struct dp_nh_cache *nh);
 	/* The entry of flow id, or NULL. */
 	struct dp_flow *(*flow_by_id)(void *be, uint64_t id);
 	/* Optional: a counter the backend's packet thread moves (never to 0) whenever
@@ -136,7 +148,7 @@ struct dp_pipe {
 	 * sends tx_buf()'s. tx_buf() and tx() are not used while a batch holds buffers. */
 	unsigned (*tx_bufs)(void *be, uint8_t *bufs[], unsigned n);
 	bool (*tx_buf_send)(void *be, unsigned k, uint32_t port_id, const struct ponte_addr *dst,
-			    size_t len);
+			    size_t len, struct dp_nh_cache *nh);
 	/* Optional, for dp_pipe_input_burst(): forwarding in place. A batched RTP packet whose
 	 * flow has exactly one output that takes RTP, and that is not mirrored, is rewritten and
 	 * protected in its own buffer (its dp_pipe_pkt.pkt, DP_PIPE_BUF bytes) instead of a
@@ -146,7 +158,7 @@ struct dp_pipe {
 	 * on input, its payload type dropped, a stale stream) stays the backend's as without
 	 * tx_own, its buffer then holding anything. False as tx_buf_send(). */
 	bool (*tx_own)(void *be, void *ctx, uint32_t port_id, const struct ponte_addr *dst,
-		       size_t len);
+		       size_t len, struct dp_nh_cache *nh);
 	/* Optional: around all the work done for packet ctx of a burst, in the burst's order
 	 * (what it sends is sent between the two); verdict: DP_PIPE_TAKEN or the drop reason. */
 	void (*begin)(void *be, void *ctx);

@@ -371,11 +371,13 @@ static uint8_t *pipe_tx_buf(void *be)
 	return tx_buf(be);
 }
 
-static bool pipe_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len)
+static bool pipe_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len,
+		    struct dp_nh_cache *nh)
 {
 	struct sock_dp *s = be;
 	struct port *p = d_port(s, port_id);
 
+	(void)nh; /* the kernel routes */
 	if (p == NULL)
 		return false;
 	tx_queue(s, p, dst, len);

@@ -153,6 +153,72 @@ static void test_fkey_rx(void)
 	      bad_key, bad_sig);
 }
 
+/* An output that sends where another flow latched (dst_latch_flow, a bridged call's phone
+ * leg behind a NAT): to the SDP address until that flow latches, then to the latched source,
+ * each to its own next hop's MAC, although the output's next-hop cache (lcore.c's
+ * next_hop()) held the first one's and the neighbour table changed no entry meanwhile. */
+static void test_latched_next_hop(void)
+{
+	static const uint8_t sdp_mac[6] = {0x02, 0, 0, 0, 0, 0x44};
+	static const uint8_t nat_mac[6] = {0x02, 0, 0, 0, 0, 0x55};
+	struct ponte_addr ga, gb, sdp, nat;
+	struct ponte_flow_spec spec;
+	struct ponte_flow_output *o;
+	struct frame f, g;
+	struct seen s;
+	uint8_t rtp[256];
+	size_t len;
+	uint32_t pa = 0, pb = 0;
+	bool to_sdp = false, to_nat = false;
+
+	ponte_addr_parse(&ga, "127.0.0.1", 0);
+	ponte_addr_parse(&gb, "127.0.0.1", 0);
+	ponte_addr_parse(&sdp, "198.51.100.80", 7078);
+	ponte_addr_parse(&nat, "203.0.113.80", 40000);
+	CHECK(ponte_dp_port_open(dp, &ga, 0, 0, &pa) == 0 &&
+		  ponte_dp_port_open(dp, &gb, 0, 0, &pb) == 0,
+	      "two more owned ports");
+	/* The kernel sent to the SDP address (a SIP answer's, say): the table knows its MAC. */
+	udp4(&f, sdp_mac, "127.0.0.1", 9, "198.51.100.80", 7078, rtp, 2);
+	memcpy(f.b, sdp_mac, 6);
+	memcpy(f.b + 6, gw_mac, 6);
+	put(exc.rx[0], &f);
+	CHECK(take(nic.tx[0], &g), "the kernel's frame to the SDP address goes out");
+	ponte_flow_spec_init(&spec, 51, pb);
+	spec.is_latching = true;
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a port-wide latching flow (the phone's)");
+	ponte_flow_spec_init(&spec, 50, pa);
+	o = ponte_flow_add_output(&spec, pb, &sdp);
+	o->dst_latch_flow = 51;
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "a flow to the phone: its SDP address, or 51's");
+	ponte_dp_sync(dp);
+	for (uint16_t i = 0; i < 3; i++) {
+		len = make_rtp(rtp, 0, (uint16_t)(1 + i), 160u * i, 0x5050, 160);
+		if (i == 1) {
+			/* The phone's media, from behind its NAT: flow 51 latches it. */
+			udp4(&f, nat_mac, "203.0.113.80", 40000, "127.0.0.1", gb.port, rtp, len);
+			put(nic.rx[0], &f);
+			CHECK(quiet(nic.tx[0]), "the phone's flow has no output");
+			continue;
+		}
+		udp4(&f, peer_mac, "198.51.100.7", 5010, "127.0.0.1", ga.port, rtp, len);
+		put(nic.rx[0], &f);
+		if (!take(nic.tx[0], &g))
+			continue;
+		s = look(&g);
+		if (i == 0)
+			to_sdp = ponte_addr_equal(&s.dst, &sdp) && memcmp(s.dmac, sdp_mac, 6) == 0;
+		else
+			to_nat = ponte_addr_equal(&s.dst, &nat) && memcmp(s.dmac, nat_mac, 6) == 0;
+	}
+	CHECK(to_sdp, "before the phone's flow latched: to the SDP address and its MAC");
+	CHECK(to_nat, "after: to the latched source and its MAC, not the one cached before");
+	CHECK(ponte_dp_flow_delete(dp, 50) == 0 && ponte_dp_flow_delete(dp, 51) == 0 &&
+		  ponte_dp_port_close(dp, pa) == 0 && ponte_dp_port_close(dp, pb) == 0,
+	      "flows and ports removed");
+	ponte_dp_sync(dp);
+}
+
 static void test_frames(void)
 {
 	struct ponte_dp_lcore_stats st;
@@ -1113,6 +1179,7 @@ int main(void)
 		test_udp_cksum();
 		test_flows();
 		test_exact_beside_any();
+		test_latched_next_hop();
 		ponte_dp_destroy(dp);
 		dp = NULL;
 	}

@@ -93,10 +93,12 @@ static uint8_t *w_tx_buf(void *be)
 	return ((struct world *)be)->one_buf;
 }
 
-static bool w_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len)
+static bool w_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len,
+		 struct dp_nh_cache *nh)
 {
 	struct world *w = be;
 
+	(void)nh;
 	if (port_id == PORT_FAIL)
 		return false;
 	log_send(w, port_id, dst, w->one_buf, len);
@@ -114,10 +116,11 @@ static unsigned w_tx_bufs(void *be, uint8_t *bufs[], unsigned n)
 }
 
 static bool w_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struct ponte_addr *dst,
-			  size_t len)
+			  size_t len, struct dp_nh_cache *nh)
 {
 	struct world *w = be;
 
+	(void)nh;
 	if (port_id == PORT_FAIL)
 		return false;
 	/* An RR (RFC 3550 §6.4.2; its header is in the clear in SRTCP too) sent from a
@@ -129,10 +132,11 @@ static bool w_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struct p
 
 /* Forwarding in place: the packet's own buffer (its ctx) holds what is sent. */
 static bool w_tx_own(void *be, void *ctx, uint32_t port_id, const struct ponte_addr *dst,
-		     size_t len)
+		     size_t len, struct dp_nh_cache *nh)
 {
 	struct world *w = be;
 
+	(void)nh;
 	if (port_id == PORT_FAIL)
 		return false;
 	w->nb_own++;
