@@ -790,8 +790,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(prefix, sizeof(prefix), "--file-prefix=ponte-fpb-%d", getpid());
 	eal_argv[eal_argc++] = argv[0];
-	if (!o.is_huge)
-		eal_argv[eal_argc++] = "--no-huge";
+	/* Hugepage files unlinked once mapped: the prefix is per process, so a file left behind
+	 * would hold its page until someone deletes it (the next run does not). */
+	eal_argv[eal_argc++] = o.is_huge ? "--huge-unlink" : "--no-huge";
 	eal_argv[eal_argc++] = "--no-pci";
 	eal_argv[eal_argc++] = "--no-shconf";
 	eal_argv[eal_argc++] = "-m";
