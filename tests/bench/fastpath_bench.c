@@ -15,7 +15,8 @@
  * srtp->srtp; RTP packets of -s sizes (12-byte header + payload: 172 is 20 ms of G.711);
  * -f flow counts: a flow is a stream carrying packets (bridge: one call per flow, its other
  * direction carrying one packet per flow at warm-up; relay: two flows per call). Packets go
- * round-robin over all flows, each flow's sequence numbers increasing as on the wire. Each
+ * round-robin over all flows, in the same shuffled order each round (-O: the order they were
+ * set up in), each flow's sequence numbers increasing as on the wire. Each
  * flow first carries one packet each way, untimed (SSRC state, latching, next hops learned,
  * the first receiver reports sent). The rate is packets / the time from the first frame put
  * in the ring to the lcore having processed the last (a ponte_dp_sync() after the ring is
@@ -35,7 +36,7 @@
  * srtp_bench).
  *
  * Usage: fastpath_bench [-n PACKETS] [-r RUNS] [-f N,N] [-s N,N] [-p cm,gcm] [-e ENG,ENG]
- *                       [-c CASES] [-l N] [-q N] [-H] [-m]
+ *                       [-c CASES] [-l N] [-q N] [-H] [-O] [-m]
  *   -n  timed packets per run (default 1000000)     -r  runs, the fastest kept (default 3)
  *   -f  flow counts (default 10000,200000)           -s  RTP sizes (default 172,1200)
  *   -p  profiles (default cm,gcm)                    -e  engines (default ipsec-mb,libsrtp2)
@@ -45,6 +46,9 @@
  *   -q  at most N frames waiting in the NIC's receive ring (default 65535: as many as
  *       this thread can put there; 1024: no more than a NIC's receive descriptors hold)
  *   -H  hugepages (reserve them first: echo 2048 > /proc/sys/vm/nr_hugepages)
+ *   -O  each round over the calls in the order they were set up, whose entries a first
+ *       set-up lays out in that order: memory read in order, which a gateway whose calls come
+ *       and go does not see (the rows before 2026-11-25; default: a shuffled order)
  *   -m  Markdown table rows besides the key=value lines
  * Not a test: run by hand on a quiet machine (docs/performance.md); -n 3000 -f 200 is the
  * smoke run of the bench-smoke suite.
@@ -96,6 +100,8 @@ struct opts {
 	unsigned nb_engines;
 	bool cases[C_NB], is_huge, is_md;
 };
+
+static bool is_in_order; /* -O */
 
 /* One installation: a dataplane and its calls. */
 struct setup {
@@ -366,21 +372,48 @@ static int frames_make(struct frames *fr, struct setup *s, unsigned rounds, unsi
 	fr->leg = malloc((size_t)rounds * per_round);
 	if (fr->b == NULL || fr->len == NULL || fr->call == NULL || fr->leg == NULL)
 		return -ENOMEM;
+	uint32_t *order = malloc(s->nb_calls * sizeof(*order));
+
+	if (order == NULL)
+		return -ENOMEM;
+	/* The calls in a random order (Fisher-Yates, the same every run), the same each round:
+	 * every call once per round, so each flow's packets keep their spacing. */
+	for (uint32_t c = 0; c < s->nb_calls; c++)
+		order[c] = c;
+	if (!is_in_order) {
+		uint64_t x = 0x9e3779b97f4a7c15ull;
+
+		for (uint32_t c = s->nb_calls; c > 1; c--) {
+			uint32_t j, t;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			j = (uint32_t)(x % c);
+			t = order[c - 1];
+			order[c - 1] = order[j];
+			order[j] = t;
+		}
+	}
 	for (unsigned r = 0; r < rounds; r++)
-		for (uint32_t c = 0; c < s->nb_calls; c++)
+		for (uint32_t k = 0; k < s->nb_calls; k++)
 			for (int l = 0; l < DPB_NB_LEGS; l++) {
+				uint32_t c = order[k];
 				size_t len;
 
 				if (!(leg_mask & (1u << l)))
 					continue;
 				len = make_frame(s, c, (enum dpb_leg)l, size,
 						 fr->b + (size_t)fr->nb * fr->stride);
-				if (len == 0)
+				if (len == 0) {
+					free(order);
 					return -EIO;
+				}
 				fr->len[fr->nb] = (uint16_t)len;
 				fr->call[fr->nb] = c;
 				fr->leg[fr->nb++] = (uint8_t)l;
 			}
+	free(order);
 	return 0;
 }
 
@@ -721,7 +754,7 @@ int main(int argc, char **argv)
 	o.engines[0] = "ipsec-mb";
 	o.engines[1] = "libsrtp2";
 	o.nb_engines = 2;
-	while ((opt = getopt(argc, argv, "n:r:f:s:p:e:c:l:q:Hm")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:f:s:p:e:c:l:q:HOm")) != -1) {
 		switch (opt) {
 		case 'n':
 			o.n = (unsigned)strtoul(optarg, NULL, 10);
@@ -771,6 +804,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			o.is_huge = true;
+			break;
+		case 'O':
+			is_in_order = true;
 			break;
 		case 'm':
 			o.is_md = true;
