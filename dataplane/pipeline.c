@@ -27,29 +27,14 @@ static bool same_key(const struct ponte_srtp_key *a, const struct ponte_srtp_key
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-/* The layout of an entry of nb outputs (struct dp_flow): the spec up to its last output, then
- * tx[nb], then cont[nb]; the whole in cache lines. */
-static size_t spec_end(unsigned nb)
+/* The size of an entry of nb outputs (struct dp_flow): os[nb], then the head and the spec up
+ * to its last output; the whole in cache lines. */
+static size_t flow_size(unsigned nb)
 {
 	size_t n = offsetof(struct dp_flow, spec) + offsetof(struct ponte_flow_spec, outputs) +
 		   nb * sizeof(struct ponte_flow_output);
 
-	return (n + 7) & ~(size_t)7;
-}
-
-static size_t cont_off(unsigned nb)
-{
-	return spec_end(nb) + ((nb * sizeof(struct dp_tx_stats) + 7) & ~(size_t)7);
-}
-
-static size_t latch_off(unsigned nb)
-{
-	return cont_off(nb) + nb * sizeof(struct dp_rtp_cont);
-}
-
-static size_t flow_size(unsigned nb)
-{
-	return (latch_off(nb) + nb * sizeof(struct dp_latch_ref) + LINE - 1) & ~(size_t)(LINE - 1);
+	return nb * sizeof(struct dp_out_state) + ((n + LINE - 1) & ~(size_t)(LINE - 1));
 }
 
 /*
@@ -139,24 +124,25 @@ static void entry_free(void *e, size_t size)
 	pthread_mutex_unlock(&slab.lock);
 }
 
-_Static_assert(_Alignof(struct dp_rtp_cont) <= 8 && _Alignof(struct dp_tx_stats) <= 8 &&
-		   _Alignof(struct dp_latch_ref) <= 8 && sizeof(struct dp_rtp_cont) % 8 == 0,
-	       "tx[], cont[] and latch[] start 8-aligned");
+_Static_assert(LINE == DP_LINE && sizeof(struct dp_out_state) % LINE == 0,
+	       "an entry's head starts a line after its os[]");
 
 void dp_flow_free(const struct dp_srtp_engine *srtp, struct dp_flow *f)
 {
 	size_t size;
+	void *e;
 
 	if (f == NULL)
 		return;
 	if (f->in != NULL && !(f->given_away & DP_GIVEN_IN))
 		srtp->destroy(f->in);
-	for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
-		if (f->out[i] != NULL && !(f->given_away & (1u << i)))
-			srtp->destroy(f->out[i]);
-	size = flow_size(f->spec.nb_outputs);
-	explicit_bzero(f, size);
-	entry_free(f, size);
+	for (unsigned i = 0; i < f->nb_outputs; i++)
+		if (f->os[i].ctx != NULL && !(f->given_away & (1u << i)))
+			srtp->destroy(f->os[i].ctx);
+	size = flow_size(f->nb_outputs);
+	e = f->os;
+	explicit_bzero(e, size);
+	entry_free(e, size);
 }
 
 /* How closely an old output must match a new one to hand it its SRTP context. */
@@ -197,7 +183,7 @@ static int reusable_output(const struct dp_flow *old, const struct ponte_flow_ou
 	for (unsigned j = 0; j < old->spec.nb_outputs; j++) {
 		const struct ponte_flow_output *oj = &old->spec.outputs[j];
 
-		if (old->out[j] != NULL && !(old->given_away & (1u << j)) &&
+		if (old->os[j].ctx != NULL && !(old->given_away & (1u << j)) &&
 		    same_key(&oj->srtp, &o->srtp) && is_match(oj, o, match))
 			return (int)j;
 	}
@@ -207,6 +193,7 @@ static int reusable_output(const struct dp_flow *old, const struct ponte_flow_ou
 int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spec *spec,
 		  struct dp_flow *old, struct dp_flow **out)
 {
+	struct dp_out_state *os;
 	struct dp_flow *f;
 	int rc = 0;
 
@@ -215,17 +202,16 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 	for (unsigned i = 0; i < spec->nb_outputs; i++)
 		if (spec->outputs[i].nb_ssrc_maps > PONTE_FLOW_MAX_SSRC_MAPS)
 			return -EINVAL;
-	f = entry_alloc(flow_size(spec->nb_outputs));
-	if (f == NULL)
+	os = entry_alloc(flow_size(spec->nb_outputs));
+	if (os == NULL)
 		return -ENOMEM;
+	f = (struct dp_flow *)(os + spec->nb_outputs);
+	f->os = os;
 	/* Only the outputs there are: the entry ends after them (struct dp_flow). */
 	memcpy(&f->spec, spec,
 	       offsetof(struct ponte_flow_spec, outputs) +
 		   spec->nb_outputs * sizeof(struct ponte_flow_output));
 	f->spec.report_cname[sizeof(f->spec.report_cname) - 1] = '\0';
-	f->tx = (struct dp_tx_stats *)((uint8_t *)f + spec_end(spec->nb_outputs));
-	f->cont = (struct dp_rtp_cont *)((uint8_t *)f + cont_off(spec->nb_outputs));
-	f->latch = (struct dp_latch_ref *)((uint8_t *)f + latch_off(spec->nb_outputs));
 	f->nb_outputs = spec->nb_outputs;
 	f->rtcp = spec->rtcp;
 	f->mirror_pt = spec->mirror_pt;
@@ -259,10 +245,10 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 		for (int m = REUSE_SAME_DST; old != NULL && j < 0 && m <= REUSE_SAME_KINDS; m++)
 			j = reusable_output(old, &spec->outputs[i], (enum reuse_match)m);
 		if (j >= 0) {
-			f->out[i] = old->out[j];
+			f->os[i].ctx = old->os[j].ctx;
 			old->given_away |= 1u << j;
 		} else {
-			rc = srtp->create(k, DP_SRTP_PROTECT, &f->out[i]);
+			rc = srtp->create(k, DP_SRTP_PROTECT, &f->os[i].ctx);
 		}
 	}
 	if (rc != 0) {
@@ -272,8 +258,8 @@ int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spe
 				f->in = NULL;
 			for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
 				for (unsigned j = 0; j < PONTE_FLOW_MAX_OUTPUTS; j++)
-					if (f->out[i] != NULL && f->out[i] == old->out[j])
-						f->out[i] = NULL;
+					if (f->os[i].ctx != NULL && f->os[i].ctx == old->os[j].ctx)
+						f->os[i].ctx = NULL;
 			old->given_away = 0;
 		}
 		dp_flow_free(srtp, f);
@@ -313,15 +299,15 @@ void dp_flow_carry_over(struct dp_flow *nf, const struct dp_flow *old)
 		int k = -1;
 
 		for (unsigned j = 0; j < old->spec.nb_outputs && k < 0; j++)
-			if (nf->out[i] != NULL && nf->out[i] == old->out[j])
+			if (nf->os[i].ctx != NULL && nf->os[i].ctx == old->os[j].ctx)
 				k = (int)j;
 		for (unsigned j = 0; j < old->spec.nb_outputs && k < 0; j++)
 			if (nf->spec.outputs[i].port_id == old->spec.outputs[j].port_id &&
 			    ponte_addr_equal(&nf->spec.outputs[i].dst, &old->spec.outputs[j].dst))
 				k = (int)j;
 		if (k >= 0) {
-			nf->tx[i] = old->tx[k];
-			nf->cont[i] = old->cont[k];
+			nf->os[i].tx = old->os[k].tx;
+			nf->os[i].cont = old->os[k].cont;
 		}
 	}
 }
@@ -332,7 +318,7 @@ static const struct ponte_addr *dst_of(const struct dp_pipe *pp, struct dp_flow 
 	const struct ponte_flow_output *o = &f->spec.outputs[i];
 
 	if (o->dst_latch_flow != 0) {
-		struct dp_latch_ref *r = &f->latch[i];
+		struct dp_latch_ref *r = &f->os[i].latch;
 		const struct dp_flow *l;
 
 		if (pp->epoch != NULL && r->epoch == *pp->epoch) {
@@ -355,10 +341,10 @@ static bool emit(const struct dp_pipe *pp, struct dp_flow *f, unsigned i, uint8_
 	const struct ponte_flow_output *o = &f->spec.outputs[i];
 	int rc = 0;
 
-	if (f->out[i] != NULL)
-		rc = is_rtcp ? pp->srtp->rtcp(f->out[i], buf, &len, DP_PIPE_BUF)
-			     : pp->srtp->rtp(f->out[i], buf, &len, DP_PIPE_BUF);
-	if (rc != 0 || !pp->tx(pp->be, o->port_id, dst_of(pp, f, i), len, &f->latch[i].nh)) {
+	if (f->os[i].ctx != NULL)
+		rc = is_rtcp ? pp->srtp->rtcp(f->os[i].ctx, buf, &len, DP_PIPE_BUF)
+			     : pp->srtp->rtp(f->os[i].ctx, buf, &len, DP_PIPE_BUF);
+	if (rc != 0 || !pp->tx(pp->be, o->port_id, dst_of(pp, f, i), len, &f->os[i].latch.nh)) {
 		STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 		return false;
 	}
@@ -399,7 +385,7 @@ static void shift_forwarded_srs(const struct dp_pipe *pp, struct dp_flow *f, uns
 	j = any_output_of(rf, rf == f ? i : ~0u, o->ssrc_any);
 	if (j < 0)
 		return;
-	c = &rf->cont[j];
+	c = &rf->os[j].cont;
 	if (c->has_stream && c->ts_delta != 0 && dp_ssrc_is_any(o, c->in_ssrc))
 		dp_rtcp_shift_sr(buf, len, c->in_ssrc, c->ts_delta);
 }
@@ -410,7 +396,7 @@ static void shift_forwarded_srs(const struct dp_pipe *pp, struct dp_flow *f, uns
 static bool follow_stream(struct dp_flow *f, unsigned i, uint32_t in_ssrc, uint8_t pt,
 			  uint8_t *buf, uint64_t now_ns)
 {
-	switch (dp_rtp_cont_apply(&f->cont[i], &f->spec.outputs[i], in_ssrc, buf,
+	switch (dp_rtp_cont_apply(&f->os[i].cont, &f->spec.outputs[i], in_ssrc, buf,
 				  1000u * f->spec.clock_khz[pt], now_ns)) {
 	case DP_CONT_STALE:
 		STAT_ADD(f->st.drops[PONTE_DROP_STALE], 1);
@@ -449,7 +435,7 @@ static void send_through(const struct dp_pipe *pp, struct dp_flow *f, unsigned i
 		    !follow_stream(f, i, dp_rd32(pkt + 8), pkt[1] & 0x7f, buf, now_ns))
 			return;
 		if (f->spec.rtcp == PONTE_RTCP_TERMINATE)
-			dp_tx_stats_rtp(&f->tx[i], buf, len);
+			dp_tx_stats_rtp(&f->os[i].tx, buf, len);
 	}
 	emit(pp, f, i, buf, len, is_rtcp);
 }
@@ -462,17 +448,18 @@ static bool tx_has(const struct dp_tx_stats *tx, uint32_t ssrc)
 	return false;
 }
 
-/* The counts of what flow c sent under ssrc: output i's own when it carries RTP (relay: each
- * receiver its own counts; nothing sent, no SR), else any output's (a phone's RTP and RTCP
- * outputs apart, or the RTP flow of an RTCP-only one: i is then ~0u). */
-static const struct dp_tx_stats *counts_of(const struct dp_flow *c, unsigned i, uint32_t ssrc)
+/* The output of flow c whose counts of what it sent under ssrc make an SR, -1: none. Output
+ * i's own when it carries RTP (relay: each receiver its own counts; nothing sent, no SR), else
+ * any output's (a phone's RTP and RTCP outputs apart, or the RTP flow of an RTCP-only one: i
+ * is then ~0u). */
+static int counts_of(const struct dp_flow *c, unsigned i, uint32_t ssrc)
 {
 	if (i < c->spec.nb_outputs && (c->spec.outputs[i].kinds & PONTE_OUT_RTP))
-		return tx_has(&c->tx[i], ssrc) ? &c->tx[i] : NULL;
+		return tx_has(&c->os[i].tx, ssrc) ? (int)i : -1;
 	for (unsigned j = 0; j < c->spec.nb_outputs; j++)
-		if (tx_has(&c->tx[j], ssrc))
-			return &c->tx[j];
-	return NULL;
+		if (tx_has(&c->os[j].tx, ssrc))
+			return (int)j;
+	return -1;
 }
 
 /* Terminated RTCP: per output, an SR of its own for each SR the sender sent, then what is
@@ -500,14 +487,15 @@ static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t 
 		for (unsigned k = 0; k < nb_sr; k++) {
 			uint32_t delta = 0;
 			uint32_t ssrc = dp_ssrc_out(o, srs[k].ssrc, &delta);
-			const struct dp_tx_stats *tx = counts_of(rf, rf == f ? i : ~0u, ssrc);
+			int j = counts_of(rf, rf == f ? i : ~0u, ssrc);
+			const struct dp_tx_stats *tx = j >= 0 ? &rf->os[j].tx : NULL;
 			size_t n = 0;
 
 			/* A stream sent as ssrc_any is shifted by the continuity of the output that
 			 * sent it; an SR of a stream that output replaced describes a timeline its
 			 * receiver no longer sees, and makes no SR. */
 			if (tx != NULL && dp_ssrc_is_any(o, srs[k].ssrc) &&
-			    !dp_rtp_cont_ts_delta(&rf->cont[tx - rf->tx], srs[k].ssrc, &delta))
+			    !dp_rtp_cont_ts_delta(&rf->os[j].cont, srs[k].ssrc, &delta))
 				tx = NULL;
 			if (tx != NULL)
 				n = dp_rtcp_build_sr(tx, ssrc, srs[k].ntp, srs[k].rtp_ts + delta,
@@ -685,16 +673,11 @@ void dp_pipe_input(const struct dp_pipe *pp, struct dp_flow *f, const struct pon
 
 void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 {
-	const uint8_t *h = (const uint8_t *)f;
-
-	/* The head: contexts, flags, counters (lines 0 to 2); the receiver statistics with
-	 * their first stream; the clock of pt. */
-	__builtin_prefetch(h + LINE);
-	__builtin_prefetch(h + 2 * LINE);
-	if (f->rtcp == PONTE_RTCP_TERMINATE) {
+	/* The head (struct dp_flow): the counters' line, the receiver statistics' (their
+	 * first stream), the clock of pt. */
+	__builtin_prefetch((const uint8_t *)f + LINE);
+	if (f->rtcp == PONTE_RTCP_TERMINATE)
 		__builtin_prefetch(&f->rx);
-		__builtin_prefetch(&f->rx.s[0].lsr);
-	}
 	__builtin_prefetch(&f->spec.clock_khz[pt]);
 	if (f->in != NULL)
 		for (unsigned k = 0; k < 5; k++)
@@ -702,21 +685,22 @@ void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 	for (uint32_t rtp = f->rtp_outputs; rtp != 0; rtp &= rtp - 1) {
 		unsigned i = (unsigned)__builtin_ctz(rtp);
 		const struct ponte_flow_output *o = &f->spec.outputs[i];
+		const struct dp_out_state *os = &f->os[i];
 
-		/* Where the rewrite and the send read: port and destination, kinds and the
-		 * first SSRC maps, ssrc_any and dst_latch_flow, pt's entry of the map. */
+		/* Where the rewrite and the send read: the output's first line (port,
+		 * destination, kinds, ssrc_any, dst_latch_flow and the static types' pt_map),
+		 * pt's entry of the map, the SSRC maps when it has any; its state's lines. */
 		__builtin_prefetch(o);
-		__builtin_prefetch(&o->kinds);
-		__builtin_prefetch(&o->ssrc_any);
 		__builtin_prefetch(&o->pt_map[pt]);
-		__builtin_prefetch(&f->cont[i]);
-		__builtin_prefetch(&f->latch[i]);
-		__builtin_prefetch(&f->latch[i].nh.w[3]); /* 48 bytes: may be on the next line */
+		if (o->nb_ssrc_maps > 0)
+			__builtin_prefetch(&o->ssrc_maps[0]);
+		__builtin_prefetch(&os->latch);
+		__builtin_prefetch(&os->cont);
 		if (f->rtcp == PONTE_RTCP_TERMINATE)
-			__builtin_prefetch(&f->tx[i]);
-		if (f->out[i] != NULL)
+			__builtin_prefetch(&os->tx);
+		if (os->ctx != NULL)
 			for (unsigned k = 0; k < 5; k++)
-				__builtin_prefetch((const uint8_t *)f->out[i] + k * LINE);
+				__builtin_prefetch((const uint8_t *)os->ctx + k * LINE);
 	}
 }
 
@@ -734,10 +718,9 @@ static void prefetch_report(const struct dp_flow *f)
 	__builtin_prefetch(&f->spec.report_cname[sizeof(f->spec.report_cname) - 1]);
 	__builtin_prefetch(o);
 	__builtin_prefetch(&o->dst_latch_flow);
-	__builtin_prefetch(&f->latch[f->report_out]);
-	__builtin_prefetch(&f->latch[f->report_out].nh.w[3]);
-	if (f->out[f->report_out] != NULL) {
-		const uint8_t *c = (const uint8_t *)f->out[f->report_out];
+	__builtin_prefetch(&f->os[f->report_out].latch);
+	if (f->os[f->report_out].ctx != NULL) {
+		const uint8_t *c = (const uint8_t *)f->os[f->report_out].ctx;
 
 		__builtin_prefetch(c);
 		for (unsigned k = 5; k < 10; k++)
@@ -757,18 +740,18 @@ static void prefetch_latch_flows(const struct dp_pipe *pp, const struct dp_flow 
 
 		if (pp->prefetch_port != NULL)
 			pp->prefetch_port(pp->be, f->spec.outputs[i].port_id);
-		if (pp->epoch != NULL && f->latch[i].epoch == *pp->epoch &&
-		    f->latch[i].flow != NULL)
-			__builtin_prefetch(&f->latch[i].flow->latched);
+		if (pp->epoch != NULL && f->os[i].latch.epoch == *pp->epoch &&
+		    f->os[i].latch.flow != NULL)
+			__builtin_prefetch(&f->os[i].latch.flow->latched);
 	}
 	for (uint32_t rtp = f->rtp_outputs; rtp != 0; rtp &= rtp - 1) {
 		unsigned i = (unsigned)__builtin_ctz(rtp);
 
 		if (pp->prefetch_port != NULL)
 			pp->prefetch_port(pp->be, f->spec.outputs[i].port_id);
-		if (pp->epoch != NULL && f->latch[i].epoch == *pp->epoch &&
-		    f->latch[i].flow != NULL)
-			__builtin_prefetch(&f->latch[i].flow->latched);
+		if (pp->epoch != NULL && f->os[i].latch.epoch == *pp->epoch &&
+		    f->os[i].latch.flow != NULL)
+			__builtin_prefetch(&f->os[i].latch.flow->latched);
 	}
 }
 
@@ -941,7 +924,7 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 			if (!follow_stream(f, i, in_ssrc, pt, buf, now_ns))
 				continue;
 			if (f->rtcp == PONTE_RTCP_TERMINATE)
-				dp_tx_stats_rtp(&f->tx[i], buf, len[j]);
+				dp_tx_stats_rtp(&f->os[i].tx, buf, len[j]);
 			bufs[nb_out] = buf;
 			outs[nb_out] = (struct batch_out){
 			    .pi = (uint8_t)j, .i = (uint8_t)i, .b = own[j] ? BUF_OWN : nb_fresh++};
@@ -954,9 +937,9 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 	for (unsigned k = 0; k < nb_out; k++) {
 		struct dp_flow *f = pkts[idx[outs[k].pi]].f;
 
-		if (f->out[outs[k].i] == NULL)
+		if (f->os[outs[k].i].ctx == NULL)
 			continue;
-		ctx[nb_s] = f->out[outs[k].i];
+		ctx[nb_s] = f->os[outs[k].i].ctx;
 		bp[nb_s] = bufs[k];
 		blen[nb_s] = out_len[k];
 		cap[nb_s] = DP_PIPE_BUF;
@@ -972,7 +955,7 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 	/* The reports' SRTCP, one at a time: the engines have no RTCP burst. */
 	for (unsigned r = 0; r < nb_rep; r++) {
 		struct dp_flow *f = pkts[idx[reps[r].pi]].f;
-		struct dp_srtp *c = f->out[reps[r].i];
+		struct dp_srtp *c = f->os[reps[r].i].ctx;
 
 		reps[r].rc = c != NULL ? pp->srtp->rtcp(c, fresh[reps[r].b], &reps[r].len,
 							 DP_PIPE_BUF)
@@ -995,7 +978,7 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 
 			if (out_rc[k] == 0) {
 				dst = dst_of(pp, f, outs[k].i);
-				struct dp_nh_cache *nh = &f->latch[outs[k].i].nh;
+				struct dp_nh_cache *nh = &f->os[outs[k].i].latch.nh;
 
 				is_sent = outs[k].b == BUF_OWN
 					      ? pp->tx_own(pp->be, p->ctx, o->port_id, dst, out_len[k],
@@ -1016,7 +999,7 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 			if (reps[r].rc != 0 ||
 			    !pp->tx_buf_send(pp->be, reps[r].b, o->port_id,
 					     dst_of(pp, f, reps[r].i), reps[r].len,
-					     &f->latch[reps[r].i].nh)) {
+					     &f->os[reps[r].i].latch.nh)) {
 				STAT_ADD(f->st.drops[PONTE_DROP_TX], 1);
 				continue;
 			}
@@ -1042,7 +1025,7 @@ void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, uns
 	 * from DRAM, and one after another they would cost more than the crypto. */
 	for (unsigned j = 0; j < nb; j++) {
 		__builtin_prefetch(pkts[j].f);
-		__builtin_prefetch(&pkts[j].f->out[0]);
+		__builtin_prefetch(&pkts[j].f->os[0].ctx);
 	}
 	for (unsigned j = 0; j < nb; j++) {
 		const struct dp_flow *f = pkts[j].f;

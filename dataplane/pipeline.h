@@ -29,15 +29,6 @@
  * its packets still on their way); 0.5 s, far more than a round trip. */
 #define DP_LATCH_STALE_NS 500000000ull
 
-/*
- * An installed flow as a packet thread sees it. Laid out for the packet: what every media
- * packet reads or writes comes first, in the first cache lines of the entry (dp_flow_build()
- * aligns it to one): the head's copies of the spec fields the packet tests, the counters, the
- * contexts, the receiver statistics. The spec comes last and is allocated with its nb_outputs
- * outputs only (never read an output at or above spec.nb_outputs), followed by the per-output
- * state tx and cont point to: a flow of three outputs takes some 3 KB rather than 11, and a
- * packet touches its output's lines, not all sixteen's.
- */
 /* Opaque to the pipeline: what the backend keeps per output to reach its destination without
  * a table lookup per packet (the DPDK backend: the next hop's MAC, with what it must check it
  * against: the destination and its neighbour table's generation). Zero when the entry is
@@ -46,21 +37,48 @@ struct dp_nh_cache {
 	uint64_t w[4];
 };
 
-struct dp_flow {
-	struct dp_srtp *in;
-	/* Per output (nb_outputs of each), behind spec. PONTE_RTCP_TERMINATE: what it sent;
-	 * with ssrc_any: one continuous stream whatever the source's SSRC (rtp.h). Both carried
-	 * across a modify. */
-	struct dp_tx_stats *tx;
-	struct dp_rtp_cont *cont;
-	/* The entry the output's dst_latch_flow named when flow_by_id() was last asked, valid
-	 * while the backend's epoch (struct dp_pipe) has not moved; and the backend's cache of
-	 * how to reach where the output sends (struct dp_nh_cache). */
+#define DP_LINE 64
+
+/*
+ * What a flow keeps per output, in five cache lines: the first, the second and the head of the
+ * third are what a packet sent through it reads or writes. latch: the entry the output's
+ * dst_latch_flow named when flow_by_id() was last asked, valid while the backend's epoch
+ * (struct dp_pipe) has not moved, and the backend's cache of how to reach where the output
+ * sends (struct dp_nh_cache). ctx: its SRTP context (NULL: plain). cont: with ssrc_any, one
+ * continuous stream whatever the source's SSRC (rtp.h). tx: PONTE_RTCP_TERMINATE, what it sent.
+ * cont and tx are carried across a modify.
+ */
+struct dp_out_state {
 	struct dp_latch_ref {
 		uint64_t epoch;
 		const struct dp_flow *flow;
 		struct dp_nh_cache nh;
-	} *latch;
+	} latch;
+	struct dp_srtp *ctx;
+	_Alignas(DP_LINE) struct dp_rtp_cont cont;
+	struct dp_tx_stats tx;
+};
+
+/*
+ * An installed flow as a packet thread sees it, laid out for the packet (with 200,000 flows
+ * each line it reads is a miss of its own). One allocation (dp_flow_build()), in lines:
+ *
+ *   os[nb_outputs]   just before the head: per output, five lines (struct dp_out_state)
+ *   head             line 0: contexts, flags, the latched source; line 1: the counters a
+ *                    packet moves; line 2: the other counters; line 3: the receiver
+ *                    statistics with the first stream's per-packet fields (rtcp_term.h)
+ *   spec             last, with its nb_outputs outputs only (never read an output at or
+ *                    above spec.nb_outputs), spec.outputs[0] starting a line: its port,
+ *                    destination and the static payload types' pt_map share it (flow.h)
+ *
+ * A flow of two outputs takes some 2.5 KB rather than 7; a bridged packet reads 3 lines of
+ * the head, 3 of its output's state, 1 or 2 of the output's spec and the line of its payload
+ * type's clock_khz.
+ */
+struct dp_flow {
+	/* Line 0. */
+	struct dp_srtp *in;
+	struct dp_out_state *os; /* nb_outputs of them, ending where this entry starts */
 	uint64_t next_report_ns;
 	struct ponte_addr latched;
 	/* Copies of spec's, for the packet's first line: bit i of rtp_outputs: output i takes
@@ -71,26 +89,32 @@ struct dp_flow {
 	/* The output receiver reports go out of (the first with PONTE_OUT_REPORTS), or
 	 * DP_NO_REPORT_OUT. */
 	uint8_t report_out;
-	/* spec.port_id, in the second line with the counters: a backend that checks the port
-	 * of each packet's flow reads it there, not from the spec's line (a miss more per packet
-	 * with 200,000 flows). */
+	/* spec.port_id: a backend that checks the port of each packet's flow reads it here. */
 	uint32_t port_id;
-	struct ponte_flow_stats st; /* written by the packet thread only */
-	struct dp_srtp *out[PONTE_FLOW_MAX_OUTPUTS];
-	/* PONTE_RTCP_TERMINATE state, carried across a modify. */
-	struct dp_rx_stats rx;
-	/* Contexts handed on to the entry that replaced this one: bit i for out[i], DP_GIVEN_IN
-	 * for in. dp_flow_free() leaves those alone. */
+	/* Lines 0 (its tail) to 2: written by the packet thread only; what every packet moves
+	 * first (flow.h). */
+	struct ponte_flow_stats st;
+	/* Line 3: PONTE_RTCP_TERMINATE state, carried across a modify. */
+	_Alignas(DP_LINE) struct dp_rx_stats rx;
+	/* Contexts handed on to the entry that replaced this one: bit i for os[i].ctx,
+	 * DP_GIVEN_IN for in. dp_flow_free() leaves those alone. */
 	uint32_t given_away;
 	uint64_t key_hash; /* the backend's, for its table */
 	/* A latching flow in a new latch_epoch: the source latched in the one before, and when
 	 * it may latch again (0: not heard since; see input_one()). */
 	struct ponte_addr stale;
 	uint64_t stale_until_ns;
-	/* Last: allocated with spec.nb_outputs outputs, then tx[], cont[] and latch[]. */
+	/* So that spec.outputs starts a line (1 to 64 bytes). */
+	_Alignas(DP_LINE) uint8_t spec_pad[DP_LINE - offsetof(struct ponte_flow_spec, outputs) % DP_LINE];
+	/* Last: allocated with spec.nb_outputs outputs. */
 	struct ponte_flow_spec spec;
 };
 
+_Static_assert((offsetof(struct dp_flow, spec) + offsetof(struct ponte_flow_spec, outputs)) %
+			       DP_LINE ==
+		       0,
+	       "spec.outputs starts a line");
+_Static_assert(sizeof(struct dp_out_state) == 5 * DP_LINE, "five lines per output");
 _Static_assert(PONTE_FLOW_MAX_OUTPUTS <= 16, "rtp_outputs has a bit per output");
 #define DP_NO_REPORT_OUT 0xff
 #define DP_GIVEN_IN (1u << 31)

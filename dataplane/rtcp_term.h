@@ -25,7 +25,9 @@
 /* The most dp_rtcp_build_rr writes: an RR of DP_RTCP_MAX_RX blocks, an SDES of a 255-byte CNAME. */
 #define DP_RTCP_RR_MAX_LEN (8 + 24 * DP_RTCP_MAX_RX + 8 + 260)
 
-/* What the gateway knows of one incoming stream, RFC 3550 A.1, A.3 and A.8. */
+/* What the gateway knows of one incoming stream, RFC 3550 A.1, A.3 and A.8. What each RTP
+ * packet reads or writes first, in 48 bytes (struct dp_flow puts the first stream's in the
+ * line of its receiver statistics' count); what reports use after. */
 struct dp_rx_stream {
 	uint32_t ssrc;
 	uint32_t clock_hz; /* RTP clock rate, 0: unknown (no jitter) */
@@ -33,23 +35,23 @@ struct dp_rx_stream {
 	uint16_t max_seq;
 	uint16_t probation; /* sequential packets still needed before the source is valid */
 	uint32_t cycles;
-	uint32_t base_seq;
 	uint32_t bad_seq; /* the one after a big jump; 65537: none */
 	uint32_t received;
-	/* A.3: the counts at the last report, for the fraction lost of the next. */
-	uint32_t expected_prior;
-	uint32_t received_prior;
 	/* A.8: relative transit time of the previous in-order packet and the jitter estimate,
 	 * both in timestamp units; the jitter is scaled by 16 (A.8's integer form). */
 	uint32_t transit;
 	bool has_transit;
+	bool is_heard;	  /* a valid RTP packet arrived since the last report */
 	uint64_t jitter_q4;
+	uint64_t last_ns; /* last RTP packet, for replacing the least recently seen */
+	uint32_t base_seq;
+	/* A.3: the counts at the last report, for the fraction lost of the next. */
+	uint32_t expected_prior;
+	uint32_t received_prior;
 	/* The last SR from this SSRC: the middle 32 bits of its NTP time, and when it came. */
 	uint32_t lsr;
 	bool has_sr;
 	uint64_t lsr_ns;
-	bool is_heard;	  /* a valid RTP packet arrived since the last report */
-	uint64_t last_ns; /* last RTP packet, for replacing the least recently seen */
 };
 
 /* Receiver statistics of one flow. */

@@ -596,10 +596,10 @@ static void unbuild(struct dpdk_dp *d, struct dp_flow *old, struct dp_flow *f)
 {
 	if (f->in == old->in)
 		f->in = NULL;
-	for (unsigned i = 0; i < PONTE_FLOW_MAX_OUTPUTS; i++)
-		for (unsigned j = 0; j < PONTE_FLOW_MAX_OUTPUTS && f->out[i] != NULL; j++)
-			if (f->out[i] == old->out[j])
-				f->out[i] = NULL;
+	for (unsigned i = 0; i < f->nb_outputs; i++)
+		for (unsigned j = 0; j < old->nb_outputs && f->os[i].ctx != NULL; j++)
+			if (f->os[i].ctx == old->os[j].ctx)
+				f->os[i].ctx = NULL;
 	old->given_away = 0;
 	dp_flow_free(d->srtp, f);
 }

@@ -665,13 +665,11 @@ static bool media(struct dpdk_lcore *l, struct rx_item *it, struct dp_pipe_pkt *
 	return true;
 }
 
-/* What the pipeline reads first of a flow: the spec's head, and the state behind the spec
- * (contexts, latched source, counters). */
+/* What the pipeline reads first of a flow: its head's first line (contexts, flags, the
+ * port, the latched source; struct dp_flow). */
 static void prefetch_flow(const struct dp_flow *f)
 {
 	rte_prefetch0(f);
-	rte_prefetch0(&f->in);
-	rte_prefetch0(&f->st);
 }
 
 /* Whether most media of this lcore's last burst were of port-wide flows (per thread: an lcore

@@ -55,14 +55,16 @@ enum ponte_flow_out_kind {
 	PONTE_OUT_REPORTS = 1 << 2, /**< receiver reports about the flow's streams go here */
 };
 
-/** One destination of a flow's packets. */
+/**
+ * One destination of a flow's packets. Ordered for the packet: what every packet sent
+ * through it reads (port, destination, kinds, ssrc_any, dst_latch_flow) first, then pt_map
+ * (static payload types in the same 64 bytes), the SSRC maps, the keys last.
+ */
 struct ponte_flow_output {
 	uint32_t port_id; /**< dataplane port to send from (its local address and socket) */
 	struct ponte_addr dst; /**< where to send */
-	struct ponte_srtp_key srtp; /**< protect with these keys; PONTE_SRTP_NULL: plain */
 	uint8_t kinds; /**< enum ponte_flow_out_kind bits */
 	uint8_t nb_ssrc_maps;
-	struct ponte_ssrc_map ssrc_maps[PONTE_FLOW_MAX_SSRC_MAPS];
 	/** When not 0: the SSRC of RTP packets, and the sender SSRC of RTCP packets, that no map
 	 * names becomes this one. For a peer whose SSRC is not known in advance (a SIP phone)
 	 * whose stream must reach the other leg as the one SSRC announced there.
@@ -85,6 +87,8 @@ struct ponte_flow_output {
 	/** Payload type rewrite, indexed by the incoming type (0..127): the outgoing type,
 	 * PONTE_PT_KEEP or PONTE_PT_DROP. */
 	uint8_t pt_map[128];
+	struct ponte_ssrc_map ssrc_maps[PONTE_FLOW_MAX_SSRC_MAPS];
+	struct ponte_srtp_key srtp; /**< protect with these keys; PONTE_SRTP_NULL: plain */
 };
 
 /** What happens to RTCP arriving on a flow. */
@@ -156,18 +160,20 @@ enum ponte_drop_reason {
 	PONTE_DROP_NB
 };
 
-/** Counters of one flow; each is written by one dataplane thread and read atomically. */
+/** Counters of one flow; each is written by one dataplane thread and read atomically. The
+ * ones every packet moves come first (one cache line with the entry's flags, pipeline.h). */
 struct ponte_flow_stats {
-	uint64_t rtp_in, rtcp_in, bytes_in;
+	uint64_t rtp_in, bytes_in;
 	uint64_t pkts_out, bytes_out;
+	uint64_t last_in_ns; /**< CLOCK_MONOTONIC time of the last accepted packet, 0: none */
+	uint64_t rtcp_in;
+	/** Times an ssrc_any output's stream was joined to a new incoming one (see
+	 * ponte_flow_output.ssrc_any). */
+	uint64_t ssrc_switches;
 	uint64_t drops[PONTE_DROP_NB];
 	/** PONTE_RTCP_TERMINATE: the gateway's own receiver reports sent back to the source,
 	 * and the SRs it made for the outputs. */
 	uint64_t reports_out, srs_out;
-	uint64_t last_in_ns; /**< CLOCK_MONOTONIC time of the last accepted packet, 0: none */
-	/** Times an ssrc_any output's stream was joined to a new incoming one (see
-	 * ponte_flow_output.ssrc_any). */
-	uint64_t ssrc_switches;
 };
 
 /** Fill a ponte_addr from a textual IP and a port; 0 or -EINVAL. */

@@ -488,13 +488,16 @@ static size_t next_packet(unsigned fi, uint8_t *pkt, bool *is_rtcp, const struct
 
 static bool same_state(const struct dp_flow *a, const struct dp_flow *b)
 {
-	return memcmp(&a->st, &b->st, sizeof(a->st)) == 0 &&
-	       ponte_addr_equal(&a->latched, &b->latched) &&
-	       memcmp(&a->rx, &b->rx, sizeof(a->rx)) == 0 &&
-	       a->spec.nb_outputs == b->spec.nb_outputs &&
-	       memcmp(a->tx, b->tx, a->spec.nb_outputs * sizeof(*a->tx)) == 0 &&
-	       memcmp(a->cont, b->cont, a->spec.nb_outputs * sizeof(*a->cont)) == 0 &&
-	       a->next_report_ns == b->next_report_ns;
+	if (memcmp(&a->st, &b->st, sizeof(a->st)) != 0 ||
+	    !ponte_addr_equal(&a->latched, &b->latched) ||
+	    memcmp(&a->rx, &b->rx, sizeof(a->rx)) != 0 ||
+	    a->spec.nb_outputs != b->spec.nb_outputs || a->next_report_ns != b->next_report_ns)
+		return false;
+	for (unsigned i = 0; i < a->spec.nb_outputs; i++)
+		if (memcmp(&a->os[i].tx, &b->os[i].tx, sizeof(a->os[i].tx)) != 0 ||
+		    memcmp(&a->os[i].cont, &b->os[i].cont, sizeof(a->os[i].cont)) != 0)
+			return false;
+	return true;
 }
 
 /* Whether the mix so far has exercised what the comparison is about. */
