@@ -98,6 +98,7 @@ int bridge_install_flows(struct ponte_bridge *b)
 		spec.is_mirror_only = true;
 	}
 	spec.report_ssrc = leg->report_ssrc;
+	spec.report_interval_ms = PONTE_REPORT_MS_AUDIO; /* a bridged call is audio */
 	memcpy(spec.report_cname, leg->cname, sizeof(spec.report_cname));
 	memcpy(spec.clock_khz, leg->clock_khz, sizeof(spec.clock_khz));
 	o = ponte_flow_add_output(&spec, leg->port_id, &leg->remote);
@@ -128,6 +129,7 @@ int bridge_install_flows(struct ponte_bridge *b)
 	spec.latch_epoch = b->latch_epoch; /* a new media address: latch again */
 	spec.rtcp = PONTE_RTCP_TERMINATE;
 	spec.report_ssrc = b->sip_ssrc;
+	spec.report_interval_ms = PONTE_REPORT_MS_AUDIO;
 	spec.srtp = b->answer.rx; /* SDES: the phone's key */
 	/* With SRTP, our reports to the phone come from an SSRC of their own: two contexts (the
 	 * SRs above, these RRs) protecting SRTCP of one SSRC with one key would repeat SRTCP

@@ -22,6 +22,18 @@ static int install(struct ponte_dp *dp, struct ponte_flow_spec *spec, bool is_up
 	return rc;
 }
 
+/* Whether the leg's peer sends video: a video SSRC announced, or a payload type of the 90 kHz
+ * clock every RTP video format uses (RFC 3551 §5). */
+static bool sends_video(const struct ponte_media_leg *leg)
+{
+	if (leg->ssrcs[PONTE_SLOT_VIDEO].peer != 0)
+		return true;
+	for (unsigned pt = 0; pt < sizeof(leg->clock_khz); pt++)
+		if (leg->clock_khz[pt] == 90)
+			return true;
+	return false;
+}
+
 int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_media_leg *from,
 			  const struct ponte_offload_out *outs, unsigned nb_outs, bool is_update)
 {
@@ -39,6 +51,8 @@ int ponte_offload_forward(struct ponte_dp *dp, uint64_t id, const struct ponte_m
 	 * reports on what it receives from this leg through the way back. */
 	spec.rtcp = PONTE_RTCP_TERMINATE;
 	spec.report_ssrc = from->report_ssrc;
+	/* Audio alone: every 5 s, as a browser reports on audio; with video, every second. */
+	spec.report_interval_ms = sends_video(from) ? PONTE_REPORT_MS_VIDEO : PONTE_REPORT_MS_AUDIO;
 	memcpy(spec.report_cname, from->cname, sizeof(spec.report_cname));
 	memcpy(spec.clock_khz, from->clock_khz, sizeof(spec.clock_khz));
 	back = ponte_flow_add_output(&spec, from->port_id, &from->remote);

@@ -13,11 +13,6 @@
 
 #define STAT_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
-/* Receiver reports go out about once a second, spread over [0.75 s, 1.25 s) so that flows
- * started together do not report together (RFC 3550 §6.3.1 randomises for the same reason).
- * WebRTC peers report this often too; RFC 4585 allows it. */
-#define REPORT_MIN_NS 750000000ull
-#define REPORT_SPREAD_NS 500000000ull
 #define MAX_SR_PER_COMPOUND 4
 
 #define LINE 64
@@ -525,14 +520,42 @@ static bool has_report_due(const struct dp_flow *f, uint64_t now_ns)
 	return is_report_due(f, now_ns) && f->report_out != DP_NO_REPORT_OUT;
 }
 
+/* When f's next report is due: in [0.75, 1.25) of its interval (ponte_flow_spec.
+ * report_interval_ms), drawn anew each time from the clock and the flow's id (splitmix64's
+ * finaliser). Until its first one went out (a new stream is in probation, RFC 3550 A.1:
+ * nothing to report at its first packet), about every second however long the interval: the
+ * sender gets its first round trip early (RFC 3550 §6.2 sends the first report sooner too). */
+static void report_schedule(struct dp_flow *f, uint64_t now_ns)
+{
+	uint64_t mean = f->spec.report_interval_ms != 0 ? f->spec.report_interval_ms
+							: PONTE_REPORT_MS_VIDEO;
+	uint64_t x = now_ns ^ (f->spec.id * 0x9e3779b97f4a7c15ull);
+
+	if (f->st.reports_out == 0 && mean > PONTE_REPORT_MS_VIDEO)
+		mean = PONTE_REPORT_MS_VIDEO;
+	mean *= 1000000ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	f->next_report_ns = now_ns + mean / 4 * 3 + x % (mean / 2);
+}
+
 /* The report due now: the next one's time set, and the output it goes out of
  * (DP_NO_REPORT_OUT: none, nothing to build). */
 static unsigned report_start(struct dp_flow *f, uint64_t now_ns)
 {
-	f->next_report_ns =
-		now_ns + REPORT_MIN_NS + ((now_ns >> 10) ^ (f->spec.id * 0x9e3779b97f4a7c15ull)) %
-						 REPORT_SPREAD_NS;
+	report_schedule(f, now_ns);
 	return f->report_out;
+}
+
+/* A report of f went out: counted; after the first, the next one a whole interval later. */
+static void report_sent(struct dp_flow *f, uint64_t now_ns)
+{
+	bool is_first = f->st.reports_out == 0;
+
+	STAT_ADD(f->st.reports_out, 1);
+	if (is_first)
+		report_schedule(f, now_ns);
 }
 
 /* Our receiver report about f's streams into buf (DP_PIPE_BUF bytes): its length, 0 when
@@ -559,7 +582,7 @@ static void maybe_report(const struct dp_pipe *pp, struct dp_flow *f, uint64_t n
 	buf = pp->tx_buf(pp->be);
 	len = report_build(f, buf, now_ns);
 	if (len > 0 && emit(pp, f, i, buf, len, true))
-		STAT_ADD(f->st.reports_out, 1);
+		report_sent(f, now_ns);
 }
 
 static int drop_reason(int rc)
@@ -1005,7 +1028,7 @@ static void run_batch(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, const 
 			}
 			STAT_ADD(f->st.pkts_out, 1);
 			STAT_ADD(f->st.bytes_out, reps[r].len);
-			STAT_ADD(f->st.reports_out, 1);
+			report_sent(f, now_ns);
 		}
 		if (pp->end != NULL)
 			pp->end(pp->be, p->ctx, verdict[j]);

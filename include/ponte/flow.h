@@ -31,6 +31,12 @@ struct ponte_addr {
 #define PONTE_FLOW_MAX_SSRC_MAPS 8
 #define PONTE_PT_KEEP 0xff /**< pt_map value: leave this payload type as it is */
 #define PONTE_PT_DROP 0xfe /**< pt_map value: do not send packets of this payload type */
+/** Receiver report intervals (ponte_flow_spec.report_interval_ms). Audio: RFC 3550 §6.2's
+ * minimum, what libwebrtc and Asterisk use for audio; a gateway terminating RTCP of 200,000
+ * flows on one core sends 40,000 reports a second rather than 200,000. Video: libwebrtc's,
+ * which feedback-based congestion control and RTT estimates need (RFC 4585 allows it). */
+#define PONTE_REPORT_MS_AUDIO 5000
+#define PONTE_REPORT_MS_VIDEO 1000
 
 /**
  * One SSRC translation. It applies to every SSRC field of the packets sent through an output:
@@ -122,6 +128,11 @@ struct ponte_flow_spec {
 	 * sees; until then, outputs with dst_latch_flow naming it send to their own dst. */
 	uint32_t latch_epoch;
 	uint8_t rtcp; /**< enum ponte_flow_rtcp */
+	/** PONTE_RTCP_TERMINATE: the mean interval between the gateway's receiver reports, in
+	 * ms; each is drawn in [0.75, 1.25) of it, so that flows set up together do not report
+	 * together (RFC 3550 §6.3.1 randomises for the same reason). The first one goes about a
+	 * second after the flow's first packet, whatever the interval. 0: PONTE_REPORT_MS_VIDEO. */
+	uint16_t report_interval_ms;
 	/** PONTE_RTCP_TERMINATE: the sender SSRC and SDES CNAME ("": none) of the gateway's
 	 * receiver reports about this flow's streams. */
 	uint32_t report_ssrc;

@@ -68,6 +68,7 @@ static int install_bridge(struct ponte_dp *dp, const struct dpb_plan *p, uint32_
 	ponte_flow_spec_init(&spec, to_phone, port[DPB_P_A]);
 	dpb_key(p, c, DPB_S_A_UP, &spec.srtp);
 	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_interval_ms = PONTE_REPORT_MS_AUDIO; /* G.711 calls */
 	spec.report_ssrc = dpb_ssrc(p, c, DPB_R_REPORT_A);
 	cname(spec.report_cname, "a", c);
 	spec.clock_khz[DPB_BRIDGE_PT] = 8;
@@ -95,6 +96,7 @@ static int install_bridge(struct ponte_dp *dp, const struct dpb_plan *p, uint32_
 	ponte_flow_spec_init(&spec, from_phone, port[DPB_P_B]);
 	spec.is_latching = true;
 	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_interval_ms = PONTE_REPORT_MS_AUDIO; /* G.711 calls */
 	spec.report_ssrc = sip_ssrc;
 	dpb_key(p, c, DPB_S_B_UP, &spec.srtp);
 	/* With SDES the reports need an SSRC of their own (bridge.c says why). */
@@ -121,6 +123,7 @@ static int install_bridge(struct ponte_dp *dp, const struct dpb_plan *p, uint32_
 	ponte_flow_spec_init(&spec, from_phone_rtcp, port[DPB_P_B_RTCP]);
 	spec.is_latching = true;
 	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_interval_ms = PONTE_REPORT_MS_AUDIO; /* G.711 calls */
 	spec.rtp_flow = from_phone;
 	dpb_key(p, c, DPB_S_B_UP, &spec.srtp);
 	o = ponte_flow_add_output(&spec, port[DPB_P_A], &browser);
@@ -155,6 +158,7 @@ static int install_relay_leg(struct ponte_dp *dp, const struct dpb_plan *p, uint
 	ponte_flow_spec_init(&spec, dpb_flow_id(p, c, from), port[from_port]);
 	dpb_key(p, c, from == DPB_LEG_A ? DPB_S_A_UP : DPB_S_B_UP, &spec.srtp);
 	spec.rtcp = PONTE_RTCP_TERMINATE;
+	spec.report_interval_ms = PONTE_REPORT_MS_AUDIO; /* G.711 calls */
 	spec.report_ssrc = dpb_ssrc(p, c, from == DPB_LEG_A ? DPB_R_REPORT_A : DPB_R_REPORT_B);
 	cname(spec.report_cname, from == DPB_LEG_A ? "a" : "b", c);
 	spec.clock_khz[dpb_pt_sent(p, from)] = dpb_clock_khz(p);

@@ -222,7 +222,7 @@ async function checkFastPath(s, before, steady) {
 // of the browser's own stream, and the gateway rightly makes no SR to the browser of them.)
 async function checkPhoneRtcp(s) {
   const child = phoneSpawn('/usr/bin/python3',
-    [join(here, 'rtcp_phone.py'), PEER, '6001', '5', '5'],
+    [join(here, 'rtcp_phone.py'), PEER, '6001', '5', '8'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });

@@ -167,11 +167,12 @@ async function checkMedia(s, page, phone, suite, before) {
   const m3 = await sniffer.mark();
   const b = await gatewayCounters();
   const m4 = await sniffer.mark();
-  // The RTCP checks below want a report each way: the gateway reports about every second, but
-  // baresip every 5 s, so a window of 3 s holds one or none, depending on when it began (on a
-  // busy machine, none now and then). Wait for one, for up to 8 s of capture.
+  // The RTCP checks below want a report each way: the gateway reports on a bridged call's
+  // audio every 3.75 to 6.25 s (PONTE_REPORT_MS_AUDIO), baresip every 5 s, so a window of 3 s
+  // holds one or none, depending on when it began. Wait for one, for up to 10 s of capture.
   let m = m4;
-  while (m && !(m.to_phone.rtcp > 0 && m.from_phone.rtcp > 0) && Date.now() - startedMs < 8_000) {
+  const waitMs = 10_000;
+  while (m && !(m.to_phone.rtcp > 0 && m.from_phone.rtcp > 0) && Date.now() - startedMs < waitMs) {
     await sleep(250);
     m = await sniffer.mark();
   }
