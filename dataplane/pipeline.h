@@ -105,14 +105,15 @@ struct dp_flow {
 	struct ponte_addr stale;
 	uint64_t stale_until_ns;
 	/* So that spec.outputs starts a line (1 to 64 bytes). */
-	_Alignas(DP_LINE) uint8_t spec_pad[DP_LINE - offsetof(struct ponte_flow_spec, outputs) % DP_LINE];
+	_Alignas(DP_LINE)
+	    uint8_t spec_pad[DP_LINE - offsetof(struct ponte_flow_spec, outputs) % DP_LINE];
 	/* Last: allocated with spec.nb_outputs outputs. */
 	struct ponte_flow_spec spec;
 };
 
 _Static_assert((offsetof(struct dp_flow, spec) + offsetof(struct ponte_flow_spec, outputs)) %
-			       DP_LINE ==
-		       0,
+		       DP_LINE ==
+		   0,
 	       "spec.outputs starts a line");
 _Static_assert(sizeof(struct dp_out_state) == 5 * DP_LINE, "five lines per output");
 _Static_assert(PONTE_FLOW_MAX_OUTPUTS <= 16, "rtp_outputs has a bit per output");

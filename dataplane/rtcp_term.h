@@ -41,7 +41,7 @@ struct dp_rx_stream {
 	 * both in timestamp units; the jitter is scaled by 16 (A.8's integer form). */
 	uint32_t transit;
 	bool has_transit;
-	bool is_heard;	  /* a valid RTP packet arrived since the last report */
+	bool is_heard; /* a valid RTP packet arrived since the last report */
 	uint64_t jitter_q4;
 	uint64_t last_ns; /* last RTP packet, for replacing the least recently seen */
 	uint32_t base_seq;

@@ -241,10 +241,14 @@ enum dp_cont_verdict dp_rtp_cont_apply(struct dp_rtp_cont *c, const struct ponte
 	if (!dp_ssrc_is_any(out, in_ssrc))
 		return DP_CONT_NONE;
 	if (!c->has_stream) {
-		/* The first stream goes out as it is: nothing to continue. */
+		/* The first stream: nothing to continue. Its sequence numbers go out below 2^15
+		 * (less 32768 from a start at or above it): a receiver takes its first SRTP packet
+		 * for rollover count 0 (RFC 3711 §3.3.1), and a start near 65535 whose first
+		 * packets it misses (lost, or sent before its DTLS completed) would make it guess
+		 * wrong and fail every packet after. libwebrtc starts below 2^15 for this. */
 		c->has_stream = true;
 		c->in_ssrc = in_ssrc;
-		c->seq_delta = 0;
+		c->seq_delta = (uint16_t)(0u - (seq & 0x8000u));
 		c->ts_delta = 0;
 	} else if (in_ssrc != c->in_ssrc) {
 		uint64_t elapsed = now_ns > c->last_ns ? now_ns - c->last_ns : 0;

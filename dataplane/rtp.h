@@ -72,7 +72,9 @@ bool dp_ssrc_is_any(const struct ponte_flow_output *out, uint32_t ssrc);
  * as the one SSRC ssrc_any, so a new stream (a phone's new SSRC after a re-INVITE, another
  * phone after a transfer) must also continue the sequence numbers and timestamps of the old
  * one, or the receiver sees one SSRC leap (RFC 3550 §5.1 says both start at random values; a
- * jitter buffer takes the leap for loss or reordering). The first stream passes unchanged; each
+ * jitter buffer takes the leap for loss or reordering). The first stream passes with its
+ * timestamps and, less 32768 when it starts at or above that, its sequence numbers (below 2^15
+ * at first: no rollover before an SRTP receiver has its first packet, RFC 3711 §3.3.1); each
  * later one gets a sequence delta making its first packet follow the last one sent, and a
  * timestamp delta advancing the last timestamp sent by the time elapsed since. Its first
  * packet gets the marker bit, as the start of a talkspurt (RFC 3551 §4.1). Late packets of a

@@ -303,48 +303,62 @@ static void test_apply(void)
 	out.ssrc_any = ANY;
 	CHECK(dp_rtp_cont_ts_delta(&c, 0xa, &d) && d == 0, "ts_delta: 0 before any stream");
 
-	/* A, next to both wraps. */
+	/* A first stream starting below 2^15 passes as it is. */
+	make_rtp(p, 0, 32767, 70, 0xd, 0);
+	CHECK(dp_rtp_cont_apply(&c, &out, 0xd, p, 8000, t0) == DP_CONT_SAME &&
+		      rd16(p + 2) == 32767 && rd32(p + 4) == 70 && !(p[1] & 0x80),
+	      "apply: a first stream from 32767 passes unchanged, no marker");
+	memset(&c, 0, sizeof(c));
+
+	/* A, next to both wraps: its sequence numbers go out 32768 lower (below 2^15 at first,
+	 * RFC 3711 §3.3.1: rtp.h), its timestamps as they are. */
 	make_rtp(p, 0, 65534, 0xffffff00u, 0xa, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xa, p, 8000, t0) == DP_CONT_SAME &&
-		      rd16(p + 2) == 65534 && rd32(p + 4) == 0xffffff00u && !(p[1] & 0x80),
-	      "apply: the first stream passes unchanged, no marker");
+		      rd16(p + 2) == 32766 && rd32(p + 4) == 0xffffff00u && !(p[1] & 0x80),
+	      "apply: the first stream, from 65534: seq 32766, ts unchanged, no marker (have "
+	      "seq %u)",
+	      rd16(p + 2));
 	make_rtp(p, 0, 65535, 0xffffffa0u, 0xa, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xa, p, 8000, t0 + 20 * MS) == DP_CONT_SAME &&
-		      rd16(p + 2) == 65535 && rd32(p + 4) == 0xffffffa0u,
-	      "apply: ... and its next packet too");
+		      rd16(p + 2) == 32767 && rd32(p + 4) == 0xffffffa0u,
+	      "apply: ... and its next packet likewise");
+	make_rtp(p, 0, 0, 0xffffffa0u + 160, 0xa, 0);
+	CHECK(dp_rtp_cont_apply(&c, &out, 0xa, p, 8000, t0 + 40 * MS) == DP_CONT_SAME &&
+		      rd16(p + 2) == 32768 && rd32(p + 4) == 0xffffffa0u + 160,
+	      "apply: ... and its next, past its own wrap: seq 32768, no wrap out");
 
-	/* B, 500 ms after A's last packet, 48 kHz: both fields wrap. */
+	/* B, 480 ms after A's last packet, 48 kHz: the timestamp wraps. */
 	make_rtp(p, 111, 100, 5, 0xb, 0);
 	v = dp_rtp_cont_apply(&c, &out, 0xb, p, 48000, t0 + 520 * MS);
-	b_ts = 0xffffffa0u + 24000;
-	CHECK(v == DP_CONT_SWITCH && rd16(p + 2) == 0 && rd32(p + 4) == b_ts && (p[1] & 0x80) &&
-		      (p[1] & 0x7f) == 111,
-	      "apply: new SSRC B 500 ms later: switch, seq 65535+1 = 0, ts + 24000 at 48 kHz "
+	b_ts = 0xffffffa0u + 160 + 23040;
+	CHECK(v == DP_CONT_SWITCH && rd16(p + 2) == 32769 && rd32(p + 4) == b_ts &&
+		      (p[1] & 0x80) && (p[1] & 0x7f) == 111,
+	      "apply: new SSRC B 480 ms later: switch, seq 32768+1, ts + 23040 at 48 kHz "
 	      "(have seq %u ts %#x), marker, PT kept",
 	      rd16(p + 2), rd32(p + 4));
 	make_rtp(p, 111, 101, 5 + 960, 0xb, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xb, p, 48000, t0 + 540 * MS) == DP_CONT_SAME &&
-		      rd16(p + 2) == 1 && rd32(p + 4) == b_ts + 960 && !(p[1] & 0x80),
+		      rd16(p + 2) == 32770 && rd32(p + 4) == b_ts + 960 && !(p[1] & 0x80),
 	      "apply: B's next packet: seq +1, ts + its own step, no marker");
 	make_rtp(p, 111, 99, 5 - 960, 0xb, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xb, p, 48000, t0 + 550 * MS) == DP_CONT_SAME &&
-		      rd16(p + 2) == 65535 && rd32(p + 4) == b_ts - 960,
+		      rd16(p + 2) == 32768 && rd32(p + 4) == b_ts - 960,
 	      "apply: a reordered packet of B is shifted the same way");
-	make_rtp(p, 0, 0, 0xffffffa0u + 160, 0xa, 0);
+	make_rtp(p, 0, 1, 0xffffffa0u + 320, 0xa, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xa, p, 8000, t0 + 560 * MS) == DP_CONT_STALE &&
-		      rd16(p + 2) == 0 && rd32(p + 4) == 0xffffffa0u + 160,
+		      rd16(p + 2) == 1 && rd32(p + 4) == 0xffffffa0u + 320,
 	      "apply: a late packet of A: stale, left as it is");
 	CHECK(!dp_rtp_cont_ts_delta(&c, 0xa, &d) && dp_rtp_cont_ts_delta(&c, 0xb, &d) &&
 		      d == b_ts - 5,
 	      "ts_delta: B's (%#x), none for the replaced A", d);
 
-	/* C, clock unknown: 8 kHz, from B's newest packet (seq 1 at t0 + 540 ms), not the
+	/* C, clock unknown: 8 kHz, from B's newest packet (seq 32770 at t0 + 540 ms), not the
 	 * reordered one. */
 	make_rtp(p, 0, 3000, 1234, 0xc, 0);
 	c_ts = b_ts + 960 + 2000;
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xc, p, 0, t0 + 790 * MS) == DP_CONT_SWITCH &&
-		      rd16(p + 2) == 2 && rd32(p + 4) == c_ts && (p[1] & 0x80),
-	      "apply: C, clock unknown: seq 2 after the newest sent, ts + 250 ms at 8 kHz "
+		      rd16(p + 2) == 32771 && rd32(p + 4) == c_ts && (p[1] & 0x80),
+	      "apply: C, clock unknown: seq 32771 after the newest sent, ts + 250 ms at 8 kHz "
 	      "(have seq %u ts %#x)",
 	      rd16(p + 2), rd32(p + 4));
 	/* A is stale until a second after it was replaced (t0 + 520 ms). */
@@ -353,8 +367,8 @@ static void test_apply(void)
 	      "apply: A still stale 999 ms after it was replaced");
 	a_ts = c_ts + 6480;
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xa, p, 8000, t0 + 1600 * MS) == DP_CONT_SWITCH &&
-		      rd16(p + 2) == 3 && rd32(p + 4) == a_ts,
-	      "apply: A back after its second: a new switch, seq 3, ts + 810 ms at 8 kHz");
+		      rd16(p + 2) == 32772 && rd32(p + 4) == a_ts,
+	      "apply: A back after its second: a new switch, seq 32772, ts + 810 ms at 8 kHz");
 	make_rtp(p, 0, 500, 1, 0xb, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xb, p, 8000, t0 + 1780 * MS) == DP_CONT_STALE,
 	      "apply: B replaced at t0 + 790 ms is stale at t0 + 1780 ms ...");
@@ -363,7 +377,7 @@ static void test_apply(void)
 	      "apply: ... and so is C, replaced at t0 + 1600 ms");
 	make_rtp(p, 0, 500, 1, 0xb, 0);
 	CHECK(dp_rtp_cont_apply(&c, &out, 0xb, p, 8000, t0 + 1800 * MS) == DP_CONT_SWITCH &&
-		      rd16(p + 2) == 4,
+		      rd16(p + 2) == 32773,
 	      "apply: B at t0 + 1800 ms: a switch again");
 
 	/* SR helper: only the named sender's SR moves. */

@@ -2,9 +2,9 @@
 /*
  * When the pipeline sends its receiver reports (PONTE_RTCP_TERMINATE): the first about a
  * second after the flow's first packet, then one every ponte_flow_spec.report_interval_ms,
- * each interval drawn in [0.75, 1.25) of it; 0 means PONTE_REPORT_MS_VIDEO. The clock is the test's: a plain RTP
- * stream of 50 packets a second for 120 simulated seconds, through dp_pipe_input() and the
- * batched dp_pipe_input_burst(), on flows of several intervals and ids.
+ * each interval drawn in [0.75, 1.25) of it; 0 means PONTE_REPORT_MS_VIDEO. The clock is the
+ * test's: a plain RTP stream of 50 packets a second for 120 simulated seconds, through
+ * dp_pipe_input() and the batched dp_pipe_input_burst(), on flows of several intervals and ids.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -97,8 +97,10 @@ static size_t make_rtp(uint8_t *pkt, uint16_t seq, uint32_t ts)
 /* Runs the stream through a flow of this interval and id; checks when its reports went. */
 static void run(uint16_t interval_ms, uint64_t id, bool is_burst)
 {
-	static const struct ponte_addr phone = {.family = AF_INET, .port = 4000, .ip = {10, 0, 0, 2}};
-	static const struct ponte_addr browser = {.family = AF_INET, .port = 5000, .ip = {10, 0, 0, 3}};
+	static const struct ponte_addr phone = {
+	    .family = AF_INET, .port = 4000, .ip = {10, 0, 0, 2}};
+	static const struct ponte_addr browser = {
+	    .family = AF_INET, .port = 5000, .ip = {10, 0, 0, 3}};
 	struct capture *c = calloc(1, sizeof(*c));
 	struct ponte_flow_spec spec;
 	struct ponte_flow_output *o;
@@ -155,7 +157,7 @@ static void run(uint16_t interval_ms, uint64_t id, bool is_burst)
 	/* The first packet's report has nothing to say (its stream in probation); the next try
 	 * is about a second later whatever the interval. */
 	CHECK(c->nb_reports > 0 && c->at[0] >= t0 + NS_PER_S / 4 * 3 &&
-		      c->at[0] < t0 + NS_PER_S / 4 * 5 + NS_PER_S / PPS,
+		  c->at[0] < t0 + NS_PER_S / 4 * 5 + NS_PER_S / PPS,
 	      "interval %u (%s): the first report about a second after the first packet (%.2f s)",
 	      interval_ms, is_burst ? "burst" : "one by one",
 	      c->nb_reports > 0 ? (c->at[0] - t0) / 1e9 : -1.0);
@@ -170,7 +172,7 @@ static void run(uint16_t interval_ms, uint64_t id, bool is_burst)
 	      is_burst ? "burst" : "one by one", (hi - lo) / 1e9);
 	/* About SECONDS / mean of them. */
 	CHECK(c->nb_reports * mean >= (uint64_t)SECONDS * NS_PER_S * 3 / 4 &&
-		      c->nb_reports * mean <= (uint64_t)SECONDS * NS_PER_S * 5 / 4 + mean,
+		  c->nb_reports * mean <= (uint64_t)SECONDS * NS_PER_S * 5 / 4 + mean,
 	      "interval %u (%s): %u reports, about %llu expected", interval_ms,
 	      is_burst ? "burst" : "one by one", c->nb_reports,
 	      (unsigned long long)(SECONDS * NS_PER_S / mean));
