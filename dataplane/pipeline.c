@@ -319,9 +319,11 @@ static const struct ponte_addr *dst_of(const struct dp_pipe *pp, struct dp_flow 
 		if (pp->epoch != NULL && r->epoch == *pp->epoch) {
 			l = r->flow;
 		} else {
-			l = pp->flow_by_id(pp->be, o->dst_latch_flow);
-			if (pp->epoch != NULL)
-				*r = (struct dp_latch_ref){.epoch = *pp->epoch, .flow = l};
+			l = pp->flow_by_id(pp->be, o->dst_latch_flow, &r->hint);
+			if (pp->epoch != NULL) {
+				r->epoch = *pp->epoch;
+				r->flow = l;
+			}
 		}
 		if (l != NULL && l->latched.family != 0)
 			return &l->latched;
@@ -375,7 +377,7 @@ static void shift_forwarded_srs(const struct dp_pipe *pp, struct dp_flow *f, uns
 
 	if (o->ssrc_any == 0)
 		return;
-	if (f->spec.rtp_flow != 0 && (rf = pp->flow_by_id(pp->be, f->spec.rtp_flow)) == NULL)
+	if (f->spec.rtp_flow != 0 && (rf = pp->flow_by_id(pp->be, f->spec.rtp_flow, NULL)) == NULL)
 		return;
 	j = any_output_of(rf, rf == f ? i : ~0u, o->ssrc_any);
 	if (j < 0)
@@ -462,7 +464,7 @@ static int counts_of(const struct dp_flow *c, unsigned i, uint32_t ssrc)
 static void terminate_rtcp(const struct dp_pipe *pp, struct dp_flow *f, uint8_t *pkt, size_t len,
 			   uint64_t now_ns)
 {
-	struct dp_flow *rf = f->spec.rtp_flow != 0 ? pp->flow_by_id(pp->be, f->spec.rtp_flow) : f;
+	struct dp_flow *rf = f->spec.rtp_flow != 0 ? pp->flow_by_id(pp->be, f->spec.rtp_flow, NULL) : f;
 	struct dp_sr_info srs[MAX_SR_PER_COMPOUND];
 	unsigned nb_sr = 0;
 	size_t rest;
@@ -712,7 +714,8 @@ void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 
 		/* Where the rewrite and the send read: the output's first line (port,
 		 * destination, kinds, ssrc_any, dst_latch_flow and the static types' pt_map),
-		 * pt's entry of the map, the SSRC maps when it has any; its state's lines. */
+		 * pt's entry of the map, the SSRC maps when it has any; its state's lines (its
+		 * context's: prefetch_latch_flows(), once they are here). */
 		__builtin_prefetch(o);
 		__builtin_prefetch(&o->pt_map[pt]);
 		if (o->nb_ssrc_maps > 0)
@@ -721,9 +724,6 @@ void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt)
 		__builtin_prefetch(&os->cont);
 		if (f->rtcp == PONTE_RTCP_TERMINATE)
 			__builtin_prefetch(&os->tx);
-		if (os->ctx != NULL)
-			for (unsigned k = 0; k < 5; k++)
-				__builtin_prefetch((const uint8_t *)os->ctx + k * LINE);
 	}
 }
 
@@ -742,39 +742,51 @@ static void prefetch_report(const struct dp_flow *f)
 	__builtin_prefetch(o);
 	__builtin_prefetch(&o->dst_latch_flow);
 	__builtin_prefetch(&f->os[f->report_out].latch);
-	if (f->os[f->report_out].ctx != NULL) {
-		const uint8_t *c = (const uint8_t *)f->os[f->report_out].ctx;
-
-		__builtin_prefetch(c);
-		for (unsigned k = 5; k < 10; k++)
-			__builtin_prefetch(c + k * LINE);
-	}
 }
 
-/* The head of the flows whose latched source f's RTP outputs (and, with has_report, its
- * report output) send to, as far as the cache knows them (dst_of()), and what the backend
- * reads of the ports they are sent from. Run once dp_flow_prefetch() and prefetch_report()
- * asked for the outputs' lines: these addresses are in them. */
+/* What dst_of() will read for output reference r: the head of the flow whose latched source
+ * it sends to, as far as the cache knows it, and once the backend's epoch moved, what the
+ * backend's hint for finding it again points to (most often to the same entry still: a
+ * prefetch of one that is gone does no harm). */
+static void prefetch_latch(const struct dp_pipe *pp, const struct dp_latch_ref *r)
+{
+	if (r->flow != NULL)
+		__builtin_prefetch(&r->flow->latched);
+	if ((pp->epoch == NULL || r->epoch != *pp->epoch) && r->hint != NULL)
+		__builtin_prefetch(r->hint);
+}
+
+/* What f's RTP outputs (and, with has_report, its report output) read to find where they
+ * send (prefetch_latch()), their SRTP contexts (an AES-CM context's SRTP keys in lines 0 to 4,
+ * its SRTCP keys and state in 5 to 9, as the ipsec-mb engine lays them out), and what the
+ * backend reads of the ports they are sent from. Run once dp_flow_prefetch() and
+ * prefetch_report() asked for the outputs' lines: these addresses are in them. */
 static void prefetch_latch_flows(const struct dp_pipe *pp, const struct dp_flow *f,
 				 bool has_report)
 {
 	if (has_report) {
 		unsigned i = f->report_out;
+		const uint8_t *c = (const uint8_t *)f->os[i].ctx;
 
 		if (pp->prefetch_port != NULL)
 			pp->prefetch_port(pp->be, f->spec.outputs[i].port_id);
-		if (pp->epoch != NULL && f->os[i].latch.epoch == *pp->epoch &&
-		    f->os[i].latch.flow != NULL)
-			__builtin_prefetch(&f->os[i].latch.flow->latched);
+		prefetch_latch(pp, &f->os[i].latch);
+		if (c != NULL) {
+			__builtin_prefetch(c);
+			for (unsigned k = 5; k < 10; k++)
+				__builtin_prefetch(c + k * LINE);
+		}
 	}
 	for (uint32_t rtp = f->rtp_outputs; rtp != 0; rtp &= rtp - 1) {
 		unsigned i = (unsigned)__builtin_ctz(rtp);
+		const uint8_t *c = (const uint8_t *)f->os[i].ctx;
 
 		if (pp->prefetch_port != NULL)
 			pp->prefetch_port(pp->be, f->spec.outputs[i].port_id);
-		if (pp->epoch != NULL && f->os[i].latch.epoch == *pp->epoch &&
-		    f->os[i].latch.flow != NULL)
-			__builtin_prefetch(&f->os[i].latch.flow->latched);
+		prefetch_latch(pp, &f->os[i].latch);
+		if (c != NULL)
+			for (unsigned k = 0; k < 5; k++)
+				__builtin_prefetch(c + k * LINE);
 	}
 }
 
@@ -1046,10 +1058,8 @@ void dp_pipe_input_burst(const struct dp_pipe *pp, struct dp_pipe_pkt *pkts, uns
 
 	/* The lines every packet will read, all asked for at once: at 200,000 flows they come
 	 * from DRAM, and one after another they would cost more than the crypto. */
-	for (unsigned j = 0; j < nb; j++) {
+	for (unsigned j = 0; j < nb; j++)
 		__builtin_prefetch(pkts[j].f);
-		__builtin_prefetch(&pkts[j].f->os[0].ctx);
-	}
 	for (unsigned j = 0; j < nb; j++) {
 		const struct dp_flow *f = pkts[j].f;
 

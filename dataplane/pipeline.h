@@ -53,6 +53,7 @@ struct dp_out_state {
 		uint64_t epoch;
 		const struct dp_flow *flow;
 		struct dp_nh_cache nh;
+		void *hint; /* flow_by_id()'s, for when the epoch moved */
 	} latch;
 	struct dp_srtp *ctx;
 	_Alignas(DP_LINE) struct dp_rtp_cont cont;
@@ -152,8 +153,11 @@ struct dp_pipe {
 	 * cache (NULL: none), for this and the other sends below. */
 	bool (*tx)(void *be, uint32_t port_id, const struct ponte_addr *dst, size_t len,
 		   struct dp_nh_cache *nh);
-	/* The entry of flow id, or NULL. */
-	struct dp_flow *(*flow_by_id)(void *be, uint64_t id);
+	/* The entry of flow id, or NULL. hint (may be NULL): the caller's memo for this id,
+	 * NULL at first, which the backend may set to what finds the entry again without its
+	 * table (the DPDK backend: the flow's slot) and must check before it trusts it; an
+	 * address the pipeline may prefetch. */
+	struct dp_flow *(*flow_by_id)(void *be, uint64_t id, void **hint);
 	/* Optional: a counter the backend's packet thread moves (never to 0) whenever
 	 * flow_by_id() may answer otherwise than before: an entry set, replaced or deleted, a
 	 * flow coming to or leaving this thread. While it stays, the pipeline keeps the answers
@@ -198,8 +202,9 @@ struct dp_pipe {
  */
 int dp_flow_build(const struct dp_srtp_engine *srtp, const struct ponte_flow_spec *spec,
 		  struct dp_flow *old, struct dp_flow **out);
-/* Prefetch what a media packet of f reads: its head, and per output that takes RTP, the
- * output's lines (for payload type pt), its state and SRTP context; and f's own context. */
+/* Prefetch what a media packet of f reads that f's first line addresses: its head, f's own
+ * SRTP context, and per output that takes RTP, the output's lines (for payload type pt) and
+ * its state (whose line 0 then gives the output's context). */
 void dp_flow_prefetch(const struct dp_flow *f, uint8_t pt);
 /* Wipe and free an entry (control thread), its contexts but those given away. */
 void dp_flow_free(const struct dp_srtp_engine *srtp, struct dp_flow *f);

@@ -384,7 +384,7 @@ static bool pipe_tx(void *be, uint32_t port_id, const struct ponte_addr *dst, si
 	return true;
 }
 
-static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id)
+static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id, void **hint)
 {
 	return find_by_id(&((struct sock_dp *)be)->d_by_id, id);
 }

@@ -165,15 +165,31 @@ static void exact_mark(struct dpdk_dp *d, struct fslot *s)
 				      memory_order_relaxed);
 }
 
-/* A slot: one cache line for what every frame's lookup reads (owner, cur, rx_on). */
-static struct fslot *slot_alloc(void)
+/* A slot: one cache line for what every frame's lookup reads (owner, cur, id, rx_on). Taken
+ * from the free ones first: slots are not given back to malloc while the dataplane lives, so
+ * an lcore may still read one it remembers after it was retired (struct fslot.id). */
+static struct fslot *slot_alloc(struct dpdk_dp *d)
 {
-	struct fslot *s = aligned_alloc(RTE_CACHE_LINE_SIZE,
-					RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE));
+	struct fslot *s = d->c_free_slots;
 
+	if (s != NULL)
+		d->c_free_slots = s->next_free;
+	else
+		s = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				  RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE));
 	if (s != NULL)
 		memset(s, 0, sizeof(*s));
 	return s;
+}
+
+void dpdk_slot_put(struct dpdk_dp *d, struct fslot *s)
+{
+	if (s == NULL)
+		return;
+	__atomic_store_n(&s->id, 0, __ATOMIC_RELAXED);
+	explicit_bzero(s, sizeof(*s));
+	s->next_free = d->c_free_slots;
+	d->c_free_slots = s;
 }
 
 static struct dport *c_port(const struct dpdk_dp *d, uint32_t id)
@@ -563,13 +579,13 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	rc = dp_flow_build(d->srtp, spec, NULL, &f);
 	if (rc != 0)
 		return rc;
-	s = slot_alloc();
+	s = slot_alloc(d);
 	if (s == NULL || exact_note(d, &k, 1) != 0) {
 		dp_flow_free(d->srtp, f);
-		free(s);
+		dpdk_slot_put(d, s);
 		return -ENOMEM;
 	}
-	s->id = spec->id;
+	__atomic_store_n(&s->id, spec->id, __ATOMIC_RELAXED);
 	s->latest = f;
 	s->key = k;
 	s->is_exact = k.is_any == 0;
@@ -580,7 +596,7 @@ static int dpdk_flow_add(struct ponte_dp *dp, const struct ponte_flow_spec *spec
 	if (rc != 0) {
 		exact_note(d, &k, -1);
 		dp_flow_free(d->srtp, f);
-		free(s);
+		dpdk_slot_put(d, s);
 		return rc;
 	}
 	dp_htab_insert(&d->c_by_id, id_hash(s->id), s);
@@ -633,7 +649,7 @@ static int dpdk_flow_modify(struct ponte_dp *dp, const struct ponte_flow_spec *s
 	}
 	/* Another key (the flow moved to another port, or another source): a new slot under
 	 * it, on the same lcore, which carries the state over from the old one. */
-	ns = slot_alloc();
+	ns = slot_alloc(d);
 	rc = ns == NULL ? -ENOMEM : exact_note(d, &k, 1);
 	if (rc == 0) {
 		*ns = (struct fslot){.owner = s->owner,
@@ -988,6 +1004,12 @@ static void dpdk_destroy(struct ponte_dp *dp)
 				dpdk_ftable_port_free(d, d->c_ports[id]);
 	}
 	dpdk_ftable_destroy(d);
+	while (d->c_free_slots != NULL) {
+		struct fslot *s = d->c_free_slots;
+
+		d->c_free_slots = s->next_free;
+		free(s);
+	}
 	dpdk_neigh_destroy(d);
 	for (unsigned i = 0; i < d->nb_lcores; i++) {
 		struct dpdk_lcore *l = d->lcores[i];

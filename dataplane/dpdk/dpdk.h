@@ -190,6 +190,10 @@ struct fslot {
 	uint32_t l2_gen;
 	uint64_t l2_src;
 	struct dp_flow *cur; /* owner only: the live entry, NULL until the first command */
+	/* The flow's id, 0 once retired: slots are never freed while the dataplane lives
+	 * (dpdk_slot_put()), so an lcore may check a slot it remembers (the pipeline's
+	 * flow_by_id() hints) against the id it wants, with atomic loads. */
+	uint64_t id;
 	/* Frames of this flow each lcore received from the NIC: written by that lcore. */
 	uint32_t rx_on[DPDK_MAX_LCORES];
 	/* The control thread's. */
@@ -197,7 +201,7 @@ struct fslot {
 	uint64_t gid;			   /* its group: flows that must share an owner */
 	struct rte_flow *rule;		   /* steering rule, NULL: none */
 	uint8_t rule_nic;		   /* the NIC that holds rule */
-	uint64_t id;
+	struct fslot *next_free;	   /* on the dataplane's list of free slots */
 	struct dp_flow *latest; /* the entry last built for it (flow_stats reads its counters) */
 	struct fkey key;
 	uint64_t key_hash; /* for c_by_key */
@@ -239,6 +243,9 @@ void dpdk_ftable_destroy(struct dpdk_dp *d);
 int dpdk_ftable_flow_add(struct dpdk_dp *d, struct fslot *s);
 void dpdk_ftable_flow_del(struct dpdk_dp *d, struct fslot *s);
 void dpdk_ftable_slot_retire(struct dpdk_dp *d, struct fslot *s);
+/* Control thread: a slot no lcore holds any more (past its grace period) to the free ones,
+ * its id 0. */
+void dpdk_slot_put(struct dpdk_dp *d, struct fslot *s);
 /* Withdraw a port (from the table too, unless next, a port with the same address, takes its
  * place there); freed after a grace period. */
 void dpdk_ftable_port_del(struct dpdk_dp *d, struct dport *p, struct dport *next);
@@ -532,6 +539,7 @@ struct dpdk_dp {
 	uint32_t nb_c_ports; /* open */
 	uint32_t port_next; /* where add_port() looks for a free id first */
 	struct dp_htab c_by_id, c_by_key; /* struct fslot * */
+	struct fslot *c_free_slots;	  /* dpdk_slot_put()'s, for slot_alloc() */
 	/* Local addresses with exact flows: how many (dpdk.c, for struct fslot.has_exact). */
 	struct dp_htab c_exact;
 	struct dp_htab pending_refs;	  /* flow id -> lcore index + 1, for flows not added yet */

@@ -131,8 +131,7 @@ static void release(struct dpdk_dp *d, struct dpdk_defer *e)
 	if (e->pos >= 0)
 		rte_hash_free_key_with_position(e->table, e->pos);
 	if (e->kind == DEF_FLOW) {
-		explicit_bzero(e->ptr, sizeof(struct fslot));
-		free(e->ptr);
+		dpdk_slot_put(d, e->ptr);
 	} else if (e->kind == DEF_PORT) {
 		dpdk_ftable_port_free(d, e->ptr);
 	}

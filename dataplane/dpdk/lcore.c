@@ -351,13 +351,31 @@ static bool pipe_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struc
 	return send_from(l, p, dst, rte_pktmbuf_mtod(m, uint8_t *), len, m, nh);
 }
 
-static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id)
+/* Whether slot s, which the pipeline's hint remembers, is still flow id's and this lcore's
+ * with an entry: then it is in by_id, as the lookup would find it. A slot is never freed
+ * while the dataplane lives (dpdk_slot_put()): a retired one has id 0, a reused one another
+ * flow's id (ids are never reused) or no entry yet; an owner or transit mark this lcore did
+ * not set means it moved (apply()'s DCMD_MOVE sets both before it returns). One line of the
+ * slot, where the lookup reads three or four in all. */
+static bool hint_holds(const struct dpdk_lcore *l, const struct fslot *s, uint64_t id)
+{
+	return __atomic_load_n(&s->id, __ATOMIC_RELAXED) == id &&
+	       __atomic_load_n(&s->owner, __ATOMIC_RELAXED) == l->idx &&
+	       !atomic_load_explicit(&s->is_in_transit, memory_order_relaxed) && s->cur != NULL;
+}
+
+static struct dp_flow *pipe_flow_by_id(void *be, uint64_t id, void **hint)
 {
 	struct dpdk_lcore *l = be;
-	struct fslot *s = dp_htab_find(&l->by_id, id_hash(id), id_eq, &id);
+	struct fslot *s = hint != NULL ? *hint : NULL;
 
 	/* Only the flows this lcore owns: another's state is its owner's alone. The pipeline
 	 * then does without (a latched address: the output's own dst). */
+	if (s != NULL && hint_holds(l, s, id))
+		return s->cur;
+	s = dp_htab_find(&l->by_id, id_hash(id), id_eq, &id);
+	if (hint != NULL)
+		*hint = s;
 	return s != NULL ? s->cur : NULL;
 }
 

@@ -36,7 +36,7 @@
  * srtp_bench).
  *
  * Usage: fastpath_bench [-n PACKETS] [-r RUNS] [-f N,N] [-s N,N] [-p cm,gcm] [-e ENG,ENG]
- *                       [-c CASES] [-l N] [-q N] [-H] [-O] [-m]
+ *                       [-c CASES] [-l N] [-q N] [-k N] [-H] [-O] [-m]
  *   -n  timed packets per run (default 1000000)     -r  runs, the fastest kept (default 3)
  *   -f  flow counts (default 10000,200000)           -s  RTP sizes (default 172,1200)
  *   -p  profiles (default cm,gcm)                    -e  engines (default ipsec-mb,libsrtp2)
@@ -45,6 +45,11 @@
  *       no baseline)
  *   -q  at most N frames waiting in the NIC's receive ring (default 65535: as many as
  *       this thread can put there; 1024: no more than a NIC's receive descriptors hold)
+ *   -k  churn: during the timed runs, N calls a second have their flows installed again
+ *       (ponte_dp_flow_modify(), unchanged specs: what a re-INVITE does), each a command the
+ *       lcore applies, as a gateway whose calls come and go applies adds and deletes
+ *       (default 0; a gateway of 200,000 flows with 3-minute calls sees some 2,000 commands
+ *       a second, 700 calls' worth)
  *   -H  hugepages (reserve them first: echo 2048 > /proc/sys/vm/nr_hugepages)
  *   -O  each round over the calls in the order they were set up, whose entries a first
  *       set-up lays out in that order: memory read in order, which a gateway whose calls come
@@ -92,6 +97,7 @@ static const char *const case_names[C_NB] = {"srtp-rtp", "rtp-srtp", "srtp-srtp"
 
 struct opts {
 	unsigned n, runs, lim, depth;
+	unsigned churn; /* -k: calls refreshed per second during the timed runs */
 	unsigned flows[MAX_LIST], nb_flows;
 	unsigned sizes[MAX_LIST], nb_sizes;
 	uint16_t profiles[MAX_LIST];
@@ -109,6 +115,7 @@ struct setup {
 	struct dpb_plan plan;
 	unsigned nb_calls, nb_ports_per_call;
 	struct ponte_addr *gw; /* per call and port kind */
+	uint32_t *port_ids;    /* per call, DPB_NB_PORTS: its gateway ports' ids */
 	/* Per call and leg: the sender's context (SRTP legs) and next packet number. */
 	struct dp_srtp **tx[DPB_NB_LEGS];
 	uint32_t *next[DPB_NB_LEGS];
@@ -254,6 +261,9 @@ static int setup_create(struct setup *s, const struct opts *o, const char *engin
 	if (rc != 0)
 		return rc;
 	s->gw = calloc((size_t)s->nb_calls * s->nb_ports_per_call, sizeof(*s->gw));
+	s->port_ids = calloc((size_t)s->nb_calls * DPB_NB_PORTS, sizeof(*s->port_ids));
+	if (s->gw == NULL || s->port_ids == NULL)
+		return -ENOMEM;
 	for (int l = 0; l < DPB_NB_LEGS; l++) {
 		s->tx[l] = calloc(s->nb_calls, sizeof(*s->tx[l]));
 		s->next[l] = calloc(s->nb_calls, sizeof(*s->next[l]));
@@ -275,6 +285,7 @@ static int setup_create(struct setup *s, const struct opts *o, const char *engin
 		}
 		if (mode == DPB_RELAY)
 			ports[DPB_P_B_RTCP] = ports[DPB_P_B];
+		memcpy(&s->port_ids[(size_t)c * DPB_NB_PORTS], ports, sizeof(ports));
 		rc = dpb_install_call(s->dp, &s->plan, c, ports);
 		if (rc != 0) {
 			fprintf(stderr, "flows of call %u: %s\n", c, strerror(-rc));
@@ -306,6 +317,7 @@ static void setup_destroy(struct setup *s)
 		free(s->next[l]);
 	}
 	free(s->gw);
+	free(s->port_ids);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -442,13 +454,35 @@ static unsigned drain_tx(void)
 
 /* Feed every frame through the lcore; the seconds from the first frame to the last done, and
  * in *cpu_s those the lcore's thread ran meanwhile. */
-static double feed(const struct opts *o, struct setup *s, const struct frames *fr, double *cpu_s)
+/* -k: the next call to refresh (dpb_refresh_call()), and how many were. */
+static uint32_t churn_call;
+static uint64_t nb_refreshed;
+
+/* Refreshes calls at o->churn per second from t0, as far as the time now asks. */
+static void churn(const struct opts *o, struct setup *s, double t0, uint64_t *done)
+{
+	uint64_t want = (uint64_t)((now_s() - t0) * o->churn);
+
+	for (; *done < want; (*done)++) {
+		uint32_t c = churn_call;
+
+		churn_call = (churn_call + 7919u) % s->nb_calls; /* a prime stride: spread */
+		if (dpb_refresh_call(s->dp, &s->plan, c, &s->port_ids[(size_t)c * DPB_NB_PORTS]) ==
+		    0)
+			nb_refreshed++;
+	}
+}
+
+static double feed(const struct opts *o, struct setup *s, const struct frames *fr, bool is_timed,
+		   double *cpu_s)
 {
 	unsigned next = 0;
-	uint64_t cpu0 = lcore_cpu_ns();
+	uint64_t cpu0 = lcore_cpu_ns(), done = 0;
 	double t0 = now_s();
 
 	while (next < fr->nb) {
+		if (is_timed && o->churn > 0)
+			churn(o, s, t0, &done);
 		struct rte_mbuf *m[FEED];
 		unsigned n = fr->nb - next < FEED ? fr->nb - next : FEED;
 
@@ -651,7 +685,7 @@ static int run_setup(const struct opts *o, const char *engine, enum dpb_mode mod
 		if (w > 0)
 			usleep(1300 * 1000);
 		if ((rc = frames_make(&fr, &s, 1, 3, 172)) == 0) {
-			feed(o, &s, &fr, &cpu);
+			feed(o, &s, &fr, false, &cpu);
 			frames_free(&fr);
 		}
 	}
@@ -672,7 +706,7 @@ static int run_setup(const struct opts *o, const char *engine, enum dpb_mode mod
 
 				if ((rc = frames_make(&fr, &s, rounds, legs, o->sizes[si])) != 0)
 					break;
-				t = feed(o, &s, &fr, &cpu);
+				t = feed(o, &s, &fr, true, &cpu);
 				if (best == 0 || t < best)
 					best = t;
 				if (best_cpu == 0 || cpu < best_cpu)
@@ -688,7 +722,8 @@ static int run_setup(const struct opts *o, const char *engine, enum dpb_mode mod
 				uint64_t in = st1.fast_pkts - st0.fast_pkts;
 				uint64_t out = st1.tx_pkts - st0.tx_pkts;
 				uint64_t want = (uint64_t)fr.nb * o->runs;
-				char note[160];
+				char note[200];
+				size_t nl;
 
 				/* A row whose packets did not all go through the fast path, or
 				 * failed authentication, measures something else: marked, and the
@@ -705,6 +740,11 @@ static int run_setup(const struct opts *o, const char *engine, enum dpb_mode mod
 					 (unsigned long long)(st1.srtp_auth_fail - st0.srtp_auth_fail),
 					 (unsigned long long)(st1.srtp_replay - st0.srtp_replay),
 					 (unsigned long long)(st1.to_kernel - st0.to_kernel));
+				nl = strlen(note);
+				if (o->churn > 0)
+					snprintf(note + nl, sizeof(note) - nl, " refreshed=%llu",
+						 (unsigned long long)nb_refreshed);
+				nb_refreshed = 0;
 				report(o, engine, (enum bcase)bc, profile, o->sizes[si], flows,
 				       best * 1e9 / fr.nb, best_cpu * 1e9 / fr.nb, note);
 			}
@@ -761,7 +801,7 @@ int main(int argc, char **argv)
 	o.engines[0] = "ipsec-mb";
 	o.engines[1] = "libsrtp2";
 	o.nb_engines = 2;
-	while ((opt = getopt(argc, argv, "n:r:f:s:p:e:c:l:q:HOm")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:f:s:p:e:c:l:q:k:HOm")) != -1) {
 		switch (opt) {
 		case 'n':
 			o.n = (unsigned)strtoul(optarg, NULL, 10);
@@ -808,6 +848,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "-q: %u to %u frames\n", FEED, RING - 1);
 				return 2;
 			}
+			break;
+		case 'k':
+			o.churn = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'H':
 			o.is_huge = true;

@@ -219,6 +219,123 @@ static void test_latched_next_hop(void)
 	ponte_dp_sync(dp);
 }
 
+/* The control thread's slot of flow id (its table), NULL: none. */
+static struct fslot *slot_of(uint64_t id)
+{
+	const struct dpdk_dp *d = (const struct dpdk_dp *)dp;
+
+	for (uint32_t i = 0; i <= d->c_by_id.mask; i++) {
+		struct fslot *s = d->c_by_id.items[i];
+
+		if (s != NULL && s->id == id)
+			return s;
+	}
+	return NULL;
+}
+
+/* Where a packet of flow 60 (to the phone, dst_latch_flow 61) goes now. */
+static bool sent_to(uint16_t port, uint16_t seq, const struct ponte_addr *want)
+{
+	struct frame f, g;
+	uint8_t rtp[256];
+	size_t len = make_rtp(rtp, 0, seq, 160u * seq, 0x6060, 160);
+	struct seen s;
+
+	udp4(&f, peer_mac, "198.51.100.7", 5010, "127.0.0.1", port, rtp, len);
+	put(nic.rx[0], &f);
+	if (!take(nic.tx[0], &g))
+		return false;
+	s = look(&g);
+	return ponte_addr_equal(&s.dst, want);
+}
+
+/* A latched destination while flows come and go on the lcore: each change makes the
+ * pipeline ask again (struct dp_pipe.epoch), through the slot it remembers (lcore.c's
+ * hint_holds()), which must still be the latched flow's: not once it is deleted, not when its
+ * slot serves another flow. */
+static void test_latch_churn(void)
+{
+	static const uint8_t sdp_mac[6] = {0x02, 0, 0, 0, 0, 0x66};
+	struct ponte_addr ga, gb, gc, sdp, nat, nat2;
+	struct ponte_flow_spec spec;
+	struct ponte_flow_output *o;
+	struct fslot *a_slot, *c_slot;
+	struct frame f, g;
+	uint8_t rtp[256];
+	size_t len;
+	uint32_t pa = 0, pb = 0, pc = 0;
+
+	ponte_addr_parse(&ga, "127.0.0.1", 0);
+	ponte_addr_parse(&gb, "127.0.0.1", 0);
+	ponte_addr_parse(&gc, "127.0.0.1", 0);
+	ponte_addr_parse(&sdp, "198.51.100.81", 7078);
+	ponte_addr_parse(&nat, "203.0.113.81", 40000);
+	ponte_addr_parse(&nat2, "203.0.113.82", 41000);
+	CHECK(ponte_dp_port_open(dp, &ga, 0, 0, &pa) == 0 &&
+		  ponte_dp_port_open(dp, &gb, 0, 0, &pb) == 0 &&
+		  ponte_dp_port_open(dp, &gc, 0, 0, &pc) == 0,
+	      "churn: three more owned ports");
+	/* The kernel sent to the SDP address: the neighbour table knows its MAC. */
+	udp4(&f, sdp_mac, "127.0.0.1", 9, "198.51.100.81", 7078, rtp, 2);
+	memcpy(f.b, sdp_mac, 6);
+	memcpy(f.b + 6, gw_mac, 6);
+	put(exc.rx[0], &f);
+	CHECK(take(nic.tx[0], &g), "churn: the kernel's frame to the SDP address goes out");
+	ponte_flow_spec_init(&spec, 61, pb);
+	spec.is_latching = true;
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "churn: the phone's latching flow 61");
+	ponte_flow_spec_init(&spec, 60, pa);
+	o = ponte_flow_add_output(&spec, pb, &sdp);
+	o->dst_latch_flow = 61;
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "churn: flow 60, to 61's source or the SDP's");
+	ponte_dp_sync(dp);
+	a_slot = slot_of(61);
+	len = make_rtp(rtp, 0, 1, 0, 0x6161, 160);
+	udp4(&f, peer_mac, "203.0.113.81", 40000, "127.0.0.1", gb.port, rtp, len);
+	put(nic.rx[0], &f);
+	CHECK(quiet(nic.tx[0]), "churn: 61 latches the phone's source");
+	CHECK(sent_to(ga.port, 1, &nat), "churn: 60 sends there");
+	/* Another flow comes and goes: the pipeline's answers go stale, its hint stays good. */
+	ponte_flow_spec_init(&spec, 62, pc);
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "churn: an unrelated flow 62 added");
+	ponte_dp_sync(dp);
+	CHECK(sent_to(ga.port, 2, &nat), "churn: after it, 60 still sends to the latched source");
+	CHECK(ponte_dp_flow_delete(dp, 62) == 0, "churn: 62 deleted");
+	ponte_dp_sync(dp);
+	CHECK(sent_to(ga.port, 3, &nat), "churn: and after that too");
+	/* 61 goes, no packet of 60 meanwhile (the slot it remembers is 61's still); 61's slot
+	 * retired (past its grace period, on the free list: a command collects it), then taken
+	 * by a new latching flow 63 on the same port, latched elsewhere. */
+	CHECK(ponte_dp_flow_delete(dp, 61) == 0, "churn: 61 deleted");
+	ponte_dp_sync(dp);
+	for (int k = 0; k < 3; k++) {
+		ponte_flow_spec_init(&spec, 64 + k, pc);
+		ponte_dp_flow_add(dp, &spec);
+		ponte_dp_sync(dp);
+		ponte_dp_flow_delete(dp, 64 + k);
+		ponte_dp_sync(dp);
+	}
+	ponte_flow_spec_init(&spec, 63, pb);
+	spec.is_latching = true;
+	CHECK(ponte_dp_flow_add(dp, &spec) == 0, "churn: a new latching flow 63 on 61's port");
+	ponte_dp_sync(dp);
+	c_slot = slot_of(63);
+	CHECK(c_slot != NULL && c_slot == a_slot, "churn: 63 has the slot that was 61's (%p, %p)",
+	      (void *)c_slot, (void *)a_slot);
+	len = make_rtp(rtp, 0, 1, 0, 0x6363, 160);
+	udp4(&f, peer_mac, "203.0.113.82", 41000, "127.0.0.1", gb.port, rtp, len);
+	put(nic.rx[0], &f);
+	CHECK(quiet(nic.tx[0]), "churn: 63 latches another source");
+	CHECK(sent_to(ga.port, 4, &sdp),
+	      "churn: 60, still naming 61, sends to its SDP address, not to 63's source");
+	CHECK(sent_to(ga.port, 5, &sdp), "churn: and goes on doing so");
+	CHECK(ponte_dp_flow_delete(dp, 60) == 0 && ponte_dp_flow_delete(dp, 63) == 0 &&
+		  ponte_dp_port_close(dp, pa) == 0 && ponte_dp_port_close(dp, pb) == 0 &&
+		  ponte_dp_port_close(dp, pc) == 0,
+	      "churn: flows and ports removed");
+	ponte_dp_sync(dp);
+}
+
 static void test_frames(void)
 {
 	struct ponte_dp_lcore_stats st;
@@ -1180,6 +1297,7 @@ int main(void)
 		test_flows();
 		test_exact_beside_any();
 		test_latched_next_hop();
+		test_latch_churn();
 		ponte_dp_destroy(dp);
 		dp = NULL;
 	}

@@ -144,7 +144,7 @@ static bool w_tx_own(void *be, void *ctx, uint32_t port_id, const struct ponte_a
 	return true;
 }
 
-static struct dp_flow *w_flow_by_id(void *be, uint64_t id)
+static struct dp_flow *w_flow_by_id(void *be, uint64_t id, void **hint)
 {
 	struct world *w = be;
 

@@ -71,7 +71,7 @@ static bool c_tx_buf_send(void *be, unsigned k, uint32_t port_id, const struct p
 	return true;
 }
 
-static struct dp_flow *c_flow_by_id(void *be, uint64_t id)
+static struct dp_flow *c_flow_by_id(void *be, uint64_t id, void **hint)
 {
 	return NULL;
 }

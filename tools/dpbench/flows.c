@@ -20,9 +20,11 @@ uint64_t dpb_flow_id(const struct dpb_plan *p, uint32_t call, unsigned k)
 	return (uint64_t)call * dpb_nb_flows(p) + k + 1;
 }
 
+static bool is_refresh; /* dpb_refresh_call(): modify rather than add */
+
 static int add(struct ponte_dp *dp, struct ponte_flow_spec *spec)
 {
-	int rc = ponte_dp_flow_add(dp, spec);
+	int rc = is_refresh ? ponte_dp_flow_modify(dp, spec) : ponte_dp_flow_add(dp, spec);
 
 	/* As control/offload.c does: the spec carried keys by value, this copy is ours. */
 	explicit_bzero(spec, sizeof(*spec));
@@ -191,5 +193,16 @@ int dpb_install_call(struct ponte_dp *dp, const struct dpb_plan *p, uint32_t cal
 	rc = install_relay_leg(dp, p, call, port_ids, DPB_LEG_A);
 	if (rc == 0)
 		rc = install_relay_leg(dp, p, call, port_ids, DPB_LEG_B);
+	return rc;
+}
+
+int dpb_refresh_call(struct ponte_dp *dp, const struct dpb_plan *p, uint32_t call,
+		     const uint32_t port_ids[DPB_NB_PORTS])
+{
+	int rc;
+
+	is_refresh = true;
+	rc = dpb_install_call(dp, p, call, port_ids);
+	is_refresh = false;
 	return rc;
 }

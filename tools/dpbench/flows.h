@@ -25,5 +25,9 @@ uint64_t dpb_flow_id(const struct dpb_plan *p, uint32_t call, unsigned k);
  */
 int dpb_install_call(struct ponte_dp *dp, const struct dpb_plan *p, uint32_t call,
 		     const uint32_t port_ids[DPB_NB_PORTS]);
+/* The same flows again, through ponte_dp_flow_modify() (a re-INVITE or an ICE restart that
+ * changed nothing): the dataplane replaces each entry, contexts and state carried over. */
+int dpb_refresh_call(struct ponte_dp *dp, const struct dpb_plan *p, uint32_t call,
+		     const uint32_t port_ids[DPB_NB_PORTS]);
 
 #endif
